@@ -1,0 +1,61 @@
+/**
+ * The one error catalogue of dds. Every error a user can see carries a stable code, so logs,
+ * metrics and tests match on the code rather than on wording.
+ */
+export type ErrorCode =
+  | 'DDS_CONFIG_INVALID'
+  | 'DDS_CONFIG_FILE'
+  | 'DDS_FLAG_UNKNOWN'
+  | 'DDS_FLAG_VALUE'
+  | 'DDS_TLS_FILE'
+  | 'DDS_TLS_MISMATCH'
+  | 'DDS_LISTEN'
+  | 'DDS_UPSTREAM';
+
+export class DdsError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'DdsError';
+  }
+}
+
+/** One problem found in a configuration: where it is, what was expected, what was found. */
+export interface ConfigIssue {
+  /** dotted path of the field, e.g. `pools.alpha.hash` */
+  path: string;
+  message: string;
+  /** where the offending value came from: `file x.yaml`, `env DDS_LISTEN`, `flag --listen`, `default` */
+  source?: string;
+  received?: unknown;
+}
+
+/** Invalid configuration. At start-up this exits with code 2; on reload it is logged and counted. */
+export class ConfigError extends DdsError {
+  readonly issues: ConfigIssue[];
+  constructor(issues: ConfigIssue[], code: ErrorCode = 'DDS_CONFIG_INVALID') {
+    super(code, formatIssues(issues));
+    this.issues = issues;
+    this.name = 'ConfigError';
+  }
+}
+
+export function formatIssues(issues: ConfigIssue[]): string {
+  return issues
+    .map((i) => {
+      const where = i.path === '' ? '(root)' : i.path;
+      const got = i.received === undefined ? '' : ` (got ${preview(i.received)})`;
+      const from = i.source ? ` [from ${i.source}]` : '';
+      return `${where}: ${i.message}${got}${from}`;
+    })
+    .join('\n');
+}
+
+function preview(v: unknown): string {
+  const s = typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+/** Exit codes shared by every component. */
+export const EXIT = Object.freeze({ OK: 0, FAILURE: 1, CONFIG: 2, SECOND_SIGNAL: 130 });

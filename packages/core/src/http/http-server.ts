@@ -1,0 +1,70 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+export interface HttpLimits {
+  /** largest request head in bytes; larger -> 431 */
+  maxHeaderSize: number;
+  /** time to receive a complete request head (slowloris guard); exceeded -> 408 */
+  headerTimeout: number;
+  /** time to receive a whole request including its body */
+  requestTimeout: number;
+  /** keep-alive idle time before the connection is closed */
+  idleTimeout: number;
+}
+
+/** What a malformed or abusive client got, for metrics. */
+export type ClientErrorKind = 'header_too_large' | 'timeout' | 'bad_request' | 'reset';
+
+/**
+ * Sets the limits every HTTP front end shares and answers parse errors before they reach the
+ * proxy: Node's llhttp parser rejects conflicting Content-Length / Transfer-Encoding, invalid
+ * chunking and obs-fold, so smuggling attempts end here with 400 and are never forwarded.
+ */
+export function applyHttpLimits(
+  server: Server,
+  limits: HttpLimits,
+  onClientError?: (kind: ClientErrorKind) => void,
+): void {
+  server.headersTimeout = limits.headerTimeout;
+  server.requestTimeout = limits.requestTimeout;
+  server.keepAliveTimeout = limits.idleTimeout;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const code = err.code ?? '';
+    const kind: ClientErrorKind =
+      code === 'HPE_HEADER_OVERFLOW'
+        ? 'header_too_large'
+        : code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_HEADERS_TIMEOUT'
+          ? 'timeout'
+          : code === 'ECONNRESET'
+            ? 'reset'
+            : 'bad_request';
+    onClientError?.(kind);
+    if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+      socket.destroy();
+      return;
+    }
+    const status =
+      kind === 'header_too_large'
+        ? '431 Request Header Fields Too Large'
+        : kind === 'timeout'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
+    const body = `${status}\n`;
+    socket.end(
+      `HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
+}
+
+export function createHttpServer(
+  limits: HttpLimits,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  onClientError?: (kind: ClientErrorKind) => void,
+): Server {
+  const server = createServer(
+    { maxHeaderSize: limits.maxHeaderSize, requireHostHeader: false, joinDuplicateHeaders: false },
+    handler,
+  );
+  applyHttpLimits(server, limits, onClientError);
+  return server;
+}

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import type { FlagSpec } from '../config/flags.js';
+import { zDuration } from '../config/schemas.js';
+import { TrustedProxies } from './trusted-proxies.js';
+
+/** Flags shared by every HTTP proxying component, so limits and timeouts read the same everywhere. */
+export function httpProxyFlags(): FlagSpec[] {
+  const g = 'HTTP proxying';
+  return [
+    {
+      name: 'trusted-proxies',
+      type: 'list',
+      help: 'CIDRs whose X-Forwarded-For/Forwarded are believed (none by default)',
+      metavar: 'CIDR,...',
+      default: [],
+      group: g,
+    },
+    {
+      name: 'forwarded',
+      type: 'boolean',
+      help: 'also send the RFC 7239 Forwarded header upstream',
+      default: false,
+      group: g,
+    },
+    {
+      name: 'max-header-size',
+      type: 'number',
+      help: 'largest request head in bytes (larger -> 431)',
+      metavar: 'BYTES',
+      default: 16384,
+      group: g,
+    },
+    {
+      name: 'header-timeout',
+      type: 'duration',
+      help: 'time to receive a request head (slowloris guard)',
+      default: 10_000,
+      group: g,
+    },
+    {
+      name: 'request-timeout',
+      type: 'duration',
+      help: 'time to receive a whole request',
+      default: 300_000,
+      group: g,
+    },
+    {
+      name: 'idle-timeout',
+      type: 'duration',
+      help: 'client keep-alive idle timeout',
+      default: 60_000,
+      group: g,
+    },
+    {
+      name: 'upstream-timeout',
+      type: 'duration',
+      help: 'time for the upstream to send response headers (-> 504)',
+      default: 60_000,
+      group: g,
+    },
+    {
+      name: 'connect-timeout',
+      type: 'duration',
+      help: 'time to connect to the upstream (-> 504)',
+      default: 5000,
+      group: g,
+    },
+    {
+      name: 'upstream-connections',
+      type: 'number',
+      help: 'max keep-alive connections per upstream',
+      default: 128,
+      group: g,
+    },
+  ];
+}
+
+export const zTrustedProxies = z.array(z.string()).superRefine((list, ctx) => {
+  const err = TrustedProxies.validate(list);
+  if (err) ctx.addIssue({ code: 'custom', message: err });
+});
+
+/** Schema fields matching httpProxyFlags(). */
+export const httpProxySchema = {
+  trustedProxies: zTrustedProxies,
+  forwarded: z.boolean(),
+  maxHeaderSize: z
+    .number()
+    .int()
+    .min(1024)
+    .max(1 << 20),
+  headerTimeout: zDuration,
+  requestTimeout: zDuration,
+  idleTimeout: zDuration,
+  upstreamTimeout: zDuration,
+  connectTimeout: zDuration,
+  upstreamConnections: z.number().int().min(1).max(10_000),
+};
+
+export interface HttpProxyConfig {
+  trustedProxies: readonly string[];
+  forwarded: boolean;
+  maxHeaderSize: number;
+  headerTimeout: number;
+  requestTimeout: number;
+  idleTimeout: number;
+  upstreamTimeout: number;
+  connectTimeout: number;
+  upstreamConnections: number;
+}

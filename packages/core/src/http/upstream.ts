@@ -1,0 +1,49 @@
+import { Pool } from 'undici';
+
+export interface UpstreamOptions {
+  /** max keep-alive connections to this upstream */
+  connections?: number;
+  connectTimeout?: number;
+  /** time to wait for response headers; exceeded -> 504 */
+  headersTimeout?: number;
+  /** max idle time between body chunks */
+  bodyTimeout?: number;
+  keepAliveTimeout?: number;
+}
+
+/** One upstream origin behind a keep-alive pool. */
+export interface Upstream {
+  /** as configured, e.g. http://127.0.0.1:8080 or unix:/run/app.sock */
+  readonly url: string;
+  readonly pool: Pool;
+  /** where raw connections (WebSocket upgrades) go */
+  readonly connect: { host: string; port: number; tls: boolean } | { path: string };
+  close(): Promise<void>;
+}
+
+export function createUpstream(url: string, opts: UpstreamOptions = {}): Upstream {
+  const common = {
+    connections: opts.connections ?? 128,
+    pipelining: 1,
+    connectTimeout: opts.connectTimeout ?? 5000,
+    headersTimeout: opts.headersTimeout ?? 60_000,
+    bodyTimeout: opts.bodyTimeout ?? 300_000,
+    keepAliveTimeout: opts.keepAliveTimeout ?? 30_000,
+    keepAliveMaxTimeout: 600_000,
+  };
+  if (url.startsWith('unix:')) {
+    const path = url.slice(5);
+    const pool = new Pool('http://localhost', { ...common, socketPath: path });
+    return { url, pool, connect: { path }, close: () => pool.close() };
+  }
+  const u = new URL(url);
+  const tls = u.protocol === 'https:';
+  const pool = new Pool(u.origin, common);
+  const port = Number(u.port || (tls ? 443 : 80));
+  return {
+    url,
+    pool,
+    connect: { host: u.hostname.replace(/^\[|\]$/g, ''), port, tls },
+    close: () => pool.close(),
+  };
+}

@@ -1,0 +1,59 @@
+export { startAdminServer } from './admin/admin-server.js';
+export { commonFlags } from './config/common-flags.js';
+export { formatDuration, parseDuration } from './config/duration.js';
+export {
+  camel,
+  type FlagSpec,
+  type FlagType,
+  flagEnv,
+  flagPath,
+  parseArgv,
+  renderHelp,
+} from './config/flags.js';
+export { type LoadedConfig, type LoadOptions, loadConfig, readConfigFile } from './config/load.js';
+export { deepFreeze, getPath, isPlainObject, setPath } from './config/object-path.js';
+export { redact } from './config/redact.js';
+export {
+  type CommonConfig,
+  commonSchema,
+  zAddress,
+  zAddressOrOff,
+  zDuration,
+  zLogLevel,
+  zUpstreamUrl,
+} from './config/schemas.js';
+export { ConfigError, type ConfigIssue, DdsError, type ErrorCode, EXIT, formatIssues } from './errors.js';
+export { type ForwardOptions, isHopByHopResponse, upstreamHeaders } from './http/forward-headers.js';
+export {
+  applyHttpLimits,
+  type ClientErrorKind,
+  createHttpServer,
+  type HttpLimits,
+} from './http/http-server.js';
+export {
+  type HttpProxyConfig,
+  httpProxyFlags,
+  httpProxySchema,
+  zTrustedProxies,
+} from './http/proxy-config.js';
+export { type ProxyFailure, type ProxyHooks, proxyRequest } from './http/reverse-proxy.js';
+export { normalizeIp, TrustedProxies } from './http/trusted-proxies.js';
+export { proxyUpgrade } from './http/upgrade-proxy.js';
+export { createUpstream, type Upstream, type UpstreamOptions } from './http/upstream.js';
+export { ConnectionTracker } from './lifecycle/connection-tracker.js';
+export { Lifecycle, type ReadinessCheck, type ReadinessReport } from './lifecycle/lifecycle.js';
+export { createLogger, type Logger } from './logger.js';
+export {
+  Counter,
+  createRegistry,
+  Gauge,
+  Histogram,
+  LATENCY_BUCKETS,
+  METRIC_PREFIX,
+  Registry,
+  Summary,
+} from './metrics.js';
+export { type Address, formatAddress, listenOptions, parseAddress } from './net/host-port.js';
+export { listen } from './net/listen.js';
+export { type WatchHandle, watchFiles } from './reload/file-watcher.js';
+export { allFlags, type Component, type ComponentContext, type Instance, runComponent } from './runner.js';

@@ -1,0 +1,45 @@
+/** A named readiness condition: returns true when ready, or the reason it is not. */
+export type ReadinessCheck = () => true | string;
+
+export interface ReadinessReport {
+  ready: boolean;
+  draining: boolean;
+  checks: Record<string, { ready: boolean; reason?: string }>;
+}
+
+/**
+ * Process state shared by the admin server and the component: readiness conditions and the
+ * draining flag that turns /readyz to 503 the moment a stop signal arrives.
+ */
+export class Lifecycle {
+  private readonly checks = new Map<string, ReadinessCheck>();
+  private drainingSince: number | undefined;
+
+  addReadiness(name: string, check: ReadinessCheck): void {
+    this.checks.set(name, check);
+  }
+
+  beginDrain(): void {
+    this.drainingSince ??= Date.now();
+  }
+
+  get draining(): boolean {
+    return this.drainingSince !== undefined;
+  }
+
+  readiness(): ReadinessReport {
+    const checks: ReadinessReport['checks'] = {};
+    let ready = !this.draining;
+    for (const [name, check] of this.checks) {
+      let r: true | string;
+      try {
+        r = check();
+      } catch (err) {
+        r = (err as Error).message;
+      }
+      checks[name] = r === true ? { ready: true } : { ready: false, reason: r };
+      if (r !== true) ready = false;
+    }
+    return { ready, draining: this.draining, checks };
+  }
+}

@@ -1,0 +1,24 @@
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+
+export { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
+
+export const METRIC_PREFIX = 'dds_';
+
+/** Latency buckets in seconds suited to a local proxy hop (100µs .. 10s). */
+export const LATENCY_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
+/** A registry per process with runtime metrics, every name prefixed dds_. */
+export function createRegistry(component: string, version: string): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+  const info = new Gauge({
+    name: `${METRIC_PREFIX}build_info`,
+    help: 'Build information of the running component; always 1.',
+    labelNames: ['component', 'version', 'node_version'],
+    registers: [registry],
+  });
+  info.set({ component, version, node_version: process.version }, 1);
+  return registry;
+}

@@ -1,0 +1,256 @@
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { stringify } from 'yaml';
+import type { z } from 'zod';
+import { startAdminServer } from './admin/admin-server.js';
+import { commonFlags } from './config/common-flags.js';
+import { type FlagSpec, flagPath, renderHelp } from './config/flags.js';
+import { type LoadOptions, loadConfig } from './config/load.js';
+import { redact } from './config/redact.js';
+import type { CommonConfig } from './config/schemas.js';
+import { ConfigError, DdsError, EXIT } from './errors.js';
+import { Lifecycle } from './lifecycle/lifecycle.js';
+import { createLogger, type Logger } from './logger.js';
+import { createRegistry, METRIC_PREFIX } from './metrics.js';
+import { parseAddress } from './net/host-port.js';
+import { watchFiles } from './reload/file-watcher.js';
+
+export interface ComponentContext<C> {
+  /** the config the component was created with; reload() hands over later ones */
+  config: C;
+  logger: Logger;
+  registry: Registry;
+  lifecycle: Lifecycle;
+}
+
+/**
+ * A running component, after Caddy's module life cycle: create() provisions and validates,
+ * start() binds, reload() swaps in a new config (throw to reject it; the old one keeps
+ * serving), drain() stops accepting and lets in-flight work finish by the deadline.
+ */
+export interface Instance<C> {
+  start(): Promise<void>;
+  reload?(next: C, previous: C): Promise<void> | void;
+  /** the component's own readiness beyond "listeners bound, not draining" */
+  ready?(): true | string;
+  drain(deadline: number): Promise<void>;
+  adminRoutes?(app: FastifyInstance): void;
+  /** extra files to watch besides the config file (certificates); reload() is called on change */
+  watchedFiles?(config: C): string[];
+}
+
+export interface Component<C extends CommonConfig> {
+  name: string;
+  version: string;
+  summary: string;
+  usage: string;
+  footer?: string;
+  defaultAdmin: string;
+  flags: FlagSpec[];
+  schema: z.ZodType<C>;
+  /** name of the flag that gives the config file (default `config`) */
+  fileFlag?: string;
+  fromFile?: LoadOptions<C>['fromFile'];
+  secretPaths?: string[];
+  create(ctx: ComponentContext<C>): Promise<Instance<C>> | Instance<C>;
+}
+
+/** All flags of a component, its own first, then the common ones it does not override. */
+export function allFlags<C extends CommonConfig>(c: Component<C>): FlagSpec[] {
+  const own = new Set(c.flags.map((f) => f.name));
+  return [...c.flags, ...commonFlags({ admin: c.defaultAdmin }).filter((f) => !own.has(f.name))];
+}
+
+/** Runs a component as a process: the whole CLI, admin server, hot reload and drain. */
+export async function runComponent<C extends CommonConfig>(
+  c: Component<C>,
+  argv: readonly string[] = process.argv.slice(2),
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<void> {
+  const flags = allFlags(c);
+  const loadOpts: LoadOptions<C> = {
+    flags,
+    schema: c.schema,
+    argv,
+    env,
+    fileFlag: c.fileFlag,
+    fromFile: c.fromFile,
+  };
+  const secrets = new Set([...(c.secretPaths ?? []), ...flags.filter((f) => f.secret).map(flagPath)]);
+  let loaded: ReturnType<typeof loadConfig<C>>;
+  try {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(
+        renderHelp({ bin: `dds-${c.name}`, summary: c.summary, usage: c.usage, flags, footer: c.footer }),
+      );
+      return process.exit(EXIT.OK);
+    }
+    if (argv.includes('--version')) {
+      process.stdout.write(`dds-${c.name} ${c.version}\n`);
+      return process.exit(EXIT.OK);
+    }
+    loaded = loadConfig(loadOpts);
+  } catch (err) {
+    return exitWithConfigError(c.name, err);
+  }
+  if (loaded.positionals.length) {
+    return exitWithConfigError(
+      c.name,
+      new DdsError('DDS_FLAG_UNKNOWN', `unexpected argument "${loaded.positionals[0]}" (see --help)`),
+    );
+  }
+  if (loaded.actions.get('check-config')) {
+    process.stdout.write(`dds-${c.name}: configuration ${loaded.file ? `${loaded.file} ` : ''}is valid\n`);
+    return process.exit(EXIT.OK);
+  }
+  if (loaded.actions.get('print-config')) {
+    process.stdout.write(stringify(redact(loaded.config, secrets)));
+    return process.exit(EXIT.OK);
+  }
+
+  let config = loaded.config as C;
+  const logger = createLogger(c.name, config.logLevel);
+  const registry = createRegistry(c.name, c.version);
+  const lifecycle = new Lifecycle();
+  const reloads = new Counter({
+    name: `${METRIC_PREFIX}config_reloads_total`,
+    help: 'Config reloads applied.',
+    registers: [registry],
+  });
+  const reloadFailures = new Counter({
+    name: `${METRIC_PREFIX}config_reload_failures_total`,
+    help: 'Config reloads rejected (invalid config or refused by the component); the old config keeps serving.',
+    registers: [registry],
+  });
+  const lastReload = new Gauge({
+    name: `${METRIC_PREFIX}config_last_reload_success_timestamp_seconds`,
+    help: 'Time of the last successful config load.',
+    registers: [registry],
+  });
+  lastReload.setToCurrentTime();
+  installCrashGuards(logger, registry);
+
+  let instance: Instance<C>;
+  let listening = false;
+  lifecycle.addReadiness('listeners', () => listening || 'listeners not bound yet');
+  try {
+    instance = await c.create({ config, logger, registry, lifecycle });
+    if (instance.ready) lifecycle.addReadiness(c.name, () => instance.ready!());
+  } catch (err) {
+    if (err instanceof DdsError) return exitWithConfigError(c.name, err);
+    throw err;
+  }
+
+  const adminAddress = config.admin === 'off' ? undefined : parseAddress(config.admin);
+  let admin: FastifyInstance | undefined;
+  try {
+    if (adminAddress && typeof adminAddress !== 'string') {
+      admin = await startAdminServer({
+        address: adminAddress,
+        lifecycle,
+        registry,
+        component: c.name,
+        version: c.version,
+        config: () => redact(config, secrets),
+        routes: instance.adminRoutes?.bind(instance),
+      });
+    }
+    await instance.start();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    logger.fatal({ err: e, code: e.code }, `cannot start: ${e.message}`);
+    return process.exit(e instanceof DdsError ? EXIT.CONFIG : EXIT.FAILURE);
+  }
+  listening = true;
+  logger.info({ admin: config.admin, config: loaded.file }, `dds-${c.name} ${c.version} started`);
+
+  // Hot reload: re-run the whole load (file < env < flags) so precedence holds on reload too.
+  let reloading = Promise.resolve();
+  const applyReload = (why: string[]) => {
+    reloading = reloading.then(async () => {
+      try {
+        const next = loadConfig(loadOpts).config as C;
+        const prev = config;
+        if (instance.reload) await instance.reload(next, prev);
+        else if (loaded.file) logger.warn('this component applies config changes only on restart');
+        config = next;
+        logger.level = next.logLevel;
+        reloads.inc();
+        lastReload.setToCurrentTime();
+        rewatch();
+        logger.info({ changed: why }, 'configuration reloaded');
+      } catch (err) {
+        reloadFailures.inc();
+        const e = err as Error;
+        logger.error(
+          { changed: why, error: e.message, code: (e as DdsError).code },
+          'configuration rejected; the previous one keeps serving',
+        );
+      }
+    });
+  };
+  let watcher: { close(): void } | undefined;
+  const rewatch = () => {
+    watcher?.close();
+    const files = [...(loaded.file ? [loaded.file] : []), ...(instance.watchedFiles?.(config) ?? [])];
+    watcher = files.length ? watchFiles(files, applyReload, config.reloadInterval) : undefined;
+  };
+  rewatch();
+  process.on('SIGHUP', () => applyReload(['SIGHUP']));
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting at once');
+      return process.exit(EXIT.SECOND_SIGNAL);
+    }
+    stopping = true;
+    lifecycle.beginDrain();
+    logger.info(
+      { signal, shutdownDelayMs: config.shutdownDelay, drainTimeoutMs: config.drainTimeout },
+      'draining',
+    );
+    watcher?.close();
+    if (config.shutdownDelay > 0) await new Promise((r) => setTimeout(r, config.shutdownDelay));
+    try {
+      await instance.drain(Date.now() + config.drainTimeout);
+    } catch (err) {
+      logger.error({ err }, 'error while draining');
+    }
+    await admin?.close();
+    logger.info('drained; exiting');
+    process.exit(EXIT.OK);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+function exitWithConfigError(component: string, err: unknown): never {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`dds-${component}: invalid configuration:\n${err.message.replace(/^/gm, '  ')}\n`);
+    process.exit(EXIT.CONFIG);
+  }
+  if (err instanceof DdsError) {
+    process.stderr.write(`dds-${component}: ${err.message}\n`);
+    process.exit(EXIT.CONFIG);
+  }
+  throw err;
+}
+
+/** A bad connection must never take the process down: log, count, carry on. */
+function installCrashGuards(logger: Logger, registry: Registry): void {
+  const uncaught = new Counter({
+    name: `${METRIC_PREFIX}uncaught_errors_total`,
+    help: 'Errors that reached the process without a handler (logged with context).',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  process.on('uncaughtException', (err) => {
+    uncaught.inc({ kind: 'exception' });
+    logger.error({ err }, 'uncaught exception');
+  });
+  process.on('unhandledRejection', (err) => {
+    uncaught.inc({ kind: 'rejection' });
+    logger.error({ err }, 'unhandled rejection');
+  });
+}

@@ -1,0 +1,42 @@
+import { type CommonConfig, commonSchema, type FlagSpec, zAddress } from '@dds/core';
+import { z } from 'zod';
+
+export const flags: FlagSpec[] = [
+  {
+    name: 'listen',
+    type: 'string',
+    help: 'HTTP listen address',
+    metavar: 'HOST:PORT',
+    default: '127.0.0.1:8080',
+  },
+  {
+    name: 'name',
+    type: 'string',
+    help: 'instance name, returned in every response (x-served-by)',
+    default: 'demo',
+  },
+  {
+    name: 'message',
+    type: 'string',
+    help: 'body of GET / (hot-reloadable)',
+    default: 'hello from the legacy app',
+  },
+  {
+    name: 'fail-rate',
+    type: 'number',
+    help: 'fraction of requests answered 500 (0..1), for failure tests',
+    default: 0,
+  },
+  { name: 'delay', type: 'duration', help: 'added latency per request', default: 0 },
+];
+
+export const schema = z.strictObject({
+  ...commonSchema,
+  listen: zAddress,
+  name: z.string().min(1),
+  message: z.string(),
+  failRate: z.number().min(0).max(1),
+  delay: z.number().min(0),
+});
+
+export type DemoConfig = z.infer<typeof schema> & CommonConfig;

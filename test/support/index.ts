@@ -1,0 +1,3 @@
+export * from './ports.js';
+export * from './process.js';
+export * from './services.js';
