@@ -52,6 +52,8 @@ export interface Component<C extends CommonConfig> {
   fileFlag?: string;
   fromFile?: LoadOptions<C>['fromFile'];
   secretPaths?: string[];
+  /** where the component's own logs go (default stdout; stderr when stdout carries data) */
+  logStream?: 'stdout' | 'stderr';
   create(ctx: ComponentContext<C>): Promise<Instance<C>> | Instance<C>;
 }
 
@@ -109,7 +111,7 @@ export async function runComponent<C extends CommonConfig>(
   }
 
   let config = loaded.config as C;
-  const logger = createLogger(c.name, config.logLevel);
+  const logger = createLogger(c.name, config.logLevel, c.logStream === 'stderr' ? 2 : 1);
   const registry = createRegistry(c.name, c.version);
   const lifecycle = new Lifecycle();
   const reloads = new Counter({
