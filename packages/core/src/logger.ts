@@ -1,4 +1,4 @@
-import { type Logger, pino } from 'pino';
+import { destination, type Logger, pino } from 'pino';
 
 export type { Logger };
 
@@ -14,5 +14,5 @@ export function createLogger(component: string, level: string, fd: 1 | 2 = 1): L
     formatters: { level: (label: string) => ({ level: label }) },
   };
   // fd 2 for components whose stdout carries data (the log adapter writes records there)
-  return fd === 1 ? pino(options) : pino(options, pino.destination({ fd, sync: true }));
+  return fd === 1 ? pino(options) : pino(options, destination({ fd, sync: true }));
 }
