@@ -19,6 +19,16 @@ export interface ProxyHooks extends ForwardOptions {
     failure: ProxyFailure | undefined,
     upstream: Upstream,
   ): void;
+  /**
+   * called when the upstream fails before any response byte was sent; return true to take over
+   * `res` (e.g. retry on another upstream), and no 502/504 is written nor onDone called
+   */
+  onUpstreamFailure?(
+    req: IncomingMessage,
+    res: ServerResponse,
+    failure: ProxyFailure,
+    upstream: Upstream,
+  ): boolean;
   /** while true, responses close their connection so clients move elsewhere */
   draining(): boolean;
 }
@@ -133,6 +143,11 @@ class ProxyHandler {
       err.code === 'UND_ERR_BODY_TIMEOUT';
     const res = this.res;
     if (!res.headersSent && !res.destroyed) {
+      const failure = timeout ? 'upstream_timeout' : 'upstream_error';
+      if (this.hooks.onUpstreamFailure?.(this.req, res as ServerResponse, failure, this.upstream)) {
+        this.reported = true;
+        return;
+      }
       const status = timeout ? 504 : 502;
       const body = timeout ? 'upstream timed out\n' : 'upstream unavailable\n';
       res.writeHead(status, [
