@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Builds every dds image: dds/<component>:<version> and dds/<component>:latest (podman stores them as
+# localhost/dds/...). Steps per component:
+#   1. tsc -b packages/<c>                       (incremental, a no-op when dist/ is current)
+#   2. esbuild bundle -> .cache/images/<c>/app/main.mjs, plus the native addons it cannot bundle
+#      (farmhash + detect-libc) under app/node_modules
+#   3. podman build -f images/<c>/Dockerfile .cache/images/<c>, NODE_IMAGE pointed at the local stand-in
+# The stand-in base images (Node LTS, Redis, memcached, MariaDB) come from scripts/base-image.sh (cached).
+#
+# Usage: bash scripts/images.sh [component ...]        (default: every component)
+# Env:   NODE_IMAGE=node:24-bookworm-slim  use another base (e.g. on a machine with a registry)
+#        DDS_SKIP_BASE=1                   do not (re)build the stand-in base images
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+# shellcheck source=scripts/podman-env.sh
+source scripts/podman-env.sh
+
+ALL=(demo-app tls-sidecar shard-ambassador experiment-splitter rate-limiter metrics-adapter log-adapter health-adapter)
+components=("$@")
+[[ ${#components[@]} -gt 0 ]] || components=("${ALL[@]}")
+
+NODE_VERSION="${NODE_VERSION:-24.22.3}"
+if [[ -z "${NODE_IMAGE:-}" ]]; then
+  NODE_IMAGE="localhost/dds/node-base:$NODE_VERSION"
+  [[ "${DDS_SKIP_BASE:-}" == 1 ]] || bash scripts/base-image.sh
+fi
+export NODE_VERSION NODE_IMAGE
+
+# ESM keeps top-level await and import.meta.url working; the banner gives bundled CommonJS
+# dependencies (fastify, pino) the `require` they call for node: built-ins.
+banner="import { createRequire as __ddsCreateRequire } from 'node:module'; const require = __ddsCreateRequire(import.meta.url);"
+revision="$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
+created="$(git log -1 --format=%cI 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)"
+
+# ship_addon DEST PACKAGE: copies an installed package's runtime files (no sources, no other OSes).
+ship_addon() {
+  local dest="$1/node_modules/$2" src="node_modules/$2"
+  mkdir -p "$dest"
+  cp "$src/package.json" "$dest/"
+  find "$src" -maxdepth 1 -type f \( -name '*.js' -o -name 'LICENSE*' \) -exec cp {} "$dest/" \;
+  if [[ -d "$src/lib" ]]; then cp -r "$src/lib" "$dest/"; fi
+  if [[ -d "$src/build" ]]; then
+    mkdir -p "$dest/build"
+    find "$src/build" -maxdepth 1 -name '*-linux*.node' -exec cp {} "$dest/build/" \;
+  fi
+}
+
+build_one() {
+  local c="$1"
+  local pkg="packages/$c" ctx=".cache/images/$c"
+  [[ -f "images/$c/Dockerfile" ]] || { echo "images/$c/Dockerfile missing" >&2; return 1; }
+  local version
+  version="$(node -p "require('./$pkg/package.json').version")"
+  echo "== $c $version"
+  npx tsc -b "$pkg"
+  rm -rf "$ctx" && mkdir -p "$ctx/app"
+  npx esbuild "$pkg/dist/main.js" --bundle --platform=node --format=esm --target=node20 \
+    --external:farmhash --minify --keep-names --legal-comments=none --log-level=warning \
+    --banner:js="$banner" --outfile="$ctx/app/main.mjs"
+  echo '{"type":"module"}' >"$ctx/app/package.json"
+  if grep -q '"farmhash"' "$ctx/app/main.mjs"; then
+    ship_addon "$ctx/app" farmhash
+    ship_addon "$ctx/app" detect-libc
+  fi
+  podman build --quiet --layers \
+    --build-arg "NODE_IMAGE=$NODE_IMAGE" --build-arg "VERSION=$version" \
+    --build-arg "REVISION=$revision" --build-arg "CREATED=$created" \
+    -f "images/$c/Dockerfile" -t "localhost/dds/$c:$version" -t "localhost/dds/$c:latest" "$ctx" >/dev/null
+  echo "   localhost/dds/$c:$version $(podman image inspect --format '{{.Size}}' "localhost/dds/$c:$version" | numfmt --to=iec)"
+}
+
+failed=()
+for c in "${components[@]}"; do
+  build_one "$c" || failed+=("$c")
+done
+if [[ ${#failed[@]} -gt 0 ]]; then
+  echo "image build failed for: ${failed[*]}" >&2
+  exit 1
+fi
