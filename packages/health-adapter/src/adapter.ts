@@ -1,0 +1,86 @@
+import {
+  type Address,
+  type ComponentContext,
+  ConnectionTracker,
+  type Instance,
+  listen,
+  parseAddress,
+} from '@dds/core';
+import type { ResolvedCheck } from './checks/check-spec.js';
+import { checksFromConfig } from './checks-from-config.js';
+import type { HealthConfig } from './config.js';
+import { CheckMetrics } from './health/check-metrics.js';
+import { CheckRunner, type CheckState } from './health/check-runner.js';
+import { createProbeServer, type ProbeSource } from './probe-server.js';
+
+/** Identity of a check's settings (RegExps included) to keep unchanged checks running across a reload. */
+const keyOf = (c: ResolvedCheck) => JSON.stringify(c, (_k, v) => (v instanceof RegExp ? String(v) : v));
+
+export function createHealthAdapter(
+  ctx: ComponentContext<HealthConfig>,
+  version: string,
+): Instance<HealthConfig> {
+  const { logger, lifecycle } = ctx;
+  const metrics = new CheckMetrics(ctx.registry);
+  let runners = new Map<string, { key: string; runner: CheckRunner }>();
+  let states: CheckState[] = [];
+  let running = false;
+
+  const source = {
+    version: 0,
+    get draining() {
+      return lifecycle.draining;
+    },
+    states: () => states,
+    state: (name: string) => runners.get(name)?.runner.state,
+  } satisfies ProbeSource;
+  const changed = () => {
+    source.version++;
+  };
+
+  /** Keeps runners whose settings did not change (their state and thresholds survive), replaces the rest. */
+  const apply = (checks: ResolvedCheck[]) => {
+    const next = new Map<string, { key: string; runner: CheckRunner }>();
+    for (const c of checks) {
+      const key = keyOf(c);
+      const old = runners.get(c.name);
+      if (old && old.key === key) next.set(c.name, old);
+      else {
+        old?.runner.stop();
+        const runner = new CheckRunner(c, metrics, logger.child({ check: c.name }), changed);
+        next.set(c.name, { key, runner });
+        if (running) runner.start();
+      }
+    }
+    for (const [name, old] of runners) if (!next.has(name)) old.runner.stop();
+    runners = next;
+    states = [...next.values()].map((r) => r.runner.state);
+    changed();
+  };
+
+  apply(checksFromConfig(ctx.config));
+  const server = createProbeServer(source, version, ctx.registry);
+  const tracker = new ConnectionTracker(server);
+  const address = parseAddress(ctx.config.listen) as Address;
+
+  return {
+    async start() {
+      await listen(server, address);
+      running = true;
+      for (const { runner } of runners.values()) runner.start();
+      logger.info(
+        { listen: ctx.config.listen, checks: [...runners.keys()] },
+        `probes on ${ctx.config.listen}: ${runners.size} check(s)`,
+      );
+    },
+    reload(next, prev) {
+      if (next.listen !== prev.listen)
+        throw new Error('listen cannot change on reload (restart to move the probe port)');
+      apply(checksFromConfig(next));
+    },
+    async drain(deadline) {
+      for (const { runner } of runners.values()) runner.stop();
+      await tracker.drain(deadline);
+    },
+  };
+}

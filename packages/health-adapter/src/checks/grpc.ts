@@ -1,0 +1,74 @@
+import { type Address, parseAddress } from '@dds/core';
+import { Client, credentials, status as grpcStatus, Metadata, type ServiceError } from '@grpc/grpc-js';
+import type { z } from 'zod';
+import type { grpcCheck } from './check-spec.js';
+import { decodeHealthResponse, encodeHealthRequest, SERVING_STATUS } from './grpc-health-codec.js';
+import { CheckFailure, type Probe } from './probe.js';
+
+const METHOD = '/grpc.health.v1.Health/Check';
+
+/**
+ * gRPC health (grpc.health.v1.Health/Check, what grpc_health_probe and the kubelet's grpc probe
+ * ask): SERVING passes; NOT_SERVING, SERVICE_UNKNOWN, an RPC error or the deadline fail. The
+ * channel is kept between runs, as an app's would be; grpc-js reconnects it.
+ */
+export function grpcProbe(spec: z.infer<typeof grpcCheck> & { timeout: number }): Probe {
+  const a = parseAddress(spec.address) as Address;
+  const target =
+    a.kind === 'tcp'
+      ? a.host.includes(':')
+        ? `[${a.host}]:${a.port}`
+        : `${a.host}:${a.port}`
+      : `unix:${a.path}`;
+  const client = new Client(target, spec.tls ? credentials.createSsl() : credentials.createInsecure(), {
+    'grpc.enable_retries': 0,
+    'grpc.initial_reconnect_backoff_ms': 100,
+    'grpc.max_reconnect_backoff_ms': Math.max(1000, spec.timeout),
+  });
+  const request = encodeHealthRequest(spec.service);
+  return {
+    componentType: 'component',
+    run(signal) {
+      return new Promise((resolve, reject) => {
+        const call = client.makeUnaryRequest<Buffer, number>(
+          METHOD,
+          (b: Buffer) => b,
+          decodeHealthResponse,
+          request,
+          new Metadata(),
+          { deadline: Date.now() + spec.timeout },
+          (err: ServiceError | null, value?: number) => {
+            signal.removeEventListener('abort', onAbort);
+            if (err) return reject(failure(err));
+            const name = SERVING_STATUS[value ?? 0] ?? `status ${value}`;
+            if (value === 1) resolve('SERVING');
+            else reject(new CheckFailure('unhealthy', `${spec.service || 'server'} is ${name}`));
+          },
+        );
+        const onAbort = () => call.cancel();
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+    },
+    close: () => client.close(),
+  };
+}
+
+function failure(err: ServiceError): CheckFailure {
+  const what = `${grpcStatus[err.code] ?? err.code}: ${err.details || err.message}`;
+  switch (err.code) {
+    case grpcStatus.DEADLINE_EXCEEDED:
+    case grpcStatus.CANCELLED:
+      return new CheckFailure('timeout', what);
+    case grpcStatus.UNAVAILABLE:
+      return new CheckFailure('connect', what);
+    case grpcStatus.UNAUTHENTICATED:
+    case grpcStatus.PERMISSION_DENIED:
+      return new CheckFailure('auth', what);
+    case grpcStatus.UNIMPLEMENTED:
+      return new CheckFailure('unhealthy', `${what} (the server has no grpc.health.v1 service)`);
+    case grpcStatus.INTERNAL:
+      return new CheckFailure('protocol', what);
+    default:
+      return new CheckFailure('unhealthy', what);
+  }
+}
