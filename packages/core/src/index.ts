@@ -57,3 +57,4 @@ export { type Address, formatAddress, listenOptions, parseAddress } from './net/
 export { listen } from './net/listen.js';
 export { type WatchHandle, watchFiles } from './reload/file-watcher.js';
 export { allFlags, type Component, type ComponentContext, type Instance, runComponent } from './runner.js';
+export * from './tls/index.js';

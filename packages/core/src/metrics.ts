@@ -13,6 +13,11 @@ export const LATENCY_BUCKETS = [
 export function createRegistry(component: string, version: string): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+  // prom-client names three gauges *_total, which `promtool check metrics` rejects (only counters
+  // may end in _total); dds_nodejs_active_resources{type} carries the same information.
+  for (const name of ['active_handles', 'active_requests', 'active_resources']) {
+    registry.removeSingleMetric(`${METRIC_PREFIX}nodejs_${name}_total`);
+  }
   const info = new Gauge({
     name: `${METRIC_PREFIX}build_info`,
     help: 'Build information of the running component; always 1.',

@@ -1,0 +1,112 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { commonFlags } from './common-flags.js';
+import type { FlagSpec } from './flags.js';
+import { loadConfig } from './load.js';
+import { redact } from './redact.js';
+import { commonSchema, zAddress } from './schemas.js';
+
+const flags: FlagSpec[] = [
+  { name: 'listen', type: 'string', help: '', default: '0.0.0.0:8080' },
+  { name: 'percent', type: 'number', help: '', default: 10 },
+  { name: 'redis-password', type: 'string', help: '', secret: true },
+  ...commonFlags({ admin: '0.0.0.0:9999' }),
+];
+const schema = z.strictObject({
+  ...commonSchema,
+  listen: zAddress,
+  percent: z.number().min(0).max(100),
+  redisPassword: z.string().optional(),
+  routes: z.array(z.strictObject({ prefix: z.string(), weight: z.number().min(0) })).default([]),
+});
+
+const file = (text: string) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dds-cfg-'));
+  const f = join(dir, 'config.yaml');
+  writeFileSync(f, text);
+  return f;
+};
+
+describe('loadConfig', () => {
+  it('merges defaults < file < env < flags', () => {
+    const f = file('listen: 127.0.0.1:1000\npercent: 20\nlogLevel: debug\n');
+    const base = { flags, schema, env: {} };
+    expect(loadConfig({ ...base, argv: [] }).config).toMatchObject({
+      listen: '0.0.0.0:8080',
+      percent: 10,
+      admin: '0.0.0.0:9999',
+      drainTimeout: 30000,
+    });
+    expect(loadConfig({ ...base, argv: ['--config', f] }).config).toMatchObject({
+      listen: '127.0.0.1:1000',
+      percent: 20,
+      logLevel: 'debug',
+    });
+    const env = { DDS_PERCENT: '30', DDS_CONFIG: f };
+    expect(loadConfig({ ...base, env, argv: [] }).config).toMatchObject({
+      listen: '127.0.0.1:1000',
+      percent: 30,
+    });
+    expect(loadConfig({ ...base, env, argv: ['--percent', '40'] }).config).toMatchObject({
+      percent: 40,
+      logLevel: 'debug',
+    });
+  });
+
+  it('freezes the result', () => {
+    const { config } = loadConfig({ flags, schema, env: {}, argv: [] });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.routes)).toBe(true);
+  });
+
+  it('names the field, the expectation, the value and its source', () => {
+    const f = file('percent: 20\nroutes:\n  - prefix: /a\n    weight: -1\n  - prefix: /b\n    wieght: 2\n');
+    let err: ConfigError | undefined;
+    try {
+      loadConfig({
+        flags,
+        schema,
+        env: { DDS_LISTEN: 'nowhere' },
+        argv: ['--config', f, '--percent', '101'],
+      });
+    } catch (e) {
+      err = e as ConfigError;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const byPath = Object.fromEntries(err!.issues.map((i) => [i.path, i]));
+    expect(byPath.listen?.source).toBe('env DDS_LISTEN');
+    expect(byPath.listen?.received).toBe('nowhere');
+    expect(byPath.percent?.source).toBe('flag --percent');
+    expect(byPath.percent?.message).toMatch(/100/);
+    expect(byPath['routes.0.weight']?.source).toBe(`file ${f}`);
+    expect(byPath['routes.0.weight']?.received).toBe(-1);
+    expect(err!.issues.some((i) => i.path === 'routes.1' && /wieght/.test(i.message))).toBe(true);
+    expect(err!.message).toContain('percent:');
+  });
+
+  it('reports YAML syntax errors and unreadable files', () => {
+    expect(() =>
+      loadConfig({ flags, schema, env: {}, argv: ['--config', file('listen: [unclosed\n')] }),
+    ).toThrow(/YAML/);
+    expect(() => loadConfig({ flags, schema, env: {}, argv: ['--config', '/nonexistent/x.yaml'] })).toThrow(
+      /ENOENT/,
+    );
+    expect(() => loadConfig({ flags, schema, env: {}, argv: ['--config', file('- a\n- b\n')] })).toThrow(
+      /mapping/,
+    );
+  });
+
+  it('redacts secrets for printing', () => {
+    const { config } = loadConfig({ flags, schema, env: { DDS_REDIS_PASSWORD: 'hunter2' }, argv: [] });
+    const shown = redact(config, new Set(['redisPassword'])) as Record<string, unknown>;
+    expect(shown.redisPassword).toBe('<redacted>');
+    expect(JSON.stringify(shown)).not.toContain('hunter2');
+    expect(redact({ nested: { apiToken: 'x', keyFile: '/k' } })).toEqual({
+      nested: { apiToken: '<redacted>', keyFile: '/k' },
+    });
+  });
+});
