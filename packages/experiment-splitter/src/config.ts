@@ -1,0 +1,471 @@
+import {
+  type CommonConfig,
+  commonSchema,
+  type FlagSpec,
+  type HttpProxyConfig,
+  httpProxyFlags,
+  httpProxySchema,
+  zAddress,
+  zDuration,
+  zUpstreamUrl,
+} from '@dds/core';
+import { z } from 'zod';
+import { laneSize, weightToBuckets } from './bucketing.js';
+
+const S = 'Splitting (flags-only quick mode: one experiment, control + experiment)';
+const C = 'Identity cookie (issued when a request carries no key)';
+const V = 'Variant headers and overrides';
+const G = 'Guard (automatic rollback to control)';
+
+export const flags: FlagSpec[] = [
+  {
+    name: 'listen',
+    type: 'string',
+    help: 'HTTP listen address',
+    metavar: 'HOST:PORT',
+    default: '0.0.0.0:8083',
+    group: S,
+  },
+  {
+    name: 'control',
+    type: 'string',
+    help: 'control backend URL (quick mode)',
+    metavar: 'URL',
+    default: '',
+    group: S,
+  },
+  {
+    name: 'experiment',
+    type: 'string',
+    help: 'experiment backend URL (quick mode)',
+    metavar: 'URL',
+    default: '',
+    group: S,
+  },
+  {
+    name: 'percent',
+    type: 'number',
+    help: 'share of users sent to the experiment (quick mode)',
+    metavar: 'PCT',
+    default: 10,
+    group: S,
+  },
+  {
+    name: 'experiment-name',
+    type: 'string',
+    help: 'experiment name in metrics and headers (quick mode)',
+    metavar: 'NAME',
+    default: 'experiment',
+    group: S,
+  },
+  {
+    name: 'salt',
+    type: 'string',
+    help: 'hash salt (quick mode; default: the experiment name)',
+    metavar: 'TEXT',
+    default: '',
+    group: S,
+  },
+  {
+    name: 'key',
+    type: 'string',
+    help: 'user key: cookie:NAME, header:NAME or ip (default for every experiment)',
+    metavar: 'SOURCE',
+    default: 'cookie:dds_uid',
+    group: S,
+  },
+  {
+    name: 'default-backend',
+    type: 'string',
+    help: 'backend for requests no experiment matches (YAML mode; none -> 404)',
+    metavar: 'URL',
+    default: '',
+    group: S,
+  },
+  {
+    name: 'fallback-to-control',
+    type: 'boolean',
+    help: 'when a variant backend fails, serve the request from control instead of 502/504',
+    default: false,
+    group: S,
+  },
+  {
+    name: 'fallback-cooldown',
+    type: 'duration',
+    help: "after a failure, send that backend's users to control for this long (with --fallback-to-control)",
+    default: 5000,
+    group: S,
+  },
+
+  {
+    name: 'id-cookie',
+    type: 'boolean',
+    path: 'idCookie.enabled',
+    help: 'issue a generated id cookie to requests without a key',
+    default: true,
+    group: C,
+  },
+  {
+    name: 'id-cookie-name',
+    type: 'string',
+    path: 'idCookie.name',
+    help: "its name (default: the key's cookie, else dds_uid)",
+    metavar: 'NAME',
+    default: '',
+    group: C,
+  },
+  {
+    name: 'id-cookie-path',
+    type: 'string',
+    path: 'idCookie.path',
+    help: 'its Path attribute',
+    default: '/',
+    group: C,
+  },
+  {
+    name: 'id-cookie-domain',
+    type: 'string',
+    path: 'idCookie.domain',
+    help: 'its Domain attribute (none by default)',
+    default: '',
+    group: C,
+  },
+  {
+    name: 'id-cookie-max-age',
+    type: 'duration',
+    path: 'idCookie.maxAge',
+    help: 'its Max-Age',
+    default: 31_536_000_000,
+    group: C,
+  },
+  {
+    name: 'id-cookie-same-site',
+    type: 'string',
+    path: 'idCookie.sameSite',
+    help: 'its SameSite attribute: Lax, Strict, None or off',
+    default: 'Lax',
+    group: C,
+  },
+  {
+    name: 'id-cookie-secure',
+    type: 'boolean',
+    path: 'idCookie.secure',
+    help: 'set the Secure attribute',
+    default: false,
+    group: C,
+  },
+  {
+    name: 'id-cookie-http-only',
+    type: 'boolean',
+    path: 'idCookie.httpOnly',
+    help: 'set the HttpOnly attribute',
+    default: true,
+    group: C,
+  },
+
+  {
+    name: 'variant-header',
+    type: 'string',
+    help: 'request header telling the backend its variant ("off" for none)',
+    metavar: 'NAME',
+    default: 'x-dds-variant',
+    group: V,
+  },
+  {
+    name: 'experiment-header',
+    type: 'string',
+    help: 'request header telling the backend the experiment ("off" for none)',
+    metavar: 'NAME',
+    default: 'x-dds-experiment',
+    group: V,
+  },
+  {
+    name: 'response-header',
+    type: 'boolean',
+    help: 'also return the variant header in responses',
+    default: false,
+    group: V,
+  },
+  {
+    name: 'override-header',
+    type: 'string',
+    help: 'request header forcing a variant by name ("off" disables)',
+    metavar: 'NAME',
+    default: 'x-dds-force-variant',
+    group: V,
+  },
+  {
+    name: 'override-cookie',
+    type: 'string',
+    help: 'cookie forcing a variant by name ("off" disables)',
+    metavar: 'NAME',
+    default: 'dds_force_variant',
+    group: V,
+  },
+
+  {
+    name: 'guard',
+    type: 'boolean',
+    path: 'guard.enabled',
+    help: 'shift traffic back to control when a variant is worse than control',
+    default: false,
+    group: G,
+  },
+  {
+    name: 'guard-error-margin',
+    type: 'number',
+    path: 'guard.errorMargin',
+    help: 'trip when variant error rate > control error rate + this (0..1)',
+    metavar: 'RATE',
+    default: 0.05,
+    group: G,
+  },
+  {
+    name: 'guard-p99-margin',
+    type: 'number',
+    path: 'guard.p99Margin',
+    help: 'trip when variant p99 > control p99 x (1 + this); 0 = latency not guarded',
+    metavar: 'RATIO',
+    default: 0,
+    group: G,
+  },
+  {
+    name: 'guard-min-samples',
+    type: 'number',
+    path: 'guard.minSamples',
+    help: 'requests a variant needs in the window before the guard judges it',
+    metavar: 'N',
+    default: 100,
+    group: G,
+  },
+  {
+    name: 'guard-window',
+    type: 'duration',
+    path: 'guard.window',
+    help: 'sliding window of the guard and of GET /experiments',
+    default: 60_000,
+    group: G,
+  },
+  ...httpProxyFlags(),
+];
+
+const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const zName = z.string().regex(NAME, 'use 1-64 of A-Z a-z 0-9 _ . -');
+const HEADER = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+const zHeaderOrOff = z.string().regex(HEADER, 'expected a header name or "off"');
+const zCookieOrOff = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'expected a cookie name or "off"');
+
+/** `cookie:NAME`, `header:NAME` or `ip`. */
+export const zKeySource = z
+  .string()
+  .regex(
+    /^(cookie:[A-Za-z0-9!#$%&'*+.^_`|~-]+|header:[A-Za-z0-9!#$%&'*+.^_`|~-]+|ip)$/,
+    'expected cookie:NAME, header:NAME or ip',
+  );
+
+const guardFields = {
+  enabled: z.boolean(),
+  errorMargin: z.number().min(0).max(1),
+  p99Margin: z.number().min(0),
+  minSamples: z.number().int().min(1),
+  window: zDuration.pipe(z.number().min(1000, 'must be at least 1s')),
+};
+const zGuard = z.strictObject(guardFields);
+
+const zVariant = z.strictObject({
+  name: zName,
+  backend: zUpstreamUrl,
+  /** percent of users; control's is the remainder when not given */
+  weight: z.number().optional(),
+});
+
+const zExperiment = z.strictObject({
+  name: zName,
+  /** Host header values (without port) this experiment applies to; none = any host */
+  hosts: z.array(z.string().min(1)).default([]),
+  pathPrefix: z.string().startsWith('/').default('/'),
+  salt: z.string().min(1).optional(),
+  key: zKeySource.optional(),
+  control: zName.default('control'),
+  fallbackToControl: z.boolean().optional(),
+  guard: z.strictObject(guardFields).partial().optional(),
+  variants: z.array(zVariant).min(2, 'an experiment needs a control and at least one other variant').max(64),
+});
+
+export type VariantConfig = z.infer<typeof zVariant>;
+export type ExperimentConfig = z.infer<typeof zExperiment>;
+export type GuardConfig = z.infer<typeof zGuard>;
+
+export const schema = z
+  .strictObject({
+    ...commonSchema,
+    ...httpProxySchema,
+    listen: zAddress,
+    control: z.union([z.literal(''), zUpstreamUrl]),
+    experiment: z.union([z.literal(''), zUpstreamUrl]),
+    percent: z.number(),
+    experimentName: zName,
+    salt: z.string(),
+    key: zKeySource,
+    defaultBackend: z.union([z.literal(''), zUpstreamUrl]),
+    fallbackToControl: z.boolean(),
+    fallbackCooldown: zDuration,
+    idCookie: z.strictObject({
+      enabled: z.boolean(),
+      name: z.union([z.literal(''), zCookieOrOff]),
+      path: z.string().regex(/^[^;\s]*$/, 'no ";" or spaces'),
+      domain: z.string().regex(/^[^;\s]*$/, 'no ";" or spaces'),
+      maxAge: zDuration,
+      sameSite: z.enum(['Lax', 'Strict', 'None', 'off']),
+      secure: z.boolean(),
+      httpOnly: z.boolean(),
+    }),
+    variantHeader: zHeaderOrOff,
+    experimentHeader: zHeaderOrOff,
+    responseHeader: z.boolean(),
+    overrideHeader: zHeaderOrOff,
+    overrideCookie: zCookieOrOff,
+    guard: zGuard,
+    /** YAML only: several experiments (lists of objects do not fit flags) */
+    experiments: z.array(zExperiment).optional(),
+  })
+  .superRefine((c, ctx) => {
+    const quick = c.control !== '' || c.experiment !== '';
+    if (quick && c.experiments) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['experiments'],
+        message: 'use either --control/--experiment or experiments:, not both',
+      });
+      return;
+    }
+    if (!quick && !c.experiments?.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['control'],
+        message: 'give --control and --experiment, or experiments: in a config file',
+      });
+      return;
+    }
+    if (quick) {
+      if (c.control === '')
+        ctx.addIssue({ code: 'custom', path: ['control'], message: 'required with --experiment' });
+      if (c.experiment === '')
+        ctx.addIssue({ code: 'custom', path: ['experiment'], message: 'required with --control' });
+      const err = weightError(c.percent, 1);
+      if (err) ctx.addIssue({ code: 'custom', path: ['percent'], message: err });
+      return;
+    }
+    const seen = new Set<string>();
+    const routes = new Set<string>();
+    c.experiments!.forEach((e, i) => {
+      const at = (...p: (string | number)[]) => ['experiments', i, ...p];
+      if (seen.has(e.name))
+        ctx.addIssue({ code: 'custom', path: at('name'), message: `duplicate experiment "${e.name}"` });
+      seen.add(e.name);
+      for (const h of e.hosts.length ? e.hosts : ['*']) {
+        const route = `${h.toLowerCase()} ${e.pathPrefix}`;
+        if (routes.has(route))
+          ctx.addIssue({
+            code: 'custom',
+            path: at('pathPrefix'),
+            message: `another experiment already takes host ${h} and prefix ${e.pathPrefix}`,
+          });
+        routes.add(route);
+      }
+      validateVariants(e, at, ctx);
+    });
+  });
+
+/** Checks one experiment's variants and weights; every issue names its field. */
+function validateVariants(
+  e: ExperimentConfig,
+  at: (...p: (string | number)[]) => (string | number)[],
+  ctx: z.RefinementCtx,
+): void {
+  const names = new Set<string>();
+  e.variants.forEach((v, j) => {
+    if (names.has(v.name))
+      ctx.addIssue({
+        code: 'custom',
+        path: at('variants', j, 'name'),
+        message: `duplicate variant "${v.name}"`,
+      });
+    names.add(v.name);
+  });
+  if (!names.has(e.control)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: at('control'),
+      message: `unknown variant "${e.control}" (variants: ${[...names].join(', ')})`,
+    });
+    return;
+  }
+  const others = e.variants.filter((v) => v.name !== e.control).length;
+  let sum = 0;
+  let allZero = true;
+  let controlWeight: number | undefined;
+  e.variants.forEach((v, j) => {
+    if (v.name === e.control) {
+      controlWeight = v.weight;
+      if (v.weight !== undefined && v.weight < 0)
+        ctx.addIssue({ code: 'custom', path: at('variants', j, 'weight'), message: 'must not be negative' });
+      if (v.weight !== 0 && v.weight !== undefined) allZero = false;
+      return;
+    }
+    const w = v.weight ?? 0;
+    const err = weightError(w, others);
+    if (err) ctx.addIssue({ code: 'custom', path: at('variants', j, 'weight'), message: err });
+    if (w > 0) allZero = false;
+    sum += w;
+  });
+  if (controlWeight !== undefined && allZero) {
+    ctx.addIssue({ code: 'custom', path: at('variants'), message: 'all weights are zero' });
+  } else if (sum > 100 + 1e-9) {
+    ctx.addIssue({
+      code: 'custom',
+      path: at('variants'),
+      message: `weights sum to ${round(sum)}%, over 100%`,
+    });
+  } else if (controlWeight !== undefined && Math.abs(sum + controlWeight - 100) > 1e-9) {
+    ctx.addIssue({
+      code: 'custom',
+      path: at('variants'),
+      message: `weights sum to ${round(sum + controlWeight)}%; with control's weight given they must sum to 100% (or leave control's out: it gets the rest)`,
+    });
+  }
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
+
+/** A non-control weight: 0..lane, in 0.01% steps. */
+function weightError(w: number, others: number): string | undefined {
+  if (!Number.isFinite(w)) return 'must be a number of percent';
+  if (w < 0) return 'must not be negative';
+  if (w > 100) return 'must be at most 100 (percent)';
+  if (Math.abs(w * 100 - Math.round(w * 100)) > 1e-6) return 'use steps of 0.01 (percent)';
+  const lane = laneSize(others);
+  if (weightToBuckets(w) > lane)
+    return `at most ${lane / 100}% per variant with ${others} non-control variants (each grows in its own lane so ramps stay sticky)`;
+  return undefined;
+}
+
+export type SplitterConfig = z.infer<typeof schema> & CommonConfig & HttpProxyConfig;
+
+/** The experiments a config describes: quick-mode flags become one experiment. */
+export function experimentsOf(c: SplitterConfig): ExperimentConfig[] {
+  if (c.experiments) return c.experiments as ExperimentConfig[];
+  return [
+    {
+      name: c.experimentName,
+      hosts: [],
+      pathPrefix: '/',
+      salt: c.salt || undefined,
+      control: 'control',
+      variants: [
+        { name: 'control', backend: c.control },
+        { name: 'experiment', backend: c.experiment, weight: c.percent },
+      ],
+    },
+  ];
+}
