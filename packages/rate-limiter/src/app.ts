@@ -1,0 +1,278 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import {
+  type Address,
+  type ComponentContext,
+  ConnectionTracker,
+  createHttpServer,
+  createUpstream,
+  DdsError,
+  type Instance,
+  listen,
+  normalizeIp,
+  type ProxyHooks,
+  parseAddress,
+  proxyRequest,
+  proxyUpgrade,
+  TrustedProxies,
+  type Upstream,
+} from '@dds/core';
+import { flagPolicyName, type RateLimiterConfig } from './config.js';
+import { pushRateLimitHeaders } from './http/ratelimit-headers.js';
+import { refuseUpgrade, sendLimited, sendUnavailable } from './http/responses.js';
+import { LocalLimiter } from './limiter/local-limiter.js';
+import type { Limiter, Verdict } from './limiter/verdict.js';
+import { LimiterMetrics } from './metrics.js';
+import { type CompiledPolicy, collectChecks, compilePolicy, type PolicySkip } from './policy/compile.js';
+import type { PolicyConfig } from './policy/schema.js';
+import { RedisLimiter } from './redis/redis-limiter.js';
+
+const REQUEST_EXTRA = Symbol('dds.ratelimit.request');
+const RESPONSE_EXTRA = Symbol('dds.ratelimit.response');
+type Tagged = IncomingMessage & { [REQUEST_EXTRA]?: string[]; [RESPONSE_EXTRA]?: string[] };
+
+/** Settings read per request; swapped whole on reload so a request sees one consistent set. */
+interface Active {
+  config: RateLimiterConfig;
+  policies: CompiledPolicy[];
+  trusted: TrustedProxies;
+  upstream: Upstream;
+  hooks: ProxyHooks;
+}
+
+/** Wall clock in milliseconds with sub-millisecond resolution. */
+export const wallClock = (): number => performance.timeOrigin + performance.now();
+
+/** The policies a config describes: the flags-only one (if --rate is set) first, then YAML. */
+export function policiesOf(c: RateLimiterConfig): PolicyConfig[] {
+  const fromFlags: PolicyConfig[] =
+    c.rate === ''
+      ? []
+      : [
+          {
+            name: flagPolicyName(c),
+            match: {},
+            key: c.key,
+            limits: [{ rate: c.rate, burst: c.burst, algorithm: c.algorithm }],
+            overrides: [],
+            allow: [],
+            missingKey: 'skip',
+            dryRun: false,
+          },
+        ];
+  return [...fromFlags, ...c.policies];
+}
+
+export function createRateLimiter(ctx: ComponentContext<RateLimiterConfig>): Instance<RateLimiterConfig> {
+  const { logger } = ctx;
+  const first = ctx.config;
+  let redis: RedisLimiter | undefined;
+  let local: LocalLimiter | undefined;
+  const metrics = new LimiterMetrics(ctx.registry, {
+    keys: () => (redis ?? local)!.keys(),
+    evictions: () => local?.evictions() ?? 0,
+    denyCacheHits: () => redis?.denyCache.hits ?? 0,
+  });
+  if (first.redis) {
+    redis = new RedisLimiter({
+      url: first.redis,
+      prefix: first.redisPrefix,
+      timeoutMs: first.redisTimeout,
+      failMode: first.failMode,
+      denyCacheMs: first.denyCache,
+      logger,
+      clock: wallClock,
+      onLatency: (s) => metrics.redisLatency.observe(s),
+      onError: () => metrics.redisErrors.inc(),
+      onUnavailable: (mode) => (mode === 'open' ? metrics.failOpen : metrics.failClosed).inc(),
+      onStateChange: (up) => metrics.redisUp.set(up ? 1 : 0),
+    });
+    metrics.redisUp.set(1);
+  } else {
+    local = new LocalLimiter(first.maxKeys, wallClock);
+  }
+  const limiter: Limiter = (redis ?? local)!;
+
+  const server = createHttpServer(limitsOf(first), handle, (kind) => metrics.clientErrors.inc({ kind }));
+  const tracker = new ConnectionTracker(server);
+  let active = activate(first, undefined);
+
+  function activate(config: RateLimiterConfig, prev: Active | undefined): Active {
+    const policies = policiesOf(config).map(compilePolicy);
+    local?.retain(policies.flatMap((p) => [...p.limits, ...p.overrides.values()].flat()));
+    const upstream =
+      prev && prev.config.upstream === config.upstream && sameUpstreamOptions(prev.config, config)
+        ? prev.upstream
+        : createUpstream(config.upstream, {
+            connections: config.upstreamConnections,
+            connectTimeout: config.connectTimeout,
+            headersTimeout: config.upstreamTimeout,
+          });
+    const hooks: ProxyHooks = {
+      trusted: new TrustedProxies(config.trustedProxies),
+      proto: 'http',
+      forwarded: config.forwarded,
+      strip: new Set([config.shadowHeader.toLowerCase()]),
+      requestHeaders: (req) => (req as Tagged)[REQUEST_EXTRA],
+      responseHeaders: (req) => (req as Tagged)[RESPONSE_EXTRA],
+      onDone: (_req, status, _s, failure) => {
+        metrics.response(status === 499 ? 400 : status);
+        if (failure) metrics.upstreamFailures.inc({ reason: failure });
+      },
+      draining: () => tracker.draining,
+    };
+    return { config, policies, trusted: hooks.trusted, upstream, hooks };
+  }
+
+  const onSkip = (p: CompiledPolicy, why: PolicySkip) => metrics.decision(p, p.name, '*', why);
+
+  function decideFor(req: IncomingMessage, a: Active): Verdict | Promise<Verdict> | undefined {
+    const peer = normalizeIp(req.socket.remoteAddress ?? '');
+    const ip = a.trusted.empty ? peer : a.trusted.clientAddress(peer, req.headers['x-forwarded-for']);
+    const checks = collectChecks(a.policies, req, ip, a.config.dryRun, onSkip);
+    return checks.length === 0 ? undefined : limiter.decide(checks);
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const a = active;
+    const v = decideFor(req, a);
+    if (v === undefined) proxyRequest(req, res, a.upstream, a.hooks);
+    else if (v instanceof Promise) v.then((x) => respond(req, res, a, x));
+    else respond(req, res, a, v);
+  }
+
+  function respond(req: IncomingMessage, res: ServerResponse, a: Active, v: Verdict): void {
+    count(v);
+    if (res.destroyed) return;
+    const close = tracker.draining;
+    if (!v.admitted) {
+      metrics.response(v.unavailable ? 503 : 429);
+      if (v.unavailable) sendUnavailable(res, close);
+      else sendLimited(res, v, a.config.headers !== 'off', close);
+      return;
+    }
+    const shadow = shadowNames(v);
+    if (shadow) (req as Tagged)[REQUEST_EXTRA] = [a.config.shadowHeader, shadow];
+    if (a.config.headers === 'all' && v.results.length) {
+      const h: string[] = [];
+      pushRateLimitHeaders(h, v.checks, v.results);
+      (req as Tagged)[RESPONSE_EXTRA] = h;
+    }
+    proxyRequest(req, res, a.upstream, a.hooks);
+  }
+
+  function count(v: Verdict): void {
+    for (let i = 0; i < v.checks.length; i++) {
+      const c = v.checks[i]!;
+      const r = v.results[i];
+      const outcome =
+        r === undefined
+          ? 'unavailable'
+          : !r.allowed
+            ? c.enforced
+              ? 'denied'
+              : 'shadow_denied'
+            : v.admitted
+              ? 'allowed'
+              : 'not_consumed';
+      metrics.decision(c.limit, c.policy.name, c.limit.name, outcome);
+    }
+  }
+
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const a = active;
+    socket.on('error', () => socket.destroy());
+    const go = (v: Verdict | undefined) => {
+      if (v) count(v);
+      if (v && !v.admitted) return refuseUpgrade(socket, v, a.config.headers !== 'off');
+      const shadow = v && shadowNames(v);
+      proxyUpgrade(
+        req,
+        socket,
+        head,
+        a.upstream,
+        a.hooks,
+        shadow ? [a.config.shadowHeader, shadow] : undefined,
+      );
+    };
+    const v = decideFor(req, a);
+    if (v instanceof Promise) v.then(go);
+    else go(v);
+  });
+
+  return {
+    async start() {
+      await listen(server, parseAddress(first.listen) as Address);
+      logger.info(
+        {
+          listen: first.listen,
+          upstream: first.upstream,
+          mode: redis ? 'redis' : 'local',
+          policies: active.policies.map((p) => p.name),
+        },
+        'rate limiter listening',
+      );
+    },
+    reload(next, prev) {
+      for (const f of ['listen', 'redis', 'redisPrefix', 'failMode', 'maxKeys'] as const) {
+        if (next[f] !== prev[f])
+          throw new DdsError('DDS_CONFIG_INVALID', `${f} cannot change on reload (restart to apply it)`);
+      }
+      const before = active;
+      Object.assign(server, timeoutsOf(next));
+      active = activate(next, before);
+      if (active.upstream !== before.upstream) void before.upstream.close();
+      logger.info({ policies: active.policies.map((p) => p.name) }, 'policies reloaded');
+    },
+    async drain(deadline) {
+      await tracker.drain(deadline);
+      await limiter.close();
+      await active.upstream.close();
+    },
+    adminRoutes(app) {
+      app.get('/ratelimit', async () => ({
+        mode: redis ? 'redis' : 'local',
+        redisUp: redis ? redis.up : undefined,
+        dryRun: active.config.dryRun,
+        policies: policiesOf(active.config),
+        keys: Object.fromEntries(limiter.keys()),
+      }));
+    },
+  };
+}
+
+/** Names of dry-run limits this admitted request exceeded, for the shadow label. */
+function shadowNames(v: Verdict): string | undefined {
+  let out: string | undefined;
+  for (let i = 0; i < v.results.length; i++) {
+    if (v.results[i]!.allowed || v.checks[i]!.enforced) continue;
+    const n = v.checks[i]!.limit.name;
+    out = out === undefined ? n : `${out}, ${n}`;
+  }
+  return out;
+}
+
+function limitsOf(c: RateLimiterConfig) {
+  return {
+    maxHeaderSize: c.maxHeaderSize,
+    headerTimeout: c.headerTimeout,
+    requestTimeout: c.requestTimeout,
+    idleTimeout: c.idleTimeout,
+  };
+}
+
+function timeoutsOf(c: RateLimiterConfig) {
+  return {
+    headersTimeout: c.headerTimeout,
+    requestTimeout: c.requestTimeout,
+    keepAliveTimeout: c.idleTimeout,
+  };
+}
+
+function sameUpstreamOptions(a: RateLimiterConfig, b: RateLimiterConfig): boolean {
+  return (
+    a.upstreamConnections === b.upstreamConnections &&
+    a.connectTimeout === b.connectTimeout &&
+    a.upstreamTimeout === b.upstreamTimeout
+  );
+}

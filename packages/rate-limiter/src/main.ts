@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+import { runComponent } from '@dds/core';
+import { createRateLimiter } from './app.js';
+import { flags, type RateLimiterConfig, schema } from './config.js';
+
+await runComponent<RateLimiterConfig>({
+  name: 'rate-limiter',
+  version: '0.1.0',
+  summary: 'local and Redis-backed distributed rate limiting in front of an HTTP app',
+  usage:
+    'dds-rate-limiter --upstream http://127.0.0.1:3000 --rate 100/s [--burst 50] [--key ip] [--redis redis://host:6379] | --config policies.yaml',
+  footer:
+    'Policies (match, keys, several limits, overrides, allow-lists): see the YAML `policies` key in the README.',
+  defaultAdmin: '0.0.0.0:9904',
+  flags,
+  schema,
+  secretPaths: ['redis'],
+  create: (ctx) => createRateLimiter(ctx),
+});

@@ -1,0 +1,132 @@
+import type { Logger } from '@dds/core';
+import { Redis } from 'ioredis';
+import { DenyCache } from '../limiter/deny-cache.js';
+import type { Limiter, LimitResult, Verdict } from '../limiter/verdict.js';
+import type { Check } from '../policy/compile.js';
+import { DECIDE_SCRIPT } from './decide-script.js';
+
+export interface RedisLimiterOptions {
+  url: string;
+  prefix: string;
+  /** a decision slower than this counts as a Redis failure */
+  timeoutMs: number;
+  failMode: 'open' | 'closed';
+  denyCacheMs: number;
+  logger: Logger;
+  clock: () => number;
+  /** fixed script clock in microseconds, for tests; default Redis TIME */
+  scriptClock?: () => number;
+  onLatency?(seconds: number): void;
+  onError?(): void;
+  onUnavailable?(mode: 'open' | 'closed'): void;
+  onStateChange?(up: boolean): void;
+}
+
+type DecideFn = (numKeys: number, ...args: string[]) => Promise<number[]>;
+
+/**
+ * Limits shared by every replica: each request is one EVALSHA of the decide script (ioredis
+ * sends EVAL once per connection and EVALSHA after, re-sending on NOSCRIPT), and auto-
+ * pipelining batches all decisions of one event-loop turn into one write. Keys already over
+ * their limit are answered from a short local cache. Redis failures fail open or closed.
+ */
+export class RedisLimiter implements Limiter {
+  readonly redis: Redis;
+  readonly denyCache: DenyCache;
+  private healthy = true;
+  private readonly decideScript: DecideFn;
+
+  constructor(private readonly o: RedisLimiterOptions) {
+    this.denyCache = new DenyCache(o.denyCacheMs);
+    this.redis = new Redis(o.url, {
+      enableAutoPipelining: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: o.timeoutMs,
+      connectTimeout: Math.max(1000, o.timeoutMs),
+      retryStrategy: (times) => Math.min(50 * times, 1000),
+      lazyConnect: false,
+    });
+    this.redis.defineCommand('ddsDecide', { lua: DECIDE_SCRIPT });
+    this.decideScript = (this.redis as unknown as { ddsDecide: DecideFn }).ddsDecide.bind(this.redis);
+    this.redis.on('error', (err: Error) => this.markDown(err));
+    this.redis.on('ready', () => this.markUp());
+  }
+
+  decide(checks: readonly Check[]): Verdict | Promise<Verdict> {
+    if (checks.length === 0) return { admitted: true, checks, results: [], unavailable: false };
+    const now = this.o.clock();
+    const keys: string[] = new Array(checks.length);
+    const args: string[] = new Array(checks.length);
+    for (let i = 0; i < checks.length; i++) {
+      const c = checks[i]!;
+      const key = `${this.o.prefix}${c.limit.id}:${c.key}`;
+      if (c.enforced) {
+        const wait = this.denyCache.get(key, now);
+        if (wait > 0) {
+          const r: LimitResult = { allowed: false, remaining: 0, resetMs: wait, retryMs: wait };
+          return { admitted: false, checks: [c], results: [r], unavailable: false };
+        }
+      }
+      keys[i] = key;
+      args[i] = key;
+    }
+    args.push(this.o.scriptClock ? String(this.o.scriptClock()) : '', '1');
+    for (const c of checks) args.push(...c.limit.redisArgs, c.enforced ? '1' : '0');
+    const started = performance.now();
+    return this.decideScript(checks.length, ...args).then(
+      (reply) => {
+        this.o.onLatency?.((performance.now() - started) / 1000);
+        this.markUp();
+        const results: LimitResult[] = new Array(checks.length);
+        for (let i = 0; i < checks.length; i++) {
+          const at = 1 + i * 4;
+          const r: LimitResult = {
+            allowed: reply[at] === 1,
+            remaining: reply[at + 1]!,
+            resetMs: reply[at + 2]!,
+            retryMs: reply[at + 3]!,
+          };
+          results[i] = r;
+          if (!r.allowed && checks[i]!.enforced) this.denyCache.add(keys[i]!, now, r.retryMs);
+        }
+        return { admitted: reply[0] === 1, checks, results, unavailable: false };
+      },
+      (err: Error) => {
+        this.o.onError?.();
+        this.markDown(err);
+        this.o.onUnavailable?.(this.o.failMode);
+        return { admitted: this.o.failMode === 'open', checks, results: [], unavailable: true };
+      },
+    );
+  }
+
+  get up(): boolean {
+    return this.healthy;
+  }
+
+  keys(): Map<string, number> {
+    return new Map([['deny-cache', this.denyCache.size]]);
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+  }
+
+  private markDown(err: Error): void {
+    if (!this.healthy) return;
+    this.healthy = false;
+    this.o.onStateChange?.(false);
+    this.o.logger.error(
+      { err: err.message, failMode: this.o.failMode },
+      `redis unavailable: failing ${this.o.failMode} until it recovers`,
+    );
+  }
+
+  private markUp(): void {
+    if (this.healthy) return;
+    this.healthy = true;
+    this.o.onStateChange?.(true);
+    this.o.logger.info('redis recovered: shared limits enforced again');
+  }
+}
