@@ -46,7 +46,7 @@ spec:
 {{- define "dds-lib.service" -}}
 {{- $v := .values -}}
 {{- $prefix := $v.portPrefix | default .component -}}
-{{- if and $v.deployment.enabled $v.service.enabled }}
+{{- if and $v.deployment.enabled $v.service.enabled $v.ports }}
 apiVersion: v1
 kind: Service
 metadata:
