@@ -14,7 +14,7 @@ describe('parseResp', () => {
     expect(parseResp(b('*2\r\n$1\r\na\r\n:1\r\n'))).toEqual({ value: ['a', 1], used: 15 });
     const err = parseResp(b('-LOADING Redis is loading the dataset in memory\r\n'));
     expect(err?.value).toBeInstanceOf(RespError);
-    expect((err?.value as RespError).message).toBe('LOADING Redis is loading the dataset in memory');
+    expect((err!.value as RespError).message).toBe('LOADING Redis is loading the dataset in memory');
   });
 
   it('waits for incomplete replies', () => {
