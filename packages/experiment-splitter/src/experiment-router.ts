@@ -12,8 +12,8 @@ export class ExperimentRouter<T> {
       if (!r.hosts.length) this.any.push({ prefix: r.prefix, target: r.target });
       for (const h of r.hosts) {
         const host = h.toLowerCase();
-        let list = this.byHost.get(host);
-        if (!list) this.byHost.set(host, (list = []));
+        const list = this.byHost.get(host) ?? [];
+        this.byHost.set(host, list);
         list.push({ prefix: r.prefix, target: r.target });
       }
     }

@@ -151,8 +151,8 @@ export class Splitter implements Instance<SplitterConfig> {
         },
         stats: (e, v) => {
           const k = `${e}\0${v}`;
-          let s = this.stats.get(k);
-          if (!s) this.stats.set(k, (s = new VariantStats(e, v)));
+          const s = this.stats.get(k) ?? new VariantStats(e, v);
+          this.stats.set(k, s);
           return s;
         },
         hooks: (v) => this.variantHooks(v),
@@ -218,8 +218,10 @@ export class Splitter implements Instance<SplitterConfig> {
     const exp = plan.router.match(req.headers.host, req.url!);
     if (exp === undefined) {
       this.unmatched.inc();
-      if (plan.defaultRoute)
-        return proxyRequest(req, res, plan.defaultRoute.upstream, plan.defaultRoute.hooks);
+      if (plan.defaultRoute) {
+        proxyRequest(req, res, plan.defaultRoute.upstream, plan.defaultRoute.hooks);
+        return;
+      }
       res.writeHead(404, ['content-type', 'text/plain', 'content-length', String(NO_MATCH.length)]);
       res.end(NO_MATCH);
       return;
@@ -240,8 +242,10 @@ export class Splitter implements Instance<SplitterConfig> {
     const exp = plan.router.match(req.headers.host, req.url!);
     if (exp === undefined) {
       this.unmatched.inc();
-      if (plan.defaultRoute)
-        return proxyUpgrade(req, socket, head, plan.defaultRoute.upstream, plan.defaultRoute.hooks);
+      if (plan.defaultRoute) {
+        proxyUpgrade(req, socket, head, plan.defaultRoute.upstream, plan.defaultRoute.hooks);
+        return;
+      }
       socket.end(
         `HTTP/1.1 404 Not Found\r\ncontent-length: ${NO_MATCH.length}\r\nconnection: close\r\n\r\n${NO_MATCH}`,
       );

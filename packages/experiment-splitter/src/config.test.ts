@@ -1,0 +1,181 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { allFlags, ConfigError, loadConfig } from '@dds/core';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../../test/support/index.js';
+import { experimentsOf, flags, type SplitterConfig, schema } from './config.js';
+
+const component = { name: 'experiment-splitter', defaultAdmin: '0.0.0.0:9903', flags } as never;
+const load = (argv: string[]) =>
+  loadConfig<SplitterConfig>({ flags: allFlags(component), schema: schema as never, argv, env: {} }).config;
+
+const dir = tempDir('splitter-config');
+let n = 0;
+const yaml = (text: string) => {
+  const f = join(dir, `c${n++}.yaml`);
+  writeFileSync(f, text);
+  return load(['--config', f]);
+};
+const experiment = (variants: string, extra = '') => `
+experiments:
+  - name: checkout
+    ${extra}
+    variants:
+${variants}
+`;
+const errorOf = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  throw new Error('expected a config error');
+};
+
+describe('config', () => {
+  it('turns quick-mode flags into one experiment', () => {
+    const c = load([
+      '--control',
+      'http://127.0.0.1:1',
+      '--experiment',
+      'http://127.0.0.1:2',
+      '--percent',
+      '12.5',
+    ]);
+    expect(experimentsOf(c)).toEqual([
+      expect.objectContaining({
+        name: 'experiment',
+        variants: [
+          { name: 'control', backend: 'http://127.0.0.1:1' },
+          { name: 'experiment', backend: 'http://127.0.0.1:2', weight: 12.5 },
+        ],
+      }),
+    ]);
+    expect(c.listen).toBe('0.0.0.0:8083');
+    expect(c.key).toBe('cookie:dds_uid');
+  });
+
+  it('rejects bad quick-mode values naming the flag', () => {
+    expect(errorOf(() => load(['--control', 'http://127.0.0.1:1']))).toMatch(
+      /experiment: required with --control/,
+    );
+    expect(errorOf(() => load([]))).toMatch(/control: give --control and --experiment/);
+    expect(
+      errorOf(() =>
+        load(['--control', 'http://127.0.0.1:1', '--experiment', 'http://127.0.0.1:2', '--percent', '-1']),
+      ),
+    ).toMatch(/percent: must not be negative.*--percent/);
+    expect(
+      errorOf(() =>
+        load(['--control', 'http://127.0.0.1:1', '--experiment', 'http://127.0.0.1:2', '--percent', '101']),
+      ),
+    ).toMatch(/percent: must be at most 100/);
+    expect(
+      errorOf(() =>
+        load(['--control', 'http://127.0.0.1:1', '--experiment', 'http://127.0.0.1:2', '--key', 'query:x']),
+      ),
+    ).toMatch(/key: expected cookie:NAME, header:NAME or ip/);
+  });
+
+  it('accepts several experiments with weights, hosts, prefixes and salts', () => {
+    const c = yaml(`
+experiments:
+  - name: checkout
+    hosts: [shop.example.com]
+    pathPrefix: /checkout
+    salt: checkout-2026
+    key: header:x-user-id
+    variants:
+      - { name: control, backend: "http://127.0.0.1:1" }
+      - { name: blue, backend: "http://127.0.0.1:2", weight: 10 }
+      - { name: green, backend: "http://127.0.0.1:3", weight: 5.25 }
+  - name: search
+    variants:
+      - { name: control, backend: "http://127.0.0.1:1", weight: 80 }
+      - { name: new, backend: "http://127.0.0.1:4", weight: 20 }
+`);
+    expect(c.experiments).toHaveLength(2);
+    expect(c.experiments![0]!.pathPrefix).toBe('/checkout');
+    expect(c.experiments![1]!.control).toBe('control');
+  });
+
+  it('names the field of every invalid weight', () => {
+    const v = (w: string) => `      - { name: control, backend: "http://127.0.0.1:1" }
+      - { name: exp, backend: "http://127.0.0.1:2", weight: ${w} }`;
+    expect(errorOf(() => yaml(experiment(v('-5'))))).toMatch(
+      /experiments\.0\.variants\.1\.weight: must not be negative/,
+    );
+    expect(
+      errorOf(() =>
+        yaml(
+          experiment(`      - { name: control, backend: "http://127.0.0.1:1", weight: 0 }
+      - { name: exp, backend: "http://127.0.0.1:2", weight: 0 }`),
+        ),
+      ),
+    ).toMatch(/experiments\.0\.variants: all weights are zero/);
+    expect(
+      errorOf(() =>
+        yaml(
+          experiment(`      - { name: control, backend: "http://127.0.0.1:1" }
+      - { name: a, backend: "http://127.0.0.1:2", weight: 50 }
+      - { name: b, backend: "http://127.0.0.1:3", weight: 50 }
+      - { name: c, backend: "http://127.0.0.1:4", weight: 30 }`),
+        ),
+      ),
+    ).toMatch(/experiments\.0\.variants: weights sum to 130%, over 100%/);
+    expect(errorOf(() => yaml(experiment(v('10'), 'control: baseline')))).toMatch(
+      /experiments\.0\.control: unknown variant "baseline"/,
+    );
+    expect(errorOf(() => yaml(experiment(v('0.001'))))).toMatch(/weight: use steps of 0.01/);
+    expect(
+      errorOf(() =>
+        yaml(
+          experiment(`      - { name: control, backend: "http://127.0.0.1:1", weight: 50 }
+      - { name: exp, backend: "http://127.0.0.1:2", weight: 10 }`),
+        ),
+      ),
+    ).toMatch(/weights sum to 60%; with control's weight given they must sum to 100%/);
+    expect(
+      errorOf(() =>
+        yaml(
+          experiment(`      - { name: control, backend: "http://127.0.0.1:1" }
+      - { name: a, backend: "http://127.0.0.1:2", weight: 60 }
+      - { name: b, backend: "http://127.0.0.1:3", weight: 10 }`),
+        ),
+      ),
+    ).toMatch(/variants\.1\.weight: at most 50% per variant with 2 non-control variants/);
+  });
+
+  it('rejects duplicates, mixed modes and unknown keys', () => {
+    const v = `      - { name: control, backend: "http://127.0.0.1:1" }
+      - { name: control, backend: "http://127.0.0.1:2", weight: 10 }`;
+    expect(errorOf(() => yaml(experiment(v)))).toMatch(/variants\.1\.name: duplicate variant "control"/);
+    expect(
+      errorOf(() =>
+        yaml(`control: http://127.0.0.1:1
+experiment: http://127.0.0.1:2
+${experiment(`      - { name: control, backend: "http://127.0.0.1:1" }
+      - { name: exp, backend: "http://127.0.0.1:2", weight: 10 }`)}`),
+      ),
+    ).toMatch(/experiments: use either --control\/--experiment or experiments:, not both/);
+    expect(
+      errorOf(() =>
+        yaml(
+          experiment(`      - { name: control, backend: "http://127.0.0.1:1", wieght: 3 }
+      - { name: exp, backend: "http://127.0.0.1:2", weight: 10 }`),
+        ),
+      ),
+    ).toMatch(/experiments\.0\.variants\.0.*wieght/);
+    expect(
+      errorOf(() =>
+        yaml(`${experiment(`      - { name: control, backend: "http://127.0.0.1:1" }
+      - { name: exp, backend: "http://127.0.0.1:2", weight: 10 }`)}
+  - name: checkout
+    variants:
+      - { name: control, backend: "http://127.0.0.1:1" }
+      - { name: exp, backend: "http://127.0.0.1:2", weight: 10 }`),
+      ),
+    ).toMatch(/experiments\.1\.name: duplicate experiment "checkout"/);
+  });
+});
