@@ -1,0 +1,101 @@
+import { type ComponentContext, DdsError, type Instance, parseAddress } from '@dds/core';
+import type { AdapterConfig } from './config.js';
+import { adapterMetrics } from './server/adapter-metrics.js';
+import { ExporterServer } from './server/exporter-server.js';
+import type { ScrapeSettings } from './server/scrape.js';
+import { type JsonModules, loadJsonConfig } from './sources/json/json-config.js';
+import { jsonSource } from './sources/json/json-source.js';
+import { memcachedSource } from './sources/memcached/memcached-source.js';
+import { mysqlSource } from './sources/mysql/mysql-source.js';
+import { redisSource } from './sources/redis/redis-source.js';
+import type { Source, SourceKind } from './sources/source.js';
+
+interface Planned {
+  source: Source;
+  listen: string;
+}
+
+/** Builds the configured sources; throws a DdsError naming the field for an unusable target. */
+function plan(c: AdapterConfig, jsonModules: () => JsonModules): Map<SourceKind, Planned> {
+  const out = new Map<SourceKind, Planned>();
+  const add = (field: string, source: Source, listen: string) => {
+    const problem = source.checkTarget(source.defaultTarget);
+    if (problem) throw new DdsError('DDS_CONFIG_INVALID', `${field}: ${problem}`);
+    out.set(source.kind, { source, listen: c.listen || listen });
+  };
+  if (c.redis)
+    add(
+      'redis',
+      redisSource({ target: c.redis, password: c.redisPassword, passwordFile: c.redisPasswordFile }),
+      c.redisListen,
+    );
+  if (c.mysql)
+    add(
+      'mysql',
+      mysqlSource({ target: c.mysql, password: c.mysqlPassword, passwordFile: c.mysqlPasswordFile }),
+      c.mysqlListen,
+    );
+  if (c.memcached)
+    add('memcached', memcachedSource({ target: c.memcached, slabs: c.memcachedSlabs }), c.memcachedListen);
+  if (c.json) {
+    if (!jsonModules().has(c.jsonModule))
+      throw new DdsError('DDS_CONFIG_INVALID', `jsonModule: no module "${c.jsonModule}" in ${c.jsonConfig}`);
+    add('json', jsonSource({ target: c.json, module: c.jsonModule, modules: jsonModules }), c.jsonListen);
+  }
+  return out;
+}
+
+const settingsOf = (c: AdapterConfig): ScrapeSettings => ({
+  naming: c.naming,
+  timeoutMs: c.scrapeTimeout,
+  maxBytes: c.maxReplySize,
+});
+
+export function createAdapter({
+  config,
+  logger,
+  registry,
+}: ComponentContext<AdapterConfig>): Instance<AdapterConfig> {
+  const metrics = adapterMetrics(registry);
+  let modules: JsonModules = config.jsonConfig ? loadJsonConfig(config.jsonConfig) : new Map();
+  const current = () => modules;
+  let planned = plan(config, current);
+  const servers = new Map<SourceKind, ExporterServer>();
+  for (const [kind, p] of planned)
+    servers.set(kind, new ExporterServer(p.source, settingsOf(config), logger, metrics));
+
+  return {
+    async start() {
+      for (const [kind, p] of planned) {
+        const addr = parseAddress(p.listen);
+        if (typeof addr === 'string') throw new DdsError('DDS_CONFIG_INVALID', `${kind} listen: ${addr}`);
+        await servers.get(kind)!.listen(addr);
+        logger.info(
+          { source: kind, listen: p.listen, target: p.source.describe(p.source.defaultTarget) },
+          `${kind} exporter listening`,
+        );
+      }
+    },
+    reload(next) {
+      const nextModules = next.jsonConfig ? loadJsonConfig(next.jsonConfig) : new Map();
+      const nextPlan = plan(next, () => nextModules);
+      const kinds = (m: Map<SourceKind, Planned>) =>
+        [...m]
+          .map(([k, p]) => `${k}@${p.listen}`)
+          .sort()
+          .join(',');
+      if (kinds(nextPlan) !== kinds(planned))
+        throw new DdsError(
+          'DDS_CONFIG_INVALID',
+          'adding or removing sources or changing listen addresses needs a restart',
+        );
+      modules = nextModules;
+      planned = plan(next, current);
+      for (const [kind, p] of planned) servers.get(kind)!.update(p.source, settingsOf(next));
+    },
+    watchedFiles: (c) => (c.jsonConfig ? [c.jsonConfig] : []),
+    async drain(deadline) {
+      await Promise.all([...servers.values()].map((s) => s.drain(deadline)));
+    },
+  };
+}

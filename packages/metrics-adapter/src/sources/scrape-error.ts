@@ -1,0 +1,28 @@
+/** Why a scrape of a target failed; `reason` is a short label value for metrics. */
+export type ScrapeFailure = 'unreachable' | 'timeout' | 'auth' | 'protocol' | 'too_large' | 'error';
+
+export class ScrapeError extends Error {
+  constructor(
+    readonly reason: ScrapeFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ScrapeError';
+  }
+}
+
+/** Maps socket and driver errors onto a ScrapeError with a readable message. */
+export function toScrapeError(err: unknown, what: string): ScrapeError {
+  if (err instanceof ScrapeError) return err;
+  const e = err as NodeJS.ErrnoException;
+  const code = e?.code ?? '';
+  if (
+    ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EPIPE'].includes(
+      code,
+    )
+  )
+    return new ScrapeError('unreachable', `${what}: ${code} ${e.message}`.trim(), { cause: err });
+  if (code === 'ETIMEDOUT') return new ScrapeError('timeout', `${what}: timed out`, { cause: err });
+  return new ScrapeError('error', `${what}: ${e?.message ?? String(err)}`, { cause: err });
+}
