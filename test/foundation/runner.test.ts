@@ -1,4 +1,5 @@
 import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePorts, type Proc, run, sleep, startComponent, tempDir, waitForHttp } from '../support/index.js';
@@ -127,12 +128,14 @@ describe('configuration errors', () => {
 describe('admin server', () => {
   it('serves healthz, readyz, config (redacted) and metrics that pass promtool', async () => {
     const d = await demo(['--message', 'hi']);
-    const health = await (await fetch(`${d.adminUrl}/healthz`)).json();
+    const health = (await (await fetch(`${d.adminUrl}/healthz`)).json()) as { status: string };
     expect(health.status).toBe('ok');
     const ready = await fetch(`${d.adminUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect((await ready.json()).checks.listeners.ready).toBe(true);
-    const cfg = await (await fetch(`${d.adminUrl}/config`)).json();
+    expect(
+      ((await ready.json()) as { checks: Record<string, { ready: boolean }> }).checks.listeners.ready,
+    ).toBe(true);
+    const cfg = (await (await fetch(`${d.adminUrl}/config`)).json()) as { message: string };
     expect(cfg.message).toBe('hi');
     const m = await fetch(`${d.adminUrl}/metrics`);
     expect(m.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
@@ -166,7 +169,7 @@ describe('lifecycle', () => {
     await d.p.waitFor('"msg":"draining"');
     const ready = await fetch(`${d.adminUrl}/readyz`);
     expect(ready.status).toBe(503);
-    expect((await ready.json()).status).toBe('draining');
+    expect(((await ready.json()) as { status: string }).status).toBe('draining');
     // new connections are refused once draining began
     await expect(fetch(`${d.url}/`)).rejects.toThrow();
     expect(await slow).toEqual({ status: 200, body: 'slept 1500ms\n' });
@@ -228,5 +231,33 @@ describe('hot reload', () => {
     const r = await fetch(`${d.url}/`);
     expect(await r.text()).toBe('edited\n');
     expect(r.headers.get('x-served-by')).toBe('flag-name');
+  });
+});
+
+describe('--workers', () => {
+  it('serves from several processes, aggregates metrics, drains all on SIGTERM', async () => {
+    const d = await demo(['--workers', '2']);
+    const pids = new Set<number>();
+    for (let i = 0; i < 40 && pids.size < 2; i++) {
+      const body = await new Promise<string>((resolve, reject) => {
+        get(`${d.url}/echo`, { agent: false }, (res) => {
+          let b = '';
+          res.on('data', (c: Buffer) => (b += c.toString()));
+          res.on('end', () => resolve(b));
+        }).on('error', reject);
+      });
+      pids.add((JSON.parse(body) as { pid: number }).pid);
+    }
+    expect(pids.size).toBe(2);
+    expect(pids.has(d.p.child.pid!)).toBe(false);
+    const metrics = await (await fetch(`${d.adminUrl}/metrics`)).text();
+    expect(metrics).toMatch(/dds_build_info\{component="demo-app"[^}]*\} 2/);
+    const slow = fetch(`${d.url}/slow?ms=800`).then((r) => r.status);
+    await sleep(150);
+    d.p.child.kill('SIGTERM');
+    await d.p.waitFor('draining workers');
+    expect((await fetch(`${d.adminUrl}/readyz`)).status).toBe(503);
+    expect(await slow).toBe(200);
+    expect(await d.p.exited).toBe(0);
   });
 });

@@ -1,8 +1,10 @@
+import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { stringify } from 'yaml';
 import type { z } from 'zod';
 import { startAdminServer } from './admin/admin-server.js';
+import { runPrimary, setupWorker } from './cluster.js';
 import { commonFlags } from './config/common-flags.js';
 import { type FlagSpec, flagPath, renderHelp } from './config/flags.js';
 import { type LoadOptions, loadConfig } from './config/load.js';
@@ -54,13 +56,18 @@ export interface Component<C extends CommonConfig> {
   secretPaths?: string[];
   /** where the component's own logs go (default stdout; stderr when stdout carries data) */
   logStream?: 'stdout' | 'stderr';
+  /** the component is stateless per process and may run as `--workers N` */
+  workers?: boolean;
   create(ctx: ComponentContext<C>): Promise<Instance<C>> | Instance<C>;
 }
 
 /** All flags of a component, its own first, then the common ones it does not override. */
 export function allFlags<C extends CommonConfig>(c: Component<C>): FlagSpec[] {
   const own = new Set(c.flags.map((f) => f.name));
-  return [...c.flags, ...commonFlags({ admin: c.defaultAdmin }).filter((f) => !own.has(f.name))];
+  return [
+    ...c.flags,
+    ...commonFlags({ admin: c.defaultAdmin, workers: c.workers }).filter((f) => !own.has(f.name)),
+  ];
 }
 
 /** Runs a component as a process: the whole CLI, admin server, hot reload and drain. */
@@ -111,6 +118,22 @@ export async function runComponent<C extends CommonConfig>(
   }
 
   let config = loaded.config as C;
+  if (config.workers > 1 && !c.workers) {
+    return exitWithConfigError(
+      c.name,
+      new ConfigError([
+        {
+          path: 'workers',
+          message: `dds-${c.name} keeps per-process state and runs as one process`,
+          received: config.workers,
+        },
+      ]),
+    );
+  }
+  if (config.workers > 1 && cluster.isPrimary) {
+    return runPrimary({ name: c.name, version: c.version, config, file: loaded.file, loadOpts, secrets });
+  }
+  const worker = cluster.isWorker ? setupWorker : undefined;
   const logger = createLogger(c.name, config.logLevel, c.logStream === 'stderr' ? 2 : 1);
   const registry = createRegistry(c.name, c.version);
   const lifecycle = new Lifecycle();
@@ -131,6 +154,7 @@ export async function runComponent<C extends CommonConfig>(
   });
   lastReload.setToCurrentTime();
   installCrashGuards(logger, registry);
+  const workerLink = worker?.(registry);
 
   let instance: Instance<C>;
   let listening = false;
@@ -146,7 +170,7 @@ export async function runComponent<C extends CommonConfig>(
   const adminAddress = config.admin === 'off' ? undefined : parseAddress(config.admin);
   let admin: FastifyInstance | undefined;
   try {
-    if (adminAddress && typeof adminAddress !== 'string') {
+    if (adminAddress && typeof adminAddress !== 'string' && !workerLink) {
       admin = await startAdminServer({
         address: adminAddress,
         lifecycle,
@@ -164,6 +188,7 @@ export async function runComponent<C extends CommonConfig>(
     return process.exit(e instanceof DdsError ? EXIT.CONFIG : EXIT.FAILURE);
   }
   listening = true;
+  workerLink?.listening();
   logger.info({ admin: config.admin, config: loaded.file }, `dds-${c.name} ${c.version} started`);
 
   // Hot reload: re-run the whole load (file < env < flags) so precedence holds on reload too.

@@ -48,6 +48,7 @@ export function createDemoApp(initial: DemoConfig): Instance<DemoConfig> {
       req.on('end', () => {
         const body = JSON.stringify({
           name: config.name,
+          pid: process.pid,
           method: req.method,
           url,
           headers: req.headers,

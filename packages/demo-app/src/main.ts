@@ -9,6 +9,7 @@ await runComponent<DemoConfig>({
   summary: 'a tiny legacy HTTP app (plain HTTP, no TLS, no metrics) for demos and tests',
   usage: 'dds-demo-app [--listen HOST:PORT] [--name NAME] [--message TEXT]',
   defaultAdmin: '127.0.0.1:9900',
+  workers: true,
   flags,
   schema,
   create: ({ config }) => createDemoApp(config),

@@ -6,7 +6,8 @@ import { type Address, listenOptions } from '../net/host-port.js';
 export interface AdminOptions {
   address: Address;
   lifecycle: Lifecycle;
-  registry: Registry;
+  /** a prom-client Registry, or anything that renders metrics (the cluster aggregator) */
+  registry: Pick<Registry, 'contentType' | 'metrics'>;
   /** the effective config, already redacted */
   config: () => unknown;
   component: string;

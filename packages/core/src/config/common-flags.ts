@@ -1,9 +1,22 @@
 import type { FlagSpec } from './flags.js';
 
 /** Flags every component accepts, listed after the component's own in --help. */
-export function commonFlags(defaults: { admin: string }): FlagSpec[] {
+export function commonFlags(defaults: { admin: string; workers?: boolean }): FlagSpec[] {
   const g = 'Common';
+  const workers: FlagSpec[] = defaults.workers
+    ? [
+        {
+          name: 'workers',
+          type: 'number',
+          help: 'processes serving traffic, sharing the listeners (metrics aggregated on the admin port)',
+          metavar: 'N',
+          default: 1,
+          group: g,
+        },
+      ]
+    : [];
   return [
+    ...workers,
     {
       name: 'config',
       type: 'string',

@@ -35,6 +35,7 @@ export const commonSchema = {
   shutdownDelay: zDuration,
   drainTimeout: zDuration,
   reloadInterval: zDuration,
+  workers: z.number().int().min(1).max(64).default(1),
 };
 
 export type CommonConfig = {
@@ -43,4 +44,6 @@ export type CommonConfig = {
   shutdownDelay: number;
   drainTimeout: number;
   reloadInterval: number;
+  /** processes serving traffic (components that support it); 1 = no cluster */
+  workers: number;
 };

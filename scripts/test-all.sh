@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The one test command (README, .ci/run): from a fresh Debian 12 machine with Node 20 + npm as root,
+# installs everything, builds, lints, type-checks, builds the container images and runs every test
+# (unit, integration against real servers, Helm, end-to-end pods), then prints
+# "tests: N passed, N failed, N skipped".
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+t0=$(date +%s)
+step() { echo; echo "=== $* ($(( $(date +%s) - t0 ))s)"; }
+
+step "system packages"
+bash scripts/setup-system.sh
+
+step "npm ci"
+npm ci --no-audit --no-fund --loglevel=error
+
+step "build (turbo, tsc strict)"
+npx turbo run build --output-logs=errors-only
+
+step "lint (biome) and type-check tests"
+npx biome check .
+npx tsc -p tsconfig.test.json
+
+step "helm"
+bash scripts/install-helm.sh
+
+step "container images"
+bash scripts/images.sh
+
+step "tests (vitest)"
+mkdir -p .cache
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest.json || status=$?
+step "summary"
+node scripts/test-summary.mjs .cache/vitest.json || status=1
+exit $status
