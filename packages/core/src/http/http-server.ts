@@ -39,7 +39,10 @@ export function applyHttpLimits(
             ? 'reset'
             : 'bad_request';
     onClientError?.(kind);
-    if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+    // A response already on its way cannot be replaced; one not started yet (the request head
+    // was fine, its body was not: invalid chunking) still gets its 400.
+    const pending = (socket as Socket & { _httpMessage?: { headersSent: boolean } })._httpMessage;
+    if (!socket.writable || pending?.headersSent) {
       socket.destroy();
       return;
     }
