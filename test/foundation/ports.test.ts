@@ -1,0 +1,42 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT, run } from '../support/index.js';
+
+const components = readdirSync(join(ROOT, 'packages')).filter((p) => p !== 'core');
+
+/**
+ * Every default port a component listens on, read from its --help: address defaults such as
+ * "(default 0.0.0.0:8443)" and bare numbers of flags named *port* (nutcracker's -s stats port).
+ * Upstream URLs (http://...) are where it connects, not where it listens, and are skipped.
+ */
+async function defaultPorts(pkg: string): Promise<number[]> {
+  const help = await run(process.execPath, [join(ROOT, 'packages', pkg, 'dist/main.js'), '--help']);
+  expect(help.code, `${pkg} --help: ${help.stderr}`).toBe(0);
+  const ports: number[] = [];
+  for (const line of help.stdout.split('\n')) {
+    const addr = /\(default (?![a-z]+:\/\/)[\w.[\]:]*:(\d{2,5})\)/.exec(line);
+    const bare = /--[\w-]*port[\w-]*\s.*\(default (\d{2,5})\)/.exec(line);
+    const m = addr ?? bare;
+    if (m) ports.push(Number(m[1]));
+  }
+  return [...new Set(ports)];
+}
+
+describe('default ports', () => {
+  it('no two components share a default listen or admin port, so all fit in one pod', async () => {
+    const owner = new Map<number, string>();
+    const clashes: string[] = [];
+    for (const pkg of components) {
+      const ports = await defaultPorts(pkg);
+      expect(ports.length, `${pkg} shows no default port in --help`).toBeGreaterThan(0);
+      for (const p of ports) {
+        const other = owner.get(p);
+        if (other) clashes.push(`${p}: ${other} and ${pkg}`);
+        owner.set(p, pkg);
+      }
+    }
+    expect(clashes).toEqual([]);
+    expect(owner.size).toBeGreaterThanOrEqual(components.length * 2 - 1);
+  });
+});
