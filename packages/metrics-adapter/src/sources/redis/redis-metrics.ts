@@ -318,7 +318,7 @@ export function redisMetrics(
             qs.length = 0;
             break;
           }
-          qs.push([q / 100, n]);
+          qs.push([Number((q / 100).toPrecision(12)), n]);
         }
         if (qs.length) latency.push([key.slice(25), qs]);
         else bad(f);
