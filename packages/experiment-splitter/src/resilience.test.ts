@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, sleep } from '../../../test/support/index.js';
+import { adminJson, demoApp, get, metric, pool, type Running, splitter, stopAll } from './testing/harness.js';
+
+afterAll(stopAll);
+
+describe('a down experiment backend', () => {
+  let control: Running;
+  let deadUrl: string;
+
+  beforeAll(async () => {
+    control = await demoApp('control');
+    deadUrl = `http://127.0.0.1:${await freePort()}`; // nothing listens here
+  });
+
+  it('gives 502 with a short body and counts the upstream error', async () => {
+    const s = await splitter(['--control', control.url, '--experiment', deadUrl, '--percent', '100']);
+    const r = await get(`${s.url}/`, { cookie: 'dds_uid=someone' });
+    expect(r.status).toBe(502);
+    expect(r.body).toBe('upstream unavailable\n');
+    expect(
+      await metric(
+        s.admin,
+        /^dds_experiment_upstream_errors_total\{experiment="experiment",variant="experiment",kind="upstream_error"\}/,
+      ),
+    ).toBe(1);
+    await s.proc.kill();
+  });
+
+  it('with --fallback-to-control serves the users from control instead', async () => {
+    const s = await splitter([
+      '--control',
+      control.url,
+      '--experiment',
+      deadUrl,
+      '--percent',
+      '100',
+      '--fallback-to-control',
+    ]);
+    const users = Array.from({ length: 20 }, (_, i) => `fb${i}`);
+    const replies = await pool(users, 4, (u) => get(`${s.url}/echo`, { cookie: `dds_uid=${u}` }));
+    for (const r of replies) {
+      expect(r.status).toBe(200);
+      expect(r.servedBy).toBe('control');
+      expect(JSON.parse(r.body).headers['x-dds-variant']).toBe('control');
+    }
+    // the first failure marks the backend down for the cooldown; later users skip it at once
+    expect(
+      await metric(
+        s.admin,
+        /^dds_experiment_fallbacks_total\{experiment="experiment",variant="experiment"\}/,
+      ),
+    ).toBe(20);
+    const errors = await metric(
+      s.admin,
+      /^dds_experiment_upstream_errors_total\{experiment="experiment",variant="experiment",kind="upstream_error"\}/,
+    );
+    expect(errors).toBeGreaterThanOrEqual(1);
+    expect(errors).toBeLessThan(20);
+    const [e] = (
+      await adminJson<{ experiments: Array<{ variants: Array<{ backendDown: boolean }> }> }>(s.admin)
+    ).experiments;
+    expect(e!.variants[1]!.backendDown).toBe(true);
+    await s.proc.kill();
+  });
+});
+
+describe('the guard', () => {
+  it('trips when the experiment backend fails, sends its users back to control, and can be reset', async () => {
+    const [control, failing] = await Promise.all([
+      demoApp('control'),
+      demoApp('experiment', ['--fail-rate', '1']),
+    ]);
+    const s = await splitter([
+      '--control',
+      control.url,
+      '--experiment',
+      failing.url,
+      '--percent',
+      '50',
+      '--guard',
+      '--guard-min-samples',
+      '30',
+      '--guard-error-margin',
+      '0.1',
+      '--guard-window',
+      '5s',
+    ]);
+    const users = Array.from({ length: 400 }, (_, i) => `g${i}`);
+    const first = await pool(users, 8, (u) => get(`${s.url}/`, { cookie: `dds_uid=${u}` }));
+    expect(first.some((r) => r.status === 500 && r.servedBy === 'experiment')).toBe(true);
+    // the guard judges once per tick (<= 1s)
+    let tripped: string[] = [];
+    for (let i = 0; i < 40 && !tripped.length; i++) {
+      await sleep(100);
+      tripped = (await adminJson(s.admin)).experiments[0]!.guard.tripped;
+    }
+    expect(tripped).toEqual(['experiment']);
+    await s.proc.waitFor(/guard tripped: experiment\/experiment is worse than control \(error_rate\)/);
+    expect(
+      await metric(
+        s.admin,
+        /^dds_experiment_guard_trips_total\{experiment="experiment",variant="experiment"\}/,
+      ),
+    ).toBe(1);
+
+    const after = await pool(users, 8, (u) => get(`${s.url}/`, { cookie: `dds_uid=${u}` }));
+    expect(after.every((r) => r.status === 200 && r.servedBy === 'control')).toBe(true);
+    const view = (await adminJson(s.admin)).experiments[0]!;
+    expect(view.variants.map((v) => [v.name, v.assignedPercent, v.tripped])).toEqual([
+      ['control', 100, false],
+      ['experiment', 0, true],
+    ]);
+
+    const reset = await fetch(`${s.admin}/experiments/experiment/reset`, { method: 'POST' });
+    expect(reset.status).toBe(200);
+    const again = await pool(users.slice(0, 100), 8, (u) => get(`${s.url}/`, { cookie: `dds_uid=${u}` }));
+    expect(again.some((r) => r.servedBy === 'experiment')).toBe(true);
+    expect((await fetch(`${s.admin}/experiments/nope/reset`, { method: 'POST' })).status).toBe(404);
+  }, 60_000);
+
+  it('does not trip while the experiment is as healthy as control', async () => {
+    const [control, healthy] = await Promise.all([demoApp('control'), demoApp('experiment')]);
+    const s = await splitter([
+      '--control',
+      control.url,
+      '--experiment',
+      healthy.url,
+      '--percent',
+      '50',
+      '--guard',
+      '--guard-min-samples',
+      '30',
+      '--guard-window',
+      '5s',
+    ]);
+    const users = Array.from({ length: 300 }, (_, i) => `ok${i}`);
+    await pool(users, 8, (u) => get(`${s.url}/status/200`, { cookie: `dds_uid=${u}` }));
+    await sleep(1500);
+    const view = (await adminJson(s.admin)).experiments[0]!;
+    expect(view.variants[1]!.window.requests).toBeGreaterThan(30);
+    expect(view.guard.tripped).toEqual([]);
+    expect(
+      await metric(
+        s.admin,
+        /^dds_experiment_guard_trips_total\{experiment="experiment",variant="experiment"\}/,
+      ),
+    ).toBe(0);
+  });
+});
