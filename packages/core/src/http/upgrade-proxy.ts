@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -10,7 +11,7 @@ import type { Upstream } from './upstream.js';
  */
 export function proxyUpgrade(
   req: IncomingMessage,
-  client: Socket,
+  client: Duplex,
   head: Buffer,
   upstream: Upstream,
   opts: ForwardOptions,
