@@ -1,6 +1,6 @@
-import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { type ForwardOptions, upstreamHeaders } from './forward-headers.js';
 import type { Upstream } from './upstream.js';
