@@ -202,6 +202,8 @@ export function createRateLimiter(ctx: ComponentContext<RateLimiterConfig>): Ins
 
   return {
     async start() {
+      if (redis && !(await redis.waitReady(Math.max(2000, first.redisTimeout))))
+        logger.warn({ failMode: first.failMode }, 'redis not reachable yet: starting anyway');
       await listen(server, parseAddress(first.listen) as Address);
       logger.info(
         {

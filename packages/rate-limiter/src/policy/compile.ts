@@ -22,7 +22,7 @@ export interface LimitSpec {
   readonly algorithm: Algorithm<unknown>;
   /** `"name";q=100;w=1` */
   readonly quota: string;
-  /** the Lua script's per-limit arguments: kind, a, b (microseconds) */
+  /** the Lua script's per-limit arguments: kind, a, b (see redis/decide-script.ts) */
   readonly redisArgs: readonly [string, string, string];
   /** equal signatures hold state compatibly (reused on reload) */
   readonly signature: string;
@@ -65,7 +65,7 @@ function compileLimit(policy: string, group: string, l: LimitConfig, i: number, 
   const rate = parseRate(l.rate)!;
   const name = l.name ?? (n === 1 || i === 0 ? policy : `${policy}-${i + 1}`);
   const id = `${policy}/${group ? `${group}/` : ''}${i}`;
-  const intervalUs = (rate.periodMs * 1000) / rate.count;
+  const interval = rate.periodMs / rate.count;
   const gcraKind = l.algorithm === 'gcra';
   return {
     id,
@@ -74,12 +74,12 @@ function compileLimit(policy: string, group: string, l: LimitConfig, i: number, 
     rate,
     burst: l.burst,
     algorithm: (gcraKind
-      ? gcra(rate.periodMs / rate.count, l.burst)
+      ? gcra(interval, l.burst)
       : slidingWindow(rate.count, rate.periodMs)) as Algorithm<unknown>,
     quota: quotaItem(name, rate),
     redisArgs: gcraKind
-      ? ['1', String(intervalUs), String(l.burst * intervalUs)]
-      : ['2', String(rate.count), String(rate.periodMs * 1000)],
+      ? ['1', String(interval), String((l.burst + 1) * interval)]
+      : ['2', String(rate.count), String(rate.periodMs)],
     signature: `${l.algorithm}:${rate.count}/${rate.periodMs}:${l.burst}`,
   };
 }

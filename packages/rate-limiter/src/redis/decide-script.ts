@@ -1,21 +1,23 @@
 /**
  * One atomic decision for all limits of a request, run inside Redis (EVALSHA). The formulas
- * are those of algorithms/gcra.ts and algorithms/sliding-window.ts, in microseconds, with
- * Redis's own clock so replicas with skewed clocks still agree.
+ * are those of algorithms/gcra.ts and algorithms/sliding-window.ts, operation for operation in
+ * milliseconds (doubles, as in JS, so both give bit-identical answers), with Redis's own clock
+ * so replicas with skewed clocks still agree.
  *   KEYS[i]  one per limit
- *   ARGV[1]  now in microseconds, or '' for redis TIME (tests pass a fixed clock)
+ *   ARGV[1]  now in milliseconds, or '' for redis TIME (tests pass a fixed clock)
  *   ARGV[2]  cost of this request
  *   then per limit: kind (1 gcra | 2 sliding window), a, b, enforced (1 | 0)
- *     gcra: a = emission interval, b = burst tolerance (burst * interval)
+ *     gcra: a = emission interval, b = capacity ((burst + 1) * interval)
  *     sliding window: a = limit, b = window
  * Returns {admitted, then per limit: allowed, remaining, reset ms, retry ms}. All limits are
- * evaluated first; state is written only if every enforced limit allowed the request.
+ * evaluated first; state is written only if every enforced limit allowed the request. Keys
+ * expire 1 s after their state stops mattering (slack for clock jitter), so idle keys vanish.
  */
 export const DECIDE_SCRIPT = `
 local now
 if ARGV[1] == '' then
   local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 else
   now = tonumber(ARGV[1])
 end
@@ -33,7 +35,7 @@ for i = 1, #KEYS do
     local tat = tonumber(redis.call('GET', KEYS[i]) or '0')
     if tat < now then tat = now end
     local nxt = tat + cost * a
-    local allow_at = nxt - b - a
+    local allow_at = nxt - b
     if now < allow_at then
       allowed, remaining, reset, retry = 0, 0, tat - now, allow_at - now
     else
@@ -73,8 +75,8 @@ for i = 1, #KEYS do
   if allowed == 0 and ARGV[at + 4] == '1' then admitted = 0 end
   out[#out + 1] = allowed
   out[#out + 1] = remaining
-  out[#out + 1] = math.ceil(reset / 1000)
-  out[#out + 1] = math.ceil(retry / 1000)
+  out[#out + 1] = math.ceil(reset)
+  out[#out + 1] = math.ceil(retry)
 end
 out[1] = admitted
 if admitted == 1 then
@@ -82,10 +84,10 @@ if admitted == 1 then
     local wr = writes[i]
     if wr then
       if wr[1] == 1 then
-        redis.call('SET', KEYS[i], string.format('%.17g', wr[2]), 'PX', math.ceil(wr[3] / 1000) + 1)
+        redis.call('SET', KEYS[i], string.format('%.17g', wr[2]), 'PX', math.ceil(wr[3]) + 1000)
       else
         redis.call('HSET', KEYS[i], 'w', string.format('%.17g', wr[2]), 'p', wr[3], 'c', wr[4])
-        redis.call('PEXPIRE', KEYS[i], math.ceil(wr[5] / 1000) + 1)
+        redis.call('PEXPIRE', KEYS[i], math.ceil(wr[5]) + 1000)
       end
     end
   end

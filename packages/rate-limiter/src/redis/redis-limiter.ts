@@ -14,7 +14,7 @@ export interface RedisLimiterOptions {
   denyCacheMs: number;
   logger: Logger;
   clock: () => number;
-  /** fixed script clock in microseconds, for tests; default Redis TIME */
+  /** fixed script clock in milliseconds, for tests; default Redis TIME */
   scriptClock?: () => number;
   onLatency?(seconds: number): void;
   onError?(): void;
@@ -99,6 +99,21 @@ export class RedisLimiter implements Limiter {
         return { admitted: this.o.failMode === 'open', checks, results: [], unavailable: true };
       },
     );
+  }
+
+  /** Resolves once connected, or after `ms` (then the fail mode applies until Redis is up). */
+  waitReady(ms: number): Promise<boolean> {
+    if (this.redis.status === 'ready') return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.redis.off('ready', onReady);
+        resolve(ok);
+      };
+      const onReady = () => done(true);
+      const timer = setTimeout(() => done(false), ms);
+      this.redis.on('ready', onReady);
+    });
   }
 
   get up(): boolean {
