@@ -13,7 +13,7 @@ export interface ProbeSource {
 
 const METHOD_NOT_ALLOWED: ProbeAnswer = {
   code: 405,
-  headers: { 'content-type': 'text/plain', 'content-length': '19', allow: 'GET, HEAD' },
+  headers: ['content-type', 'text/plain', 'content-length', '19', 'allow', 'GET, HEAD'],
   body: Buffer.from('method not allowed\n'),
 };
 
@@ -23,21 +23,23 @@ const METHOD_NOT_ALLOWED: ProbeAnswer = {
  * one map lookup and one write per request and never reaches a dependency.
  */
 export function createProbeServer(source: ProbeSource, appVersion: string, registry: Registry): Server {
-  const requests = new Counter({
+  // plain integers on the hot path; prom-client reads them only when /metrics is scraped
+  const counts = new Map<string, { endpoint: string; code: string; n: number }>();
+  new Counter({
     name: `${METRIC_PREFIX}health_probe_requests_total`,
     help: 'Requests to the probe port by endpoint and status code.',
     labelNames: ['endpoint', 'code'],
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of counts.values()) this.inc({ endpoint: c.endpoint, code: c.code }, c.n);
+    },
   });
-  const counters = new Map<string, Counter.Internal>();
   const count = (endpoint: string, code: number) => {
     const key = endpoint + code;
-    let c = counters.get(key);
-    if (!c) {
-      c = requests.labels({ endpoint, code: String(code) });
-      counters.set(key, c);
-    }
-    c.inc();
+    const c = counts.get(key);
+    if (c) c.n++;
+    else counts.set(key, { endpoint, code: String(code), n: 1 });
   };
 
   const cache = new Map<string, ProbeAnswer>();

@@ -40,8 +40,9 @@ export class CheckRunner {
     private readonly metrics: CheckMetrics,
     private readonly logger: Logger,
     private readonly onChange: () => void,
+    probe: Probe = createProbe(check),
   ) {
-    this.probe = createProbe(check);
+    this.probe = probe;
     this.thresholds = new Thresholds(check.successThreshold, check.failureThreshold);
     this.state = {
       check,

@@ -3,7 +3,8 @@ import type { CheckState, HealthStatus } from './check-runner.js';
 /** A finished probe answer, rendered once per state change and then served from memory. */
 export interface ProbeAnswer {
   code: number;
-  headers: Record<string, string>;
+  /** flat [name, value, ...] list, handed to writeHead as is */
+  headers: string[];
   body: Buffer;
 }
 
@@ -56,8 +57,8 @@ function text(code: number, t: string): ProbeAnswer {
   return { code, headers: headers(TEXT, body), body };
 }
 
-function headers(type: string, body: Buffer): Record<string, string> {
-  return { 'content-type': type, 'content-length': String(body.length), 'cache-control': 'no-store' };
+function headers(type: string, body: Buffer): string[] {
+  return ['content-type', type, 'content-length', String(body.length), 'cache-control', 'no-store'];
 }
 
 const codeOf = (status: HealthStatus) => (status === 'fail' ? 503 : 200);
