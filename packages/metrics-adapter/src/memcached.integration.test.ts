@@ -1,0 +1,88 @@
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Adapter,
+  get,
+  promtool,
+  samples,
+  startAdapter,
+  typeOf,
+} from '../../../test/metrics-adapter/helpers.js';
+import { type Service, startMemcached } from '../../../test/support/index.js';
+
+/** runs text-protocol commands against memcached and waits for the replies */
+function mc(port: number, commands: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => s.write(`${commands}quit\r\n`));
+    let out = '';
+    s.on('data', (d) => (out += d));
+    s.on('end', () => resolve(out));
+    s.on('error', reject);
+  });
+}
+
+describe('memcached source against a real memcached', () => {
+  let memcached: Service;
+  let compat: Adapter;
+  let strict: Adapter;
+
+  beforeAll(async () => {
+    memcached = await startMemcached();
+    await mc(
+      memcached.port,
+      'set a 0 0 1\r\nx\r\nset b 0 0 2\r\nyy\r\nget a\r\nget a\r\nget nope\r\ndelete b\r\nincr nope 1\r\n',
+    );
+    [compat, strict] = await Promise.all([
+      startAdapter('memcached', ['--memcached', `127.0.0.1:${memcached.port}`, '--memcached-slabs']),
+      startAdapter('memcached', ['--memcached', `127.0.0.1:${memcached.port}`, '--naming', 'strict']),
+    ]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([compat?.stop(), strict?.stop(), memcached?.stop()]);
+  });
+
+  it('serves memcached_exporter names with the right types and labels', async () => {
+    const r = await get(`${compat.url}/metrics`);
+    expect(r.type).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const t = r.body;
+    expect(samples(t, 'memcached_up')).toEqual(['memcached_up 1']);
+    expect(typeOf(t, 'memcached_commands_total')).toBe('counter');
+    expect(t).toMatch(/^memcached_commands_total\{command="get",status="hit"\} 2$/m);
+    expect(t).toMatch(/^memcached_commands_total\{command="get",status="miss"\} 1$/m);
+    expect(t).toMatch(/^memcached_commands_total\{command="set",status="hit"\} 2$/m);
+    expect(t).toMatch(/^memcached_commands_total\{command="delete",status="hit"\} 1$/m);
+    expect(t).toMatch(/^memcached_commands_total\{command="incr",status="miss"\} 1$/m);
+    expect(typeOf(t, 'memcached_current_bytes')).toBe('gauge');
+    expect(typeOf(t, 'memcached_current_items')).toBe('gauge');
+    expect(t).toMatch(/^memcached_current_items 1$/m);
+    expect(typeOf(t, 'memcached_current_connections')).toBe('gauge');
+    expect(typeOf(t, 'memcached_items_total')).toBe('counter');
+    expect(typeOf(t, 'memcached_read_bytes_total')).toBe('counter');
+    expect(t).toMatch(/^memcached_limit_bytes 67108864$/m);
+    expect(t).toMatch(/^memcached_max_connections 1024$/m);
+    expect(t).toMatch(/^memcached_version\{version="1\.\d+\.\d+"\} 1$/m);
+    expect(t).toMatch(/^memcached_slab_current_items\{slab="1"\} 1$/m);
+    expect(t).toMatch(/^memcached_slab_chunk_size_bytes\{slab="1"\} \d+$/m);
+  });
+
+  it('strict mode passes promtool check metrics with no findings', async () => {
+    const s = await get(`${strict.url}/metrics`);
+    expect(s.body).toMatch(/^memcached_up 1$/m);
+    expect(s.body).toMatch(/^memcached_uptime_seconds_total \d+$/m);
+    expect(await promtool(s.body)).toEqual({ code: 0, findings: '' });
+  });
+
+  it('multi-target /scrape?target= and memcached_up 0 when the target stops', async () => {
+    const other = await startMemcached();
+    const before = await get(`${compat.url}/scrape?target=127.0.0.1:${other.port}`);
+    expect(before.body).toMatch(/^memcached_up 1$/m);
+    expect(before.body).toMatch(/^memcached_current_items 0$/m);
+    await other.stop();
+    const after = await get(`${compat.url}/scrape?target=127.0.0.1:${other.port}`);
+    expect(after.status).toBe(200);
+    expect(after.body).toMatch(/^memcached_up 0$/m);
+    await compat.proc.waitFor(/"source":"memcached".*"reason":"unreachable"/);
+    expect((await get(`${compat.url}/metrics`)).body).toMatch(/^memcached_up 1$/m);
+  });
+});

@@ -1,0 +1,60 @@
+import { freePort, type Proc, run, startComponent } from '../support/index.js';
+
+export interface Adapter {
+  proc: Proc;
+  url: string;
+  admin: string;
+  stop(): Promise<void>;
+}
+
+/** Starts dds-metrics-adapter with one source on free loopback ports and waits until it listens. */
+export async function startAdapter(
+  source: 'redis' | 'mysql' | 'memcached' | 'json',
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Adapter> {
+  const [port, admin] = [await freePort(), await freePort()];
+  const proc = startComponent(
+    'metrics-adapter',
+    [
+      ...args,
+      `--${source}-listen`,
+      `127.0.0.1:${port}`,
+      '--admin',
+      `127.0.0.1:${admin}`,
+      '--log-level',
+      'info',
+    ],
+    { env },
+  );
+  await proc.waitFor(`${source} exporter listening`, 15_000);
+  return {
+    proc,
+    url: `http://127.0.0.1:${port}`,
+    admin: `http://127.0.0.1:${admin}`,
+    async stop() {
+      await proc.kill('SIGKILL');
+    },
+  };
+}
+
+export async function get(url: string, headers: Record<string, string> = {}) {
+  const r = await fetch(url, { headers });
+  return { status: r.status, type: r.headers.get('content-type'), body: await r.text() };
+}
+
+/** `promtool check metrics` on the text: its findings (empty when clean) and exit code. */
+export async function promtool(text: string): Promise<{ code: number; findings: string }> {
+  const r = await run('promtool', ['check', 'metrics'], { input: text });
+  return { code: r.code, findings: (r.stdout + r.stderr).trim() };
+}
+
+/** `# TYPE name type` of a family, or undefined. */
+export function typeOf(text: string, name: string): string | undefined {
+  return new RegExp(`^# TYPE ${name} (\\w+)$`, 'm').exec(text)?.[1];
+}
+
+/** The sample lines of a family (no HELP/TYPE). */
+export function samples(text: string, name: string): string[] {
+  return text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+}
