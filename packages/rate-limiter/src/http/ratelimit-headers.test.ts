@@ -34,6 +34,14 @@ describe('RateLimit headers', () => {
       '"per-ip";r=7;t=1, "per-ip-2";r=0;t=4',
     ]);
     expect(retryAfterSeconds(v)).toBe(4);
+    const refusing: string[] = [];
+    pushRateLimitHeaders(refusing, v.checks, v.results, true);
+    expect(refusing).toEqual([
+      'ratelimit-policy',
+      '"per-ip-2";q=1000;w=3600',
+      'ratelimit',
+      '"per-ip-2";r=0;t=4',
+    ]);
     expect(retryAfterSeconds({ ...v, results: [v.results[0]!, { ...v.results[1]!, retryMs: 20 }] })).toBe(1);
   });
 });

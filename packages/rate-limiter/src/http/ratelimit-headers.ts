@@ -16,18 +16,24 @@ export function quotaItem(name: string, rate: Rate): string {
 
 export const seconds = (ms: number): number => (ms <= 0 ? 0 : Math.ceil(ms / 1000 - 1e-9));
 
-/** Appends the two fields for the given limits to a flat [name, value, ...] header list. */
+/**
+ * Appends the two fields to a flat [name, value, ...] header list. On a refusal only the limits
+ * that refused are listed: the others were not consumed, and their state "as if admitted"
+ * would mislead.
+ */
 export function pushRateLimitHeaders(
   out: string[],
   checks: readonly Check[],
   results: readonly LimitResult[],
+  onlyRefusing = false,
 ) {
   let policy = '';
   let state = '';
   for (let i = 0; i < results.length; i++) {
     const c = checks[i]!;
     const r = results[i]!;
-    const sep = i === 0 ? '' : ', ';
+    if (onlyRefusing && (r.allowed || !c.enforced)) continue;
+    const sep = policy === '' ? '' : ', ';
     policy += sep + c.limit.quota;
     const t = r.allowed ? r.resetMs : Math.max(r.retryMs, 0);
     state += `${sep}"${c.limit.name}";r=${Math.max(0, r.remaining)};t=${seconds(Number.isFinite(t) ? t : 0)}`;

@@ -26,7 +26,7 @@ export function sendLimited(res: ServerResponse, v: Verdict, headers: boolean, c
     'retry-after',
     String(retryAfterSeconds(v)),
   ];
-  if (headers) pushRateLimitHeaders(h, v.checks, v.results);
+  if (headers) pushRateLimitHeaders(h, v.checks, v.results, true);
   if (close) h.push('connection', 'close');
   res.writeHead(429, h);
   res.end(LIMITED);
@@ -52,7 +52,7 @@ export function refuseUpgrade(socket: Socket, v: Verdict, headers: boolean): voi
   const status = v.unavailable ? '503 Service Unavailable' : '429 Too Many Requests';
   const body = v.unavailable ? UNAVAILABLE : LIMITED;
   const h: string[] = ['retry-after', v.unavailable ? '1' : String(retryAfterSeconds(v))];
-  if (headers && !v.unavailable) pushRateLimitHeaders(h, v.checks, v.results);
+  if (headers && !v.unavailable) pushRateLimitHeaders(h, v.checks, v.results, true);
   let head = `HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\nconnection: close\r\n`;
   for (let i = 0; i < h.length; i += 2) head += `${h[i]}: ${h[i + 1]}\r\n`;
   socket.end(`${head}\r\n${body}`);
