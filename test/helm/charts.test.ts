@@ -210,8 +210,7 @@ describe('subcharts with values files', () => {
         '--listen=0.0.0.0:8443',
         '--upstream=http://web:8080',
         '--hsts=max-age=31536000',
-        '--cert=/etc/dds/tls/tls.crt',
-        '--key=/etc/dds/tls/tls.key',
+        '--tls-dir=/etc/dds/tls',
       ]),
     );
     expect(c.ports?.find((p) => p.name === 'tls-https')?.containerPort).toBe(8443);
@@ -232,7 +231,7 @@ describe('subcharts with values files', () => {
     const spec = podSpec(deployment as K8sObject);
     const [c] = spec.containers as [Container];
     expectHardenedDdsContainer(c, 'shard-ambassador');
-    expect(c.args?.[0]).toBe('--config=/etc/dds/config/nutcracker.yaml');
+    expect(c.args?.[0]).toBe('--conf-file=/etc/dds/config/nutcracker.yaml');
     expect(c.args?.some((a) => a.startsWith('--listen'))).toBe(false);
     expect(c.volumeMounts).toContainEqual({
       name: 'shard-ambassador-config',

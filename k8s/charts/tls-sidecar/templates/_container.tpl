@@ -18,8 +18,7 @@ With "native" false the same block goes under containers: (older clusters).
 {{/* Flags, mounts and volumes only tls-sidecar needs (the rest is in dds-lib). */}}
 {{- define "tls-sidecar.args" -}}
 {{- if .tls.secretName }}
-- --cert=/etc/dds/tls/tls.crt
-- --key=/etc/dds/tls/tls.key
+- --tls-dir=/etc/dds/tls
 {{- end }}
 {{- end -}}
 

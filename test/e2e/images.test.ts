@@ -1,0 +1,167 @@
+// Every image built by scripts/images.sh: OCI metadata, non-root, --help, read-only root filesystem,
+// and a clean exit 0 on SIGTERM well within the drain timeout (exec-form ENTRYPOINT: node is PID 1
+// and gets the signal itself).
+import { execFileSync } from 'node:child_process';
+import { chmodSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, tempDir } from '../support/index.js';
+import {
+  COMPONENTS,
+  type ComponentName,
+  ensureImages,
+  eventually,
+  httpStatus,
+  imageRef,
+  podman,
+  podmanOk,
+} from './podman.js';
+
+const ADMIN: Record<ComponentName, number> = {
+  'demo-app': 9900,
+  'tls-sidecar': 9901,
+  'shard-ambassador': 9902,
+  'experiment-splitter': 9903,
+  'rate-limiter': 9904,
+  'metrics-adapter': 9905,
+  'log-adapter': 9906,
+  'health-adapter': 9907,
+};
+const DATA_PORTS: Record<ComponentName, number[]> = {
+  'demo-app': [8080],
+  'tls-sidecar': [8443],
+  'shard-ambassador': [6379, 11211, 8082, 22222],
+  'experiment-splitter': [8083],
+  'rate-limiter': [8084],
+  'metrics-adapter': [9121, 9104, 9150, 7979],
+  'log-adapter': [],
+  'health-adapter': [8086],
+};
+
+const certDir = tempDir('e2e-img-tls');
+/** The least each component needs to start and serve (its upstreams may be absent). */
+function startArgs(c: ComponentName): { volumes: string[]; args: string[] } {
+  switch (c) {
+    case 'demo-app':
+      return { volumes: [], args: ['--listen=0.0.0.0:8080'] };
+    case 'tls-sidecar':
+      return { volumes: [`${certDir}:/etc/dds/tls:ro`], args: ['--tls-dir=/etc/dds/tls'] };
+    case 'shard-ambassador':
+      return { volumes: [], args: ['--redis-servers=127.0.0.1:6390:1'] };
+    case 'experiment-splitter':
+      return {
+        volumes: [],
+        args: ['--control=http://127.0.0.1:18080', '--experiment=http://127.0.0.1:18081'],
+      };
+    case 'rate-limiter':
+      return { volumes: [], args: ['--rate=10/s'] };
+    case 'metrics-adapter':
+      return { volumes: [], args: ['--redis=redis://127.0.0.1:6390'] };
+    case 'log-adapter':
+      return { volumes: [], args: ['--input=/tmp/*.log'] };
+    case 'health-adapter':
+      return { volumes: [], args: ['--tcp=127.0.0.1:6390'] };
+  }
+}
+
+const started: string[] = [];
+
+beforeAll(async () => {
+  await ensureImages(COMPONENTS);
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-keyout',
+      `${certDir}/tls.key`,
+      '-out',
+      `${certDir}/tls.crt`,
+    ],
+    { stdio: 'ignore' },
+  );
+  // the container runs as uid 65532: the bind-mounted directory must be readable by it
+  chmodSync(certDir, 0o755);
+  chmodSync(`${certDir}/tls.key`, 0o644);
+}, 600_000);
+
+afterAll(async () => {
+  for (const name of started) await podman(['rm', '-f', '-t', '0', name]);
+});
+
+describe.each(COMPONENTS)('image dds/%s', (c) => {
+  it('has OCI labels, exec-form entrypoint, uid 65532 and the default ports exposed', async () => {
+    const [info] = JSON.parse(await podmanOk(['image', 'inspect', imageRef(c)])) as {
+      Config: {
+        User: string;
+        Entrypoint: string[];
+        ExposedPorts: Record<string, unknown>;
+        Labels: Record<string, string>;
+      };
+    }[];
+    expect(info?.Config.User).toBe('65532:65532');
+    expect(info?.Config.Entrypoint).toEqual(['node', '/app/main.mjs']);
+    const exposed = Object.keys(info?.Config.ExposedPorts ?? {}).sort();
+    expect(exposed).toEqual([ADMIN[c], ...DATA_PORTS[c]].map((p) => `${p}/tcp`).sort());
+    const labels = info?.Config.Labels ?? {};
+    expect(labels['org.opencontainers.image.title']).toBe(`dds-${c}`);
+    expect(labels['org.opencontainers.image.version']).toBe('0.1.0');
+    expect(labels['org.opencontainers.image.licenses']).toBe('Apache-2.0');
+    expect(labels['org.opencontainers.image.revision']).toMatch(/^[0-9a-f]{12}$/);
+    // the layers on top of the base image stay small: one bundle (+ native addons)
+    const base = JSON.parse(await podmanOk(['image', 'inspect', 'localhost/dds/node-base:24'])) as {
+      Size: number;
+    }[];
+    const added = (info as unknown as { Size: number }).Size - (base[0]?.Size ?? 0);
+    expect(added).toBeGreaterThan(0);
+    expect(added).toBeLessThan(20 * 1024 * 1024);
+  });
+
+  it('answers --help on a read-only root filesystem', async () => {
+    const r = await podman(['run', '--rm', '--read-only', imageRef(c), '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`dds-${c}`);
+    expect(r.stdout).toMatch(/--admin HOST:PORT/);
+  });
+
+  it('serves as uid 65532 and exits 0 on SIGTERM within the drain timeout', async () => {
+    const name = `dds-e2e-img-${c}-${process.pid}`;
+    const port = await freePort();
+    const { volumes, args } = startArgs(c);
+    started.push(name);
+    await podmanOk([
+      'run',
+      '-d',
+      '--read-only',
+      '--name',
+      name,
+      '-p',
+      `127.0.0.1:${port}:${ADMIN[c]}`,
+      ...volumes.flatMap((v) => ['-v', v]),
+      imageRef(c),
+      ...args,
+      `--admin=0.0.0.0:${ADMIN[c]}`,
+      '--drain-timeout=5s',
+    ]);
+    await eventually(`${c} /healthz`, async () =>
+      (await httpStatus(`http://127.0.0.1:${port}/healthz`)) === 200 ? true : undefined,
+    );
+    const top = await podmanOk(['top', name, 'user', 'huser', 'args']);
+    expect(top).toMatch(/65532/);
+    expect(top).not.toMatch(/^root\s/m);
+    const t0 = Date.now();
+    await podmanOk(['stop', '-t', '15', name], 60_000);
+    const seconds = (Date.now() - t0) / 1000;
+    const code = (await podmanOk(['inspect', name, '--format', '{{.State.ExitCode}}'])).trim();
+    expect(code, (await podman(['logs', '--tail', '20', name])).stderr).toBe('0');
+    expect(seconds).toBeLessThan(5 + 2);
+  }, 60_000);
+});
