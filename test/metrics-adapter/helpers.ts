@@ -28,6 +28,8 @@ export async function startAdapter(
     { env },
   );
   await proc.waitFor(`${source} exporter listening`, 15_000);
+  // signal handlers and config watchers are installed once the runner reports "started"
+  await proc.waitFor('dds-metrics-adapter 0.1.0 started', 15_000);
   return {
     proc,
     url: `http://127.0.0.1:${port}`,

@@ -23,6 +23,7 @@ export function toScrapeError(err: unknown, what: string): ScrapeError {
     )
   )
     return new ScrapeError('unreachable', `${what}: ${code} ${e.message}`.trim(), { cause: err });
-  if (code === 'ETIMEDOUT') return new ScrapeError('timeout', `${what}: timed out`, { cause: err });
+  if (code === 'ETIMEDOUT' || /^UND_ERR_(CONNECT|HEADERS|BODY)_TIMEOUT$/.test(code))
+    return new ScrapeError('timeout', `${what}: timed out`, { cause: err });
   return new ScrapeError('error', `${what}: ${e?.message ?? String(err)}`, { cause: err });
 }
