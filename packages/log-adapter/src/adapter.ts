@@ -15,7 +15,11 @@ import { buildResource, resourceMember } from './resource.js';
 import { ZoneClock } from './time/zone-clock.js';
 
 /** Wires inputs (files or stdin) through the pipeline into one output. Config changes apply on restart. */
-export function createLogAdapter({ config, logger, registry }: ComponentContext<LogAdapterConfig>): Instance<LogAdapterConfig> {
+export function createLogAdapter({
+  config,
+  logger,
+  registry,
+}: ComponentContext<LogAdapterConfig>): Instance<LogAdapterConfig> {
   const stats = new PipelineStats();
   const useStdin = config.input.length === 1 && config.input[0] === '-';
   let tailer: FileTailer | undefined;
@@ -31,7 +35,8 @@ export function createLogAdapter({ config, logger, registry }: ComponentContext<
     close: (deadline) => o.close(deadline),
   });
   const outputFile = config.output.startsWith('file:') ? resolve(config.output.slice(5)) : undefined;
-  const outputError = (err: Error) => logger.error({ err, output: config.output }, 'output failed; inputs stop here');
+  const outputError = (err: Error) =>
+    logger.error({ err, output: config.output }, 'output failed; inputs stop here');
   const output = counted(
     config.output === 'stdout'
       ? new StreamOutput({ fd: 1 }, outputError)
@@ -48,7 +53,10 @@ export function createLogAdapter({ config, logger, registry }: ComponentContext<
             retryMax: config.httpRetryMax,
             timeout: config.httpTimeout,
             headers: Object.fromEntries(
-              config.httpHeader.map((h) => [h.slice(0, h.indexOf(':')).trim(), h.slice(h.indexOf(':') + 1).trim()]),
+              config.httpHeader.map((h) => [
+                h.slice(0, h.indexOf(':')).trim(),
+                h.slice(h.indexOf(':') + 1).trim(),
+              ]),
             ),
             logger,
             onSent: (n) => metrics.sent.inc({ output: 'http' }, n),
@@ -67,24 +75,32 @@ export function createLogAdapter({ config, logger, registry }: ComponentContext<
   };
   const positionFile = config.positionFile ? resolve(config.positionFile) : undefined;
   const positions = new PositionStore(positionFile);
-  if (positions.corrupt) logger.error({ file: positionFile }, 'position file unreadable; starting without saved positions');
+  if (positions.corrupt)
+    logger.error({ file: positionFile }, 'position file unreadable; starting without saved positions');
   let stdin: StdinInput | undefined;
   let syncTimer: NodeJS.Timeout | undefined;
 
   return {
     async start() {
       if (useStdin) {
-        stdin = new StdinInput(process.stdin, { ...pipeline, multilineTimeout: config.multilineTimeout }, output, () => {
-          logger.info('stdin closed; flushing and exiting');
-          process.kill(process.pid, 'SIGTERM');
-        });
+        stdin = new StdinInput(
+          process.stdin,
+          { ...pipeline, multilineTimeout: config.multilineTimeout },
+          output,
+          () => {
+            logger.info('stdin closed; flushing and exiting');
+            process.kill(process.pid, 'SIGTERM');
+          },
+        );
         stdin.start();
         return;
       }
       if (!positionFile) logger.warn('no --position-file: a restart re-reads files from --read-from');
       tailer = new FileTailer({
         patterns: config.input.map((p) => resolve(p)),
-        exclude: [positionFile, positionFile && `${positionFile}.tmp`, outputFile].filter((p): p is string => !!p),
+        exclude: [positionFile, positionFile && `${positionFile}.tmp`, outputFile].filter(
+          (p): p is string => !!p,
+        ),
         pollInterval: config.pollInterval,
         readFrom: config.readFrom,
         rotateWait: config.rotateWait,

@@ -18,7 +18,14 @@ export const flags: FlagSpec[] = [
     default: ['-'],
     group: IN,
   },
-  { name: 'exclude', type: 'list', help: 'paths matched by --input to skip', metavar: 'PATH', default: [], group: IN },
+  {
+    name: 'exclude',
+    type: 'list',
+    help: 'paths matched by --input to skip',
+    metavar: 'PATH',
+    default: [],
+    group: IN,
+  },
   {
     name: 'position-file',
     type: 'string',
@@ -27,8 +34,20 @@ export const flags: FlagSpec[] = [
     default: '',
     group: IN,
   },
-  { name: 'position-sync', type: 'duration', help: 'how often accepted offsets are saved', default: 1000, group: IN },
-  { name: 'poll-interval', type: 'duration', help: 'how often globs and files are checked', default: 250, group: IN },
+  {
+    name: 'position-sync',
+    type: 'duration',
+    help: 'how often accepted offsets are saved',
+    default: 1000,
+    group: IN,
+  },
+  {
+    name: 'poll-interval',
+    type: 'duration',
+    help: 'how often globs and files are checked',
+    default: 250,
+    group: IN,
+  },
   {
     name: 'read-from',
     type: 'string',
@@ -65,7 +84,13 @@ export const flags: FlagSpec[] = [
     default: 65536,
     group: PARSE,
   },
-  { name: 'multiline', type: 'boolean', help: 'join stack traces into the record before them', default: true, group: PARSE },
+  {
+    name: 'multiline',
+    type: 'boolean',
+    help: 'join stack traces into the record before them',
+    default: true,
+    group: PARSE,
+  },
   {
     name: 'multiline-timeout',
     type: 'duration',
@@ -73,7 +98,13 @@ export const flags: FlagSpec[] = [
     default: 500,
     group: PARSE,
   },
-  { name: 'multiline-max-lines', type: 'number', help: 'most lines joined into one record', default: 1000, group: PARSE },
+  {
+    name: 'multiline-max-lines',
+    type: 'number',
+    help: 'most lines joined into one record',
+    default: 1000,
+    group: PARSE,
+  },
   {
     name: 'timezone',
     type: 'string',
@@ -99,7 +130,13 @@ export const flags: FlagSpec[] = [
     group: OUT,
   },
   { name: 'http-batch-size', type: 'number', help: 'most bytes per POST', default: 1_048_576, group: HTTP },
-  { name: 'http-flush-interval', type: 'duration', help: 'longest wait before a partial batch is sent', default: 1000, group: HTTP },
+  {
+    name: 'http-flush-interval',
+    type: 'duration',
+    help: 'longest wait before a partial batch is sent',
+    default: 1000,
+    group: HTTP,
+  },
   {
     name: 'http-buffer-size',
     type: 'number',
@@ -114,8 +151,20 @@ export const flags: FlagSpec[] = [
     default: 'block',
     group: HTTP,
   },
-  { name: 'http-retry-limit', type: 'number', help: 'attempts per batch before it is dropped; 0 = forever', default: 10, group: HTTP },
-  { name: 'http-retry-base', type: 'duration', help: 'first retry backoff (doubles, with jitter)', default: 200, group: HTTP },
+  {
+    name: 'http-retry-limit',
+    type: 'number',
+    help: 'attempts per batch before it is dropped; 0 = forever',
+    default: 10,
+    group: HTTP,
+  },
+  {
+    name: 'http-retry-base',
+    type: 'duration',
+    help: 'first retry backoff (doubles, with jitter)',
+    default: 200,
+    group: HTTP,
+  },
   { name: 'http-retry-max', type: 'duration', help: 'longest retry backoff', default: 30_000, group: HTTP },
   { name: 'http-timeout', type: 'duration', help: 'request timeout', default: 10_000, group: HTTP },
   {
@@ -147,9 +196,17 @@ export const schema = z.strictObject({
   pollInterval: zDuration.refine((v) => v >= 10, 'at least 10ms'),
   readFrom: z.enum(['head', 'tail']),
   rotateWait: zDuration,
-  fingerprintSize: z.number().int().min(16).max(1 << 20),
+  fingerprintSize: z
+    .number()
+    .int()
+    .min(16)
+    .max(1 << 20),
   format: z.enum(FORMATS),
-  maxLineLength: z.number().int().min(256).max(64 << 20),
+  maxLineLength: z
+    .number()
+    .int()
+    .min(256)
+    .max(64 << 20),
   multiline: z.boolean(),
   multilineTimeout: zDuration,
   multilineMaxLines: z.number().int().min(1),
@@ -157,7 +214,10 @@ export const schema = z.strictObject({
   resource: z.array(z.string().regex(/^[^=]+=.*$/, 'expected key=value')),
   output: z
     .string()
-    .refine((s) => s === 'stdout' || /^file:.+/.test(s) || /^https?:\/\/[^/\s]+/.test(s), 'expected stdout, file:PATH or http(s)://URL'),
+    .refine(
+      (s) => s === 'stdout' || /^file:.+/.test(s) || /^https?:\/\/[^/\s]+/.test(s),
+      'expected stdout, file:PATH or http(s)://URL',
+    ),
   httpBatchSize: z.number().int().min(1024),
   httpFlushInterval: zDuration,
   httpBufferSize: z.number().int().min(1024),

@@ -31,10 +31,25 @@ export function registerMetrics(
   stats: PipelineStats,
   lag: () => { bytes: number; seconds: number; files: number },
 ): OutputMetrics {
-  mirrored(registry, 'lines_read_total', 'Lines read from all inputs (physical lines, before joining).', () => stats.linesRead);
+  mirrored(
+    registry,
+    'lines_read_total',
+    'Lines read from all inputs (physical lines, before joining).',
+    () => stats.linesRead,
+  );
   mirrored(registry, 'bytes_read_total', 'Bytes read from all inputs.', () => stats.bytesRead);
-  mirrored(registry, 'records_total', 'Records produced (after joining partial chunks and stack traces).', () => stats.records);
-  mirrored(registry, 'lines_truncated_total', 'Lines or records cut at --max-line-length.', () => stats.truncated);
+  mirrored(
+    registry,
+    'records_total',
+    'Records produced (after joining partial chunks and stack traces).',
+    () => stats.records,
+  );
+  mirrored(
+    registry,
+    'lines_truncated_total',
+    'Lines or records cut at --max-line-length.',
+    () => stats.truncated,
+  );
   const parsedLast = FORMAT_NAMES.map(() => 0);
   new Counter({
     name: `${P}lines_parsed_total`,
@@ -99,7 +114,11 @@ export function registerMetrics(
       labelNames: ['reason'],
       registers: [registry],
     }),
-    retries: new Counter({ name: `${P}http_retries_total`, help: 'HTTP batch retries.', registers: [registry] }),
+    retries: new Counter({
+      name: `${P}http_retries_total`,
+      help: 'HTTP batch retries.',
+      registers: [registry],
+    }),
     fileEvents: new Counter({
       name: `${P}file_events_total`,
       help: 'Files opened, rotated away, truncated (copytruncate) and closed.',

@@ -82,7 +82,8 @@ export function toJsonLine(r: LogRecord, observed: string, fileAttrs: string, re
   if (r.traceId !== '') out += `,"trace_id":${JSON.stringify(r.traceId)}`;
   if (r.spanId !== '') out += `,"span_id":${JSON.stringify(r.spanId)}`;
   let attrs = r.attrs;
-  if (r.stack !== '') attrs += (attrs === '' ? K.exceptionStack : `,${K.exceptionStack}`) + JSON.stringify(r.stack);
+  if (r.stack !== '')
+    attrs += (attrs === '' ? K.exceptionStack : `,${K.exceptionStack}`) + JSON.stringify(r.stack);
   if (fileAttrs !== '') attrs = attrs === '' ? fileAttrs : `${attrs},${fileAttrs}`;
   return `${out},"attributes":{${attrs}}${resource}}\n`;
 }

@@ -12,7 +12,10 @@ const DOWNWARD: Array<[string, string[]]> = [
   ['k8s.deployment.name', ['K8S_DEPLOYMENT_NAME']],
 ];
 
-export function buildResource(env: Readonly<Record<string, string | undefined>>, extra: readonly string[]): Record<string, string> {
+export function buildResource(
+  env: Readonly<Record<string, string | undefined>>,
+  extra: readonly string[],
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, names] of DOWNWARD) {
     for (const n of names) {

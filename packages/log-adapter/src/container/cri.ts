@@ -1,5 +1,5 @@
 import { type ParseContext, SLOT } from '../parsers/context.js';
-import { parseIsoLike, parsedEnd } from '../time/stamps.js';
+import { parsedEnd, parseIsoLike } from '../time/stamps.js';
 import type { ContainerLine } from './container-line.js';
 
 /**

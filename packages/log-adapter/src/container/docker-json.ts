@@ -13,7 +13,8 @@ export function unwrapDockerJson(line: string, out: ContainerLine, ctx: ParseCon
   } catch {
     return false;
   }
-  if (typeof o !== 'object' || o === null || typeof o.log !== 'string' || typeof o.time !== 'string') return false;
+  if (typeof o !== 'object' || o === null || typeof o.log !== 'string' || typeof o.time !== 'string')
+    return false;
   const time = ctx.stamp(SLOT.container, o.time, dockerStamp);
   if (time === '') return false;
   const log = o.log;

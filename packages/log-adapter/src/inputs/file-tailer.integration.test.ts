@@ -1,4 +1,16 @@
-import { appendFileSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, truncateSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Proc, sleep, startComponent, tempDir } from '../../../../test/support/index.js';
@@ -7,8 +19,10 @@ import { type Proc, sleep, startComponent, tempDir } from '../../../../test/supp
 // neither lose nor duplicate a line. Lines carry their number in the URL path, so the output
 // can be checked for the exact set 0..n-1, each once.
 
-const line = (n: number) => `192.0.2.1 - - [28/Nov/2026:15:49:08 +0000] "GET /n/${n} HTTP/1.1" 200 1 "-" "t"\n`;
-const lines = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => line(from + i)).join('');
+const line = (n: number) =>
+  `192.0.2.1 - - [28/Nov/2026:15:49:08 +0000] "GET /n/${n} HTTP/1.1" 200 1 "-" "t"\n`;
+const lines = (from: number, to: number) =>
+  Array.from({ length: to - from }, (_, i) => line(from + i)).join('');
 
 let procs: Proc[] = [];
 afterEach(async () => {
@@ -43,7 +57,9 @@ function outputNumbers(dir: string): number[] {
   return readFileSync(f, 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((l) => Number((JSON.parse(l) as { attributes: { 'url.path': string } }).attributes['url.path'].slice(3)));
+    .map((l) =>
+      Number((JSON.parse(l) as { attributes: { 'url.path': string } }).attributes['url.path'].slice(3)),
+    );
 }
 
 async function waitForCount(dir: string, n: number, timeoutMs = 15_000): Promise<number[]> {

@@ -180,7 +180,10 @@ export class FileTailer {
     const fp = await fingerprint(fh, size, this.o.fingerprintSize);
     let offset = 0;
     let saved = this.o.positions.get(key);
-    if (saved && !(saved.fp.len <= fp.len && (await fingerprint(fh, saved.fp.len, saved.fp.len)).hash === saved.fp.hash)) {
+    if (
+      saved &&
+      !(saved.fp.len <= fp.len && (await fingerprint(fh, saved.fp.len, saved.fp.len)).hash === saved.fp.hash)
+    ) {
       saved = undefined; // inode reused by another file
     }
     if (!saved) {
@@ -227,7 +230,10 @@ export class FileTailer {
     const st = await f.fh.stat();
     if (st.size < f.offset || (st.size !== f.size && !(await this.samePrefix(f, st.size)))) {
       this.o.onEvent('truncated');
-      this.o.logger.info({ path: f.path, size: st.size, offset: f.offset }, 'file truncated (copytruncate): reading from its start');
+      this.o.logger.info(
+        { path: f.path, size: st.size, offset: f.offset },
+        'file truncated (copytruncate): reading from its start',
+      );
       f.splitter.flush(f.pipeline, new Date().toISOString());
       f.pipeline.flush(true);
       this.send(f, f.splitter.consumed);
@@ -271,7 +277,8 @@ export class FileTailer {
     const ack = () => {
       if (generation === f.generation && commit > f.acked) {
         f.acked = commit;
-        if (this.files.get(f.key) === f) this.o.positions.set(f.key, { path: f.path, offset: f.acked, fp: f.fp });
+        if (this.files.get(f.key) === f)
+          this.o.positions.set(f.key, { path: f.path, offset: f.acked, fp: f.fp });
       }
     };
     if (batch === '') ack();

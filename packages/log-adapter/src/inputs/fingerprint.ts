@@ -17,5 +17,8 @@ export async function fingerprint(fh: FileHandle, size: number, max: number): Pr
   if (len === 0) return { len: 0, hash: '' };
   const buf = Buffer.alloc(len);
   const { bytesRead } = await fh.read(buf, 0, len, 0);
-  return { len: bytesRead, hash: createHash('sha256').update(buf.subarray(0, bytesRead)).digest('hex').slice(0, 32) };
+  return {
+    len: bytesRead,
+    hash: createHash('sha256').update(buf.subarray(0, bytesRead)).digest('hex').slice(0, 32),
+  };
 }

@@ -20,9 +20,13 @@ export async function expandGlobs(patterns: readonly string[]): Promise<string[]
     }
     const base = parts.slice(0, i).join('/') || '/';
     const rel = parts.slice(i).join('/');
-    const found = await glob(rel, { cwd: base, absolute: true, onlyFiles: true, followSymbolicLinks: true, dot: true }).catch(
-      () => [] as string[],
-    );
+    const found = await glob(rel, {
+      cwd: base,
+      absolute: true,
+      onlyFiles: true,
+      followSymbolicLinks: true,
+      dot: true,
+    }).catch(() => [] as string[]);
     for (const f of found) out.add(f);
   }
   return [...out].sort();

@@ -39,12 +39,15 @@ export class StdinInput {
       this.finish();
       this.onEnd();
     });
-    this.timer = setInterval(() => {
-      if (this.pipeline.holding() && Date.now() - this.lastDataAt >= this.opts.multilineTimeout) {
-        this.pipeline.flush(true);
-        this.send();
-      }
-    }, Math.max(50, Math.min(this.opts.multilineTimeout, 250)));
+    this.timer = setInterval(
+      () => {
+        if (this.pipeline.holding() && Date.now() - this.lastDataAt >= this.opts.multilineTimeout) {
+          this.pipeline.flush(true);
+          this.send();
+        }
+      },
+      Math.max(50, Math.min(this.opts.multilineTimeout, 250)),
+    );
   }
 
   /** Flushes everything held (end of input or shutdown). */

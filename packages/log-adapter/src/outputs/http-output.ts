@@ -1,5 +1,5 @@
-import { Pool } from 'undici';
 import type { Logger } from '@dds/core';
+import { Pool } from 'undici';
 import type { Output } from './output.js';
 
 export interface HttpOutputOptions {
@@ -47,7 +47,12 @@ export class HttpOutput implements Output {
 
   constructor(private readonly o: HttpOutputOptions) {
     const u = new URL(o.url);
-    this.pool = new Pool(u.origin, { connections: 2, pipelining: 1, headersTimeout: o.timeout, bodyTimeout: o.timeout });
+    this.pool = new Pool(u.origin, {
+      connections: 2,
+      pipelining: 1,
+      headersTimeout: o.timeout,
+      bodyTimeout: o.timeout,
+    });
     this.path = `${u.pathname}${u.search}`;
   }
 
@@ -57,7 +62,35 @@ export class HttpOutput implements Output {
       done();
       return;
     }
-    this.queue.push({ data: batch, records, done });
+    if (batch.length > this.o.batchBytes) {
+      this.split(batch, done);
+      return;
+    }
+    this.enqueue({ data: batch, records, done });
+  }
+
+  /** A batch bigger than --http-batch-size goes out in pieces cut at line ends. */
+  private split(batch: string, done: () => void): void {
+    const pieces: string[] = [];
+    let start = 0;
+    while (start < batch.length) {
+      let end = batch.lastIndexOf('\n', start + this.o.batchBytes - 1);
+      if (end < start) end = batch.indexOf('\n', start); // one line longer than a batch
+      if (end < 0) end = batch.length - 1;
+      pieces.push(batch.slice(start, end + 1));
+      start = end + 1;
+    }
+    let left = pieces.length;
+    for (const piece of pieces) {
+      let n = 0;
+      for (let i = piece.indexOf('\n'); i >= 0; i = piece.indexOf('\n', i + 1)) n++;
+      this.enqueue({ data: piece, records: n, done: () => --left === 0 && done() });
+    }
+  }
+
+  private enqueue(item: Item): void {
+    const batch = item.data;
+    this.queue.push(item);
     this.queued += batch.length;
     if (this.queued >= this.o.batchBytes) void this.pump();
     else this.timer ??= setTimeout(() => void this.pump(), this.o.flushInterval);
@@ -79,7 +112,10 @@ export class HttpOutput implements Output {
       while (this.queue.length) {
         const items: Item[] = [];
         let size = 0;
-        while (this.queue.length && (items.length === 0 || size + this.queue[0]!.data.length <= this.o.batchBytes)) {
+        while (
+          this.queue.length &&
+          (items.length === 0 || size + this.queue[0]!.data.length <= this.o.batchBytes)
+        ) {
           const it = this.queue.shift()!;
           items.push(it);
           size += it.data.length;
@@ -129,13 +165,19 @@ export class HttpOutput implements Output {
         return;
       }
       if (this.o.retryLimit > 0 && attempt >= this.o.retryLimit) {
-        this.o.logger.error({ status, error, records, attempts: attempt }, 'log endpoint failing; batch dropped');
+        this.o.logger.error(
+          { status, error, records, attempts: attempt },
+          'log endpoint failing; batch dropped',
+        );
         this.o.onDropped(records, 'retries_exhausted');
         return;
       }
       this.o.onRetry();
       const backoff = Math.min(this.o.retryMax, this.o.retryBase * 2 ** (attempt - 1));
-      this.o.logger.warn({ status, error, attempt, retryInMs: Math.round(backoff) }, 'log endpoint failed; retrying');
+      this.o.logger.warn(
+        { status, error, attempt, retryInMs: Math.round(backoff) },
+        'log endpoint failed; retrying',
+      );
       await new Promise((r) => setTimeout(r, backoff / 2 + Math.random() * (backoff / 2)));
     }
   }

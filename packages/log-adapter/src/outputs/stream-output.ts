@@ -10,10 +10,7 @@ import type { Output } from './output.js';
 export class StreamOutput implements Output {
   private readonly stream: WriteStream;
 
-  constructor(
-    target: { fd: number } | { path: string },
-    onError: (err: Error) => void,
-  ) {
+  constructor(target: { fd: number } | { path: string }, onError: (err: Error) => void) {
     this.stream =
       'fd' in target
         ? createWriteStream('', { fd: target.fd, autoClose: false, highWaterMark: 1 << 20 })

@@ -1,6 +1,6 @@
 import { K } from '../record.js';
 import { severityOf } from '../severity.js';
-import { parseIsoLike, parsedEnd } from '../time/stamps.js';
+import { parsedEnd, parseIsoLike } from '../time/stamps.js';
 import type { Parser } from './context.js';
 
 /**

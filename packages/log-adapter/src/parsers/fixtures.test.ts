@@ -27,7 +27,10 @@ describe('access logs', () => {
         'user_agent.original': 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0',
       },
     });
-    expect(r[2]!.attributes).toMatchObject({ 'client.address': '2001:db8::5', 'network.protocol.version': '2.0' });
+    expect(r[2]!.attributes).toMatchObject({
+      'client.address': '2001:db8::5',
+      'network.protocol.version': '2.0',
+    });
     expect(r[3]).toMatchObject({
       severity_text: 'WARN',
       severity_number: 13,
@@ -128,7 +131,9 @@ describe('server error logs', () => {
         'http.request.header.referer': ['https://shop.example.com/'],
       },
     });
-    expect(r[1]!.attributes).toMatchObject({ 'nginx.upstream.address': 'http://127.0.0.1:8080/api/v1/orders/42' });
+    expect(r[1]!.attributes).toMatchObject({
+      'nginx.upstream.address': 'http://127.0.0.1:8080/api/v1/orders/42',
+    });
     expect(r[2]).toEqual({
       timestamp: '2026-11-28T15:50:00Z',
       severity_text: 'notice',
@@ -174,8 +179,16 @@ describe('server error logs', () => {
       body: 'oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo',
       attributes: { 'process.pid': 1, 'redis.role': 'child' },
     });
-    expect(r[7]).toMatchObject({ severity_text: 'notice', severity_number: 10, body: 'Ready to accept connections tcp' });
-    expect(r[8]).toMatchObject({ severity_text: 'verbose', severity_number: 6, body: 'Accepted 10.244.1.9:53412' });
+    expect(r[7]).toMatchObject({
+      severity_text: 'notice',
+      severity_number: 10,
+      body: 'Ready to accept connections tcp',
+    });
+    expect(r[8]).toMatchObject({
+      severity_text: 'verbose',
+      severity_number: 6,
+      body: 'Accepted 10.244.1.9:53412',
+    });
     expect(r[10]).toMatchObject({ severity_text: 'debug', severity_number: 5 });
     expect(r[16]!.attributes).toEqual({ 'process.pid': 7, 'redis.role': 'replica' });
     expect(r[21]!.attributes).toEqual({ 'process.pid': 9, 'redis.role': 'sentinel' });
@@ -213,8 +226,14 @@ describe('syslog', () => {
       body: "'su root' failed for alice on /dev/pts/3",
       attributes: { 'syslog.facility': 4, 'host.name': 'web-1', 'syslog.appname': 'su' },
     });
-    expect(r[2]).toMatchObject({ timestamp: '2026-11-03T07:05:01Z', attributes: { 'syslog.appname': 'CRON', 'process.pid': 2211 } });
-    expect(r[4]).toMatchObject({ severity_number: 13, body: expect.stringMatching(/^\[12345\.678901\] Out of memory/) });
+    expect(r[2]).toMatchObject({
+      timestamp: '2026-11-03T07:05:01Z',
+      attributes: { 'syslog.appname': 'CRON', 'process.pid': 2211 },
+    });
+    expect(r[4]).toMatchObject({
+      severity_number: 13,
+      body: expect.stringMatching(/^\[12345\.678901\] Out of memory/),
+    });
     expect(r[5]!.attributes).toEqual({
       'syslog.facility': 23,
       'host.name': 'web-1',
@@ -266,7 +285,12 @@ describe('syslog', () => {
         },
       },
     });
-    expect(r[4]).toEqual({ severity_text: 'debug', severity_number: 5, body: '', attributes: { 'syslog.facility': 1 } });
+    expect(r[4]).toEqual({
+      severity_text: 'debug',
+      severity_number: 5,
+      body: '',
+      attributes: { 'syslog.facility': 1 },
+    });
     expect(r[5]!.body).toBe('message after a UTF-8 BOM');
   });
 });
@@ -282,15 +306,26 @@ describe('containers', () => {
       severity_text: 'info',
       severity_number: 9,
       body: 'server listening',
-      attributes: { 'process.pid': 1, 'host.name': 'web-5d8f7c9b6-x2k4p', port: 8080, 'log.iostream': 'stdout' },
+      attributes: {
+        'process.pid': 1,
+        'host.name': 'web-5d8f7c9b6-x2k4p',
+        port: 8080,
+        'log.iostream': 'stdout',
+      },
     });
-    expect(r[1]).toMatchObject({ body: 'Ready to accept connections tcp', attributes: { 'redis.role': 'master', 'log.iostream': 'stderr' } });
+    expect(r[1]).toMatchObject({
+      body: 'Ready to accept connections tcp',
+      attributes: { 'redis.role': 'master', 'log.iostream': 'stderr' },
+    });
     expect(r[2]).toEqual({
       timestamp: '2026-11-28T15:49:09.000001000Z',
       body: 'this is the first chunk of a very long line that the runtime split at 16KiB; this is the middle chunk; and this is the final chunk.',
       attributes: { 'dds.parse_error': 'no known format', 'log.iostream': 'stdout' },
     });
-    expect(r[3]).toMatchObject({ timestamp: '2026-11-28T15:49:09Z', attributes: { 'http.response.status_code': 200 } });
+    expect(r[3]).toMatchObject({
+      timestamp: '2026-11-28T15:49:09Z',
+      attributes: { 'http.response.status_code': 200 },
+    });
     expect(r[4]).toMatchObject({ timestamp: '2026-11-28T15:49:10.000000000Z', body: '' });
     expect(r[5]).toMatchObject({ timestamp: '2026-11-28T15:49:10.500000000Z' });
     expect(r[6]).toEqual({
@@ -314,7 +349,9 @@ describe('containers', () => {
       body: 'server listening on :8080',
       attributes: { 'dds.parse_error': 'no known format', 'log.iostream': 'stdout' },
     });
-    expect(r[1]!.body).toBe('first 16KiB chunk of a long line without trailing newline; final chunk ends with newline');
+    expect(r[1]!.body).toBe(
+      'first 16KiB chunk of a long line without trailing newline; final chunk ends with newline',
+    );
     expect(r[1]!.timestamp).toBe('2026-11-28T15:49:09.000001000Z');
     expect(r[2]!.body).toBe('unicode éè and escaped "quotes" and \\backslash');
     expect(r[3]!.attributes).toMatchObject({
@@ -364,7 +401,11 @@ describe('application logs', () => {
       body: 'slow query',
       attributes: { name: 'legacy-svc', 'host.name': 'web-2', 'process.pid': 7 },
     });
-    expect(r[3]).toMatchObject({ timestamp: '2026-11-28T15:49:11.000Z', severity_number: 9, attributes: { userId: 'u-123' } });
+    expect(r[3]).toMatchObject({
+      timestamp: '2026-11-28T15:49:11.000Z',
+      severity_number: 9,
+      attributes: { userId: 'u-123' },
+    });
     expect(r[4]).toEqual({
       timestamp: '2026-11-28T15:49:12.000Z',
       severity_text: 'warn',
@@ -387,7 +428,11 @@ describe('application logs', () => {
       body: 'started',
       attributes: { 'code.file.path': 'server/main.go', 'code.line.number': 42, version: '1.2.3' },
     });
-    expect(r[7]).toMatchObject({ timestamp: '2026-11-28T14:49:15.000000001Z', severity_text: 'DEBUG', severity_number: 5 });
+    expect(r[7]).toMatchObject({
+      timestamp: '2026-11-28T14:49:15.000000001Z',
+      severity_text: 'DEBUG',
+      severity_number: 5,
+    });
     expect(r[8]).toMatchObject({ severity_text: 'warning', severity_number: 13 });
     expect(r[9]).toMatchObject({ trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', span_id: '00f067aa0ba902b7' });
     expect(r[10]).toEqual({
@@ -404,15 +449,27 @@ describe('application logs', () => {
       severity_text: 'INFO',
       severity_number: 9,
       body: 'Started ShopApplication in 4.211 seconds (process running for 4.9)',
-      attributes: { 'process.pid': 1, 'thread.name': 'main', 'code.namespace': 'com.example.shop.ShopApplication' },
+      attributes: {
+        'process.pid': 1,
+        'thread.name': 'main',
+        'code.namespace': 'com.example.shop.ShopApplication',
+      },
     });
     const stack = r[1]!.attributes as Record<string, string>;
-    expect(r[1]).toMatchObject({ severity_text: 'ERROR', severity_number: 17, timestamp: '2026-11-28T15:49:09.345Z' });
+    expect(r[1]).toMatchObject({
+      severity_text: 'ERROR',
+      severity_number: 17,
+      timestamp: '2026-11-28T15:49:09.345Z',
+    });
     expect(stack['exception.type']).toBe('java.lang.IllegalStateException');
     expect(stack['exception.message']).toBe('order 42 is locked');
     expect(stack['exception.stacktrace']!.split('\n')).toHaveLength(13); // fixture lines 3-15
-    expect(stack['exception.stacktrace']).toMatch(/^java\.lang\.IllegalStateException: order 42 is locked\n\tat /);
-    expect(stack['exception.stacktrace']).toMatch(/Caused by: java\.net\.ConnectException: Connection refused\n.*\n\t\.\.\. 3 more$/);
+    expect(stack['exception.stacktrace']).toMatch(
+      /^java\.lang\.IllegalStateException: order 42 is locked\n\tat /,
+    );
+    expect(stack['exception.stacktrace']).toMatch(
+      /Caused by: java\.net\.ConnectException: Connection refused\n.*\n\t\.\.\. 3 more$/,
+    );
     expect(r[2]).toMatchObject({ body: 'retrying order 42', severity_text: 'WARN' });
   });
 
@@ -431,7 +488,13 @@ describe('application logs', () => {
             'Traceback (most recent call last):\n  File "/app/worker.py", line 42, in run\n    result = handler(payload)\n  File "/app/handlers.py", line 17, in handler\n    return payload["order_id"] / payload["qty"]\nZeroDivisionError: division by zero',
         },
       },
-      { timestamp: '2026-11-28T15:49:10.001Z', severity_text: 'INFO', severity_number: 9, body: '[worker] next task', attributes: {} },
+      {
+        timestamp: '2026-11-28T15:49:10.001Z',
+        severity_text: 'INFO',
+        severity_number: 9,
+        body: '[worker] next task',
+        attributes: {},
+      },
     ]);
   });
 });

@@ -73,7 +73,12 @@ export const AUTO = -1;
 export const RAW = -2;
 
 /** Parses with one format; returns its id, or -1 when the line is not in that format. */
-export function parseAs(id: number, line: string, rec: Parameters<Parser>[1], ctx: Parameters<Parser>[2]): number {
+export function parseAs(
+  id: number,
+  line: string,
+  rec: Parameters<Parser>[1],
+  ctx: Parameters<Parser>[2],
+): number {
   return PARSERS[id]!(line, rec, ctx) ? id : -1;
 }
 

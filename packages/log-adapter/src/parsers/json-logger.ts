@@ -120,7 +120,7 @@ export const parseJsonLogger: Parser = (line, rec, ctx) => {
     }
     if (v !== undefined) rec.raw(`${JSON.stringify(key)}:`, JSON.stringify(v));
   }
-  rec.body = !haveBody ? line : typeof body === 'string' ? body : JSON.stringify(body) ?? '';
+  rec.body = !haveBody ? line : typeof body === 'string' ? body : (JSON.stringify(body) ?? '');
   return true;
 };
 
@@ -172,7 +172,11 @@ function caller(v: string, rec: LogRecord): boolean {
 /** pino-http's `req`: only when it is just method and url, so nothing is lost. */
 function pinoRequest(req: Record<string, unknown>, rec: LogRecord): boolean {
   const keys = Object.keys(req);
-  if (typeof req.method !== 'string' || typeof req.url !== 'string' || keys.some((k) => k !== 'method' && k !== 'url')) {
+  if (
+    typeof req.method !== 'string' ||
+    typeof req.url !== 'string' ||
+    keys.some((k) => k !== 'method' && k !== 'url')
+  ) {
     return false;
   }
   rec.str(K.method, req.method);

@@ -1,6 +1,6 @@
 import { K } from '../record.js';
 import { severityOf } from '../severity.js';
-import { digitRun, parseIsoLike, parsedEnd } from '../time/stamps.js';
+import { digitRun, parsedEnd, parseIsoLike } from '../time/stamps.js';
 import type { Parser } from './context.js';
 
 /**

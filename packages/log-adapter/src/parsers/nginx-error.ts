@@ -99,7 +99,8 @@ function nginxStamp(raw: string, ctx: ParseContext): string {
   const h = digits(raw, 11, 2);
   const mi = digits(raw, 14, 2);
   const s = digits(raw, 17, 2);
-  if (y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) return '';
+  if (y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60)
+    return '';
   if (raw.charCodeAt(7) !== 47 || raw.charCodeAt(10) !== 32) return '';
   return utcStamp(ctx.clock.localToEpoch(y, mo - 1, d, h, mi, s), '');
 }

@@ -31,20 +31,24 @@ const anyLine = fc.oneof(mangled, fc.string({ unit: 'binary', maxLength: 200 }),
 describe('parsers (property)', () => {
   it('never throw and never lose a line: one valid JSON record per non-continuation line', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...FORMATS), fc.array(anyLine, { minLength: 1, maxLength: 8 }), (format, lines) => {
-        const clean = lines.map((l) => l.replace(/[\r\n]/g, ' '));
-        const { lines: out, stats } = runPipeline(`${clean.join('\n')}\n`, { format, multiline: false });
-        expect(stats.linesRead).toBe(clean.length);
-        for (const l of out) {
-          const rec = JSON.parse(l) as { body: unknown; attributes: Record<string, unknown> };
-          expect(typeof rec.body).toBe('string');
-          expect(typeof rec.attributes).toBe('object');
-        }
-        // container formats may hold P chunks until the final one; everything else is 1:1
-        const partials = clean.filter((l) => / stdout P /.test(l) || /^\{"log":/.test(l)).length;
-        expect(out.length).toBeGreaterThanOrEqual(clean.length - partials);
-        expect(out.length).toBeLessThanOrEqual(clean.length);
-      }),
+      fc.property(
+        fc.constantFrom(...FORMATS),
+        fc.array(anyLine, { minLength: 1, maxLength: 8 }),
+        (format, lines) => {
+          const clean = lines.map((l) => l.replace(/[\r\n]/g, ' '));
+          const { lines: out, stats } = runPipeline(`${clean.join('\n')}\n`, { format, multiline: false });
+          expect(stats.linesRead).toBe(clean.length);
+          for (const l of out) {
+            const rec = JSON.parse(l) as { body: unknown; attributes: Record<string, unknown> };
+            expect(typeof rec.body).toBe('string');
+            expect(typeof rec.attributes).toBe('object');
+          }
+          // container formats may hold P chunks until the final one; everything else is 1:1
+          const partials = clean.filter((l) => / stdout P /.test(l) || /^\{"log":/.test(l)).length;
+          expect(out.length).toBeGreaterThanOrEqual(clean.length - partials);
+          expect(out.length).toBeLessThanOrEqual(clean.length);
+        },
+      ),
       { numRuns: 400 },
     );
   });
@@ -69,7 +73,8 @@ describe('parsers (property)', () => {
         const nl = bytes.filter((b) => b === 10).length;
         const trailing = bytes.length > 0 && bytes[bytes.length - 1] !== 10 ? 1 : 0;
         expect(stats.linesRead).toBe(nl + trailing);
-        for (const l of lines) expect((JSON.parse(l) as { body: string }).body.length).toBeLessThanOrEqual(300);
+        for (const l of lines)
+          expect((JSON.parse(l) as { body: string }).body.length).toBeLessThanOrEqual(300);
       }),
       { numRuns: 200 },
     );

@@ -18,7 +18,12 @@ export const parseRedis: Parser = (line, rec, ctx) => {
   const ts = pidLen + 3;
   const tsEnd = ts + 24; // "28 Nov 2026 15:49:08.732"
   const level = LEVELS[line[tsEnd + 1]!];
-  if (!role || !level || line.charCodeAt(tsEnd) !== 32 || (line.length > tsEnd + 2 && line.charCodeAt(tsEnd + 2) !== 32)) {
+  if (
+    !role ||
+    !level ||
+    line.charCodeAt(tsEnd) !== 32 ||
+    (line.length > tsEnd + 2 && line.charCodeAt(tsEnd + 2) !== 32)
+  ) {
     return false;
   }
   const time = ctx.stamp(SLOT.redis, line.slice(ts, tsEnd), redisStamp);
@@ -39,7 +44,8 @@ function redisStamp(raw: string, ctx: ParseContext): string {
   const mi = digits(raw, 15, 2);
   const s = digits(raw, 18, 2);
   const ms = digits(raw, 21, 3);
-  if (d < 1 || mo < 0 || y < 0 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60 || ms < 0) return '';
+  if (d < 1 || mo < 0 || y < 0 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60 || ms < 0)
+    return '';
   if (raw.charCodeAt(20) !== 46) return '';
   return utcStamp(ctx.clock.localToEpoch(y, mo, d, h, mi, s), raw.slice(21, 24));
 }

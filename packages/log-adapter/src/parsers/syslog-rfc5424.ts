@@ -1,6 +1,6 @@
 import { K, type LogRecord } from '../record.js';
-import { parseIsoLike, parsedEnd } from '../time/stamps.js';
-import { type Parser } from './context.js';
+import { parsedEnd, parseIsoLike } from '../time/stamps.js';
+import type { Parser } from './context.js';
 import { applyPri, priLength } from './syslog-pri.js';
 
 /**

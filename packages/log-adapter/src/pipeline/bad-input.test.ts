@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineSplitter, type LineSink } from './line-splitter.js';
+import { type LineSink, LineSplitter } from './line-splitter.js';
 import { runPipeline } from './test-pipeline.js';
 
 describe('bad input', () => {
@@ -69,18 +69,27 @@ describe('time zones', () => {
   it('zone-less stamps are read in the configured IANA zone, DST included', () => {
     const redis = '1:M 28 Nov 2026 15:49:08.732 * x\n';
     expect(JSON.parse(runPipeline(redis).lines[0]!).timestamp).toBe('2026-11-28T15:49:08.732Z');
-    expect(JSON.parse(runPipeline(redis, { zone: 'Europe/Berlin' }).lines[0]!).timestamp).toBe('2026-11-28T14:49:08.732Z');
+    expect(JSON.parse(runPipeline(redis, { zone: 'Europe/Berlin' }).lines[0]!).timestamp).toBe(
+      '2026-11-28T14:49:08.732Z',
+    );
     const summer = '2026/07/01 12:00:00 [warn] 1#1: x\n';
     const winter = '2026/01/15 12:00:00 [warn] 1#1: x\n';
-    expect(JSON.parse(runPipeline(summer, { zone: 'America/New_York' }).lines[0]!).timestamp).toBe('2026-07-01T16:00:00Z');
-    expect(JSON.parse(runPipeline(winter, { zone: 'America/New_York' }).lines[0]!).timestamp).toBe('2026-01-15T17:00:00Z');
-    expect(JSON.parse(runPipeline('2026-11-28 15:49:25 0 [Note] x\n', { zone: 'Asia/Kolkata' }).lines[0]!).timestamp).toBe(
-      '2026-11-28T10:19:25Z',
+    expect(JSON.parse(runPipeline(summer, { zone: 'America/New_York' }).lines[0]!).timestamp).toBe(
+      '2026-07-01T16:00:00Z',
     );
+    expect(JSON.parse(runPipeline(winter, { zone: 'America/New_York' }).lines[0]!).timestamp).toBe(
+      '2026-01-15T17:00:00Z',
+    );
+    expect(
+      JSON.parse(runPipeline('2026-11-28 15:49:25 0 [Note] x\n', { zone: 'Asia/Kolkata' }).lines[0]!)
+        .timestamp,
+    ).toBe('2026-11-28T10:19:25Z');
   });
 
   it('stamps with an explicit offset ignore the configured zone', () => {
     const line = '203.0.113.7 - - [28/Nov/2026:15:49:08 -0530] "GET / HTTP/1.1" 200 1\n';
-    expect(JSON.parse(runPipeline(line, { zone: 'Europe/Berlin' }).lines[0]!).timestamp).toBe('2026-11-28T21:19:08Z');
+    expect(JSON.parse(runPipeline(line, { zone: 'Europe/Berlin' }).lines[0]!).timestamp).toBe(
+      '2026-11-28T21:19:08Z',
+    );
   });
 });

@@ -34,7 +34,8 @@ export class LineSplitter {
         return;
       }
       const whole = this.head.length + this.over + nl;
-      const text = this.over === 0 && whole <= this.max ? Buffer.concat([this.head, chunk.subarray(0, nl)]) : this.head;
+      const text =
+        this.over === 0 && whole <= this.max ? Buffer.concat([this.head, chunk.subarray(0, nl)]) : this.head;
       const s = text.toString('utf8');
       sink.beginChunk(s, this.headBase, observed);
       sink.line(s, 0, whole > this.max ? whole : 0);

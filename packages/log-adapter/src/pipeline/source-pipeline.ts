@@ -142,7 +142,13 @@ export class SourcePipeline {
     const ctx = this.opts.ctx;
     if (this.container === 'auto') {
       if (c === 123) return text.startsWith('{"log":') && unwrapDockerJson(text, this.cl, ctx);
-      return c >= 48 && c <= 57 && text.charCodeAt(10) === 84 && text.charCodeAt(4) === 45 && unwrapCri(text, this.cl, ctx);
+      return (
+        c >= 48 &&
+        c <= 57 &&
+        text.charCodeAt(10) === 84 &&
+        text.charCodeAt(4) === 45 &&
+        unwrapCri(text, this.cl, ctx)
+      );
     }
     return this.container === 'cri' ? unwrapCri(text, this.cl, ctx) : unwrapDockerJson(text, this.cl, ctx);
   }
@@ -150,7 +156,12 @@ export class SourcePipeline {
   private parse(text: string, originalSize: number): LogRecord {
     const rec = new LogRecord();
     const stats = this.opts.stats;
-    const id = this.formatId === AUTO ? parseAuto(text, rec, this.opts.ctx) : this.formatId === RAW ? -1 : parseAs(this.formatId, text, rec, this.opts.ctx);
+    const id =
+      this.formatId === AUTO
+        ? parseAuto(text, rec, this.opts.ctx)
+        : this.formatId === RAW
+          ? -1
+          : parseAs(this.formatId, text, rec, this.opts.ctx);
     if (id >= 0) stats.parsed[id]!++;
     else {
       rec.body = text;
@@ -204,7 +215,8 @@ export class SourcePipeline {
         this.emit(rec, st);
       }
       const p = st.pending;
-      if (p && (all || !(p.severityNumber >= 13 || p.stack !== '' || p.attrs.includes(K.parseError)))) this.emit(p, st);
+      if (p && (all || !(p.severityNumber >= 13 || p.stack !== '' || p.attrs.includes(K.parseError))))
+        this.emit(p, st);
     }
   }
 

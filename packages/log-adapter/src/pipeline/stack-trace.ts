@@ -36,7 +36,13 @@ export function isExceptionHeader(line: string): boolean {
   let i = 0;
   for (; i < line.length; i++) {
     const c = line.charCodeAt(i);
-    const ident = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 46 || c === 95 || c === 36;
+    const ident =
+      (c >= 48 && c <= 57) ||
+      (c >= 65 && c <= 90) ||
+      (c >= 97 && c <= 122) ||
+      c === 46 ||
+      c === 95 ||
+      c === 36;
     if (!ident) break;
   }
   if (i === 0 || (i < line.length && line.charCodeAt(i) !== 58)) return false;

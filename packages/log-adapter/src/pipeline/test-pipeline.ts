@@ -20,7 +20,10 @@ export interface RunOptions {
 }
 
 /** Runs bytes through splitter + pipeline in-process; returns the JSON lines and the stats. */
-export function runPipeline(input: Buffer | string, o: RunOptions = {}): { lines: string[]; stats: PipelineStats } {
+export function runPipeline(
+  input: Buffer | string,
+  o: RunOptions = {},
+): { lines: string[]; stats: PipelineStats } {
   const stats = new PipelineStats();
   const ctx = new ParseContext(new ZoneClock(o.zone ?? 'UTC'));
   if (o.now !== undefined) ctx.now = () => o.now!;

@@ -56,7 +56,19 @@ export function utcStamp(epochMs: number, fraction: string): string {
 
 /** Valid calendar fields? (cheap range checks; Date.UTC normalizes the rest) */
 function valid(y: number, mo: number, d: number, h: number, mi: number, s: number): boolean {
-  return y >= 0 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && s >= 0 && s <= 60;
+  return (
+    y >= 0 &&
+    mo >= 1 &&
+    mo <= 12 &&
+    d >= 1 &&
+    d <= 31 &&
+    h >= 0 &&
+    h <= 23 &&
+    mi >= 0 &&
+    mi <= 59 &&
+    s >= 0 &&
+    s <= 60
+  );
 }
 
 /**

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { bin, run } from '../../../test/support/index.js';
+
+describe('dds-log-adapter CLI', () => {
+  it('stdin to stdout with resource attributes from the Downward API env; own logs on stderr', async () => {
+    const r = await run(process.execPath, [bin('log-adapter'), '--admin', 'off'], {
+      input: '1:M 28 Nov 2026 15:49:08.733 * ready\nplain text\n',
+      env: {
+        POD_NAME: 'web-0',
+        POD_NAMESPACE: 'shop',
+        NODE_NAME: 'node-1',
+        CONTAINER_NAME: 'redis',
+        OTEL_RESOURCE_ATTRIBUTES: 'service.name=cache,deployment.environment=prod%20eu',
+      },
+    });
+    expect(r.code).toBe(0);
+    const out = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(out).toHaveLength(2);
+    expect(out[0].resource).toEqual({
+      'k8s.pod.name': 'web-0',
+      'k8s.namespace.name': 'shop',
+      'k8s.node.name': 'node-1',
+      'k8s.container.name': 'redis',
+      'service.name': 'cache',
+      'deployment.environment': 'prod eu',
+    });
+    expect(out[0].observed_timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(out[1]).toMatchObject({
+      body: 'plain text',
+      attributes: { 'dds.parse_error': 'no known format' },
+    });
+    expect(r.stderr).toContain('"msg":"dds-log-adapter 0.1.0 started"');
+  });
+
+  it('invalid configuration exits 2 naming the field', async () => {
+    const r = await run(process.execPath, [
+      bin('log-adapter'),
+      '--timezone',
+      'Mars/Olympus_Mons',
+      '--format',
+      'klingon',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/timezone: unknown IANA time zone/);
+    expect(r.stderr).toMatch(/format:/);
+  });
+
+  it('--help lists every flag with its default and env var', async () => {
+    const r = await run(process.execPath, [bin('log-adapter'), '--help']);
+    expect(r.code).toBe(0);
+    for (const f of [
+      '--input',
+      '--format',
+      '--position-file',
+      '--max-line-length',
+      '--timezone',
+      '--output',
+      '--http-retry-limit',
+    ]) {
+      expect(r.stdout).toContain(f);
+    }
+    expect(r.stdout).toContain('[env DDS_MAX_LINE_LENGTH]');
+    expect(r.stdout).toContain('(default 65536)');
+  });
+});
