@@ -11,9 +11,9 @@ export const IDENTITY_HEADERS: ReadonlySet<string> = new Set([
 
 /** What one TLS connection proved about its client, computed once per connection. */
 export interface ClientIdentity {
-  /** false: requests on this connection are answered 403 */
+  /** false: requests on this connection are answered 403 (not_allowed) or it is closed */
   allowed: boolean;
-  /** why it is not allowed, for logs and metrics */
+  /** why it is not allowed: no_certificate and unverified close the connection */
   reason?: 'no_certificate' | 'unverified' | 'not_allowed';
   /** flat [name, value, ...] identity headers for the upstream, undefined when none */
   headers: string[] | undefined;

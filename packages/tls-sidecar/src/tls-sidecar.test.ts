@@ -166,11 +166,26 @@ describe('clients', () => {
 
   it('the redirect listener answers 308 to https and nothing else', async () => {
     const r = await run('curl', [
-      '-sS', '-o', '/dev/null', '-w', '%{http_code} %{redirect_url}', '-H', 'Host: app.example:8081',
+      '-sS',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code} %{redirect_url}',
+      '-H',
+      'Host: app.example:8081',
       `http://127.0.0.1:${redirectPort}/a/b?c=d`,
     ]);
     expect(r.stdout).toBe(`308 https://app.example:${sc.port}/a/b?c=d`);
-    const bad = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'Host: a b', `http://127.0.0.1:${redirectPort}/`]);
+    const bad = await run('curl', [
+      '-sS',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '-H',
+      'Host: a b',
+      `http://127.0.0.1:${redirectPort}/`,
+    ]);
     expect(bad.stdout).toBe('400');
   });
 });

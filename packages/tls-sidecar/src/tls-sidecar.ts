@@ -192,7 +192,7 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
       ...certs.main.options,
       SNICallback: (name, cb) => settings.certs.sniCallback(name, cb),
       requestCert: initial.clientAuth !== 'none',
-      rejectUnauthorized: initial.clientAuth === 'require',
+      rejectUnauthorized: false, // enforced in 'secureConnection' below
       handshakeTimeout: initial.handshakeTimeout,
       settings: { maxHeaderListSize: initial.maxHeaderSize, maxConcurrentStreams: 256 },
     },
@@ -223,12 +223,21 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
     sock.once('close', () => openConnections--);
   });
   server.on('secureConnection', (sock: TLSSocket) => {
-    metrics.handshake(sock.getProtocol() ?? 'unknown', sock.isSessionReused());
-    secureSockets.add(sock);
-    sock.once('close', () => secureSockets.delete(sock));
     const policy = settings.policy;
     if (policy) {
       const id = identify(sock, policy);
+      if (id.reason === 'no_certificate' || id.reason === 'unverified') {
+        // Refused here rather than by Node's rejectUnauthorized, which closes the socket
+        // without any event: this way the failure is logged and counted.
+        const reason = id.reason === 'no_certificate' ? 'client_cert_missing' : 'client_cert_invalid';
+        metrics.handshakeFailed(reason);
+        logger.debug(
+          { peer: sock.remoteAddress, reason, error: sock.authorizationError },
+          'TLS handshake failed',
+        );
+        sock.destroy();
+        return;
+      }
       (sock as IdentifiedSocket)[kIdentity] = id;
       if (!id.allowed) {
         metrics.clientDenied.inc({ reason: id.reason ?? 'not_allowed' });
@@ -243,6 +252,9 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
         );
       }
     }
+    metrics.handshake(sock.getProtocol() ?? 'unknown', sock.isSessionReused());
+    secureSockets.add(sock);
+    sock.once('close', () => secureSockets.delete(sock));
   });
   server.on('tlsClientError', (err: Error & { code?: string }, sock: TLSSocket) => {
     const reason = handshakeFailure(err);
