@@ -228,3 +228,101 @@ describe('key ip: X-Forwarded-For only from trusted proxies', () => {
     await s.proc.kill();
   });
 });
+
+describe('proxying quality and identity options', () => {
+  let control: Running;
+  let exp: Running;
+
+  beforeAll(async () => {
+    [control, exp] = await Promise.all([demoApp('control'), demoApp('experiment')]);
+  });
+
+  it('streams large request and response bodies and maps a slow backend to 504', async () => {
+    const s = await splitter([
+      '--control',
+      control.url,
+      '--experiment',
+      exp.url,
+      '--upstream-timeout',
+      '400ms',
+    ]);
+    const big = await get(`${s.url}/bytes/3000000`, { cookie: 'dds_uid=streamer' });
+    expect(big.status).toBe(200);
+    expect(big.body.length).toBe(3_000_000);
+    const { request } = await import('undici');
+    const posted = await request(`${s.url}/sink`, {
+      method: 'POST',
+      headers: { cookie: 'dds_uid=streamer' },
+      body: Buffer.alloc(4_000_000, 0x62),
+    });
+    expect(JSON.parse(await posted.body.text()).bodyBytes).toBe(4_000_000);
+    const slow = await get(`${s.url}/slow?ms=3000`, { cookie: 'dds_uid=streamer' });
+    expect(slow.status).toBe(504);
+    expect(slow.body).toBe('upstream timed out\n');
+    await s.proc.kill();
+  });
+
+  it('with a header key, falls back to the id cookie and issues it with the configured attributes', async () => {
+    const s = await splitter([
+      '--control',
+      control.url,
+      '--experiment',
+      exp.url,
+      '--key',
+      'header:x-user-id',
+      '--id-cookie-name',
+      'visitor',
+      '--id-cookie-max-age',
+      '1h',
+      '--id-cookie-same-site',
+      'Strict',
+      '--id-cookie-secure',
+      '--id-cookie-domain',
+      'example.test',
+    ]);
+    const byHeader = await get(`${s.url}/`, { 'x-user-id': 'alice' });
+    expect(byHeader.headers['set-cookie']).toBeUndefined();
+    expect(byHeader.servedBy).toBe(expectedVariant('alice', 'experiment', 10));
+    const fresh = await get(`${s.url}/`);
+    expect(String(fresh.headers['set-cookie'])).toMatch(
+      /^visitor=[0-9a-f-]{36}; Path=\/; Domain=example\.test; Max-Age=3600; SameSite=Strict; Secure; HttpOnly$/,
+    );
+    const id = String(fresh.headers['set-cookie']).slice(8, 44);
+    const back = await get(`${s.url}/`, { cookie: `visitor=${id}` });
+    expect(back.headers['set-cookie']).toBeUndefined();
+    expect(back.servedBy).toBe(expectedVariant(id, 'experiment', 10));
+    await s.proc.kill();
+  });
+
+  it('without id cookies sends keyless requests to control, and overrides can be switched off', async () => {
+    const s = await splitter([
+      '--control',
+      control.url,
+      '--experiment',
+      exp.url,
+      '--percent',
+      '100',
+      '--no-id-cookie',
+      '--override-header',
+      'off',
+      '--override-cookie',
+      'off',
+      '--variant-header',
+      'x-ab',
+      '--experiment-header',
+      'off',
+    ]);
+    const keyless = await get(`${s.url}/echo`);
+    expect(keyless.servedBy).toBe('control');
+    expect(keyless.headers['set-cookie']).toBeUndefined();
+    const forced = await get(`${s.url}/echo`, {
+      cookie: 'dds_uid=u1; dds_force_variant=control',
+      'x-dds-force-variant': 'control',
+    });
+    expect(forced.servedBy).toBe('experiment');
+    const seen = JSON.parse(forced.body).headers;
+    expect(seen['x-ab']).toBe('experiment');
+    expect(seen['x-dds-experiment']).toBeUndefined();
+    await s.proc.kill();
+  });
+});
