@@ -48,6 +48,7 @@ export function createHealthAdapter(
       else {
         old?.runner.stop();
         const runner = new CheckRunner(c, metrics, logger.child({ check: c.name }), changed);
+        if (old) runner.carryOver(old.runner);
         next.set(c.name, { key, runner });
         if (running) runner.start();
       }

@@ -101,4 +101,30 @@ describe('CheckRunner', () => {
     expect(runs).toBe(after);
     expect(await registry.metrics()).not.toContain('check="dep"');
   });
+
+  it('a replacement runner (settings changed on reload) keeps a passing verdict until its own runs decide', async () => {
+    const ok: Probe = { componentType: 'component', run: async () => 'fine' };
+    const down: Probe = {
+      componentType: 'component',
+      run: async () => {
+        throw new CheckFailure('connect', 'refused');
+      },
+    };
+    const old = setup(ok).runner;
+    await old.runOnce();
+    const { runner, registry } = setup(down, check({ timeout: 80 }));
+    runner.carryOver(old);
+    expect(runner.state).toMatchObject({ status: 'pass', output: 'fine' });
+    expect(await registry.metrics()).toContain(
+      'dds_health_check_up{check="dep",type="tcp",critical="true"} 1',
+    );
+    await runner.runOnce();
+    expect(runner.state.status).toBe('warn');
+    await runner.runOnce();
+    expect(runner.state.status).toBe('fail');
+    // a failing verdict is not carried over: the new settings must prove themselves
+    const fresh = setup(ok).runner;
+    fresh.carryOver(runner);
+    expect(fresh.state.status).toBe('fail');
+  });
 });

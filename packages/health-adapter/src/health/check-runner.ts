@@ -56,6 +56,25 @@ export class CheckRunner {
     metrics.add(check);
   }
 
+  /**
+   * Takes over the verdict of the runner this one replaces (its check's settings changed on
+   * reload), so editing a passing check does not flap readiness until the first new run.
+   */
+  carryOver(previous: CheckRunner): void {
+    if (!previous.thresholds.passing) return;
+    this.thresholds.passing = true;
+    Object.assign(this.state, {
+      status: previous.state.status,
+      output: previous.state.output,
+      latencyMs: previous.state.latencyMs,
+      time: previous.state.time,
+    });
+    this.metrics.up.set(
+      { check: this.check.name, type: this.check.type, critical: String(this.check.critical) },
+      1,
+    );
+  }
+
   start(): void {
     this.stopped = false;
     this.timer = setTimeout(() => void this.loop(), 0);
