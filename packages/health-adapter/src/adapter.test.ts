@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bin,
@@ -173,6 +175,38 @@ checks:
     );
     expect((await get('/readyz/%E0%A4%A')).status).toBe(404);
     expect((await get('/readyz', { method: 'POST' })).status).toBe(405);
+  });
+
+  it('any request line gets a well-formed HTTP answer and the server keeps serving', async () => {
+    const { port } = new URL(base);
+    const raw = (line: Buffer) =>
+      new Promise<string>((resolve) => {
+        const s = connect(Number(port), '127.0.0.1');
+        let out = '';
+        s.on('data', (d) => {
+          out += d.toString('latin1');
+        });
+        s.on('error', () => resolve(out));
+        s.on('close', () => resolve(out));
+        s.end(Buffer.concat([line, Buffer.from('\r\nHost: x\r\nConnection: close\r\n\r\n')]));
+      });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.webPath().map((p) => Buffer.from(`GET /readyz${p}?verbose HTTP/1.1`)),
+          fc.string({ maxLength: 80 }).map((p) => Buffer.from(`GET /readyz/${p} HTTP/1.1`)),
+          fc
+            .uint8Array({ maxLength: 120 })
+            .map((b) => Buffer.concat([Buffer.from('GET /'), Buffer.from(b), Buffer.from(' HTTP/1.1')])),
+        ),
+        async (line) => {
+          const answer = await raw(line);
+          expect(answer).toMatch(/^HTTP\/1\.1 (200|400|404|503) /);
+        },
+      ),
+      { numRuns: 150 },
+    );
+    expect((await get('/healthz')).status).toBe(200);
   });
 
   it('an oversized request head gets 431 and the server keeps serving', async () => {
