@@ -60,3 +60,21 @@ export function typeOf(text: string, name: string): string | undefined {
 export function samples(text: string, name: string): string[] {
   return text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
 }
+
+/** name -> type of every family in an exposition */
+export function families(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) out.set(m[1]!, m[2]!);
+  return out;
+}
+
+/** the sorted label names used by a family's samples (quantile excluded) */
+export function labelNames(text: string, name: string): string[] {
+  const names = new Set<string>();
+  for (const l of samples(text, name)) {
+    const inner = /^[^{]*\{(.*)\} \S+$/.exec(l)?.[1] ?? '';
+    for (const m of inner.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="(?:[^"\\]|\\.)*"/g))
+      if (m[1] !== 'quantile') names.add(m[1]!);
+  }
+  return [...names].sort();
+}

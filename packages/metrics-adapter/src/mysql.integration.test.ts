@@ -3,13 +3,23 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Adapter,
+  families,
   get,
+  labelNames,
   promtool,
   samples,
   startAdapter,
   typeOf,
 } from '../../../test/metrics-adapter/helpers.js';
-import { run, type Service, startMariaDb, tempDir } from '../../../test/support/index.js';
+import {
+  freePort,
+  run,
+  type Service,
+  start,
+  startMariaDb,
+  tempDir,
+  waitForHttp,
+} from '../../../test/support/index.js';
 
 describe('MySQL source against a real MariaDB', () => {
   let db: Service & { socket: string; url: string };
@@ -72,6 +82,32 @@ describe('MySQL source against a real MariaDB', () => {
     expect(t).toMatch(
       /^mysql_exporter_collector_duration_seconds\{collector="collect.global_status"\} [\d.e-]+$/m,
     );
+  });
+
+  it('matches the real mysqld_exporter (Debian prometheus-mysqld-exporter) for global status and variables', async () => {
+    const port = await freePort();
+    const peer = start('prometheus-mysqld-exporter', [`--web.listen-address=127.0.0.1:${port}`], {
+      env: { DATA_SOURCE_NAME: `dds:ddspass@(127.0.0.1:${db.port})/` },
+    });
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/metrics`);
+      const theirsText = (await get(`http://127.0.0.1:${port}/metrics`)).body;
+      const oursText = (await get(`${compat.url}/metrics`)).body;
+      const ours = families(oursText);
+      const compared = [...families(theirsText)].filter(([n]) =>
+        /^mysql_(global_status_|global_variables_|up$|version_info$)/.test(n),
+      );
+      expect(compared.length).toBeGreaterThan(500);
+      const differ: string[] = [];
+      for (const [name, type] of compared) {
+        if (ours.get(name) !== type) differ.push(`${name} ${type} (ours: ${ours.get(name) ?? 'absent'})`);
+        else if (labelNames(oursText, name).join() !== labelNames(theirsText, name).join())
+          differ.push(`${name} labels`);
+      }
+      expect(differ).toEqual([]);
+    } finally {
+      await peer.kill();
+    }
   });
 
   it('strict mode passes promtool check metrics with no findings', async () => {

@@ -2,13 +2,15 @@ import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Adapter,
+  families,
   get,
+  labelNames,
   promtool,
   samples,
   startAdapter,
   typeOf,
 } from '../../../test/metrics-adapter/helpers.js';
-import { freePort, run, type Service, startRedis } from '../../../test/support/index.js';
+import { freePort, run, type Service, start, startRedis, waitForHttp } from '../../../test/support/index.js';
 
 const TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 const OM_ACCEPT = 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5';
@@ -89,6 +91,38 @@ describe('Redis source against a real redis-server', () => {
     expect(t).toMatch(/^redis_config_maxclients 10000$/m);
     expect(t).toMatch(/^redis_instance_info\{role="master",redis_version="[\d.]+",.*tcp_port="\d+".*\} 1$/m);
     expect(t).toMatch(/^redis_exporter_last_scrape_error\{err=""\} 0$/m);
+  });
+
+  it('matches the real redis_exporter (Debian prometheus-redis-exporter) family by family', async () => {
+    const port = await freePort();
+    const peer = start('prometheus-redis-exporter', [
+      '-redis.addr',
+      `redis://127.0.0.1:${redis.port}`,
+      '-web.listen-address',
+      `127.0.0.1:${port}`,
+    ]);
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/metrics`);
+      const theirsText = (await get(`http://127.0.0.1:${port}/metrics`)).body;
+      const oursText = (await get(`${compat.url}/metrics`)).body;
+      const ours = families(oursText);
+      // metrics about the exporter process itself (Go runtime, its own scrape counters)
+      const own =
+        /^(go_|process_|promhttp_|redis_exporter_(build_info|scrapes_total|scrape_duration_seconds|last_scrape_connect_time_seconds)|redis_target_scrape_request_errors_total|redis_last_key_groups_scrape_duration_milliseconds)/;
+      const missing: string[] = [];
+      for (const [name, type] of families(theirsText)) {
+        if (own.test(name)) continue;
+        if (ours.get(name) !== type) missing.push(`${name} ${type} (ours: ${ours.get(name) ?? 'absent'})`);
+        // same labels; ours may add newer upstream ones (instance_info master_replid)
+        else
+          expect(labelNames(oursText, name), name).toEqual(
+            expect.arrayContaining(labelNames(theirsText, name)),
+          );
+      }
+      expect(missing).toEqual([]);
+    } finally {
+      await peer.kill();
+    }
   });
 
   it('strict mode passes promtool check metrics with no findings (compat does not)', async () => {

@@ -7,7 +7,7 @@ export type Row = readonly [name: string, value: string | null];
 
 const GROUP_RE =
   /^(com|handler|connection_errors|innodb_buffer_pool_pages|innodb_rows|performance_schema)_(.*)$/;
-const PAGE_STATES = new Set(['data', 'dirty', 'free', 'misc']);
+const PAGE_STATES = new Set(['data', 'free', 'misc', 'old']);
 
 /** SHOW GLOBAL STATUS -> mysql_global_status_*, with mysqld_exporter's labelled families. */
 export function globalStatusMetrics(
@@ -47,7 +47,9 @@ export function globalStatusMetrics(
       case 'innodb_buffer_pool_pages':
         if (PAGE_STATES.has(rest))
           set.gauge(`${p}_buffer_pool_pages`, 'Innodb buffer pool pages by state.', v, { state: rest });
-        else
+        else if (rest === 'dirty')
+          set.gauge(`${p}_buffer_pool_dirty_pages`, 'Innodb buffer pool dirty pages.', v);
+        else if (rest !== 'total')
           set.counter(`${p}_buffer_pool_page_changes_total`, 'Innodb buffer pool page state changes.', v, {
             operation: rest,
           });

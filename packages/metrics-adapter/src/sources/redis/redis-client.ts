@@ -8,13 +8,15 @@ export interface RedisSnapshot {
   /** CONFIG GET results (empty when CONFIG is disabled or renamed) */
   config: Map<string, string>;
   slowlogLength?: number;
+  /** newest SLOWLOG entry (id 0, 0 µs when the log is empty, as redis_exporter reports it) */
+  slowlogLast?: { id: number; micros: number };
 }
 
-const CONFIG_KEYS = ['maxmemory', 'maxclients'] as const;
+const CONFIG_KEYS = ['maxmemory', 'maxclients', 'io-threads'] as const;
 
 /**
  * Fetches everything a scrape needs in one pipelined round trip on a fresh connection:
- * [AUTH], INFO ALL, CONFIG GET maxmemory / maxclients, SLOWLOG LEN. Errors of the optional
+ * [AUTH], INFO ALL, CONFIG GET maxmemory / maxclients / io-threads, SLOWLOG LEN, SLOWLOG GET 1. Errors of the optional
  * commands are ignored (managed Redis often disables CONFIG); a failed AUTH or INFO fails the scrape.
  */
 export async function fetchRedisSnapshot(
@@ -27,7 +29,7 @@ export async function fetchRedisSnapshot(
   if (pass) commands.push(target.username ? ['AUTH', target.username, pass] : ['AUTH', pass]);
   commands.push(['INFO', 'ALL']);
   for (const k of CONFIG_KEYS) commands.push(['CONFIG', 'GET', k]);
-  commands.push(['SLOWLOG', 'LEN']);
+  commands.push(['SLOWLOG', 'LEN'], ['SLOWLOG', 'GET', '1']);
   const request = commands.map(encodeCommand).join('');
   const replies = await exchange(target, request, new RespReader(commands.length, opts.maxBytes), opts);
   let i = 0;
@@ -44,7 +46,22 @@ export async function fetchRedisSnapshot(
   const config = new Map<string, string>();
   for (let k = 0; k < CONFIG_KEYS.length; k++) addConfig(config, replies[i++]);
   const slowlog = replies[i++];
-  return { info, config, ...(typeof slowlog === 'number' ? { slowlogLength: slowlog } : {}) };
+  const last = slowlogLast(replies[i++]);
+  return {
+    info,
+    config,
+    ...(typeof slowlog === 'number' ? { slowlogLength: slowlog } : {}),
+    ...(last ? { slowlogLast: last } : {}),
+  };
+}
+
+/** SLOWLOG GET 1 -> [[id, timestamp, micros, ...]] or [] */
+function slowlogLast(reply: RespValue | undefined): RedisSnapshot['slowlogLast'] {
+  if (!Array.isArray(reply)) return undefined;
+  if (reply.length === 0) return { id: 0, micros: 0 };
+  const entry = reply[0];
+  if (!Array.isArray(entry) || typeof entry[0] !== 'number' || typeof entry[2] !== 'number') return undefined;
+  return { id: entry[0], micros: entry[2] };
 }
 
 function addConfig(into: Map<string, string>, reply: RespValue | undefined): void {

@@ -24,6 +24,8 @@ export const REDIS_FIELDS: ReadonlyMap<string, Mapping> = new Map<string, Mappin
   ['connected_clients', g('connected_clients')],
   ['blocked_clients', g('blocked_clients')],
   ['tracking_clients', g('tracking_clients')],
+  ['clients_in_timeout_table', g('clients_in_timeout_table')],
+  ['io_threads_active', g('io_threads_active')],
   ['client_longest_output_list', g('client_longest_output_list')],
   ['client_biggest_input_buf', g('client_biggest_input_buf', 'client_biggest_input_buf_bytes')],
   ['client_recent_max_output_buffer', g('client_recent_max_output_buffer_bytes')],
@@ -49,6 +51,7 @@ export const REDIS_FIELDS: ReadonlyMap<string, Mapping> = new Map<string, Mappin
   ['used_memory_vm_functions', g('memory_used_vm_functions_bytes')],
   ['used_memory_functions', g('memory_used_functions_bytes')],
   ['maxmemory', g('memory_max_bytes')],
+  ['number_of_cached_scripts', g('number_of_cached_scripts')],
   ['mem_fragmentation_ratio', g('mem_fragmentation_ratio')],
   ['mem_fragmentation_bytes', g('mem_fragmentation_bytes')],
   ['mem_clients_slaves', g('mem_clients_slaves', 'mem_clients_slaves_bytes')],
@@ -99,6 +102,9 @@ export const REDIS_FIELDS: ReadonlyMap<string, Mapping> = new Map<string, Mappin
   ['pubsub_channels', g('pubsub_channels')],
   ['pubsub_patterns', g('pubsub_patterns')],
   ['pubsubshard_channels', g('pubsubshard_channels')],
+  ['tracking_total_keys', g('tracking_total_keys')],
+  ['tracking_total_items', g('tracking_total_items')],
+  ['tracking_total_prefixes', g('tracking_total_prefixes')],
   ['latest_fork_usec', g('latest_fork_seconds')],
   ['total_connections_received', c('connections_received_total')],
   ['total_commands_processed', c('commands_processed_total')],
@@ -187,7 +193,7 @@ export interface RedisMappingStats {
 export function redisMetrics(
   set: MetricSet,
   fields: readonly InfoField[],
-  snapshot: Pick<RedisSnapshot, 'config' | 'slowlogLength'>,
+  snapshot: Pick<RedisSnapshot, 'config' | 'slowlogLength' | 'slowlogLast'>,
   naming: Naming,
   ns = 'redis',
   now = Date.now(),
@@ -404,8 +410,18 @@ export function redisMetrics(
     set.gauge(name('config_maxmemory', 'config_maxmemory_bytes'), 'config_maxmemory metric', maxmemory);
   const maxclients = parseNumber(snapshot.config.get('maxclients') ?? '');
   if (maxclients !== undefined) set.gauge(name('config_maxclients'), 'config_maxclients metric', maxclients);
+  const ioThreads = parseNumber(snapshot.config.get('io-threads') ?? '');
+  if (ioThreads !== undefined) set.gauge(name('config_io_threads'), 'config_io_threads metric', ioThreads);
   if (snapshot.slowlogLength !== undefined)
     set.gauge(name('slowlog_length'), 'Total slowlog', snapshot.slowlogLength);
+  if (snapshot.slowlogLast) {
+    set.gauge(name('slowlog_last_id'), 'Last id of slowlog', snapshot.slowlogLast.id);
+    set.gauge(
+      name('last_slow_execution_duration_seconds'),
+      'The amount of time needed for last slow execution, in seconds',
+      snapshot.slowlogLast.micros / 1e6,
+    );
+  }
 
   const role = kv.get('role') ?? '';
   set.gauge(name('instance_info'), 'Information about the Redis instance', 1, {
