@@ -1,0 +1,175 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import type { Server as NetServer, Socket } from 'node:net';
+import type { ComponentContext, Instance } from '@dds/core';
+import type { FastifyInstance } from 'fastify';
+import type { AmbassadorConfig } from './config/schema.js';
+import type { PoolConfig } from './config/pool-schema.js';
+import { HttpShardListener } from './http/http-shard-listener.js';
+import { MemcacheSession } from './memcache/memcache-session.js';
+import { memcacheProtocol } from './memcache/memcache-protocol.js';
+import type { SessionContext } from './pool/client-session.js';
+import { type PoolProtocol, ServerPool } from './pool/server-pool.js';
+import { type ClientCounter, PoolListener } from './proxy/pool-listener.js';
+import { redisProtocol } from './redis/redis-protocol.js';
+import { RedisSession } from './redis/redis-session.js';
+import { HotKeys } from './stats/hot-keys.js';
+import { registerPoolMetrics } from './stats/prometheus.js';
+import { startStatsServer, twemproxyStats } from './stats/twemproxy-stats.js';
+
+export const VERSION = '0.1.0';
+
+type Kind = 'redis' | 'memcache' | 'http';
+const kindOf = (p: PoolConfig): Kind => (p.redis ? 'redis' : p.http ? 'http' : 'memcache');
+
+interface TcpKind {
+  protocol: () => PoolProtocol;
+  session: (socket: Socket, ctx: SessionContext) => unknown;
+  tooMany: Buffer;
+}
+
+const TCP_KINDS: Record<'redis' | 'memcache', TcpKind> = {
+  redis: {
+    protocol: redisProtocol,
+    session: (s, c) => new RedisSession(s, c),
+    tooMany: Buffer.from('-ERR max number of clients reached\r\n'),
+  },
+  memcache: {
+    protocol: memcacheProtocol,
+    session: (s, c) => new MemcacheSession(s, c),
+    tooMany: Buffer.from('SERVER_ERROR max number of clients reached\r\n'),
+  },
+};
+
+interface Running {
+  kind: Kind;
+  pool: ServerPool;
+  listener: PoolListener | HttpShardListener;
+}
+
+/** The shard ambassador: one listener per pool, the twemproxy stats port, admin extras. */
+export function createAmbassador(ctx: ComponentContext<AmbassadorConfig>): Instance<AmbassadorConfig> {
+  const { logger, registry } = ctx;
+  let config = ctx.config;
+  const running = new Map<string, Running>();
+  const clients: ClientCounter = { current: 0, max: config.maxClients };
+  let hotKeys = new HotKeys(config.hotkeys.top, config.hotkeys.window, config.hotkeys.sample);
+  let stats: NetServer | null = null;
+  const pools = () => [...running.values()].map((r) => r.pool);
+  const limits = () => ({
+    maxRequestSize: config.maxRequestSize,
+    maxArrayLength: config.maxArrayLength,
+    maxPending: config.maxPending,
+  });
+  registerPoolMetrics(registry, pools, () => hotKeys);
+
+  const startPool = async (name: string, cfg: PoolConfig): Promise<void> => {
+    const kind = kindOf(cfg);
+    let r: Running;
+    if (kind === 'http') {
+      const listener = new HttpShardListener(name, cfg, logger, () => hotKeys, clients);
+      r = { kind, pool: listener.pool, listener };
+    } else {
+      const k = TCP_KINDS[kind];
+      const pool = new ServerPool(name, cfg, k.protocol(), logger);
+      const listener = new PoolListener(pool, k.session, k.tooMany, limits, () => hotKeys, clients, logger);
+      r = { kind, pool, listener };
+    }
+    try {
+      await r.listener.start(cfg);
+    } catch (err) {
+      r.pool.close();
+      throw err;
+    }
+    running.set(name, r);
+    logger.info({ pool: name, listen: cfg.listen, kind, servers: cfg.servers.length }, 'pool listening');
+  };
+
+  const stopPool = async (name: string): Promise<void> => {
+    const r = running.get(name);
+    if (!r) return;
+    running.delete(name);
+    await r.listener.stopAccepting();
+    r.listener.closeClients();
+    r.pool.close();
+  };
+
+  return {
+    async start() {
+      if (config.output) logger.warn({ output: config.output }, '-o/--output is ignored: logs go to stdout');
+      for (const [name, cfg] of Object.entries(config.pools)) await startPool(name, cfg);
+      if (config.statsPort > 0) {
+        stats = await startStatsServer(config.statsAddr, config.statsPort, pools, VERSION);
+      }
+      if (config.pidFile) writeFileSync(config.pidFile, `${process.pid}\n`);
+    },
+
+    async reload(next) {
+      // validate listens we would newly bind before touching anything
+      for (const [name, cfg] of Object.entries(next.pools)) {
+        const r = running.get(name);
+        if (r && r.pool.cfg.listen === cfg.listen && r.kind === kindOf(cfg)) {
+          r.listener.apply(cfg);
+          logger.info({ pool: name, servers: cfg.servers.length }, 'pool updated in place');
+        } else {
+          if (r) await stopPool(name);
+          await startPool(name, cfg);
+        }
+      }
+      for (const name of [...running.keys()]) if (!next.pools[name]) await stopPool(name);
+      config = next;
+      clients.max = next.maxClients;
+      const h = next.hotkeys;
+      if (h.top !== hotKeys.top || h.window !== hotKeys.windowMs || h.sample !== hotKeys.sample) {
+        hotKeys = new HotKeys(h.top, h.window, h.sample);
+      }
+    },
+
+    async drain(deadline) {
+      for (const r of running.values()) await r.listener.stopAccepting();
+      stats?.close();
+      while (Date.now() < deadline && [...running.values()].some((r) => r.listener.openClients > 0)) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      for (const name of [...running.keys()]) await stopPool(name);
+      if (config.pidFile) rmSync(config.pidFile, { force: true });
+    },
+
+    adminRoutes(app: FastifyInstance) {
+      app.get('/hotkeys', async (req) => {
+        const q = req.query as { limit?: string; pool?: string };
+        const limit = Math.min(1000, Number(q.limit) || hotKeys.top);
+        const keys = hotKeys.list(hotKeys.top > 0 ? Math.max(limit, 1) : 0).filter((k) => !q.pool || k.pool === q.pool);
+        return { windowSeconds: hotKeys.windowMs / 1000, sample: hotKeys.sample, keys };
+      });
+      app.get('/pools', async () =>
+        Object.fromEntries(
+          [...running].map(([name, r]) => [
+            name,
+            {
+              kind: r.kind,
+              listen: r.pool.cfg.listen,
+              hash: r.pool.cfg.hash,
+              distribution: r.pool.cfg.distribution,
+              servers: r.pool.servers.map((s) => ({
+                name: s.spec.name,
+                address: s.address,
+                weight: s.spec.weight,
+                ejected: s.nextRetry > Date.now(),
+                connections: s.stats.connections,
+                inFlight: s.stats.inFlight,
+              })),
+            },
+          ]),
+        ),
+      );
+      app.get('/locate', async (req, reply) => {
+        const q = req.query as { pool?: string; key?: string };
+        const r = q.pool ? running.get(q.pool) : undefined;
+        if (!r || q.key === undefined) return reply.code(400).send({ error: 'give ?pool=NAME&key=KEY' });
+        const s = r.pool.locate(q.key);
+        return { pool: q.pool, key: q.key, server: s?.spec.name ?? null, address: s?.address ?? null };
+      });
+      app.get('/stats', async (_req, reply) => reply.type('application/json').send(twemproxyStats(pools(), VERSION)));
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { DISTRIBUTIONS } from '../distribution/index.js';
+import { HASH_NAMES } from '../hash/index.js';
+import { parseServer } from './server-spec.js';
+
+const zListen = z.string().refine((s) => /^\/\S+( [0-7]{3,4})?$/.test(s) || /^.+:\d{1,5}$/.test(s), {
+  message: 'expected "host:port" or "/path/to/socket [permissions]"',
+});
+
+const zServer = z.string().superRefine((s, ctx) => {
+  const r = parseServer(s);
+  if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: r });
+});
+
+const zShardKey = z
+  .string()
+  .regex(/^(uri|path|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+|cookie:[^=;\s]+|query:[^=&\s]+)$/, {
+    message: 'expected uri, path, header:NAME, cookie:NAME or query:NAME',
+  });
+
+/**
+ * One pool of a nutcracker.yaml, keys as twemproxy 0.5 spells them and with its defaults.
+ * Our additions are optional: `http`, `shard_key`, `max_value_size`.
+ */
+export const poolSchema = z
+  .strictObject({
+    listen: zListen,
+    hash: z.enum(HASH_NAMES).default('fnv1a_64'),
+    hash_tag: z.string().length(2, 'must be exactly two characters, e.g. "{}"').optional(),
+    distribution: z.enum(DISTRIBUTIONS).default('ketama'),
+    /** milliseconds to wait for a server's reply; 0 waits forever (twemproxy's default) */
+    timeout: z.number().int().min(0).default(0),
+    backlog: z.number().int().min(1).default(512),
+    client_connections: z.number().int().min(0).default(0),
+    redis: z.boolean().default(false),
+    redis_auth: z.string().min(1).optional(),
+    redis_db: z.number().int().min(0).default(0),
+    preconnect: z.boolean().default(false),
+    auto_eject_hosts: z.boolean().default(false),
+    server_connections: z.number().int().min(1, 'cannot be 0').max(1024).default(1),
+    server_retry_timeout: z.number().int().min(0).default(30_000),
+    server_failure_limit: z.number().int().min(1).default(2),
+    servers: z.array(zServer).min(1, 'a pool needs at least one server'),
+    // additions (twemproxy has none of these)
+    http: z.boolean().default(false),
+    shard_key: zShardKey.default('uri'),
+  })
+  .superRefine((p, ctx) => {
+    if (p.http && p.redis) ctx.addIssue({ code: 'custom', path: ['http'], message: 'a pool is either redis or http' });
+    if (!p.redis && (p.redis_auth !== undefined || p.redis_db !== 0)) {
+      const key = p.redis_auth !== undefined ? 'redis_auth' : 'redis_db';
+      ctx.addIssue({ code: 'custom', path: [key], message: 'only valid with redis: true' });
+    }
+    const names = new Map<string, number>();
+    p.servers.forEach((s, i) => {
+      const r = parseServer(s);
+      if (typeof r === 'string') return;
+      const prev = names.get(r.name);
+      if (prev !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['servers', i],
+          message: `duplicate server name "${r.name}" (also servers[${prev}])`,
+        });
+      }
+      names.set(r.name, i);
+    });
+  });
+
+export type PoolConfig = z.infer<typeof poolSchema>;

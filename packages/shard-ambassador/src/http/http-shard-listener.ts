@@ -1,0 +1,150 @@
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { createHttpServer, createUpstream, listen, type Logger, proxyRequest, TrustedProxies, type Upstream } from '@dds/core';
+import type { PoolConfig } from '../config/pool-schema.js';
+import type { Server } from '../pool/server.js';
+import { type PoolProtocol, ServerPool } from '../pool/server-pool.js';
+import { listenAddress, type ClientCounter } from '../proxy/pool-listener.js';
+import type { HotKeys } from '../stats/hot-keys.js';
+import { type ShardKeyFn, shardKey } from './shard-key.js';
+
+/**
+ * HTTP pools reuse ServerPool for placement, ejection and per-server stats; the traffic itself
+ * goes through core's undici keep-alive pools, so the raw server connections are never opened.
+ */
+const HTTP_POOL: PoolProtocol = {
+  server: {
+    frameReply: () => {
+      throw new Error('HTTP pools do not use raw server connections');
+    },
+    need: 0,
+    errorReply: (m) => Buffer.from(m),
+  },
+  handshake: () => null,
+};
+
+const LIMITS = { maxHeaderSize: 16 * 1024, headerTimeout: 10_000, requestTimeout: 0, idleTimeout: 60_000 };
+
+/**
+ * The consistent HTTP sharding proxy of the book (nginx `hash $request_uri consistent`): the
+ * shard key (URI, header or cookie) picks a server through the pool's hash and distribution,
+ * then core's proxy hot path streams the request and response.
+ */
+export class HttpShardListener {
+  readonly pool: ServerPool;
+  private server: HttpServer | null = null;
+  private upstreams = new Map<Server, Upstream>();
+  private key: ShardKeyFn;
+  private draining = false;
+  private readonly sockets = new Set<Socket>();
+  private readonly trusted = new TrustedProxies([]);
+
+  constructor(
+    name: string,
+    cfg: PoolConfig,
+    private readonly logger: Logger,
+    private readonly hotKeys: () => HotKeys,
+    private readonly clients: ClientCounter,
+  ) {
+    this.pool = new ServerPool(name, cfg, HTTP_POOL, logger);
+    this.key = shardKey(cfg.shard_key);
+    this.syncUpstreams();
+  }
+
+  private syncUpstreams(): void {
+    const next = new Map<Server, Upstream>();
+    for (const s of this.pool.servers) {
+      const old = this.upstreams.get(s);
+      next.set(
+        s,
+        old ??
+          createUpstream(s.spec.port === 0 ? `unix:${s.spec.host}` : `http://${s.address}`, {
+            connections: this.pool.cfg.server_connections * 32,
+            headersTimeout: this.pool.cfg.timeout || undefined,
+          }),
+      );
+    }
+    for (const [s, u] of this.upstreams) if (!next.has(s)) void u.close();
+    this.upstreams = next;
+  }
+
+  apply(cfg: PoolConfig): void {
+    this.pool.apply(cfg);
+    this.key = shardKey(cfg.shard_key);
+    this.syncUpstreams();
+  }
+
+  async start(cfg: PoolConfig): Promise<void> {
+    const server = createHttpServer(LIMITS, (req, res) => this.handle(req, res));
+    server.on('connection', (s: Socket) => {
+      const limit = this.pool.cfg.client_connections;
+      if (this.clients.current >= this.clients.max || (limit > 0 && this.pool.stats.clientConnections >= limit)) {
+        this.pool.stats.rejectedClients++;
+        s.destroy();
+        return;
+      }
+      this.clients.current++;
+      this.pool.stats.clientConnections++;
+      this.pool.stats.totalConnections++;
+      this.sockets.add(s);
+      s.on('close', () => {
+        this.clients.current--;
+        this.pool.stats.clientConnections--;
+        this.sockets.delete(s);
+      });
+    });
+    const { address } = listenAddress(cfg.listen);
+    if (typeof address === 'string') throw new Error(`pool ${this.pool.name}: listen: ${address}`);
+    await listen(server, address, cfg.backlog);
+    this.server = server;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const key = Buffer.from(this.key(req));
+    const hot = this.hotKeys();
+    if (hot.enabled) hot.record(this.pool.name, key, 0, key.length);
+    const server = this.pool.pick(key, 0, key.length);
+    const upstream = server && this.upstreams.get(server);
+    if (!server || !upstream) {
+      this.pool.stats.forwardError++;
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('no live servers in the pool\n');
+      return;
+    }
+    server.stats.requests++;
+    server.stats.inFlight++;
+    proxyRequest(req, res, upstream, {
+      trusted: this.trusted,
+      proto: 'http',
+      forwarded: false,
+      draining: () => this.draining,
+      responseHeaders: () => ['x-dds-shard', server.spec.name],
+      onDone: (_req, _status, seconds, failure) => {
+        server.stats.inFlight--;
+        if (failure === 'upstream_error' || failure === 'upstream_timeout') {
+          if (failure === 'upstream_timeout') server.stats.timeouts++;
+          else server.stats.errors++;
+          server.failed();
+          return;
+        }
+        server.stats.responses++;
+        server.stats.observe(seconds);
+        server.succeeded();
+      },
+    });
+  }
+
+  async stopAccepting(): Promise<void> {
+    this.draining = true;
+    this.server?.close();
+    this.server = null;
+  }
+
+  get openClients(): number {
+    return this.sockets.size;
+  }
+
+  closeClients(): void {
+    for (const s of this.sockets) s.destroy();
+    for (const u of this.upstreams.values()) void u.close();
+  }
+}

@@ -1,0 +1,99 @@
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { chmodSync } from 'node:fs';
+import { listen, type Logger, parseAddress } from '@dds/core';
+import type { PoolConfig } from '../config/pool-schema.js';
+import type { Limits, SessionContext } from '../pool/client-session.js';
+import type { ServerPool } from '../pool/server-pool.js';
+import type { HotKeys } from '../stats/hot-keys.js';
+
+export interface ClientCounter {
+  /** clients over all pools */
+  current: number;
+  max: number;
+}
+
+/** Parses a nutcracker `listen:` value: host:port, or "/path/sock [octal permissions]". */
+export function listenAddress(listenText: string): { address: ReturnType<typeof parseAddress>; perm?: number } {
+  if (listenText.startsWith('/')) {
+    const [path, perm] = listenText.split(' ');
+    return { address: { kind: 'unix', path: path! }, perm: perm ? Number.parseInt(perm, 8) : undefined };
+  }
+  return { address: parseAddress(listenText) };
+}
+
+/**
+ * The client-facing listener of one TCP pool. It enforces the pool's client_connections and the
+ * global client limit (extra clients get one error reply and are closed) and hands each
+ * connection to a protocol session.
+ */
+export class PoolListener {
+  private server: NetServer | null = null;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(
+    readonly pool: ServerPool,
+    private readonly session: (socket: Socket, ctx: SessionContext) => unknown,
+    private readonly tooMany: Buffer,
+    private readonly limits: () => Limits,
+    private readonly hotKeys: () => HotKeys,
+    private readonly clients: ClientCounter,
+    private readonly logger: Logger,
+  ) {}
+
+  get listen(): string {
+    return this.pool.cfg.listen;
+  }
+
+  async start(cfg: PoolConfig): Promise<void> {
+    const server = createServer({ allowHalfOpen: true, noDelay: true }, (s) => this.accept(s));
+    const { address, perm } = listenAddress(cfg.listen);
+    if (typeof address === 'string') throw new Error(`pool ${this.pool.name}: listen: ${address}`);
+    await listen(server, address, cfg.backlog);
+    if (address.kind === 'unix' && perm !== undefined) chmodSync(address.path, perm);
+    this.server = server;
+  }
+
+  /** Reload: new servers/settings for the same listen address; clients stay connected. */
+  apply(cfg: PoolConfig): void {
+    this.pool.apply(cfg);
+  }
+
+  private accept(socket: Socket): void {
+    const stats = this.pool.stats;
+    const limit = this.pool.cfg.client_connections;
+    if (this.clients.current >= this.clients.max || (limit > 0 && stats.clientConnections >= limit)) {
+      stats.rejectedClients++;
+      this.logger.warn({ pool: this.pool.name, client: socket.remoteAddress }, 'client limit reached; connection refused');
+      socket.on('error', () => {});
+      socket.end(this.tooMany);
+      return;
+    }
+    this.clients.current++;
+    stats.clientConnections++;
+    stats.totalConnections++;
+    this.sockets.add(socket);
+    socket.on('close', () => {
+      this.clients.current--;
+      stats.clientConnections--;
+      stats.clientEof++;
+      this.sockets.delete(socket);
+    });
+    this.session(socket, { pool: this.pool, limits: this.limits(), hotKeys: this.hotKeys(), logger: this.logger });
+  }
+
+  /** Stops accepting; open client connections are left to finish (or closed at the deadline). */
+  async stopAccepting(): Promise<void> {
+    const s = this.server;
+    this.server = null;
+    // close() alone: its callback would wait for every client connection to end
+    s?.close();
+  }
+
+  get openClients(): number {
+    return this.sockets.size;
+  }
+
+  closeClients(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+}

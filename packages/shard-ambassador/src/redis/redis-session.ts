@@ -1,0 +1,262 @@
+import type { Socket } from 'node:net';
+import { ClientSession, type SessionContext } from '../pool/client-session.js';
+import type { Server } from '../pool/server.js';
+import { type CommandSpec, lookupCommand, Route } from './commands.js';
+import { MultiKeyRequest } from './multi-key.js';
+import { bulkReply, EMPTY_ARRAY, encodeCommand, errorReply, NOAUTH, OK, PONG } from './replies.js';
+import { ProtocolError, RespRequestParser } from './resp-request.js';
+
+const PROXY_NAME = 'dds-shard-ambassador';
+
+/** A Redis client connection: parses requests just enough to route them by key. */
+export class RedisSession extends ClientSession {
+  private readonly parser: RespRequestParser;
+  private authed: boolean;
+
+  constructor(socket: Socket, ctx: SessionContext) {
+    super(socket, ctx);
+    this.parser = new RespRequestParser(ctx.limits.maxArrayLength, ctx.limits.maxRequestSize);
+    this.authed = ctx.pool.cfg.redis_auth === undefined;
+  }
+
+  protected needHint(): number {
+    return this.parser.need;
+  }
+
+  protected parse(buf: Buffer): number {
+    const p = this.parser;
+    let pos = 0;
+    const end = buf.length;
+    try {
+      while (pos < end && !this.closing) {
+        if (!p.parse(buf, pos, end)) break;
+        const frameStart = pos;
+        pos = p.frameEnd;
+        if (p.argc === 0) continue;
+        this.dispatch(buf, frameStart, pos);
+      }
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.protocolError(errorReply(`Protocol error: ${err.message}`));
+      return end;
+    }
+    return pos;
+  }
+
+  private dispatch(buf: Buffer, frameStart: number, frameEnd: number): void {
+    const p = this.parser;
+    const spec = lookupCommand(buf, p.starts[0]!, p.ends[0]!);
+    if (spec === undefined) {
+      this.fail(errorReply(`unsupported command '${this.name(buf)}' through ${PROXY_NAME}`));
+      return;
+    }
+    if (!this.authed && !(spec.route === Route.Local && this.isAuthFree(buf))) {
+      this.fail(NOAUTH);
+      return;
+    }
+    if (p.argc < spec.minArgs) {
+      this.fail(errorReply(`wrong number of arguments for '${this.name(buf).toLowerCase()}' command`));
+      return;
+    }
+    switch (spec.route) {
+      case Route.Single:
+        this.forwardByKey(buf, frameStart, frameEnd, spec.minArgs - 1);
+        return;
+      case Route.MultiGet:
+      case Route.MultiCount:
+        this.splitKeys(buf, frameStart, frameEnd, spec.route, 1);
+        return;
+      case Route.MultiSet:
+        if ((p.argc - 1) % 2 !== 0) {
+          this.fail(errorReply(`wrong number of arguments for '${this.name(buf).toLowerCase()}' command`));
+          return;
+        }
+        this.splitKeys(buf, frameStart, frameEnd, spec.route, 2);
+        return;
+      case Route.SameShard:
+      case Route.Eval:
+      case Route.StoreNumKeys:
+        this.forwardSameShard(buf, frameStart, frameEnd, spec);
+        return;
+      case Route.Local:
+        this.answerLocally(buf);
+        return;
+      case Route.Refused:
+        this.fail(errorReply(`'${this.name(buf).toUpperCase()}' is not supported through ${PROXY_NAME}: ${spec.why}`));
+        return;
+    }
+  }
+
+  private name(buf: Buffer): string {
+    return buf.toString('latin1', this.parser.starts[0]!, Math.min(this.parser.ends[0]!, this.parser.starts[0]! + 40));
+  }
+
+  private fail(reply: Buffer): void {
+    this.ctx.pool.stats.forwardError++;
+    this.local(reply);
+  }
+
+  /** The raw request bytes to forward (inline requests are re-encoded as RESP). */
+  private frame(buf: Buffer, frameStart: number, frameEnd: number): Buffer {
+    if (!this.parser.inline) return buf.subarray(frameStart, frameEnd);
+    return encodeCommand(this.args(buf, 0, this.parser.argc));
+  }
+
+  private args(buf: Buffer, from: number, to: number): Buffer[] {
+    const out: Buffer[] = [];
+    for (let i = from; i < to; i++) out.push(buf.subarray(this.parser.starts[i]!, this.parser.ends[i]!));
+    return out;
+  }
+
+  private pick(buf: Buffer, arg: number): Server | null {
+    const s = this.parser.starts[arg]!;
+    const e = this.parser.ends[arg]!;
+    this.hot(buf, s, e);
+    return this.ctx.pool.pick(buf, s, e);
+  }
+
+  private noServer(): void {
+    this.fail(errorReply(`no live servers in pool '${this.ctx.pool.name}'`));
+  }
+
+  private forwardByKey(buf: Buffer, frameStart: number, frameEnd: number, keyArg: number): void {
+    const server = this.pick(buf, keyArg);
+    if (server === null) return this.noServer();
+    server.connection().send(this.track(), this.frame(buf, frameStart, frameEnd));
+  }
+
+  private forwardSameShard(buf: Buffer, frameStart: number, frameEnd: number, spec: CommandSpec): void {
+    const p = this.parser;
+    let first = 1;
+    let last = p.argc - 1;
+    if (spec.route === Route.Eval || spec.route === Route.StoreNumKeys) {
+      const n = Number(buf.toString('latin1', p.starts[2]!, p.ends[2]!));
+      if (!Number.isInteger(n) || n < 0 || 2 + n > p.argc - 1) {
+        this.fail(errorReply('numkeys is not a valid number of keys for this command'));
+        return;
+      }
+      if (spec.route === Route.Eval) {
+        if (n === 0) {
+          this.fail(errorReply(`${this.name(buf).toUpperCase()} without keys cannot be routed to a shard; pass at least one key`));
+          return;
+        }
+        first = 3;
+        last = 2 + n;
+      } else {
+        // destination at 1, then keys 3..3+n-1
+        first = 1;
+        last = 2 + n;
+      }
+    } else if (spec.minArgs === 3) {
+      last = 2;
+    }
+    let server: Server | null = null;
+    for (let i = first; i <= last; i++) {
+      if (spec.route === Route.StoreNumKeys && i === 2) continue;
+      const s = this.pick(buf, i);
+      if (s === null) return this.noServer();
+      if (server !== null && s !== server) {
+        this.fail(errorReply("Keys in request don't hash to the same shard (use a hash_tag)", 'CROSSSLOT'));
+        return;
+      }
+      server = s;
+    }
+    server!.connection().send(this.track(), this.frame(buf, frameStart, frameEnd));
+  }
+
+  /** MGET/MSET/DEL...: one fragment per shard, unless all keys live on one shard. */
+  private splitKeys(buf: Buffer, frameStart: number, frameEnd: number, route: Route, step: number): void {
+    const p = this.parser;
+    const groups = new Map<Server, number[]>();
+    for (let i = 1; i < p.argc; i += step) {
+      const s = this.pick(buf, i);
+      if (s === null) return this.noServer();
+      let g = groups.get(s);
+      if (g === undefined) {
+        g = [];
+        groups.set(s, g);
+      }
+      g.push(i);
+    }
+    if (groups.size === 1) {
+      const [server] = groups.keys();
+      server!.connection().send(this.track(), this.frame(buf, frameStart, frameEnd));
+      return;
+    }
+    const keyCount = (p.argc - 1) / step;
+    const parent = new MultiKeyRequest(this, route, keyCount);
+    this.queue.push(parent);
+    const cmd = buf.subarray(p.starts[0]!, p.ends[0]!);
+    for (const [server, argIdx] of groups) {
+      const parts: Buffer[] = [cmd];
+      const positions: number[] = [];
+      for (const i of argIdx) {
+        parts.push(buf.subarray(p.starts[i]!, p.ends[i]!));
+        if (step === 2) parts.push(buf.subarray(p.starts[i + 1]!, p.ends[i + 1]!));
+        positions.push((i - 1) / step);
+      }
+      this.ctx.pool.stats.fragments++;
+      server.connection().send(parent.fragment(positions), encodeCommand(parts));
+    }
+  }
+
+  private isAuthFree(buf: Buffer): boolean {
+    const n = this.name(buf).toLowerCase();
+    return n === 'auth' || n === 'quit' || n === 'ping' || n === 'hello';
+  }
+
+  private arg(buf: Buffer, i: number): Buffer {
+    return buf.subarray(this.parser.starts[i]!, this.parser.ends[i]!);
+  }
+
+  private answerLocally(buf: Buffer): void {
+    const p = this.parser;
+    const name = this.name(buf).toLowerCase();
+    const cfg = this.ctx.pool.cfg;
+    switch (name) {
+      case 'ping':
+        return this.local(p.argc > 1 ? bulkReply(Buffer.from(this.arg(buf, 1))) : PONG);
+      case 'echo':
+        if (p.argc !== 2) return this.fail(errorReply("wrong number of arguments for 'echo' command"));
+        return this.local(bulkReply(Buffer.from(this.arg(buf, 1))));
+      case 'quit':
+        return this.local(OK, true);
+      case 'auth': {
+        if (p.argc < 2 || p.argc > 3) return this.fail(errorReply("wrong number of arguments for 'auth' command"));
+        if (cfg.redis_auth === undefined) {
+          return this.fail(errorReply('AUTH <password> called without any password configured for the pool'));
+        }
+        const given = this.arg(buf, p.argc - 1);
+        if (given.equals(Buffer.from(cfg.redis_auth))) {
+          this.authed = true;
+          return this.local(OK);
+        }
+        this.authed = false;
+        return this.fail(errorReply('invalid username-password pair or user is disabled.', 'WRONGPASS'));
+      }
+      case 'select': {
+        if (p.argc !== 2) return this.fail(errorReply("wrong number of arguments for 'select' command"));
+        // each pool shows one database (redis_db on the servers); clients see it as db 0
+        if (this.arg(buf, 1).toString() === '0') return this.local(OK);
+        return this.fail(errorReply('SELECT is not supported through the proxy; set redis_db in the pool instead'));
+      }
+      case 'info': {
+        const text =
+          `# Server\r\nredis_version:7.0.0\r\nredis_mode:proxy\r\nproxy:${PROXY_NAME}\r\n` +
+          `pool:${this.ctx.pool.name}\r\nservers:${this.ctx.pool.servers.length}\r\nloading:0\r\n`;
+        return this.local(bulkReply(Buffer.from(text)));
+      }
+      case 'command':
+        // redis-cli asks for COMMAND DOCS to show hints; an empty answer is valid
+        return this.local(EMPTY_ARRAY);
+      case 'client': {
+        const sub = p.argc > 1 ? this.arg(buf, 1).toString('latin1').toLowerCase() : '';
+        if (sub === 'setname' || sub === 'setinfo') return this.local(OK);
+        return this.fail(errorReply(`CLIENT ${sub.toUpperCase()} is not supported through ${PROXY_NAME}`));
+      }
+      default:
+        // HELLO: RESP3 is not offered; clients fall back to RESP2 on this error
+        return this.fail(errorReply(`unknown command '${name}' (${PROXY_NAME} speaks RESP2)`));
+    }
+  }
+}
