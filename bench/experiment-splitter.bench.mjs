@@ -6,7 +6,7 @@
 // Every request carries a random user id (wrk Lua script), so 10% of requests go to the
 // experiment backend, and each proxy adds forwarding headers plus the variant header.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -72,76 +72,39 @@ end
   );
 
   try {
-    await runBenchmark({
+    const results = await runBenchmark({
       component: 'experiment-splitter',
       title: 'experiment-splitter: sticky 10% split (wrk -t1 -c50, random user per request)',
       notes: [
         'Setup: two nginx `return 200` backends with keep-alive; every request carries a random `uid` cookie, so',
-        'about 10% go to the experiment backend. Peer: nginx 1 worker, `split_clients "${cookie_uid}"` 10% (MurmurHash2),',
+        'about 10% go to the experiment backend. Peer: nginx, `split_clients "${salt}${cookie_uid}"` 10% (MurmurHash2),',
         '`proxy_http_version 1.1` + upstream `keepalive 64`, X-Forwarded-For and the variant header set.',
         'Ours: `dds-experiment-splitter --percent 10 --key cookie:uid` (one process, default flags: X-Forwarded-*,',
         'variant + experiment headers, per-variant metrics and sliding windows, guard off).',
         'Baseline: node:http + http-proxy (keep-alive agent, xfwd) with a regexp cookie parse and FNV hash.',
-        'The Node ceiling on this machine is about 0.7x nginx (see /work/shared/PERFORMANCE.md): one Node',
-        'process cannot reach the 0.8x target on tiny responses; the ratio to http-proxy is the Node-side comparison.',
+        'Second scenario: `--workers 2` against nginx `worker_processes 2` (the load tool and backends share the',
+        'same 2 cores). See packages/experiment-splitter/README.md for CPU time per request of each target.',
       ].join('\n'),
       targets: [
         {
           name: 'nginx split_clients (1 worker)',
           role: 'peer',
-          start: async () => {
-            const port = await freePort();
-            return nginx(
-              dir,
-              'split',
-              `
-  upstream control { server 127.0.0.1:${controlPort}; keepalive 64; }
-  upstream experiment { server 127.0.0.1:${expPort}; keepalive 64; }
-  split_clients "checkout-2026\${cookie_uid}" $variant { 10% experiment; * control; }
-  server {
-    listen 127.0.0.1:${port};
-    keepalive_requests 1000000;
-    location / {
-      proxy_pass http://$variant;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Dds-Variant $variant;
-    }
-  }`,
-              port,
-            );
-          },
+          start: () => nginxSplit(dir, 1, controlPort, expPort),
+        },
+        {
+          name: 'nginx split_clients (2 workers)',
+          role: 'peer',
+          start: () => nginxSplit(dir, 2, controlPort, expPort),
         },
         {
           name: 'dds-experiment-splitter',
           role: 'ours',
-          start: async () => {
-            const port = await freePort();
-            const p = proc(process.execPath, [
-              join(ROOT, 'packages/experiment-splitter/dist/main.js'),
-              '--listen',
-              `127.0.0.1:${port}`,
-              '--admin',
-              `127.0.0.1:${await freePort()}`,
-              '--control',
-              control,
-              '--experiment',
-              experiment,
-              '--percent',
-              '10',
-              '--key',
-              'cookie:uid',
-              '--salt',
-              'checkout-2026',
-              '--log-level',
-              'warn',
-            ]);
-            await waitHttp(`http://127.0.0.1:${port}/`);
-            return { ...p, port };
-          },
+          start: () => splitter(1, control, experiment),
+        },
+        {
+          name: 'dds-experiment-splitter --workers 2',
+          role: 'ours',
+          start: () => splitter(2, control, experiment),
         },
         {
           name: 'http-proxy splitter',
@@ -162,15 +125,89 @@ end
       ],
       scenarios: [
         {
-          name: 'GET /, random users, 10% split',
-          run: (h) =>
-            wrk({ url: `http://127.0.0.1:${h.port}/`, connections: 50, seconds: 5, args: ['-s', script] }),
+          name: 'GET /, random users, 10% split (1 process)',
+          targets: ['nginx split_clients (1 worker)', 'dds-experiment-splitter', 'http-proxy splitter'],
+          run: (h) => load(h.port, script),
+        },
+        {
+          name: 'GET /, random users, 10% split (2 processes)',
+          targets: ['nginx split_clients (2 workers)', 'dds-experiment-splitter --workers 2'],
+          run: (h) => load(h.port, script),
         },
       ],
     });
+    recordBaselineRatio(results);
   } finally {
     await backends.stop();
   }
+}
+
+/** The runner reports ratios to the peer; the issue also asks for ours / http-proxy. */
+function recordBaselineRatio(results) {
+  const rps = (name) => results.find((r) => r.target === name)?.rps;
+  const ratio = rps('dds-experiment-splitter') / rps('http-proxy splitter');
+  const line = `Ours / http-proxy splitter (1 process): **${ratio.toFixed(2)}x** throughput.`;
+  console.log(line);
+  const file = join(ROOT, 'docs/benchmarks.md');
+  const end = '<!-- bench:experiment-splitter:end -->';
+  writeFileSync(file, readFileSync(file, 'utf8').replace(end, `\n${line}\n${end}`));
+}
+
+const load = (port, script) =>
+  wrk({ url: `http://127.0.0.1:${port}/`, connections: 50, seconds: 5, args: ['-s', script] });
+
+async function nginxSplit(dir, workers, controlPort, expPort) {
+  const port = await freePort();
+  return nginx(
+    dir,
+    `split-${workers}`,
+    `
+  upstream control { server 127.0.0.1:${controlPort}; keepalive 64; }
+  upstream experiment { server 127.0.0.1:${expPort}; keepalive 64; }
+  split_clients "checkout-2026\${cookie_uid}" $variant { 10% experiment; * control; }
+  server {
+    listen 127.0.0.1:${port};
+    keepalive_requests 1000000;
+    location / {
+      proxy_pass http://$variant;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Dds-Variant $variant;
+    }
+  }`,
+    port,
+    workers,
+  );
+}
+
+async function splitter(workers, control, experiment) {
+  const port = await freePort();
+  const p = proc(process.execPath, [
+    join(ROOT, 'packages/experiment-splitter/dist/main.js'),
+    '--workers',
+    String(workers),
+    '--listen',
+    `127.0.0.1:${port}`,
+    '--admin',
+    `127.0.0.1:${await freePort()}`,
+    '--control',
+    control,
+    '--experiment',
+    experiment,
+    '--percent',
+    '10',
+    '--key',
+    'cookie:uid',
+    '--salt',
+    'checkout-2026',
+    '--log-level',
+    'warn',
+  ]);
+  await waitHttp(`http://127.0.0.1:${port}/`);
+  return { ...p, port };
 }
 
 function freePort() {
@@ -209,14 +246,14 @@ function proc(cmd, args) {
   };
 }
 
-/** nginx in the foreground, one worker, with the given http{} body. */
-async function nginx(dir, name, httpBody, port) {
+/** nginx in the foreground with the given http{} body. */
+async function nginx(dir, name, httpBody, port, workers = 1) {
   const prefix = join(dir, name);
   const conf = join(dir, `${name}.conf`);
   mkdirSync(prefix, { recursive: true });
   writeFileSync(
     conf,
-    `worker_processes 1;
+    `worker_processes ${workers};
 daemon off;
 pid ${prefix}/nginx.pid;
 error_log ${prefix}/error.log warn;

@@ -10,6 +10,7 @@ await runComponent<SplitterConfig>({
   usage:
     'dds-experiment-splitter --control URL --experiment URL [--percent 10] [--key cookie:NAME|header:NAME|ip]\n       dds-experiment-splitter --config splitter.yaml',
   defaultAdmin: '0.0.0.0:9903',
+  workers: true,
   flags,
   schema: schema as never,
   create: (ctx) => new Splitter(ctx),
