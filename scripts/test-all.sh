@@ -16,7 +16,7 @@ step "npm ci"
 npm ci --no-audit --no-fund --loglevel=error
 
 step "build (turbo, tsc strict)"
-npx turbo run build --output-logs=errors-only
+npm run build   # turbo + strict tsc; then links the dds-* bins into node_modules/.bin
 
 step "lint (biome) and type-check tests"
 npx biome check .

@@ -40,3 +40,12 @@ describe('default ports', () => {
     expect(owner.size).toBeGreaterThanOrEqual(components.length * 2 - 1);
   });
 });
+
+describe('bins', () => {
+  it('every component answers `npx dds-<component> --version` from the repository root', async () => {
+    for (const pkg of components) {
+      const r = await run('npx', ['--no-install', `dds-${pkg}`, '--version']);
+      expect(r.stdout.trim(), `${pkg}: ${r.stderr}`).toBe(`dds-${pkg} 0.1.0`);
+    }
+  });
+});
