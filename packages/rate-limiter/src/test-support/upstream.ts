@@ -37,7 +37,7 @@ export async function startUpstream(): Promise<RecordingUpstream> {
   };
 }
 
-/** Offers `perSecond` requests per second for `seconds`, paced by the wall clock. */
+/** Offers `perSecond` requests per second for `seconds`, paced by the wall clock; spanMs runs to the last answer. */
 export async function offerLoad(
   url: string,
   perSecond: number,
@@ -47,16 +47,16 @@ export async function offerLoad(
   const total = Math.round(perSecond * seconds);
   const start = performance.now();
   const pending: Promise<number>[] = [];
-  let last = start;
+  let last = start; // the last answer: every decision happened between start and it
   for (let i = 0; i < total; i++) {
     const due = start + (i * 1000) / perSecond;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    last = performance.now();
     pending.push(
       fetch(url, init).then(
         async (r) => {
           await r.arrayBuffer();
+          last = performance.now();
           return r.status;
         },
         () => -1,
