@@ -22,7 +22,10 @@ const freePort = () =>
 const waitPort = async (port) => {
   for (let i = 0; i < 200; i++) {
     const ok = await new Promise((r) => {
-      const s = connect(port, '127.0.0.1', () => (s.destroy(), r(true)));
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        r(true);
+      });
       s.on('error', () => r(false));
     });
     if (ok) return;
