@@ -153,9 +153,9 @@ function recordBaselineRatio(results) {
   writeFileSync(file, readFileSync(file, 'utf8').replace(end, `\n${line}\n${end}`));
 }
 
-const load = (port, script) =>
-  wrk({ url: `http://127.0.0.1:${port}/`, connections: 50, seconds: 5, args: ['-s', script] });
-
+function load(port, script) {
+  return wrk({ url: `http://127.0.0.1:${port}/`, connections: 50, seconds: 5, args: ['-s', script] });
+}
 async function nginxSplit(dir, workers, controlPort, expPort) {
   const port = await freePort();
   return nginx(

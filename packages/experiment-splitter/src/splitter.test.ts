@@ -149,6 +149,21 @@ describe('quick mode: --control --experiment --percent 10 --key cookie:uid', () 
     });
     ws.close();
     expect(echoed).toBe('ping through the splitter');
+
+    // a keyless upgrade cannot be given a cookie, so it goes to control
+    const count = (v: string) =>
+      metric(
+        s.admin,
+        new RegExp(`^dds_experiment_requests_total\\{experiment="experiment",variant="${v}"\\}`),
+      );
+    const [c0, x0] = [await count('control'), await count('experiment')];
+    const keyless = new WebSocket(`${s.url.replace('http', 'ws')}/ws`);
+    await new Promise((resolve, reject) => {
+      keyless.on('open', resolve);
+      keyless.on('error', reject);
+    });
+    keyless.close();
+    expect([await count('control'), await count('experiment')]).toEqual([c0 + 1, x0]);
   });
 
   it('shows each variant side by side on GET /experiments and in Prometheus metrics', async () => {

@@ -251,13 +251,14 @@ export class Splitter implements Instance<SplitterConfig> {
       );
       return;
     }
-    const v = this.choose(req, exp, plan);
+    // an upgrade cannot carry a new cookie back, so a keyless one goes to control
+    const v = this.choose(req, exp, plan, false);
     v.stats.requests++;
     proxyUpgrade(req, socket, head, v.upstream, v.hooks, v.requestHeaders);
   };
 
   /** Override, else the user's bucket; a request without a key gets a new id (and cookie). */
-  private choose(req: IncomingMessage, exp: Experiment, plan: Plan): Variant {
+  private choose(req: IncomingMessage, exp: Experiment, plan: Plan, canIssue = true): Variant {
     if (plan.overrideHeader !== undefined) {
       const o = req.headers[plan.overrideHeader];
       const v = typeof o === 'string' ? exp.byName.get(o) : undefined;
@@ -281,6 +282,7 @@ export class Splitter implements Instance<SplitterConfig> {
       if (exp.key.kind !== 'cookie' || exp.key.name !== id.name)
         key = cookieValue(req.headers.cookie, id.name);
       if (key === undefined) {
+        if (!canIssue) return exp.control;
         key = randomUUID();
         (req as Tagged)[SET_COOKIE] = `${id.name}=${key}${id.suffix}`;
         this.cookiesIssued.inc();
