@@ -5,7 +5,7 @@ import { CheckFailure, type Probe } from './probe.js';
 import { type ReplyParser, SocketSession } from './socket-session.js';
 
 /** One text-protocol line (up to CRLF). */
-const line: ReplyParser<string> = (buf) => {
+export const textLine: ReplyParser<string> = (buf) => {
   const eol = buf.indexOf('\r\n');
   if (eol < 0) {
     if (buf.length > 1024) throw new CheckFailure('protocol', 'not a memcached reply (no line end in 1 KiB)');
@@ -24,14 +24,18 @@ export function memcachedProbe(spec: z.infer<typeof memcachedCheck>): Probe {
       const session = await SocketSession.open(target, signal, 4096);
       try {
         session.send('version\r\n');
-        const reply = await session.read(line);
-        const m = /^VERSION (\S+)$/.exec(reply);
-        if (m) return `memcached ${m[1]}`;
-        if (/^(SERVER_)?ERROR/.test(reply)) throw new CheckFailure('unhealthy', reply.slice(0, 200));
-        throw new CheckFailure('protocol', `not a memcached reply: ${JSON.stringify(reply.slice(0, 80))}`);
+        return versionOf(await session.read(textLine));
       } finally {
         session.close();
       }
     },
   };
+}
+
+/** The answer to `version`: `VERSION x` passes, an error line is unhealthy, anything else is garbage. */
+export function versionOf(reply: string): string {
+  const m = /^VERSION (\S+)$/.exec(reply);
+  if (m) return `memcached ${m[1]}`;
+  if (/^(SERVER_|CLIENT_)?ERROR/.test(reply)) throw new CheckFailure('unhealthy', reply.slice(0, 200));
+  throw new CheckFailure('protocol', `not a memcached reply: ${JSON.stringify(reply.slice(0, 80))}`);
 }
