@@ -26,7 +26,15 @@ function plan(c: AdapterConfig, jsonModules: () => JsonModules): Map<SourceKind,
   if (c.redis)
     add(
       'redis',
-      redisSource({ target: c.redis, password: c.redisPassword, passwordFile: c.redisPasswordFile }),
+      redisSource({
+        target: c.redis,
+        password: c.redisPassword,
+        passwordFile: c.redisPasswordFile,
+        tlsCaFile: c.redisTlsCaFile,
+        tlsCertFile: c.redisTlsCertFile,
+        tlsKeyFile: c.redisTlsKeyFile,
+        tlsSkipVerify: c.redisTlsSkipVerify,
+      }),
       c.redisListen,
     );
   if (c.mysql)

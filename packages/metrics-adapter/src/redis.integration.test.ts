@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Adapter,
@@ -10,7 +11,16 @@ import {
   startAdapter,
   typeOf,
 } from '../../../test/metrics-adapter/helpers.js';
-import { freePort, run, type Service, start, startRedis, waitForHttp } from '../../../test/support/index.js';
+import {
+  freePort,
+  run,
+  type Service,
+  start,
+  startRedis,
+  tempDir,
+  waitForHttp,
+  waitForPort,
+} from '../../../test/support/index.js';
 
 const TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 const OM_ACCEPT = 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5';
@@ -199,6 +209,107 @@ describe('Redis source against a real redis-server', () => {
     expect(big.body).toMatch(/^redis_up 0$/m);
     expect(big.body).toMatch(/reply larger than 8388608 bytes; aborted/);
     expect((await get(`${compat.url}/metrics`)).body).toMatch(/^redis_up 1$/m);
+  });
+
+  it('replication: connected_slave_* on the master, master_link_up and slave_info on the replica', async () => {
+    const replica = await startRedis(['--replicaof', '127.0.0.1', String(redis.port)]);
+    try {
+      let master = '';
+      for (let i = 0; i < 100; i++) {
+        master = (await get(`${compat.url}/metrics`)).body;
+        if (/slave_state="online"/.test(master)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(master).toMatch(/^redis_connected_slaves 1$/m);
+      expect(master).toMatch(
+        new RegExp(
+          `^redis_connected_slave_offset_bytes\\{slave_ip="127.0.0.1",slave_port="${replica.port}",slave_state="online"\\} \\d+$`,
+          'm',
+        ),
+      );
+      expect(master).toMatch(
+        /^redis_connected_slave_lag_seconds\{slave_ip="127.0.0.1",slave_port="\d+",slave_state="online"\} \d+$/m,
+      );
+      const r = (await get(`${compat.url}/scrape?target=127.0.0.1:${replica.port}`)).body;
+      expect(r).toMatch(
+        new RegExp(`^redis_master_link_up\\{master_host="127.0.0.1",master_port="${redis.port}"\\} 1$`, 'm'),
+      );
+      expect(r).toMatch(
+        /^redis_master_last_io_seconds_ago\{master_host="127.0.0.1",master_port="\d+"\} \d+$/m,
+      );
+      expect(r).toMatch(/^redis_slave_repl_offset\{master_host="127.0.0.1",master_port="\d+"\} \d+$/m);
+      expect(r).toMatch(
+        new RegExp(
+          `^redis_slave_info\\{master_host="127.0.0.1",master_port="${redis.port}",read_only="1"\\} 1$`,
+          'm',
+        ),
+      );
+      expect(r).toMatch(/^redis_instance_info\{role="slave",/m);
+    } finally {
+      await replica.stop();
+    }
+  });
+
+  it('rediss:// targets: verified with --redis-tls-ca-file, refused without, accepted with --redis-tls-skip-verify', async () => {
+    const dir = tempDir('redis-tls');
+    const r = await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ]);
+    expect(r.code).toBe(0);
+    const tlsPort = await freePort();
+    const tlsRedis = start('redis-server', [
+      '--port',
+      '0',
+      '--tls-port',
+      String(tlsPort),
+      '--bind',
+      '127.0.0.1',
+      '--tls-cert-file',
+      join(dir, 'cert.pem'),
+      '--tls-key-file',
+      join(dir, 'key.pem'),
+      '--tls-ca-cert-file',
+      join(dir, 'cert.pem'),
+      '--tls-auth-clients',
+      'no',
+      '--save',
+      '',
+      '--dir',
+      dir,
+    ]);
+    const adapters: Adapter[] = [];
+    try {
+      await waitForPort(tlsPort);
+      const url = `rediss://127.0.0.1:${tlsPort}`;
+      adapters.push(
+        await startAdapter('redis', ['--redis', url, '--redis-tls-ca-file', join(dir, 'cert.pem')]),
+        await startAdapter('redis', ['--redis', url]),
+        await startAdapter('redis', ['--redis', url, '--redis-tls-skip-verify']),
+      );
+      const [verified, refused, skipped] = await Promise.all(adapters.map((a) => get(`${a.url}/metrics`)));
+      expect(verified!.body).toMatch(/^redis_up 1$/m);
+      expect(verified!.body).toMatch(/^redis_instance_info\{/m);
+      expect(refused!.body).toMatch(/^redis_up 0$/m);
+      await adapters[1]!.proc.waitFor(/"reason":"tls".*self-signed certificate/);
+      expect(skipped!.body).toMatch(/^redis_up 1$/m);
+    } finally {
+      await Promise.all(adapters.map((a) => a.stop()));
+      await tlsRedis.kill();
+    }
   });
 
   it('redis_up 0 (never a 500) once the target stops', async () => {

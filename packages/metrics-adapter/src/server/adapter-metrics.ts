@@ -12,7 +12,7 @@ export function adapterMetrics(registry: Registry): AdapterMetrics {
   return {
     scrapes: new Counter({
       name: `${p}scrapes_total`,
-      help: 'Scrapes of targets by source and result (success, unreachable, timeout, auth, protocol, too_large, error).',
+      help: 'Scrapes of targets by source and result (success, unreachable, timeout, auth, tls, protocol, too_large, error).',
       labelNames: ['source', 'result'],
       registers: [registry],
     }),

@@ -1,5 +1,5 @@
-import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { ScrapeError, toScrapeError } from './scrape-error.js';
 
 export interface Endpoint {
@@ -13,6 +13,8 @@ export interface ExchangeOptions {
   timeoutMs: number;
   /** largest reply accepted; a bigger one aborts the exchange (a misbehaving target cannot exhaust memory) */
   maxBytes: number;
+  /** CA, client certificate, verification for TLS endpoints */
+  tls?: ConnectionOptions;
 }
 
 /** Incremental reply decoder: returns the result once the reply is complete; throws on garbage. */
@@ -36,7 +38,13 @@ export function exchange<T>(
     let received = 0;
     let done = false;
     const socket: Socket = ep.tls
-      ? tlsConnect({ host: ep.host, port: ep.port, servername: ep.host })
+      ? tlsConnect({
+          ...opts.tls,
+          host: ep.host,
+          port: ep.port,
+          // SNI must not carry an IP address (RFC 6066); the certificate is still checked against it
+          ...(isIP(ep.host) ? {} : { servername: ep.host }),
+        })
       : netConnect({ host: ep.host, port: ep.port });
     const finish = (err: Error | undefined, value?: T) => {
       if (done) return;

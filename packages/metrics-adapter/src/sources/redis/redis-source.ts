@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { ConnectionOptions } from 'node:tls';
 import type { MetricSet } from '../../exposition/metric-set.js';
 import type { CollectNotes, ScrapeOptions, Source } from '../source.js';
 import { parseInfo } from './info-parser.js';
@@ -10,6 +11,21 @@ export interface RedisSourceConfig {
   target: string;
   password: string;
   passwordFile: string;
+  tlsCaFile: string;
+  tlsCertFile: string;
+  tlsKeyFile: string;
+  tlsSkipVerify: boolean;
+}
+
+/** TLS options for rediss:// targets; files are read per scrape so rotated certificates apply at once. */
+async function tlsOptions(cfg: RedisSourceConfig): Promise<ConnectionOptions> {
+  const read = (f: string) => readFile(f);
+  return {
+    rejectUnauthorized: !cfg.tlsSkipVerify,
+    ...(cfg.tlsCaFile ? { ca: await read(cfg.tlsCaFile) } : {}),
+    ...(cfg.tlsCertFile ? { cert: await read(cfg.tlsCertFile) } : {}),
+    ...(cfg.tlsKeyFile ? { key: await read(cfg.tlsKeyFile) } : {}),
+  };
 }
 
 export function redisSource(cfg: RedisSourceConfig): Source {
@@ -28,7 +44,11 @@ export function redisSource(cfg: RedisSourceConfig): Source {
       if (typeof t === 'string') throw new Error(t);
       // read on every scrape so a rotated Kubernetes secret is picked up without a restart
       const password = cfg.passwordFile ? (await readFile(cfg.passwordFile, 'utf8')).trim() : cfg.password;
-      const snap = await fetchRedisSnapshot(t, password || undefined, opts);
+      const snap = await fetchRedisSnapshot(
+        t,
+        password || undefined,
+        t.tls ? { ...opts, tls: await tlsOptions(cfg) } : opts,
+      );
       const info = parseInfo(snap.info);
       const { badValues } = redisMetrics(set, info.fields, snap, opts.naming);
       return {
