@@ -108,7 +108,7 @@ build_redis() {
   add_binary "$r" /usr/bin/redis-server /usr/bin/redis-server
   add_binary "$r" /usr/bin/redis-cli /usr/bin/redis-cli
   mkdir -p "$r/data" && chown 998:998 "$r/data"
-  import_rootfs "$r" "$image" "$hash" 'USER 998:998' 'WORKDIR /data' 'EXPOSE 6379' \
+  import_rootfs "$r" "$image" "$hash" 'ENV PATH=/usr/bin:/bin' 'USER 998:998' 'WORKDIR /data' 'EXPOSE 6379' \
     'ENTRYPOINT ["/usr/bin/redis-server"]' 'CMD ["--protected-mode", "no", "--save", "", "--appendonly", "no"]'
   podman tag "$image" localhost/dds/redis:latest
   rm -rf "$r"
@@ -121,7 +121,7 @@ build_memcached() {
   local r="$cache/rootfs-memcached"
   new_rootfs "$r"
   add_binary "$r" /usr/bin/memcached /usr/bin/memcached
-  import_rootfs "$r" "$image" "$hash" 'USER 997:997' 'EXPOSE 11211' \
+  import_rootfs "$r" "$image" "$hash" 'ENV PATH=/usr/bin:/bin' 'USER 997:997' 'EXPOSE 11211' \
     'ENTRYPOINT ["/usr/bin/memcached"]' 'CMD ["-m", "64", "-p", "11211"]'
   podman tag "$image" localhost/dds/memcached:latest
   rm -rf "$r"
@@ -155,7 +155,7 @@ build_mariadb() {
   mkdir -p "$r/var/lib" "$r/run/mysqld"
   cp -a "$work/data" "$r/var/lib/mysql"
   chown -R 999:999 "$r/var/lib/mysql" "$r/run/mysqld"
-  import_rootfs "$r" "$image" "$hash" 'USER 999:999' 'EXPOSE 3306' \
+  import_rootfs "$r" "$image" "$hash" 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' 'USER 999:999' 'EXPOSE 3306' \
     'ENTRYPOINT ["/usr/sbin/mariadbd", "--no-defaults", "--datadir=/var/lib/mysql", "--socket=/run/mysqld/mysqld.sock", "--pid-file=/run/mysqld/mysqld.pid", "--skip-log-bin", "--skip-name-resolve"]' \
     'CMD ["--port=3306", "--bind-address=0.0.0.0", "--innodb-buffer-pool-size=32M"]'
   podman tag "$image" localhost/dds/mariadb:latest

@@ -84,6 +84,7 @@ export interface PodmanOptions {
  * - Secrets become ConfigMaps and secret volumes configMap volumes (podman 4.3 crashes on
  *   Kubernetes Secret volumes; the files inside the container are the same);
  * - Services are dropped (a pod is one network namespace here; nothing routes between pods);
+ * - Downward API env from metadata.namespace (podman 4.3 knows no namespaces) becomes "default";
  * - the chosen container ports get a hostPort on 127.0.0.1.
  */
 export function forPodman(docs: K8s[], opts: PodmanOptions = {}): K8s[] {
@@ -113,6 +114,12 @@ export function forPodman(docs: K8s[], opts: PodmanOptions = {}): K8s[] {
       for (const c of spec.containers) {
         c.image = String(c.image).replace(/^dds\//, 'localhost/dds/');
         c.imagePullPolicy = 'Never';
+        for (const e of c.env ?? []) {
+          if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace') {
+            delete e.valueFrom;
+            e.value = 'default';
+          }
+        }
         for (const p of c.ports ?? []) {
           const host = opts.publish?.[p.containerPort];
           if (host !== undefined) Object.assign(p, { hostPort: host, hostIP: '127.0.0.1' });
