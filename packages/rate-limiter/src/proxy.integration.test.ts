@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import {
   bin,
   freePort,
@@ -209,6 +210,36 @@ policies:
     expect(await ask()).toBe('HTTP/1.1 200');
     expect(sock.destroyed).toBe(false); // one connection all along
     sock.destroy();
+  });
+
+  it('WebSocket upgrades are limited too: proxied while admitted, 429 after', async () => {
+    const appPort = await freePort();
+    const app = startComponent('demo-app', ['--listen', `127.0.0.1:${appPort}`, '--admin', 'off']);
+    procs.push(app);
+    await app.waitFor('started');
+    const { base, admin } = await limiter(['--rate', '1/m'], `http://127.0.0.1:${appPort}`);
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/ws`);
+    const echoed = await new Promise<string>((resolve, reject) => {
+      ws.on('open', () => ws.send('hello'));
+      ws.on('message', (d) => resolve(d.toString()));
+      ws.on('error', reject);
+    });
+    expect(echoed).toBe('hello');
+    ws.close();
+    const refused = await new Promise<number>((resolve) => {
+      const again = new WebSocket(`${base.replace('http', 'ws')}/ws`);
+      again.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      again.on('error', () => resolve(-1));
+    });
+    expect(refused).toBe(429);
+    const state = (await (await fetch(`${admin}/ratelimit`)).json()) as {
+      mode: string;
+      policies: { name: string }[];
+      keys: Record<string, number>;
+    };
+    expect(state.mode).toBe('local');
+    expect(state.policies.map((p) => p.name)).toEqual(['per-ip']);
+    expect(state.keys['per-ip/0']).toBe(1);
   });
 
   it('invalid configuration exits 2 naming the field', async () => {
