@@ -1,8 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { allFlags, ConfigError, loadConfig } from '@dds/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/support/index.js';
+import { BUCKETS, bucketTable, laneSize, weightToBuckets } from './bucketing.js';
 import { experimentsOf, flags, type SplitterConfig, schema } from './config.js';
 
 const component = { name: 'experiment-splitter', defaultAdmin: '0.0.0.0:9903', flags } as never;
@@ -177,5 +179,41 @@ ${experiment(`      - { name: control, backend: "http://127.0.0.1:1" }
       - { name: exp, backend: "http://127.0.0.1:2", weight: 10 }`),
       ),
     ).toMatch(/experiments\.1\.name: duplicate experiment "checkout"/);
+  });
+
+  it('accepts exactly the weight sets the bucket layout can honour (property)', () => {
+    const base = {
+      ...load(['--control', 'http://127.0.0.1:1', '--experiment', 'http://127.0.0.1:2']),
+      control: '',
+      experiment: '',
+    };
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: -500, max: 10_500 }), { minLength: 1, maxLength: 4 }),
+        (hundredths) => {
+          const weights = hundredths.map((h) => h / 100);
+          const variants = [
+            { name: 'control', backend: 'http://127.0.0.1:1' },
+            ...weights.map((w, i) => ({ name: `v${i}`, backend: 'http://127.0.0.1:2', weight: w })),
+          ];
+          const parsed = schema.safeParse({ ...base, experiments: [{ name: 'e', variants }] });
+          const lane = laneSize(weights.length);
+          const valid =
+            weights.every((w) => w >= 0 && weightToBuckets(w) <= lane) &&
+            weights.reduce((a, b) => a + b, 0) <= 100 + 1e-9;
+          if (parsed.success !== valid) return false;
+          if (!valid) return true;
+          // what validation accepts, the layout gives exactly: each variant its buckets, control the rest
+          const table = bucketTable([0, ...weights.map(weightToBuckets)], 0);
+          const counts = new Array(weights.length + 1).fill(0);
+          for (const v of table) counts[v]++;
+          return (
+            weights.every((w, i) => counts[i + 1] === weightToBuckets(w)) &&
+            counts[0] === BUCKETS - weights.reduce((n, w) => n + weightToBuckets(w), 0)
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
