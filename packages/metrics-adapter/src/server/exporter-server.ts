@@ -37,8 +37,9 @@ function landing(source: Source): string {
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
-  res.end(res.req.method === 'HEAD' ? undefined : body);
+  const bytes = Buffer.from(body); // encode once: the length and the write use the same bytes
+  res.writeHead(status, { 'content-type': type, 'content-length': bytes.length });
+  res.end(res.req.method === 'HEAD' ? undefined : bytes);
 }
 
 /** One listener per source, like the community exporters each run on their own port. */

@@ -78,9 +78,13 @@ export function exchange<T>(
         );
       }
     });
-    socket.on('error', (err) => finish(toScrapeError(err, where)));
-    socket.on('close', () =>
-      finish(new ScrapeError('unreachable', `${where}: connection closed before the reply was complete`)),
+    // after a complete reply the socket is destroyed on purpose: build no error (stack capture) then
+    socket.on('error', (err) => done || finish(toScrapeError(err, where)));
+    socket.on(
+      'close',
+      () =>
+        done ||
+        finish(new ScrapeError('unreachable', `${where}: connection closed before the reply was complete`)),
     );
   });
 }
