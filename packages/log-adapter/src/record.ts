@@ -11,7 +11,7 @@ export class LogRecord {
   body = '';
   traceId = '';
   spanId = '';
-  /** attribute members as JSON text without braces: `"k":v,"k2":v2` */
+  /** attribute members as JSON text, each with a leading comma: `,"k":v,"k2":v2` */
   attrs = '';
   /** exception header and stack lines joined by the multi-line stage */
   stack = '';
@@ -20,14 +20,14 @@ export class LogRecord {
   /** lines joined into this record (for the position file's pending-bytes account) */
   lines = 1;
 
-  /** Adds a string attribute; `key` is already a JSON string with a colon: `"client.address":` */
+  /** Adds a string attribute; `key` is JSON text with comma and colon: `,"client.address":` */
   str(key: string, value: string): void {
-    this.attrs += (this.attrs === '' ? key : `,${key}`) + JSON.stringify(value);
+    this.attrs += key + JSON.stringify(value);
   }
 
   /** Adds a number, boolean or already-serialized JSON value. */
   raw(key: string, json: string | number | boolean): void {
-    this.attrs += (this.attrs === '' ? key : `,${key}`) + json;
+    this.attrs += key + json;
   }
 
   severity(text: string, n: number): void {
@@ -36,41 +36,41 @@ export class LogRecord {
   }
 }
 
-/** Attribute keys, pre-quoted (OpenTelemetry semantic conventions where one exists). */
+/** Attribute keys as JSON text with comma and colon (OpenTelemetry semantic conventions where one exists). */
 export const K = {
-  clientAddress: '"client.address":',
-  clientPort: '"client.port":',
-  serverAddress: '"server.address":',
-  method: '"http.request.method":',
-  urlPath: '"url.path":',
-  urlQuery: '"url.query":',
-  protocolName: '"network.protocol.name":',
-  protocolVersion: '"network.protocol.version":',
-  status: '"http.response.status_code":',
-  bodySize: '"http.response.body.size":',
-  requestSize: '"http.request.size":',
-  referer: '"http.request.header.referer":',
-  userAgent: '"user_agent.original":',
-  user: '"user.name":',
-  exceptionType: '"exception.type":',
-  exceptionMessage: '"exception.message":',
-  exceptionStack: '"exception.stacktrace":',
-  pid: '"process.pid":',
-  threadId: '"thread.id":',
-  threadName: '"thread.name":',
-  hostName: '"host.name":',
-  codeNamespace: '"code.namespace":',
-  codeFile: '"code.file.path":',
-  codeLine: '"code.line.number":',
-  iostream: '"log.iostream":',
-  parseError: '"dds.parse_error":',
-  truncated: '"dds.truncated":',
-  originalSize: '"dds.original_size":',
+  clientAddress: ',"client.address":',
+  clientPort: ',"client.port":',
+  serverAddress: ',"server.address":',
+  method: ',"http.request.method":',
+  urlPath: ',"url.path":',
+  urlQuery: ',"url.query":',
+  protocolName: ',"network.protocol.name":',
+  protocolVersion: ',"network.protocol.version":',
+  status: ',"http.response.status_code":',
+  bodySize: ',"http.response.body.size":',
+  requestSize: ',"http.request.size":',
+  referer: ',"http.request.header.referer":',
+  userAgent: ',"user_agent.original":',
+  user: ',"user.name":',
+  exceptionType: ',"exception.type":',
+  exceptionMessage: ',"exception.message":',
+  exceptionStack: ',"exception.stacktrace":',
+  pid: ',"process.pid":',
+  threadId: ',"thread.id":',
+  threadName: ',"thread.name":',
+  hostName: ',"host.name":',
+  codeNamespace: ',"code.namespace":',
+  codeFile: ',"code.file.path":',
+  codeLine: ',"code.line.number":',
+  iostream: ',"log.iostream":',
+  parseError: ',"dds.parse_error":',
+  truncated: ',"dds.truncated":',
+  originalSize: ',"dds.original_size":',
 } as const;
 
 /**
- * The JSON line of a record. `observed` is the read time; `fileAttrs` are source members
- * (log.file.path) and `resource` the constant `,"resource":{...}` member (or '').
+ * The JSON line of a record. `observed` is the read time; `fileAttrs` are source members with
+ * a leading comma (`,"log.file.path":"..."`) and `resource` the constant `,"resource":{...}` member.
  */
 export function toJsonLine(r: LogRecord, observed: string, fileAttrs: string, resource: string): string {
   let out = r.time === '' ? '{' : `{"timestamp":"${r.time}",`;
@@ -82,8 +82,7 @@ export function toJsonLine(r: LogRecord, observed: string, fileAttrs: string, re
   if (r.traceId !== '') out += `,"trace_id":${JSON.stringify(r.traceId)}`;
   if (r.spanId !== '') out += `,"span_id":${JSON.stringify(r.spanId)}`;
   let attrs = r.attrs;
-  if (r.stack !== '')
-    attrs += (attrs === '' ? K.exceptionStack : `,${K.exceptionStack}`) + JSON.stringify(r.stack);
-  if (fileAttrs !== '') attrs = attrs === '' ? fileAttrs : `${attrs},${fileAttrs}`;
-  return `${out},"attributes":{${attrs}}${resource}}\n`;
+  if (r.stack !== '') attrs += K.exceptionStack + JSON.stringify(r.stack);
+  attrs += fileAttrs;
+  return `${out},"attributes":{${attrs === '' ? '' : attrs.slice(1)}}${resource}}\n`;
 }

@@ -54,7 +54,7 @@ class TailedFile {
   }
 
   newPipeline(): SourcePipeline {
-    return new SourcePipeline(this.opts.pipeline, `"log.file.path":${JSON.stringify(this.path)}`);
+    return new SourcePipeline(this.opts.pipeline, `,"log.file.path":${JSON.stringify(this.path)}`);
   }
 }
 

@@ -87,7 +87,7 @@ function quoteEnd(line: string, from: number): number {
 function tailAttributes(tail: string, rec: LogRecord): void {
   if (tail.charCodeAt(0) === 34 && quoteEnd(tail, 1) === tail.length - 1) {
     const xff = tail.slice(1, -1);
-    if (xff !== '-') rec.raw('"http.request.header.x-forwarded-for":', headerValue(unescapeLogString(xff)));
+    if (xff !== '-') rec.raw(',"http.request.header.x-forwarded-for":', headerValue(unescapeLogString(xff)));
     return;
   }
   const t = tail.split(' ');
@@ -104,13 +104,13 @@ function tailAttributes(tail: string, rec: LogRecord): void {
     !b2.startsWith('[') ||
     !b2.endsWith(']')
   ) {
-    rec.str('"dds.unparsed_tail":', tail);
+    rec.str(',"dds.unparsed_tail":', tail);
     return;
   }
   rec.raw(K.requestSize, reqLen);
-  rec.raw('"nginx.request_time":', reqTime);
-  if (b1.length > 2) rec.str('"nginx.upstream.name":', b1.slice(1, -1));
-  if (b2.length > 2) rec.str('"nginx.upstream.alternative_name":', b2.slice(1, -1));
+  rec.raw(',"nginx.request_time":', reqTime);
+  if (b1.length > 2) rec.str(',"nginx.upstream.name":', b1.slice(1, -1));
+  if (b2.length > 2) rec.str(',"nginx.upstream.alternative_name":', b2.slice(1, -1));
   // upstream values are lists ("a:80, b:80") when nginx tried several upstreams: rejoin them
   const groups: string[] = [];
   for (let i = 4; i < t.length; i++) {
@@ -119,15 +119,15 @@ function tailAttributes(tail: string, rec: LogRecord): void {
     else groups.push(tok);
   }
   if (groups.length !== 5) {
-    rec.str('"dds.unparsed_tail":', t.slice(4).join(' '));
+    rec.str(',"dds.unparsed_tail":', t.slice(4).join(' '));
     return;
   }
   const [addr, len, time, status, id] = groups as [string, string, string, string, string];
-  rec.str('"nginx.upstream.address":', addr);
-  rec.str('"nginx.upstream.response_length":', len);
-  rec.str('"nginx.upstream.response_time":', time);
-  rec.str('"nginx.upstream.status":', status);
-  rec.str('"nginx.request_id":', id);
+  rec.str(',"nginx.upstream.address":', addr);
+  rec.str(',"nginx.upstream.response_length":', len);
+  rec.str(',"nginx.upstream.response_time":', time);
+  rec.str(',"nginx.upstream.status":', status);
+  rec.str(',"nginx.request_id":', id);
 }
 
 /** `28/Nov/2026:15:49:08 +0000` -> RFC 3339 UTC. */

@@ -48,7 +48,7 @@ export const parseApacheError: Parser = (line, rec, ctx) => {
   const n = level.startsWith('trace') ? 1 : severityOf(level);
   rec.severity(level, n);
   rec.body = line.slice(i);
-  if (colon > 0) rec.str('"apache.module":', modLevel.slice(0, colon));
+  if (colon > 0) rec.str(',"apache.module":', modLevel.slice(0, colon));
   if (pid >= 0 && Number.isInteger(pid)) rec.raw(K.pid, pid);
   if (tid !== '' && digitRun(tid, 0) === tid.length) rec.raw(K.threadId, Number(tid));
   if (client !== '') rec.str(K.clientAddress, client);

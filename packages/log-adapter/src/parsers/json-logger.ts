@@ -29,6 +29,9 @@ export const parseJsonLogger: Parser = (line, rec, ctx) => {
   const o = obj as Record<string, unknown>;
   let body: unknown;
   let haveBody = false;
+  // unmapped fields are collected and serialized with one JSON.stringify (measured faster than
+  // one per field); logs of one app repeat the same keys, so the object keeps one hidden class
+  let rest: Record<string, unknown> | undefined;
   for (const key in o) {
     const v = o[key];
     switch (key) {
@@ -118,7 +121,13 @@ export const parseJsonLogger: Parser = (line, rec, ctx) => {
         if (typeof v === 'object' && v !== null && pinoResponse(v as Record<string, unknown>, rec)) continue;
         break;
     }
-    if (v !== undefined) rec.raw(`${JSON.stringify(key)}:`, JSON.stringify(v));
+    if (key === '__proto__')
+      rec.raw(',"__proto__":', JSON.stringify(v)); // would set the prototype
+    else if (v !== undefined) (rest ??= {})[key] = v;
+  }
+  if (rest !== undefined) {
+    const json = JSON.stringify(rest);
+    if (json.length > 2) rec.raw(',', json.slice(1, -1));
   }
   rec.body = !haveBody ? line : typeof body === 'string' ? body : (JSON.stringify(body) ?? '');
   return true;

@@ -36,8 +36,8 @@ export const parseMysqlError: Parser = (line, rec, ctx) => {
   rec.body = line.slice(i);
   rec.raw(K.threadId, Number(line.slice(t0, t0 + tl)));
   if (code !== '') {
-    rec.str('"mysql.error_code":', code);
-    rec.str('"mysql.subsystem":', subsystem);
+    rec.str(',"mysql.error_code":', code);
+    rec.str(',"mysql.subsystem":', subsystem);
   }
   return true;
 };

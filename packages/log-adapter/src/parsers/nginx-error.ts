@@ -35,7 +35,7 @@ export const parseNginxError: Parser = (line, rec, ctx) => {
   rec.severity(level, severityOf(level));
   rec.raw(K.pid, pid);
   rec.raw(K.threadId, tid);
-  if (cid >= 0) rec.raw('"nginx.connection":', cid);
+  if (cid >= 0) rec.raw(',"nginx.connection":', cid);
   const ctxStart = line.indexOf(', client: ', msg);
   if (ctxStart < 0) {
     rec.body = line.slice(msg);
@@ -71,22 +71,22 @@ function contextAttributes(line: string, from: number, rec: Parameters<Parser>[1
         rec.str(K.clientAddress, value);
         break;
       case 'server':
-        rec.str('"nginx.server_name":', value);
+        rec.str(',"nginx.server_name":', value);
         break;
       case 'request':
         requestAttributes(value, rec);
         break;
       case 'upstream':
-        rec.str('"nginx.upstream.address":', value);
+        rec.str(',"nginx.upstream.address":', value);
         break;
       case 'host':
-        rec.raw('"http.request.header.host":', headerValue(value));
+        rec.raw(',"http.request.header.host":', headerValue(value));
         break;
       case 'referrer':
         rec.raw(K.referer, headerValue(value));
         break;
       default:
-        rec.str(JSON.stringify(`nginx.${key.replace(/ /g, '_')}`) + ':', value);
+        rec.str(`,${JSON.stringify(`nginx.${key.replace(/ /g, '_')}`)}:`, value);
     }
   }
 }

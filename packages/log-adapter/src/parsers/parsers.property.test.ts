@@ -79,4 +79,62 @@ describe('parsers (property)', () => {
       { numRuns: 200 },
     );
   });
+
+  it('JSON fields survive whatever their names (including __proto__ and the mapped names with odd types)', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(
+          fc.oneof(fc.string(), fc.constantFrom('__proto__', 'msg', 'level', 'time', 'err', 'req')),
+          fc.jsonValue({ maxDepth: 2 }),
+          { maxKeys: 8 },
+        ),
+        (obj) => {
+          const line = JSON.stringify(obj);
+          const { lines } = runPipeline(`${line}\n`, { format: 'json', multiline: false });
+          expect(lines).toHaveLength(1);
+          const rec = JSON.parse(lines[0]!) as { body: string; attributes: Record<string, unknown> };
+          for (const [k, v] of Object.entries(obj)) {
+            if (
+              [
+                'msg',
+                'message',
+                'level',
+                'time',
+                'timestamp',
+                'ts',
+                'err',
+                'error',
+                'req',
+                'res',
+                'pid',
+                'hostname',
+                'caller',
+                'v',
+                'severity',
+                'lvl',
+                'stack_trace',
+              ].includes(k) ||
+              k.includes('trace') ||
+              k.includes('span') ||
+              k.includes('level')
+            )
+              continue;
+            if (v === undefined) continue;
+            expect(rec.attributes[k]).toEqual(JSON.parse(JSON.stringify(v)));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('epoch times of any size never throw (beyond year 9999 the field stays an attribute)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('time', 'ts', 'timestamp'), fc.double(), (key, t) => {
+        const { lines } = runPipeline(`{"${key}":${JSON.stringify(t)},"msg":"x"}\n`, { format: 'json' });
+        expect(JSON.parse(lines[0]!).body).toBe('x');
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

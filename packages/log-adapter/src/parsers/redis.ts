@@ -32,7 +32,7 @@ export const parseRedis: Parser = (line, rec, ctx) => {
   rec.severity(level[0], level[1]);
   rec.body = line.slice(tsEnd + 3);
   rec.raw(K.pid, Number(line.slice(0, pidLen)));
-  rec.str('"redis.role":', role);
+  rec.str(',"redis.role":', role);
   return true;
 };
 

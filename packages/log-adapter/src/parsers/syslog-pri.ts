@@ -14,7 +14,7 @@ export function priLength(line: string): number {
 export function applyPri(rec: LogRecord, pri: number): void {
   const [n, text] = SYSLOG_SEVERITY[pri & 7]!;
   rec.severity(text, n);
-  rec.raw('"syslog.facility":', pri >> 3);
+  rec.raw(',"syslog.facility":', pri >> 3);
 }
 
 /** `tag[pid]: ` or `tag: ` at s[i..]: sets attributes and returns the index of the message. */
@@ -30,12 +30,12 @@ export function tagAndPid(s: string, i: number, rec: LogRecord): number {
     const close = s.indexOf(']', k);
     if (close < 0 || s.charCodeAt(close + 1) !== 58) return i;
     const pid = s.slice(k + 1, close);
-    rec.str('"syslog.appname":', s.slice(i, k));
+    rec.str(',"syslog.appname":', s.slice(i, k));
     if (pid !== '' && digitRun(pid, 0) === pid.length) rec.raw(K.pid, Number(pid));
-    else rec.str('"syslog.procid":', pid);
+    else rec.str(',"syslog.procid":', pid);
     return s.charCodeAt(close + 2) === 32 ? close + 3 : close + 2;
   }
   if (s.charCodeAt(k) !== 58) return i;
-  rec.str('"syslog.appname":', s.slice(i, k));
+  rec.str(',"syslog.appname":', s.slice(i, k));
   return s.charCodeAt(k + 1) === 32 ? k + 2 : k + 1;
 }

@@ -43,13 +43,13 @@ export const parseSyslog5424: Parser = (line, rec, ctx) => {
   rec.body = msg;
   const [host, app, procid, msgid] = fields as [string, string, string, string];
   if (host !== '-') rec.str(K.hostName, host);
-  if (app !== '-') rec.str('"syslog.appname":', app);
+  if (app !== '-') rec.str(',"syslog.appname":', app);
   if (procid !== '-') {
     const n = Number(procid);
     if (Number.isInteger(n) && n >= 0) rec.raw(K.pid, n);
-    else rec.str('"syslog.procid":', procid);
+    else rec.str(',"syslog.procid":', procid);
   }
-  if (msgid !== '-') rec.str('"syslog.msgid":', msgid);
+  if (msgid !== '-') rec.str(',"syslog.msgid":', msgid);
   if (sd !== '') structuredData(sd, rec);
   return true;
 };
@@ -101,5 +101,5 @@ function structuredData(sd: string, rec: LogRecord): void {
     i = sd.indexOf(']', k) + 1;
     if (i <= 0) break;
   }
-  rec.raw('"syslog.structured_data":', JSON.stringify(out));
+  rec.raw(',"syslog.structured_data":', JSON.stringify(out));
 }

@@ -61,7 +61,7 @@ export class SourcePipeline {
 
   constructor(
     private readonly opts: PipelineOptions,
-    /** source attributes as JSON members (log.file.path) */
+    /** source attributes as JSON members with a leading comma (`,"log.file.path":"..."`) */
     private readonly sourceAttrs: string,
   ) {
     this.formatId = FORMAT_CHOICES[opts.format];
@@ -154,15 +154,24 @@ export class SourcePipeline {
   }
 
   private parse(text: string, originalSize: number): LogRecord {
-    const rec = new LogRecord();
+    let rec = new LogRecord();
     const stats = this.opts.stats;
-    const id =
-      this.formatId === AUTO
-        ? parseAuto(text, rec, this.opts.ctx)
-        : this.formatId === RAW
-          ? -1
-          : parseAs(this.formatId, text, rec, this.opts.ctx);
+    let id = -1;
+    try {
+      id =
+        this.formatId === AUTO
+          ? parseAuto(text, rec, this.opts.ctx)
+          : this.formatId === RAW
+            ? -1
+            : parseAs(this.formatId, text, rec, this.opts.ctx);
+    } catch (err) {
+      // a parser bug must cost the line its fields, never the line itself or the process
+      rec = new LogRecord();
+      rec.str(K.parseError, `parser failed: ${(err as Error).message}`);
+      stats.fail(this.failLabel);
+    }
     if (id >= 0) stats.parsed[id]!++;
+    else if (rec.attrs !== '') rec.body = text;
     else {
       rec.body = text;
       if (isExceptionHeader(text)) rec.stack = text;

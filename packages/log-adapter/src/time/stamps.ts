@@ -128,7 +128,9 @@ export let parsedEnd = -1;
 
 /** Epoch seconds or milliseconds as a number (zap `ts`, pino `time`) -> RFC 3339 UTC. */
 export function stampFromEpoch(value: number, unit: 's' | 'ms'): string {
-  if (!Number.isFinite(value) || value < 0) return '';
+  // beyond year 9999 (or negative) is not a time: the field stays an attribute
+  if (!Number.isFinite(value) || value < 0 || value >= (unit === 'ms' ? 253402300800000 : 253402300800))
+    return '';
   if (unit === 'ms') {
     const ms = Math.floor(value);
     const sub = Math.round((value - ms) * 1e6);
