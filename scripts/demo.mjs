@@ -1,7 +1,7 @@
 // Starts the demo: real servers and every dds component on free loopback ports, then prints what
 // to try. Everything runs in the foreground and stops on Ctrl-C (or after --seconds N, for a smoke run).
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -262,18 +262,19 @@ dds('health-adapter', [
   '--admin',
   `127.0.0.1:${P.healthAdmin}`,
 ]);
-const accessLog = join(dir, 'access.log');
+mkdirSync(join(dir, 'app-logs'));
+const accessLog = join(dir, 'app-logs', 'access.log');
 writeFileSync(
   accessLog,
   '127.0.0.1 - - [28/Nov/2026:16:20:00 +0000] "GET /demo HTTP/1.1" 200 12 "-" "curl/7.88.1"\n',
 );
 dds('log-adapter', [
   '--input',
-  join(dir, '*.log'),
+  join(dir, 'app-logs', '*.log'),
   '--format',
   'auto',
   '--output',
-  join(dir, 'normalized.jsonl'),
+  `file:${join(dir, 'normalized.jsonl')}`,
   '--position-file',
   join(dir, 'positions.json'),
   '--admin',
@@ -290,7 +291,7 @@ dds demo is running (logs and files in ${dir}). Try:
   curl -s http://127.0.0.1:${P.tlsAdmin}/metrics | grep dds_tls_certificate_expiry
 
   # shard-ambassador: one Redis endpoint in front of 3 shards (twemproxy-compatible)
-  redis-cli -p ${P.shardRedis} mset a 1 b 2 c 3 d 4 && redis-cli -p ${P.shardRedis} mget a b c d
+  redis-cli -p ${P.shardRedis} mset user:1 a user:2 b user:3 c user:4 d user:5 e user:6 f && redis-cli -p ${P.shardRedis} mget user:1 user:2 user:3 user:4 user:5 user:6
   for p in ${P.r1} ${P.r2} ${P.r3}; do redis-cli -p $p --scan; echo ---; done   # where the keys landed
   printf 'set k 0 0 5\\r\\nhello\\r\\nget k\\r\\n' | nc -q1 127.0.0.1 ${P.shardMc}
   curl -s http://127.0.0.1:${P.shardStats}/ ; curl -s http://127.0.0.1:${P.shardAdmin}/metrics | grep dds_shard | head

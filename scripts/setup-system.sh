@@ -5,7 +5,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 base=(
-  redis-server redis-tools memcached libmemcached-tools nginx-light mariadb-server mariadb-client
+  redis-server redis-tools memcached libmemcached-tools nginx-light mariadb-server mariadb-client netcat-openbsd
   nutcracker wrk prometheus nghttp2-client curl openssl ca-certificates procps psmisc iproute2
   podman buildah runc uidmap debootstrap
 )
