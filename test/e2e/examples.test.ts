@@ -4,6 +4,7 @@
 // Every pod is torn down in afterAll, whatever happened.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts, run, type Service, startNutcracker, tempDir } from '../support/index.js';
@@ -251,6 +252,101 @@ describe.sequential('sharded Redis + shard ambassador (sharded-redis.yaml)', () 
     const lost = await get(keyOn(2));
     expect(lost).not.toBe(`v-${keyOn(2)}`);
   }, 60_000);
+});
+
+describe.sequential('sharded memcache + shared ambassador (sharded-memcache.yaml)', () => {
+  let pod: Played | undefined;
+  let peer: Service | undefined;
+  let proxyPort = 0;
+  const shardPorts: number[] = [];
+
+  beforeAll(async () => {
+    // the ambassador Deployment's pod, with the StatefulSet's three memcached shards beside it on
+    // 127.0.0.1:11212-11214 (server names, and so placement, as in the manifest)
+    const docs = loadExample('sharded-memcache.yaml');
+    const cm = structuredClone(findDoc(docs, 'ConfigMap', 'memcache-ambassador'));
+    cm.data['nutcracker.yaml'] = cm.data['nutcracker.yaml'].replace(
+      /memcache-(\d)\.memcache:11211:1/g,
+      (_: string, i: string) => `127.0.0.1:${11212 + Number(i)}:1`,
+    );
+    const ambassador = structuredClone(findDoc(docs, 'Deployment', 'memcache-ambassador'));
+    const shard = findDoc(docs, 'StatefulSet', 'memcache').spec.template.spec.containers[0] as K8s;
+    const ports = await freePorts(5);
+    proxyPort = ports[3] as number;
+    for (let i = 0; i < 3; i++) {
+      shardPorts.push(ports[i] as number);
+      const c = structuredClone(shard);
+      Object.assign(c, {
+        name: `memcache-${i}`,
+        args: ['-m', '16', '-p', String(11212 + i), '-U', '0'],
+        ports: [{ name: `memc-${i}`, containerPort: 11212 + i }],
+      });
+      delete c.readinessProbe;
+      ambassador.spec.template.spec.containers.push(c);
+    }
+    const publish = {
+      11212: ports[0] as number,
+      11213: ports[1] as number,
+      11214: ports[2] as number,
+      11211: proxyPort,
+      9902: ports[4] as number,
+    };
+    pod = await play(forPodman([cm, ambassador], { publish }));
+    await eventually('the ambassador ready', ready(`http://127.0.0.1:${ports[4]}/readyz`));
+  }, 120_000);
+  afterAll(async () => {
+    await pod?.down();
+    await peer?.stop();
+  }, 60_000);
+
+  it('memccat through the shared ambassador reads what was stored, placed as twemproxy places it', async () => {
+    const keys = Array.from({ length: 100 }, (_, i) => `session:${i}`);
+    // store through the ambassador with the text protocol, one pipelined batch
+    const replies = await new Promise<string>((resolve, reject) => {
+      const sock = connect(proxyPort, '127.0.0.1');
+      let got = '';
+      sock.on('data', (d) => {
+        got += d.toString();
+        if (got.split('STORED\r\n').length - 1 === keys.length) {
+          sock.end();
+          resolve(got);
+        }
+      });
+      sock.on('error', reject);
+      sock.write(keys.map((k) => `set ${k} 0 0 ${`v-${k}`.length}\r\nv-${k}\r\n`).join(''));
+    });
+    expect(replies).toBe('STORED\r\n'.repeat(keys.length));
+    const cat = await run('memccat', [`--servers=127.0.0.1:${proxyPort}`, ...keys]);
+    expect(cat.stdout.trim().split('\n')).toEqual(keys.map((k) => `v-${k}`));
+    // all keys stored once, over more than one shard (fnv1a_64 + ketama with these names and keys
+    // places them 90/0/10, exactly as twemproxy does: checked below key by key)
+    const items: number[] = [];
+    for (const port of shardPorts) {
+      const stat = await run('memcstat', [`--servers=127.0.0.1:${port}`]);
+      items.push(Number(/curr_items: (\d+)/.exec(stat.stdout)?.[1]));
+    }
+    expect(
+      items.reduce((a, b) => a + b, 0),
+      `items per shard: ${items}`,
+    ).toBe(keys.length);
+    expect(items.filter((n) => n > 0).length, `items per shard: ${items}`).toBeGreaterThanOrEqual(2);
+    // twemproxy with the same named servers finds every key where the ambassador put it
+    const [nutPort] = (await freePorts(1)) as [number];
+    const conf = findDoc(loadExample('sharded-memcache.yaml'), 'ConfigMap', 'memcache-ambassador').data[
+      'nutcracker.yaml'
+    ] as string;
+    peer = await startNutcracker(
+      conf
+        .replace('listen: 0.0.0.0:11211', `listen: 127.0.0.1:${nutPort}`)
+        .replace(
+          /memcache-(\d)\.memcache:11211:1/g,
+          (_: string, i: string) => `127.0.0.1:${shardPorts[Number(i)]}:1`,
+        ),
+      nutPort,
+    );
+    const viaPeer = await run('memccat', [`--servers=127.0.0.1:${nutPort}`, ...keys]);
+    expect(viaPeer.stdout.trim().split('\n')).toEqual(keys.map((k) => `v-${k}`));
+  }, 90_000);
 });
 
 describe.sequential('10% experiment (experiment.yaml)', () => {
