@@ -77,7 +77,7 @@ end
       title: 'experiment-splitter: sticky 10% split (wrk -t1 -c50, random user per request)',
       notes: [
         'Setup: two nginx `return 200` backends with keep-alive; every request carries a random `uid` cookie, so',
-        'about 10% go to the experiment backend. Peer: nginx, `split_clients "${salt}${cookie_uid}"` 10% (MurmurHash2),',
+        'about 10% go to the experiment backend. Peer: nginx, `split_clients "checkout-2026$cookie_uid"` 10% (MurmurHash2),',
         '`proxy_http_version 1.1` + upstream `keepalive 64`, X-Forwarded-For and the variant header set.',
         'Ours: `dds-experiment-splitter --percent 10 --key cookie:uid` (one process, default flags: X-Forwarded-*,',
         'variant + experiment headers, per-variant metrics and sliding windows, guard off).',

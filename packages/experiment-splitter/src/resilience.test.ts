@@ -119,6 +119,33 @@ describe('the guard', () => {
     expect((await fetch(`${s.admin}/experiments/nope/reset`, { method: 'POST' })).status).toBe(404);
   }, 60_000);
 
+  it('trips on p99 when the experiment backend is slow', async () => {
+    const [control, slow] = await Promise.all([
+      demoApp('control'),
+      demoApp('experiment', ['--delay', '200ms']),
+    ]);
+    const s = await splitter([
+      '--control',
+      control.url,
+      '--experiment',
+      slow.url,
+      '--percent',
+      '50',
+      '--guard',
+      '--guard-min-samples',
+      '30',
+      '--guard-p99-margin',
+      '1',
+      '--guard-window',
+      '5s',
+    ]);
+    const users = Array.from({ length: 200 }, (_, i) => `p${i}`);
+    await pool(users, 16, (u) => get(`${s.url}/`, { cookie: `dds_uid=${u}` }));
+    await s.proc.waitFor(/guard tripped: experiment\/experiment is worse than control \(p99\)/, 5000);
+    const after = await pool(users.slice(0, 50), 8, (u) => get(`${s.url}/`, { cookie: `dds_uid=${u}` }));
+    expect(after.every((r) => r.servedBy === 'control')).toBe(true);
+  });
+
   it('does not trip while the experiment is as healthy as control', async () => {
     const [control, healthy] = await Promise.all([demoApp('control'), demoApp('experiment')]);
     const s = await splitter([
