@@ -153,7 +153,8 @@ async function runReference(file) {
 const samples = {};
 const keep = (scenario, target, r) => {
   samples[scenario] ??= {};
-  (samples[scenario][target] ??= []).push(r.rps);
+  samples[scenario][target] ??= [];
+  samples[scenario][target].push(r.rps);
   return r;
 };
 

@@ -123,7 +123,10 @@ export const parseJsonLogger: Parser = (line, rec, ctx) => {
     }
     if (key === '__proto__')
       rec.raw(',"__proto__":', JSON.stringify(v)); // would set the prototype
-    else if (v !== undefined) (rest ??= {})[key] = v;
+    else if (v !== undefined) {
+      rest ??= {};
+      rest[key] = v;
+    }
   }
   if (rest !== undefined) {
     const json = JSON.stringify(rest);
