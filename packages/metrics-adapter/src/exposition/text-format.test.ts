@@ -66,10 +66,11 @@ describe('render', () => {
     );
   });
 
-  it('writes OpenMetrics 1.0: counter families without _total, unknown type, # EOF', () => {
+  it('writes OpenMetrics 1.0: counter families without _total, unknown type, # EOF, same series names', () => {
     const out = render(build(), 'openmetrics');
     expect(out).toContain('# TYPE x_requests counter\nx_requests_total{code="200"} 3\n');
-    expect(out).toContain('# TYPE x_uptime_seconds counter\nx_uptime_seconds_total 7\n');
+    // a counter without _total keeps its series name: declared unknown rather than renamed
+    expect(out).toContain('# TYPE x_uptime_seconds unknown\nx_uptime_seconds 7\n');
     expect(out).toContain('# HELP x_info Help with \\\\ and\\nnewline and \\"quotes\\".\n');
     expect(out).toContain('# TYPE x_generic unknown\n');
     expect(out.endsWith('x_latency_seconds_count{cmd="get"} 10\n# EOF\n')).toBe(true);

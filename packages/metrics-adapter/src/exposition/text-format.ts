@@ -55,17 +55,23 @@ function labelText(labels: Labels, extra?: string): string {
   return s ? `{${s}}` : '';
 }
 
-/** OpenMetrics names a counter family without `_total` and every sample with it. */
-function omCounterNames(name: string): [family: string, sample: string] {
-  return name.endsWith('_total') ? [name.slice(0, -6), name] : [name, `${name}_total`];
+/**
+ * The family's type in OpenMetrics. A counter family there is named without `_total` and its
+ * samples with it, so a counter whose name lacks `_total` (compat names such as
+ * `memcached_uptime_seconds`) would change its series name; it is declared `unknown` instead,
+ * which keeps the exact name the exporter's text format has.
+ */
+function omType(f: Family): string {
+  if (f.type === 'untyped') return 'unknown';
+  if (f.type === 'counter' && !f.name.endsWith('_total')) return 'unknown';
+  return f.type;
 }
 
 function renderFamily(f: Family, om: boolean, out: string[]): void {
   if (f.samples.length === 0 && f.summaries.length === 0) return;
-  let family = f.name;
-  let sample = f.name;
-  if (om && f.type === 'counter') [family, sample] = omCounterNames(f.name);
-  const type = om && f.type === 'untyped' ? 'unknown' : f.type;
+  const type = om ? omType(f) : f.type;
+  const family = om && type === 'counter' ? f.name.slice(0, -6) : f.name;
+  const sample = f.name;
   out.push(`# HELP ${family} ${escapeHelp(f.help, om)}\n# TYPE ${family} ${type}\n`);
   for (const s of f.samples) out.push(`${sample}${labelText(s.labels)} ${formatValue(s.value)}\n`);
   for (const s of f.summaries) {
