@@ -62,6 +62,12 @@ describe('health-adapter against a real MariaDB', () => {
     critical: false
     url: mysql://dds@127.0.0.1:${db.port}/dds
     passwordFile: ${join(dir, 'wrong')}
+  - name: mysql-tls
+    type: mysql
+    critical: false
+    tls: true
+    url: mysql://dds@127.0.0.1:${db.port}/dds
+    passwordFile: ${join(dir, 'password')}
   - name: mysql-hanging
     type: mysql
     critical: false
@@ -121,6 +127,9 @@ describe('health-adapter against a real MariaDB', () => {
     const wrong = JSON.parse((await get('/readyz/mysql-wrong-password')).text);
     expect(wrong.status).toBe('fail');
     expect(wrong.output).toMatch(/Access denied for user 'dds'/);
+    // this MariaDB has no certificate: asking for TLS is refused, never silently downgraded
+    const tls = JSON.parse((await get('/readyz/mysql-tls')).text);
+    expect(tls.output).toBe('the server does not support TLS connections');
     const hung = await get('/readyz/mysql-hanging');
     expect(hung.status).toBe(503);
     expect(JSON.parse(hung.text).output).toBe('timed out after 400ms');
@@ -131,6 +140,7 @@ describe('health-adapter against a real MariaDB', () => {
     expect(metrics).toMatch(
       /dds_health_check_failures_total\{check="mysql-hanging",type="mysql",reason="timeout"\} [1-9]/,
     );
+    expect(metrics).toMatch(/dds_health_check_failures_total\{check="mysql-tls",type="mysql",reason="tls"\} [1-9]/);
     expect(adapter.stdout()).toMatch(/"reason":"auth".*Access denied/);
     // the password never reaches the logs or /config
     expect(adapter.stdout()).not.toContain('ddspass');
@@ -150,8 +160,10 @@ describe('health-adapter against a real MariaDB', () => {
     }
     const elapsed = Date.now() - t0;
     const after = await connections();
-    // 1000 probes; the checks connect once per interval (two checks reach this server)
-    expect(after - before).toBeLessThanOrEqual(2 * (Math.ceil(elapsed / INTERVAL) + 2));
+    // 1000 probes; each check connects once per interval (mysql, mysql-wrong-password and mysql-tls
+    // reach this server; the hanging one does not)
+    expect(after - before).toBeLessThanOrEqual(3 * (Math.ceil(elapsed / INTERVAL) + 2));
+    expect(after - before).toBeLessThan(1000 / 4);
   });
 
   it('MariaDB stopped: /readyz turns 503 within interval x failureThreshold, /healthz stays 200', async () => {

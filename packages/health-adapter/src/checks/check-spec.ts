@@ -34,6 +34,15 @@ export const urlWithoutPassword = (protocols: string[], example: string) =>
       });
   });
 
+/** TLS to a database or Redis (rediss:// turns it on too); the CA file is re-read at every run. */
+const tls = {
+  tls: z.boolean().default(false),
+  /** PEM file of the CA(s) to trust instead of the system store */
+  tlsCa: z.string().optional(),
+  /** accept any server certificate (test setups only) */
+  tlsInsecure: z.boolean().default(false),
+};
+
 /** Settings every check shares; absent ones take the global --interval, --timeout, ... */
 const common = {
   name: zName,
@@ -83,6 +92,7 @@ export const mysqlCheck = z.strictObject({
   url: zMysqlUrl,
   query: z.string().min(1).default('SELECT 1'),
   ...secret,
+  ...tls,
 });
 
 export const postgresCheck = z.strictObject({
@@ -91,6 +101,7 @@ export const postgresCheck = z.strictObject({
   url: zPostgresUrl,
   query: z.string().min(1).default('SELECT 1'),
   ...secret,
+  ...tls,
 });
 
 export const redisCheck = z.strictObject({
@@ -100,6 +111,7 @@ export const redisCheck = z.strictObject({
   /** a replica also needs master_link_status:up */
   replicaLink: z.boolean().default(false),
   ...secret,
+  ...tls,
 });
 
 export const memcachedCheck = z.strictObject({
@@ -140,6 +152,7 @@ export const grpcCheck = z.strictObject({
   /** service name asked about; "" is the server as a whole */
   service: z.string().default(''),
   tls: z.boolean().default(false),
+  tlsCa: z.string().optional(),
 });
 
 export const execCheck = z.strictObject({

@@ -3,7 +3,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  freePort,
   type Service,
+  selfSignedCert,
   sleep,
   startMemcached,
   startRedis,
@@ -82,6 +84,33 @@ describe('Redis and memcached checks against real servers', () => {
     expect(none.message).toMatch(/^NOAUTH/);
     const missing = await failure(redis({ url, passwordFile: join(dir, 'does-not-exist') }));
     expect(missing.message).toBe(`cannot read password file ${join(dir, 'does-not-exist')}: ENOENT`);
+  });
+
+  it('Redis over TLS (rediss://): verified against a CA file, refused without it', async () => {
+    const cert = selfSignedCert();
+    const tlsPort = await freePort();
+    const tlsRedis = await startRedis([
+      '--tls-port',
+      String(tlsPort),
+      '--tls-cert-file',
+      cert.cert,
+      '--tls-key-file',
+      cert.key,
+      '--tls-auth-clients',
+      'no',
+    ]);
+    services.push(tlsRedis);
+    await waitForPort(tlsPort);
+    const url = `rediss://127.0.0.1:${tlsPort}`;
+    await expect(runFor(redis({ url, tlsCa: cert.cert }))).resolves.toBe('PONG, role master');
+    await expect(runFor(redis({ url, tlsInsecure: true }))).resolves.toBe('PONG, role master');
+    const untrusted = await failure(redis({ url }));
+    expect(untrusted).toMatchObject({ reason: 'tls', message: 'self-signed certificate' });
+    const noCa = await failure(redis({ url, tlsCa: join(dir, 'missing.pem') }));
+    expect(noCa).toMatchObject({
+      reason: 'tls',
+      message: `cannot read CA file ${join(dir, 'missing.pem')}: ENOENT`,
+    });
   });
 
   it('Redis: a replica whose master is gone fails only when replicaLink is required', async () => {

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { grpcCheck } from './check-spec.js';
 import { decodeHealthResponse, encodeHealthRequest, SERVING_STATUS } from './grpc-health-codec.js';
 import { CheckFailure, type Probe } from './probe.js';
+import { readCa } from './tls-options.js';
 
 const METHOD = '/grpc.health.v1.Health/Check';
 
@@ -20,17 +21,31 @@ export function grpcProbe(spec: z.infer<typeof grpcCheck> & { timeout: number })
         ? `[${a.host}]:${a.port}`
         : `${a.host}:${a.port}`
       : `unix:${a.path}`;
-  const client = new Client(target, spec.tls ? credentials.createSsl() : credentials.createInsecure(), {
-    'grpc.enable_retries': 0,
-    'grpc.initial_reconnect_backoff_ms': 100,
-    'grpc.max_reconnect_backoff_ms': Math.max(1000, spec.timeout),
-  });
+  // the channel is kept between runs; a changed CA file (rotation) gets a new one
+  let client: Client | undefined;
+  let clientCa: string | undefined;
+  const channel = (): Client => {
+    const ca = spec.tls && spec.tlsCa ? readCa(spec.tlsCa) : undefined;
+    if (client && ca === clientCa) return client;
+    client?.close();
+    clientCa = ca;
+    const creds = spec.tls
+      ? credentials.createSsl(ca ? Buffer.from(ca) : null)
+      : credentials.createInsecure();
+    client = new Client(target, creds, {
+      'grpc.enable_retries': 0,
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': Math.max(1000, spec.timeout),
+    });
+    return client;
+  };
   const request = encodeHealthRequest(spec.service);
   return {
     componentType: 'component',
     run(signal) {
+      const c = channel();
       return new Promise((resolve, reject) => {
-        const call = client.makeUnaryRequest<Buffer, number>(
+        const call = c.makeUnaryRequest<Buffer, number>(
           METHOD,
           (b: Buffer) => b,
           decodeHealthResponse,
@@ -49,7 +64,7 @@ export function grpcProbe(spec: z.infer<typeof grpcCheck> & { timeout: number })
         signal.addEventListener('abort', onAbort, { once: true });
       });
     },
-    close: () => client.close(),
+    close: () => client?.close(),
   };
 }
 
@@ -60,7 +75,7 @@ function failure(err: ServiceError): CheckFailure {
     case grpcStatus.CANCELLED:
       return new CheckFailure('timeout', what);
     case grpcStatus.UNAVAILABLE:
-      return new CheckFailure('connect', what);
+      return new CheckFailure(/certificate|handshake|SSL/i.test(what) ? 'tls' : 'connect', what);
     case grpcStatus.UNAUTHENTICATED:
     case grpcStatus.PERMISSION_DENIED:
       return new CheckFailure('auth', what);

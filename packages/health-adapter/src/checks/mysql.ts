@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { mysqlCheck } from './check-spec.js';
 import { readPassword } from './password.js';
 import { abortPromise, CheckFailure, type Probe, toFailure } from './probe.js';
+import { tlsOptions } from './tls-options.js';
 
 const AUTH_ERRORS = new Set([
   'ER_ACCESS_DENIED_ERROR',
@@ -31,6 +32,7 @@ export function mysqlProbe(spec: z.infer<typeof mysqlCheck> & { timeout: number 
           password,
           database: url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : undefined,
           connectTimeout: spec.timeout,
+          ssl: tlsOptions(spec),
         });
         // a connection that completes after the timeout must not leak
         connecting.then(
@@ -53,11 +55,9 @@ export function mysqlProbe(spec: z.infer<typeof mysqlCheck> & { timeout: number 
         if (code === 'PROTOCOL_SEQUENCE_TIMEOUT' || code === 'ETIMEDOUT')
           throw new CheckFailure('timeout', (err as Error).message);
         if (code.startsWith('ER_')) throw new CheckFailure('unhealthy', `${code}: ${(err as Error).message}`);
-        if (
-          code === 'HANDSHAKE_NO_SSL_SUPPORT' ||
-          code.startsWith('PROTOCOL_') ||
-          code === 'ERR_OUT_OF_RANGE'
-        )
+        if (code === 'HANDSHAKE_NO_SSL_SUPPORT')
+          throw new CheckFailure('tls', 'the server does not support TLS connections');
+        if (code.startsWith('PROTOCOL_') || code === 'ERR_OUT_OF_RANGE')
           throw new CheckFailure('protocol', `${code}: ${(err as Error).message}`);
         throw toFailure(err, signal);
       } finally {

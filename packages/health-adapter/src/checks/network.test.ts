@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   freePort,
   type Proc,
+  selfSignedCert,
   sleep,
   startComponent,
   tempDir,
@@ -206,6 +207,34 @@ describe('gRPC health check against a real grpc-js server', () => {
     expect(await failure(probe({ type: 'grpc', address, service: 'nope' }))).toMatchObject({
       message: 'NOT_FOUND: unknown service nope',
     });
+  });
+
+  it('TLS: verified against a CA file; an untrusted server certificate is a tls failure', async () => {
+    const cert = selfSignedCert();
+    const secure = new grpc.Server();
+    secure.addService(health, {
+      Check: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) =>
+        cb(null, encodeHealthResponse(1)),
+    });
+    const creds = grpc.ServerCredentials.createSsl(null, [
+      { private_key: Buffer.from(cert.keyPem), cert_chain: Buffer.from(cert.pem) },
+    ]);
+    const port = await new Promise<number>((res, rej) =>
+      secure.bindAsync('127.0.0.1:0', creds, (e, p) => (e ? rej(e) : res(p))),
+    );
+    try {
+      const address = `127.0.0.1:${port}`;
+      await expect(runFor(probe({ type: 'grpc', address, tls: true, tlsCa: cert.cert }))).resolves.toBe(
+        'SERVING',
+      );
+      const f = await failure(probe({ type: 'grpc', address, tls: true }));
+      expect(f.reason).toBe('tls');
+      expect(f.message).toMatch(/^UNAVAILABLE: .*self-signed certificate/);
+      // plaintext against a TLS port fails, it does not hang past the deadline
+      expect((await failure(probe({ type: 'grpc', address }))).reason).not.toBe('unhealthy');
+    } finally {
+      secure.forceShutdown();
+    }
   });
 
   it('a server without the health service, a closed port and a silent one fail clearly', async () => {

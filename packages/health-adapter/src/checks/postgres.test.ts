@@ -1,9 +1,9 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, waitForPort } from '../../../../test/support/index.js';
+import { freePort, selfSignedCert, waitForPort } from '../../../../test/support/index.js';
 import { checkSchema } from './check-spec.js';
 import { postgresProbe } from './postgres.js';
 import type { CheckFailure, Probe } from './probe.js';
@@ -34,6 +34,7 @@ describe('PostgreSQL check against a real server', () => {
   let server: ChildProcess;
   let port: number;
   let url: string;
+  let caFile: string;
   const dir = mkdtempSync(join(tmpdir(), 'dds-postgres-'));
   const pwfile = join(dir, 'pw');
 
@@ -47,20 +48,26 @@ describe('PostgreSQL check against a real server', () => {
       ['-D', join(dir, 'data'), '-U', 'postgres', '-A', 'scram-sha-256', `--pwfile=${pwfile}`, '--no-sync'],
       { ...as, stdio: 'ignore' },
     );
+    // TLS: the server's key must belong to postgres and be private
+    const cert = selfSignedCert();
+    copyFileSync(cert.cert, join(dir, 'server.crt'));
+    copyFileSync(cert.key, join(dir, 'server.key'));
+    for (const f of ['server.crt', 'server.key']) chownSync(join(dir, f), uid, gid);
+    chmodSync(join(dir, 'server.key'), 0o600);
+    caFile = cert.cert;
     port = await freePort();
+    const settings = {
+      listen_addresses: '127.0.0.1',
+      fsync: 'off',
+      ssl: 'on',
+      ssl_cert_file: join(dir, 'server.crt'),
+      ssl_key_file: join(dir, 'server.key'),
+    };
     server = spawn(
       `${BIN}/postgres`,
       [
-        '-D',
-        join(dir, 'data'),
-        '-p',
-        String(port),
-        '-k',
-        dir,
-        '-c',
-        'listen_addresses=127.0.0.1',
-        '-c',
-        'fsync=off',
+        ...['-D', join(dir, 'data'), '-p', String(port), '-k', dir],
+        ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
       ],
       { ...as, stdio: 'ignore' },
     );
@@ -78,6 +85,19 @@ describe('PostgreSQL check against a real server', () => {
   it('connects with the password from a file and runs the query', async () => {
     const p = pg({ url, passwordFile: pwfile, query: 'SELECT * FROM pg_database' });
     await expect(p.run(AbortSignal.timeout(3000))).resolves.toMatch(/^query returned [3-9] rows$/);
+  });
+
+  it('TLS: verified against the CA file; an untrusted certificate is a tls failure', async () => {
+    const p = pg({
+      url,
+      passwordFile: pwfile,
+      tls: true,
+      tlsCa: caFile,
+      query: 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl',
+    });
+    await expect(p.run(AbortSignal.timeout(3000))).resolves.toBe('query returned 1 row');
+    const untrusted = await failure(pg({ url, passwordFile: pwfile, tls: true }));
+    expect(untrusted).toMatchObject({ reason: 'tls', message: 'self-signed certificate' });
   });
 
   it('bad credentials and a missing database are auth failures with the SQLSTATE', async () => {

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { postgresCheck } from './check-spec.js';
 import { readPassword } from './password.js';
 import { abortPromise, CheckFailure, type Probe, toFailure } from './probe.js';
+import { tlsOptions } from './tls-options.js';
 
 /** SQLSTATE classes: 28 = invalid authorization, 3D = no such database. */
 const AUTH_STATES = /^(28|3D)/;
@@ -23,6 +24,7 @@ export function postgresProbe(spec: z.infer<typeof postgresCheck> & { timeout: n
         query_timeout: spec.timeout,
         statement_timeout: spec.timeout,
         application_name: 'dds-health-adapter',
+        ssl: tlsOptions(spec) ?? false,
       });
       // pg emits 'error' on the client for a connection lost between queries
       client.on('error', () => {});

@@ -12,7 +12,15 @@ export interface Probe {
 }
 
 /** Why a run failed; a fixed set so it can be a metric label. */
-export const FAILURE_REASONS = ['timeout', 'connect', 'auth', 'protocol', 'unhealthy', 'error'] as const;
+export const FAILURE_REASONS = [
+  'timeout',
+  'connect',
+  'tls',
+  'auth',
+  'protocol',
+  'unhealthy',
+  'error',
+] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 export class CheckFailure extends Error {
@@ -36,6 +44,9 @@ const CONNECT_CODES = new Set([
   'ETIMEDOUT',
 ]);
 
+/** OpenSSL verification codes and Node's TLS errors */
+const TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_|^ERR_SSL|^ERR_TLS|HANDSHAKE_NO_SSL/;
+
 /** Turns whatever a client library threw into a CheckFailure with a readable message. */
 export function toFailure(err: unknown, signal?: AbortSignal): CheckFailure {
   if (err instanceof CheckFailure) return err;
@@ -44,6 +55,8 @@ export function toFailure(err: unknown, signal?: AbortSignal): CheckFailure {
   const code = typeof e?.code === 'string' ? e.code : '';
   const message = e?.message || String(err);
   if (CONNECT_CODES.has(code)) return new CheckFailure('connect', message);
+  if (TLS_ERROR.test(code) || /certificate|does not support (SSL|secure)/i.test(message))
+    return new CheckFailure('tls', message);
   return new CheckFailure('error', message);
 }
 

@@ -4,6 +4,7 @@ import { readPassword } from './password.js';
 import { CheckFailure, type Probe } from './probe.js';
 import { encodeCommand, parseResp, RespError, type RespValue } from './resp-parser.js';
 import { SocketSession } from './socket-session.js';
+import { tlsOptions } from './tls-options.js';
 
 /**
  * Redis: AUTH when a password is set, PING must answer PONG (a server loading its dataset answers
@@ -12,18 +13,16 @@ import { SocketSession } from './socket-session.js';
  */
 export function redisProbe(spec: z.infer<typeof redisCheck>): Probe {
   const url = new URL(spec.url);
-  const target = {
-    host: url.hostname.replace(/^\[|\]$/g, ''),
-    port: Number(url.port || 6379),
-    tls: url.protocol === 'rediss:',
-  };
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(url.port || 6379);
+  const tls = { ...spec, tls: spec.tls || url.protocol === 'rediss:' };
   const user = decodeURIComponent(url.username);
   const db = url.pathname.length > 1 ? url.pathname.slice(1) : '';
   return {
     componentType: 'datastore',
     async run(signal) {
       const password = readPassword(spec);
-      const session = await SocketSession.open(target, signal);
+      const session = await SocketSession.open({ host, port, tls: tlsOptions(tls) }, signal);
       try {
         const call = async (...args: string[]): Promise<RespValue> => {
           session.send(encodeCommand(...args));

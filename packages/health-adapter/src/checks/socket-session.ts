@@ -1,4 +1,4 @@
-import { type Socket, connect as tcpConnect } from 'node:net';
+import { isIP, type Socket, connect as tcpConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { CheckFailure, toFailure } from './probe.js';
 
@@ -8,7 +8,8 @@ export type ReplyParser<T> = (buf: Buffer) => { value: T; used: number } | undef
 export interface SessionTarget {
   host: string;
   port: number;
-  tls?: boolean;
+  /** TLS options (rediss://), or undefined for plain TCP */
+  tls?: { ca?: string; rejectUnauthorized: boolean } | undefined;
 }
 
 /**
@@ -38,7 +39,12 @@ export class SocketSession {
   static open(target: SessionTarget, signal: AbortSignal, maxReply = 1 << 20): Promise<SocketSession> {
     return new Promise((resolve, reject) => {
       const socket = target.tls
-        ? tlsConnect({ host: target.host, port: target.port, servername: target.host })
+        ? tlsConnect({
+            host: target.host,
+            port: target.port,
+            ...(isIP(target.host) ? {} : { servername: target.host }),
+            ...target.tls,
+          })
         : tcpConnect({ host: target.host, port: target.port });
       const session = new SocketSession(socket, maxReply);
       const onAbort = () => session.fail(new CheckFailure('timeout', 'timed out'));
