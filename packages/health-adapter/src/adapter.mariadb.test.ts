@@ -140,7 +140,9 @@ describe('health-adapter against a real MariaDB', () => {
     expect(metrics).toMatch(
       /dds_health_check_failures_total\{check="mysql-hanging",type="mysql",reason="timeout"\} [1-9]/,
     );
-    expect(metrics).toMatch(/dds_health_check_failures_total\{check="mysql-tls",type="mysql",reason="tls"\} [1-9]/);
+    expect(metrics).toMatch(
+      /dds_health_check_failures_total\{check="mysql-tls",type="mysql",reason="tls"\} [1-9]/,
+    );
     expect(adapter.stdout()).toMatch(/"reason":"auth".*Access denied/);
     // the password never reaches the logs or /config
     expect(adapter.stdout()).not.toContain('ddspass');
