@@ -64,6 +64,7 @@ const targets = {
   },
   ours: (rate, burst, extra) => async () => {
     const port = await freePort();
+    const admin = await freePort();
     const p = proc(process.execPath, [
       join(ROOT, 'packages/rate-limiter/dist/main.js'),
       '--listen',
@@ -71,9 +72,8 @@ const targets = {
       '--upstream',
       `http://127.0.0.1:${upPort}`,
       '--admin',
-      `127.0.0.1:${await freePort()}`,
-      '--rate',
-      `${rate}/s`,
+      `127.0.0.1:${admin}`,
+      ...(rate ? ['--rate', `${rate}/s`] : ['--config', noPolicyFile()]),
       '--burst',
       String(burst),
       '--key',
@@ -87,9 +87,27 @@ const targets = {
       ...extra,
     ]);
     await waitHttp(`http://127.0.0.1:${port}/`);
-    return { ...p, port };
+    return { ...p, port, admin };
   },
 };
+let failOpen = 0;
+
+/** A policy no request matches: the reference run measures the proxy path without limiting. */
+function noPolicyFile() {
+  const file = join(dir, 'no-policy.yaml');
+  writeFileSync(
+    file,
+    'policies:\n  - name: never\n    match: { pathPrefix: /never }\n    limits: [{ rate: 1/s }]\n',
+  );
+  return file;
+}
+
+/** Requests a target admitted without a Redis decision (they would inflate its numbers). */
+async function failOpenEvents(h) {
+  if (!h.admin) return 0;
+  const text = await (await fetch(`http://127.0.0.1:${h.admin}/metrics`)).text();
+  return Number(/^dds_ratelimit_fail_open_total (\S+)$/m.exec(text)?.[1] ?? 0);
+}
 const distributed = ['--redis', `redis://127.0.0.1:${redisPort}`];
 
 try {
@@ -103,10 +121,11 @@ try {
     const h = await start();
     try {
       const r = await offer(`http://127.0.0.1:${h.port}`, OFFERED, SECONDS);
+      r.failOpen = await failOpenEvents(h);
       const expected = LIMIT * (r.spanMs / 1000) + BURST + 1;
       accuracy.push({ name, ...r, expected, error: (r.admitted - expected) / expected });
       console.log(
-        `accuracy ${name}: offered ${r.offered}, answered within ${(r.spanMs / 1000).toFixed(2)} s, admitted ${r.admitted} (limit allows ${expected.toFixed(0)}: ${(100 * (r.admitted / expected - 1)).toFixed(2)}%), refused ${r.refused}, other ${r.other}`,
+        `accuracy ${name}: offered ${r.offered}, answered within ${(r.spanMs / 1000).toFixed(2)} s, admitted ${r.admitted} (limit allows ${expected.toFixed(0)}: ${(100 * (r.admitted / expected - 1)).toFixed(2)}%), refused ${r.refused}, other ${r.other}, fail-open ${r.failOpen}`,
       );
     } finally {
       await h.stop();
@@ -117,26 +136,21 @@ try {
     `Admission accuracy under overload: limit ${LIMIT}/s (burst ${BURST}), offered ${OFFERED}/s for ${SECONDS} s by a paced`,
     'client (undici, 64 connections); "allowed" = rate x span (first request to last answer) + burst + 1.',
     '',
-    '| target | offered | admitted | allowed | error | refused (429) | other |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| target | offered | span s | admitted | allowed | error | refused (429) | other | fail-open |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...accuracy.map(
       (a) =>
-        `| ${a.name} | ${a.offered} | ${a.admitted} | ${a.expected.toFixed(0)} | ${(100 * a.error).toFixed(2)}% | ${a.refused} | ${a.other} |`,
+        `| ${a.name} | ${a.offered} | ${(a.spanMs / 1000).toFixed(2)} | ${a.admitted} | ${a.expected.toFixed(0)} | ${(100 * a.error).toFixed(2)}% | ${a.refused} | ${a.other} | ${a.failOpen ?? '-'} |`,
     ),
   ].join('\n');
 
   await runBenchmark({
     component: 'rate-limiter',
     title: 'rate-limiter: limit per client IP in front of nginx return 200 (wrk -t1 -c50)',
-    notes: [
-      'Setup: one nginx `return 200` upstream (keep-alive). Peer: nginx 1 worker, `limit_req_zone $binary_remote_addr',
-      'rate=1000000r/s` + `limit_req burst=1000000 nodelay` (above the offered load: every request is checked, none',
-      'refused), `proxy_http_version 1.1`, upstream `keepalive 64`, X-Forwarded-For/-Proto. Ours: `dds-rate-limiter',
-      '--rate 1000000/s --burst 1000000 --key ip` (one process, default flags), local mode, and distributed mode',
-      '(`--redis`, one EVALSHA per request, auto-pipelined, local redis-server). Targets: local >= 0.8x, distributed',
-      '>= 0.5x. The Node ceiling on this machine is about 0.7x nginx for one process (see /work/shared/PERFORMANCE.md).',
-      accuracyTable,
-    ].join('\n'),
+    // a getter: read when the results are recorded, after the fail-open count is known
+    get notes() {
+      return notesText();
+    },
     targets: [
       { name: 'nginx limit_req (1 worker)', role: 'peer', start: targets.nginx(1_000_000, 1_000_000) },
       { name: 'dds-rate-limiter local', role: 'ours', start: targets.ours(1_000_000, 1_000_000, []) },
@@ -145,12 +159,15 @@ try {
         role: 'ours',
         start: targets.ours(1_000_000, 1_000_000, distributed),
       },
+      { name: 'dds proxy path, no limit', role: 'reference', start: targets.ours(0, 0, []) },
     ],
     scenarios: [
       {
         name: 'GET /, one client IP, limit above the load',
         run: async (h) => {
+          const before = await failOpenEvents(h);
           const r = await wrk({ url: `http://127.0.0.1:${h.port}/`, connections: 50, seconds: 5 });
+          failOpen += (await failOpenEvents(h)) - before;
           if (r.non2xx || r.socketErrors)
             console.log(`  (non-2xx ${r.non2xx}, socket errors ${r.socketErrors})`);
           return r;
@@ -158,6 +175,20 @@ try {
       },
     ],
   });
+
+  function notesText() {
+    return [
+      'Setup: one nginx `return 200` upstream (keep-alive). Peer: nginx 1 worker, `limit_req_zone $binary_remote_addr',
+      'rate=1000000r/s` + `limit_req burst=1000000 nodelay` (above the offered load: every request is checked, none',
+      'refused), `proxy_http_version 1.1`, upstream `keepalive 64`, X-Forwarded-For/-Proto. Ours: `dds-rate-limiter',
+      '--rate 1000000/s --burst 1000000 --key ip` (one process, default flags), local mode, and distributed mode',
+      '(`--redis`, one EVALSHA per request, auto-pipelined, local redis-server). Targets: local >= 0.8x, distributed',
+      '>= 0.5x. The Node ceiling on this machine is about 0.7x nginx for one process (see /work/shared/PERFORMANCE.md).',
+      "Reference: the same binary with a policy no request matches, i.e. core's proxy path without limiting.",
+      `Requests the redis target admitted by failing open (Redis slower than --redis-timeout 2s) during wrk: ${failOpen}.`,
+      accuracyTable,
+    ].join('\n');
+  }
 } finally {
   await upstream.stop();
   await redis.stop();

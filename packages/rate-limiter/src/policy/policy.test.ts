@@ -201,5 +201,8 @@ describe('policies', () => {
       /0\.allow:.*prefix/,
     );
     expect(bad([{ name: 'a', limits: [{ rate: '1/s' }], typo: 1 }])).toMatch(/typo/);
+    expect(bad([{ name: 'a', limits: [{ rate: '0.5/s', algorithm: 'sliding-window' }] }])).toMatch(
+      /0\.limits\.0\.rate: a sliding window needs at least 1/,
+    );
   });
 });

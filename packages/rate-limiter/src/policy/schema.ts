@@ -19,17 +19,27 @@ export const zKey = z
     }
   });
 
-export const zLimit = z.strictObject({
-  /** name in the RateLimit headers; default: the policy name (plus -N after the first limit) */
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9._:/-]+$/, 'letters, digits and . _ : / - only')
-    .optional(),
-  rate: zRate,
-  /** extra requests admitted at once above the steady rate (GCRA; as nginx limit_req burst) */
-  burst: z.number().int().min(0).default(0),
-  algorithm: zAlgorithm.default('gcra'),
-});
+export const zLimit = z
+  .strictObject({
+    /** name in the RateLimit headers; default: the policy name (plus -N after the first limit) */
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9._:/-]+$/, 'letters, digits and . _ : / - only')
+      .optional(),
+    rate: zRate,
+    /** extra requests admitted at once above the steady rate (GCRA; as nginx limit_req burst) */
+    burst: z.number().int().min(0).default(0),
+    algorithm: zAlgorithm.default('gcra'),
+  })
+  .superRefine((l, ctx) => {
+    const r = parseRate(l.rate);
+    if (r && l.algorithm === 'sliding-window' && r.count < 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rate'],
+        message: 'a sliding window needs at least 1 request per window',
+      });
+  });
 
 const zHeaderMatch = z.record(z.string(), z.string());
 
