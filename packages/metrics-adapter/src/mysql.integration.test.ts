@@ -110,6 +110,16 @@ describe('MySQL source against a real MariaDB', () => {
     }
   });
 
+  it('closes its connections politely: scrapes do not raise Aborted_clients', async () => {
+    const aborted = async () =>
+      Number(
+        /^mysql_global_status_aborted_clients (\d+)$/m.exec((await get(`${compat.url}/metrics`)).body)?.[1],
+      );
+    const before = await aborted();
+    for (let i = 0; i < 5; i++) await get(`${compat.url}/metrics`);
+    expect(await aborted()).toBe(before);
+  });
+
   it('strict mode passes promtool check metrics with no findings', async () => {
     const s = await get(`${strict.url}/metrics`);
     expect(s.body).toMatch(/^mysql_up 1$/m);

@@ -41,7 +41,7 @@ const escapeHelp = (v: string, om: boolean): string => {
   return om ? s.replace(/"/g, '\\"') : s;
 };
 
-export function formatValue(v: number): string {
+function formatValue(v: number): string {
   if (Number.isNaN(v)) return 'NaN';
   if (v === Number.POSITIVE_INFINITY) return '+Inf';
   if (v === Number.NEGATIVE_INFINITY) return '-Inf';

@@ -67,10 +67,6 @@ export class ExporterServer {
     return listen(this.server, address);
   }
 
-  get address(): ReturnType<Server['address']> {
-    return this.server.address();
-  }
-
   drain(deadline: number): Promise<void> {
     return this.tracker.drain(deadline);
   }
@@ -108,7 +104,7 @@ export class ExporterServer {
         req.headers['x-prometheus-scrape-timeout-seconds'],
       ),
     };
-    const { set } = await scrape(source, target, url.searchParams, settings, this.logger, this.metrics);
+    const set = await scrape(source, target, url.searchParams, settings, this.logger, this.metrics);
     const format = negotiate(req.headers.accept);
     if (res.destroyed) return;
     send(res, 200, contentType(format), render(set, format));

@@ -1,7 +1,7 @@
 import type { Logger } from '@dds/core';
 import { MetricSet } from '../exposition/metric-set.js';
 import type { Naming } from '../exposition/naming.js';
-import { ScrapeError, type ScrapeFailure } from '../sources/scrape-error.js';
+import { ScrapeError } from '../sources/scrape-error.js';
 import type { Source } from '../sources/source.js';
 import type { AdapterMetrics } from './adapter-metrics.js';
 
@@ -9,12 +9,6 @@ export interface ScrapeSettings {
   naming: Naming;
   timeoutMs: number;
   maxBytes: number;
-}
-
-export interface ScrapeResult {
-  set: MetricSet;
-  ok: boolean;
-  reason?: ScrapeFailure;
 }
 
 /**
@@ -29,7 +23,7 @@ export async function scrape(
   settings: ScrapeSettings,
   logger: Logger,
   metrics: AdapterMetrics,
-): Promise<ScrapeResult> {
+): Promise<MetricSet> {
   const started = performance.now();
   let set = new MetricSet();
   let failure: ScrapeError | undefined;
@@ -90,5 +84,5 @@ export async function scrape(
       },
       `scrape of ${source.kind} target failed: ${failure.message}`,
     );
-  return { set, ok: !failure, ...(failure ? { reason: failure.reason } : {}) };
+  return set;
 }

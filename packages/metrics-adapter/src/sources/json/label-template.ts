@@ -20,7 +20,7 @@ export function compileLabel(text: string): LabelTemplate {
   return { kind: 'path', path: compileJsonPath(inner) };
 }
 
-export function jsonToLabel(v: Json | undefined): string {
+function jsonToLabel(v: Json | undefined): string {
   if (v === undefined || v === null) return '';
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);

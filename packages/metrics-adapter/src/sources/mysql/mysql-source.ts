@@ -88,6 +88,10 @@ export function mysqlSource(cfg: MysqlSourceConfig): Source {
           const vars = await timed('collect.global_variables', 'SHOW GLOBAL VARIABLES');
           globalStatusMetrics(set, status, opts.naming);
           globalVariablesMetrics(set, vars, opts.naming);
+          // close politely (COM_QUIT): a dropped socket counts as Aborted_clients on the server,
+          // the very metric the dashboards watch; the finally block only destroys abandoned ones
+          conn = undefined;
+          await c.end().catch(() => c.destroy());
         })();
         work.catch(() => {});
         await Promise.race([work, timeout]);
