@@ -3,7 +3,6 @@ import { readInt } from '../redis/resp-request.js';
 export class MemcacheProtocolError extends Error {}
 
 const LF = 10;
-const MAX_LINE = 8192;
 export const MAX_KEY = 250;
 
 /**
@@ -29,11 +28,11 @@ export class MemcacheRequestParser {
   parse(buf: Buffer, pos: number, end: number, dataLength: (p: MemcacheRequestParser, buf: Buffer) => number): boolean {
     const nl = buf.indexOf(LF, pos);
     if (nl < 0 || nl >= end) {
-      if (end - pos > MAX_LINE) throw new MemcacheProtocolError('line too long');
+      if (end - pos > this.maxSize) throw new MemcacheProtocolError('line too long');
       this.need = end - pos + 1;
       return false;
     }
-    if (nl - pos > MAX_LINE) throw new MemcacheProtocolError('line too long');
+    if (nl - pos > this.maxSize) throw new MemcacheProtocolError('line too long');
     const stop = nl > pos && buf[nl - 1] === 13 ? nl - 1 : nl;
     let n = 0;
     let i = pos;

@@ -26,10 +26,15 @@ export class Placement {
     this.dist = this.build(() => true);
   }
 
-  /** Rebuilds the distribution over the servers `live` accepts (auto-ejection). */
+  /**
+   * Rebuilds the distribution over the servers `live` accepts (auto-ejection). twemproxy sorts
+   * a pool's servers by name (shorter names first, then bytewise) while checking for duplicates
+   * and keeps that order, which decides modula placement; so do we.
+   */
   build(live: (index: number) => boolean): Distribution {
     const list = this.servers
       .map((s, index) => ({ index, name: s.name, weight: s.weight }))
+      .sort((a, b) => byNutcrackerName(a.name, b.name))
       .filter((s) => live(s.index));
     this.dist = buildDistribution(this.kind, list);
     return this.dist;
@@ -66,4 +71,11 @@ export class Placement {
 function find(buf: Buffer, byte: number, from: number, end: number): number {
   for (let i = from; i < end; i++) if (buf[i] === byte) return i;
   return -1;
+}
+
+/** twemproxy's string_compare: by length, then bytewise. */
+function byNutcrackerName(a: string, b: string): number {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length !== y.length ? x.length - y.length : Buffer.compare(x, y);
 }
