@@ -80,6 +80,29 @@ describe('dds-rate-limiter proxy', () => {
     expect(await denied.text()).toBe('Too Many Requests\n');
   });
 
+  it('keys by the client IP from X-Forwarded-For only behind a trusted proxy; --headers off', async () => {
+    const trusting = await limiter([
+      '--rate',
+      '1/m',
+      '--trusted-proxies',
+      '127.0.0.1/32',
+      '--headers',
+      'off',
+    ]);
+    const from = (ip: string) => fetch(`${trusting.base}/`, { headers: { 'x-forwarded-for': ip } });
+    expect([(await from('203.0.113.1')).status, (await from('203.0.113.2')).status]).toEqual([200, 200]);
+    const again = await from('203.0.113.1');
+    expect(again.status).toBe(429);
+    expect(again.headers.get('retry-after')).toBe('60');
+    expect(again.headers.get('ratelimit')).toBeNull();
+    expect(again.headers.get('ratelimit-policy')).toBeNull();
+    // without trust the header is ignored: every request is the peer 127.0.0.1
+    const plain = await limiter(['--rate', '1/m']);
+    const r1 = await fetch(`${plain.base}/`, { headers: { 'x-forwarded-for': '203.0.113.1' } });
+    const r2 = await fetch(`${plain.base}/`, { headers: { 'x-forwarded-for': '203.0.113.2' } });
+    expect([r1.status, r2.status]).toEqual([200, 429]);
+  });
+
   it('admits the rate at a fixed offered rate in real time (20/s offered 40/s for 3 s)', async () => {
     const { base, admin } = await limiter(['--rate', '20/s', '--burst', '2']);
     const { statuses, spanMs } = await offerLoad(`${base}/`, 40, 3);
