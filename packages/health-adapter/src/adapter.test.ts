@@ -156,6 +156,7 @@ checks:
 
   it('/readyz/<check>, ?verbose, HEAD, 404 and 405', async () => {
     expect((await get('/readyz/tcp')).status).toBe(200);
+    expect(JSON.parse((await get('/readyz/%74cp')).text).checks).toHaveProperty(['tcp:responseTime']);
     const one = await get('/readyz/app-errors');
     expect(one.status).toBe(503);
     expect(JSON.parse(one.text)).toMatchObject({ status: 'fail', output: 'HTTP 500 Internal Server Error' });

@@ -88,8 +88,9 @@ export function createProbeServer(source: ProbeSource, appVersion: string, regis
         // a malformed %-escape in /readyz/<check>
         [endpoint, a] = ['other', notFound(path, [])];
       }
-      // unknown paths are not cached, so random URLs cannot grow the cache
-      if (endpoint !== 'other') cache.set(key, a);
+      // unknown paths and %-escaped spellings of known ones are not cached, so random URLs
+      // cannot grow the cache
+      if (endpoint !== 'other' && !path.includes('%')) cache.set(key, a);
       hit = a;
     }
     send(res, hit, method === 'HEAD', endpoint);
