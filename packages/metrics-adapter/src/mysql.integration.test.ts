@@ -34,7 +34,9 @@ describe('MySQL source against a real MariaDB', () => {
       `--socket=${db.socket}`,
       '-uroot',
       '-e',
-      'CREATE TABLE dds.t (id INT PRIMARY KEY); INSERT INTO dds.t VALUES (1),(2); SELECT * FROM dds.t;',
+      'CREATE TABLE dds.t (id INT PRIMARY KEY); INSERT INTO dds.t VALUES (1),(2); SELECT * FROM dds.t;' +
+        // a configured (not started) replication connection, so SHOW ALL SLAVES STATUS has a row
+        " CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=1, MASTER_USER='repl';",
     ]);
     passwordFile = join(tempDir('mysql-pass'), 'password');
     writeFileSync(passwordFile, 'ddspass\n');
@@ -79,6 +81,11 @@ describe('MySQL source against a real MariaDB', () => {
     expect(t).toMatch(
       /^mysql_version_info\{innodb_version="[^"]*",version="10\.[^"]*MariaDB[^"]*",version_comment="[^"]*"\} 1$/m,
     );
+    expect(typeOf(t, 'mysql_slave_status_slave_io_running')).toBe('untyped');
+    expect(t).toMatch(
+      /^mysql_slave_status_slave_io_running\{master_host="127.0.0.1",master_uuid="",channel_name="",connection_name=""\} 0$/m,
+    );
+    expect(t).toMatch(/^mysql_slave_status_master_port\{master_host="127.0.0.1",[^}]*\} 1$/m);
     expect(t).toMatch(
       /^mysql_exporter_collector_duration_seconds\{collector="collect.global_status"\} [\d.e-]+$/m,
     );
@@ -95,9 +102,10 @@ describe('MySQL source against a real MariaDB', () => {
       const oursText = (await get(`${compat.url}/metrics`)).body;
       const ours = families(oursText);
       const compared = [...families(theirsText)].filter(([n]) =>
-        /^mysql_(global_status_|global_variables_|up$|version_info$)/.test(n),
+        /^mysql_(global_status_|global_variables_|slave_status_|up$|version_info$)/.test(n),
       );
       expect(compared.length).toBeGreaterThan(500);
+      expect(compared.filter(([n]) => n.startsWith('mysql_slave_status_')).length).toBeGreaterThan(20);
       const differ: string[] = [];
       for (const [name, type] of compared) {
         if (ours.get(name) !== type) differ.push(`${name} ${type} (ours: ${ours.get(name) ?? 'absent'})`);

@@ -3,7 +3,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MetricSet } from '../../exposition/metric-set.js';
 import { render } from '../../exposition/text-format.js';
-import { globalStatusMetrics, globalVariablesMetrics, type Row } from './mysql-metrics.js';
+import {
+  globalStatusMetrics,
+  globalVariablesMetrics,
+  type Row,
+  slaveStatusMetrics,
+} from './mysql-metrics.js';
 import { parseMysqlTarget } from './mysql-target.js';
 import { parseStatusValue } from './status-value.js';
 
@@ -122,6 +127,41 @@ describe('SHOW GLOBAL STATUS / VARIABLES of a real MariaDB (mysqld_exporter name
     expect(strict.has('mysql_global_variables_max_error_count_value')).toBe(true);
     expect(strict.has('mysql_global_variables_hist_size')).toBe(true);
     expect(strict.has('mysql_global_variables_max_connections')).toBe(true);
+  });
+});
+
+describe('SHOW SLAVE STATUS', () => {
+  it('exports every parsable column per channel with mysqld_exporter labels', () => {
+    const set = new MetricSet();
+    const columns = [
+      'Slave_IO_State',
+      'Master_Host',
+      'Master_Port',
+      'Slave_IO_Running',
+      'Slave_SQL_Running',
+      'Seconds_Behind_Master',
+      'Master_UUID',
+      'Channel_Name',
+    ];
+    slaveStatusMetrics(
+      set,
+      columns,
+      [
+        ['Waiting for source', 'db-1', '3306', 'Yes', 'Yes', '3', 'uuid-1', ''],
+        ['Connecting', 'db-2', '3306', 'Connecting', 'No', null, 'uuid-2', 'analytics'],
+      ],
+      'compat',
+    );
+    const l1 = { master_host: 'db-1', master_uuid: 'uuid-1', channel_name: '', connection_name: '' };
+    const l2 = { master_host: 'db-2', master_uuid: 'uuid-2', channel_name: 'analytics', connection_name: '' };
+    expect(set.value('mysql_slave_status_slave_io_running', l1)).toBe(1);
+    expect(set.value('mysql_slave_status_seconds_behind_master', l1)).toBe(3);
+    expect(set.value('mysql_slave_status_slave_io_running', l2)).toBe(0);
+    expect(set.value('mysql_slave_status_seconds_behind_master', l2)).toBeUndefined();
+    // free text is skipped, but "Connecting" is a state mysqld_exporter reads as 0
+    expect(set.value('mysql_slave_status_slave_io_state', l1)).toBeUndefined();
+    expect(set.value('mysql_slave_status_slave_io_state', l2)).toBe(0);
+    expect(render(set, 'text')).toContain('# TYPE mysql_slave_status_master_port untyped\n');
   });
 });
 

@@ -102,3 +102,36 @@ export function globalVariablesMetrics(
   });
   return skipped;
 }
+
+const REPLICA_LABELS = [
+  ['master_host', 'Master_Host'],
+  ['master_uuid', 'Master_UUID'],
+  ['channel_name', 'Channel_Name'], // MySQL
+  ['connection_name', 'Connection_name'], // MariaDB multi-source
+] as const;
+
+/** SHOW ALL SLAVES STATUS (MariaDB) / SHOW SLAVE STATUS (MySQL) -> mysql_slave_status_*, one series per channel. */
+export function slaveStatusMetrics(
+  set: MetricSet,
+  columns: readonly string[],
+  rows: ReadonlyArray<ReadonlyArray<string | null>>,
+  naming: Naming,
+  ns = 'mysql',
+): void {
+  const index = new Map(columns.map((c, i) => [c, i]));
+  for (const row of rows) {
+    const labels: Record<string, string> = {};
+    for (const [label, column] of REPLICA_LABELS) {
+      const i = index.get(column);
+      labels[label] = i === undefined ? '' : (row[i] ?? '');
+    }
+    columns.forEach((column, i) => {
+      const raw = row[i];
+      const v = raw === null || raw === undefined ? undefined : parseStatusValue(String(raw));
+      if (v === undefined) return;
+      const plain = `${ns}_slave_status_${sanitizeName(column.toLowerCase())}`;
+      const [name, scale] = naming === 'strict' ? strictGenericName(plain) : [plain, 1];
+      set.add(name, 'untyped', 'Generic metric from SHOW SLAVE STATUS.', v * scale, labels);
+    });
+  }
+}

@@ -3,7 +3,12 @@ import { type Connection, createConnection } from 'mysql2/promise';
 import type { MetricSet } from '../../exposition/metric-set.js';
 import { ScrapeError, toScrapeError } from '../scrape-error.js';
 import type { CollectNotes, ScrapeOptions, Source } from '../source.js';
-import { globalStatusMetrics, globalVariablesMetrics, type Row } from './mysql-metrics.js';
+import {
+  globalStatusMetrics,
+  globalVariablesMetrics,
+  type Row,
+  slaveStatusMetrics,
+} from './mysql-metrics.js';
 import { type MysqlTarget, parseMysqlTarget } from './mysql-target.js';
 
 export interface MysqlSourceConfig {
@@ -66,6 +71,12 @@ export function mysqlSource(cfg: MysqlSourceConfig): Source {
             user: t.user ?? fallback.user ?? 'root',
             password: password ?? '',
             connectTimeout: opts.timeoutMs,
+            // every value as the server's text, as mysqld_exporter reads sql.RawBytes
+            dateStrings: true,
+            supportBigNumbers: true,
+            bigNumberStrings: true,
+            typeCast: (field, next) =>
+              field.type === 'JSON' || field.type === 'GEOMETRY' ? next() : field.string(),
             ...(t.tls ? { ssl: {} } : {}),
           });
           // errors after the handshake (server gone) must not become unhandled 'error' events
@@ -88,6 +99,32 @@ export function mysqlSource(cfg: MysqlSourceConfig): Source {
           const vars = await timed('collect.global_variables', 'SHOW GLOBAL VARIABLES');
           globalStatusMetrics(set, status, opts.naming);
           globalVariablesMetrics(set, vars, opts.naming);
+          // replication: MariaDB lists every connection with SHOW ALL SLAVES STATUS, MySQL has one
+          const t1 = performance.now();
+          const replica = await c
+            .query({ sql: 'SHOW ALL SLAVES STATUS', rowsAsArray: true, timeout: left() })
+            .catch(() => c.query({ sql: 'SHOW SLAVE STATUS', rowsAsArray: true, timeout: left() }))
+            .catch(() => undefined); // no privilege (REPLICATION CLIENT) or no replication at all
+          if (replica) {
+            const [rows, fields] = replica as unknown as [
+              Array<Array<string | null>>,
+              Array<{ name: string }>,
+            ];
+            slaveStatusMetrics(
+              set,
+              fields.map((f) => f.name),
+              rows,
+              opts.naming,
+            );
+          }
+          set.gauge(
+            'mysql_exporter_collector_duration_seconds',
+            'Collector time duration.',
+            (performance.now() - t1) / 1000,
+            {
+              collector: 'collect.slave_status',
+            },
+          );
           // close politely (COM_QUIT): a dropped socket counts as Aborted_clients on the server,
           // the very metric the dashboards watch; the finally block only destroys abandoned ones
           conn = undefined;
