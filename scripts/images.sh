@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds every dds image: dds/<component>:<version> and dds/<component>:latest (podman stores them as
 # localhost/dds/...). Steps per component:
-#   1. tsc -b packages/<c>                       (incremental, a no-op when dist/ is current)
-#   2. esbuild bundle -> .cache/images/<c>/app/main.mjs, plus the native addons it cannot bundle
+#   1. tsc -b packages/<c>...                    (incremental, a no-op when dist/ is current)
+#   2. one esbuild run -> .cache/images/<c>/app/main.mjs, plus the native addons it cannot bundle
 #      (farmhash + detect-libc) under app/node_modules
 #   3. podman build -f images/<c>/Dockerfile .cache/images/<c>, NODE_IMAGE pointed at the local stand-in
 # The stand-in base images (Node LTS, Redis, memcached, MariaDB) come from scripts/base-image.sh (cached).
@@ -46,20 +46,32 @@ ship_addon() {
   fi
 }
 
+esbuild_flags=(--bundle --platform=node --format=esm --target=node20 --external:farmhash --minify --keep-names
+  --legal-comments=none --log-level=warning "--banner:js=$banner")
+
+# bundle_all C...: one esbuild run for every component (much faster than one each on a busy machine);
+# if it fails, each is bundled alone so that one broken component does not stop the others.
+bundle_all() {
+  local entries=() c
+  for c in "$@"; do
+    rm -rf ".cache/images/$c" && mkdir -p ".cache/images/$c/app"
+    entries+=("$c/app/main=packages/$c/dist/main.js")
+  done
+  node_modules/.bin/esbuild "${entries[@]}" "${esbuild_flags[@]}" --outdir=.cache/images --out-extension:.js=.mjs && return 0
+  for c in "$@"; do
+    node_modules/.bin/esbuild "packages/$c/dist/main.js" "${esbuild_flags[@]}" --outfile=".cache/images/$c/app/main.mjs" ||
+      rm -f ".cache/images/$c/app/main.mjs"
+  done
+}
+
 build_one() {
   local c="$1"
-  local pkg="packages/$c" ctx=".cache/images/$c"
+  local ctx=".cache/images/$c"
   [[ -f "images/$c/Dockerfile" ]] || { echo "images/$c/Dockerfile missing" >&2; return 1; }
+  [[ -f "$ctx/app/main.mjs" ]] || { echo "== $c: no bundle (packages/$c/dist/main.js missing or not bundleable)" >&2; return 1; }
   local version
-  version="$(node -p "require('./$pkg/package.json').version")"
+  version="$(node -p "require('./packages/$c/package.json').version")"
   echo "== $c $version"
-  # tsc still emits on type errors; a missing dist/main.js is what stops the image.
-  npx tsc -b "$pkg" || echo "   warning: tsc -b $pkg reported errors (building from the emitted dist/)" >&2
-  [[ -f "$pkg/dist/main.js" ]] || { echo "   $pkg/dist/main.js missing: $c does not build" >&2; return 1; }
-  rm -rf "$ctx" && mkdir -p "$ctx/app"
-  npx esbuild "$pkg/dist/main.js" --bundle --platform=node --format=esm --target=node20 \
-    --external:farmhash --minify --keep-names --legal-comments=none --log-level=warning \
-    --banner:js="$banner" --outfile="$ctx/app/main.mjs" || return 1
   echo '{"type":"module"}' >"$ctx/app/package.json"
   if grep -q '"farmhash"' "$ctx/app/main.mjs"; then
     ship_addon "$ctx/app" farmhash
@@ -71,6 +83,14 @@ build_one() {
     -f "images/$c/Dockerfile" -t "localhost/dds/$c:$version" -t "localhost/dds/$c:latest" "$ctx" >/dev/null || return 1
   echo "   localhost/dds/$c:$version $(podman image inspect --format '{{.Size}}' "localhost/dds/$c:$version" | numfmt --to=iec)"
 }
+
+# tsc still emits on type errors; a missing dist/main.js is what stops an image.
+projects=()
+for c in "${components[@]}"; do projects+=("packages/$c"); done
+node_modules/.bin/tsc -b "${projects[@]}" || echo "warning: tsc -b reported errors (building from the emitted dist/)" >&2
+present=()
+for c in "${components[@]}"; do [[ -f "packages/$c/dist/main.js" ]] && present+=("$c"); done
+[[ ${#present[@]} -eq 0 ]] || bundle_all "${present[@]}"
 
 failed=()
 for c in "${components[@]}"; do
