@@ -85,7 +85,7 @@ async function runOurs(file) {
       '--poll-interval',
       '20ms',
       '--log-level',
-      'warn',
+      'error',
     ],
     {
       stdio: ['ignore', 'ignore', 'inherit'],

@@ -44,7 +44,6 @@ export const K = {
   method: ',"http.request.method":',
   urlPath: ',"url.path":',
   urlQuery: ',"url.query":',
-  protocolName: ',"network.protocol.name":',
   protocolVersion: ',"network.protocol.version":',
   status: ',"http.response.status_code":',
   bodySize: ',"http.response.body.size":',

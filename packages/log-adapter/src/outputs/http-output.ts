@@ -191,6 +191,8 @@ export class HttpOutput implements Output {
       }
     })();
     await Promise.race([flushAll, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
-    await this.pool.close().catch(() => {});
+    // what is still queued was never acknowledged: file positions stay before it, nothing is lost
+    if (this.queue.length || this.sending) await this.pool.destroy().catch(() => {});
+    else await this.pool.close().catch(() => {});
   }
 }

@@ -2,7 +2,7 @@ import { K, type LogRecord } from '../record.js';
 import { unescapeLogString } from './unescape.js';
 
 /**
- * "METHOD target HTTP/x.y" -> http.request.method, url.path, url.query, network.protocol.*.
+ * "METHOD target HTTP/x.y" -> http.request.method, url.path, url.query, network.protocol.version.
  * Anything else (a TLS hello sent to a plain port, "-") adds nothing and returns false.
  */
 export function requestAttributes(request: string, rec: LogRecord): boolean {
@@ -21,7 +21,7 @@ export function requestAttributes(request: string, rec: LogRecord): boolean {
     rec.str(K.urlPath, target.slice(0, qm));
     rec.str(K.urlQuery, target.slice(qm + 1));
   }
-  rec.str(K.protocolName, 'http');
+  // semantic conventions: network.protocol.name only when it is not "http"
   rec.str(K.protocolVersion, request.slice(sp2 + 6));
   return true;
 }
