@@ -65,7 +65,9 @@ export function createAdapter({
   registry,
 }: ComponentContext<AdapterConfig>): Instance<AdapterConfig> {
   const metrics = adapterMetrics(registry);
-  let modules: JsonModules = config.jsonConfig ? loadJsonConfig(config.jsonConfig) : new Map();
+  let modules: JsonModules = config.jsonConfig
+    ? loadJsonConfig(config.jsonConfig, config.naming === 'strict')
+    : new Map();
   const current = () => modules;
   let planned = plan(config, current);
   const servers = new Map<SourceKind, ExporterServer>();
@@ -85,7 +87,9 @@ export function createAdapter({
       }
     },
     reload(next) {
-      const nextModules = next.jsonConfig ? loadJsonConfig(next.jsonConfig) : new Map();
+      const nextModules = next.jsonConfig
+        ? loadJsonConfig(next.jsonConfig, next.naming === 'strict')
+        : new Map();
       const nextPlan = plan(next, () => nextModules);
       const kinds = (m: Map<SourceKind, Planned>) =>
         [...m]

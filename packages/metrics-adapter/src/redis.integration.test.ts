@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -179,6 +180,25 @@ describe('Redis source against a real redis-server', () => {
     const admin = await get(`${compat.admin}/metrics`);
     expect(admin.body).toMatch(/^dds_metrics_adapter_scrapes_total\{source="redis",result="auth"\} 2$/m);
     expect(compat.proc.stdout()).not.toContain('wrong@');
+  });
+
+  it('re-reads --redis-password-file on every scrape: a rotated secret applies without a restart', async () => {
+    const file = join(tempDir('redis-pass'), 'password');
+    writeFileSync(file, 'old-password\n');
+    const a = await startAdapter('redis', [
+      '--redis',
+      `redis://127.0.0.1:${secured.port}`,
+      '--redis-password-file',
+      file,
+    ]);
+    try {
+      expect((await get(`${a.url}/metrics`)).body).toMatch(/^redis_up 0$/m);
+      writeFileSync(file, 's3cret\n');
+      expect((await get(`${a.url}/metrics`)).body).toMatch(/^redis_up 1$/m);
+      expect(a.proc.stdout()).not.toContain('old-password');
+    } finally {
+      await a.stop();
+    }
   });
 
   it('garbage, endless and oversized replies: up 0 with a clear reason, the adapter keeps serving', async () => {

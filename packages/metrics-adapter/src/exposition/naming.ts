@@ -20,6 +20,22 @@ const TO_SECONDS: Readonly<Record<string, number>> = {
   microseconds: 1e-6,
   nanoseconds: 1e-9,
 };
+/** abbreviated units promtool flags, for generic names: [base unit, factor] */
+const ABBREVIATIONS: Readonly<Record<string, readonly [string, number]>> = {
+  sec: ['seconds', 1],
+  secs: ['seconds', 1],
+  ms: ['seconds', 1e-3],
+  us: ['seconds', 1e-6],
+  usec: ['seconds', 1e-6],
+  ns: ['seconds', 1e-9],
+  min: ['seconds', 60],
+  mins: ['seconds', 60],
+  hr: ['seconds', 3600],
+  hrs: ['seconds', 3600],
+  kb: ['bytes', 1024],
+  mb: ['bytes', 1024 * 1024],
+  gb: ['bytes', 1024 * 1024 * 1024],
+};
 /** promtool rejects type names as name parts; strict mode shortens them */
 const TYPE_WORDS: Readonly<Record<string, string>> = {
   counter: 'ctr',
@@ -31,7 +47,7 @@ const TYPE_WORDS: Readonly<Record<string, string>> = {
 /**
  * Strict-mode name for a metric passed through generically (MySQL status and variables, Redis
  * cluster fields), where no hand-written name exists: non-base time units become seconds (the
- * value is scaled), type words are shortened, and a reserved suffix (_count, _sum, _bucket)
+ * value is scaled; abbreviations like ms, usec, kb likewise), type words are shortened, and a reserved suffix (_count, _sum, _bucket)
  * gets `_value` appended. Returns the name and the factor to apply to the value.
  */
 export function strictGenericName(name: string): [name: string, scale: number] {
@@ -42,9 +58,56 @@ export function strictGenericName(name: string): [name: string, scale: number] {
       scale *= f;
       return 'seconds';
     }
+    const a = ABBREVIATIONS[p];
+    if (a) {
+      scale *= a[1];
+      return a[0];
+    }
     return TYPE_WORDS[p] ?? p;
   });
   let out = parts.join('_');
   if (/_(count|sum|bucket|total)$/.test(out)) out += '_value';
   return [out, scale];
+}
+
+const TYPE_SUFFIX_WORDS = new Set(['counter', 'gauge', 'histogram', 'summary']);
+const NON_BASE_UNITS = new Set([
+  ...Object.keys(TO_SECONDS),
+  'percent',
+  'kilobytes',
+  'megabytes',
+  'gigabytes',
+]);
+const ABBREVIATED_UNITS = new Set([
+  'sec',
+  'secs',
+  'ms',
+  'us',
+  'usec',
+  'ns',
+  'min',
+  'mins',
+  'hr',
+  'hrs',
+  'kb',
+  'mb',
+  'gb',
+  'pct',
+]);
+
+/**
+ * Why a user-chosen name (JSON mappings) would fail `promtool check metrics` lint, or undefined.
+ * strict mode refuses such mappings at load instead of serving names it promised to keep clean.
+ */
+export function strictNameProblem(name: string, type: 'counter' | 'gauge' | 'untyped'): string | undefined {
+  if (/[A-Z]/.test(name)) return 'metric names should be snake_case, not camelCase';
+  if (type === 'counter' && !name.endsWith('_total')) return 'a counter must end in _total';
+  if (type !== 'counter' && /_(total|count|sum|bucket)$/.test(name))
+    return `only counters (and histograms, summaries) may end in ${name.slice(name.lastIndexOf('_'))}`;
+  for (const part of name.split('_')) {
+    if (TYPE_SUFFIX_WORDS.has(part)) return `the name should not contain the type word "${part}"`;
+    if (NON_BASE_UNITS.has(part)) return `use a base unit (seconds, bytes, ratio) instead of "${part}"`;
+    if (ABBREVIATED_UNITS.has(part)) return `do not abbreviate units ("${part}")`;
+  }
+  return undefined;
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { DdsError } from '@dds/core';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { strictNameProblem } from '../../exposition/naming.js';
 import { type CompiledPath, compileJsonPath } from './json-path.js';
 import { compileLabel, type LabelTemplate } from './label-template.js';
 
@@ -51,7 +52,7 @@ export interface JsonModule {
 export type JsonModules = Map<string, JsonModule>;
 
 /** Validates and compiles a json_exporter-like config; errors name the field (`modules.default.metrics.0.path`). */
-export function compileJsonConfig(input: unknown, origin: string): JsonModules {
+export function compileJsonConfig(input: unknown, origin: string, strict = false): JsonModules {
   const r = fileSchema.safeParse(input);
   if (!r.success) {
     const i = r.error.issues[0]!;
@@ -64,6 +65,17 @@ export function compileJsonConfig(input: unknown, origin: string): JsonModules {
       try {
         if (m.type === 'object' && !m.values)
           throw new Error('values: an object metric needs values (suffix: path)');
+        if (strict) {
+          const names =
+            m.type === 'object' ? Object.keys(m.values ?? {}).map((k) => `${m.name}_${k}`) : [m.name];
+          for (const n of names) {
+            const problem = strictNameProblem(n, m.valuetype);
+            if (problem) throw new Error(`name: ${n}: ${problem} (--naming strict)`);
+          }
+          for (const l of Object.keys(m.labels))
+            if (/[A-Z]/.test(l))
+              throw new Error(`labels.${l}: label names should be snake_case (--naming strict)`);
+        }
         return {
           name: m.name,
           help: m.help ?? `${m.name} from ${m.path}`,
@@ -90,12 +102,12 @@ export function compileJsonConfig(input: unknown, origin: string): JsonModules {
   return out;
 }
 
-export function loadJsonConfig(file: string): JsonModules {
+export function loadJsonConfig(file: string, strict = false): JsonModules {
   let doc: unknown;
   try {
     doc = parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new DdsError('DDS_CONFIG_INVALID', `json-config ${file}: ${(err as Error).message}`);
   }
-  return compileJsonConfig(doc, `json-config ${file}`);
+  return compileJsonConfig(doc, `json-config ${file}`, strict);
 }

@@ -123,6 +123,32 @@ describe('JSON source mapping (json_exporter-like config + object keys as labels
     expect(set.value('x_n', { id: 'id-B' })).toBe(2);
   });
 
+  it('strict naming refuses mappings whose names promtool would flag', () => {
+    const cfg = (name: string, valuetype: string, extra: object = {}) => ({
+      metrics: [{ name, path: '{.a}', valuetype, ...extra }],
+    });
+    expect(() => compileJsonConfig(cfg('app_requests', 'counter'), 'j.yml', true)).toThrow(
+      'j.yml: modules.default.metrics.0: name: app_requests: a counter must end in _total (--naming strict)',
+    );
+    expect(() => compileJsonConfig(cfg('app_latency_ms', 'gauge'), 'j', true)).toThrow(/abbreviate/);
+    expect(() =>
+      compileJsonConfig(cfg('app_x', 'gauge', { labels: { queueName: '{@key}' } }), 'j', true),
+    ).toThrow(/labels.queueName/);
+    expect(() =>
+      compileJsonConfig(
+        {
+          metrics: [
+            { name: 'app_job', type: 'object', path: '{.a}', valuetype: 'counter', values: { runs: '{.r}' } },
+          ],
+        },
+        'j',
+        true,
+      ),
+    ).toThrow(/app_job_runs: a counter must end in _total/);
+    expect(compileJsonConfig(cfg('app_requests', 'counter'), 'j.yml', false).size).toBe(1);
+    expect(compileJsonConfig(cfg('app_requests_total', 'counter'), 'j.yml', true).size).toBe(1);
+  });
+
   it('rejects invalid configs naming the field', () => {
     expect(() =>
       compileJsonConfig(
