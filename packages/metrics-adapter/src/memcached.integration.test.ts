@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Adapter,
@@ -8,7 +8,7 @@ import {
   startAdapter,
   typeOf,
 } from '../../../test/metrics-adapter/helpers.js';
-import { type Service, startMemcached } from '../../../test/support/index.js';
+import { freePort, type Service, startMemcached } from '../../../test/support/index.js';
 
 /** runs text-protocol commands against memcached and waits for the replies */
 function mc(port: number, commands: string): Promise<string> {
@@ -71,6 +71,42 @@ describe('memcached source against a real memcached', () => {
     expect(s.body).toMatch(/^memcached_up 1$/m);
     expect(s.body).toMatch(/^memcached_uptime_seconds_total \d+$/m);
     expect(await promtool(s.body)).toEqual({ code: 0, findings: '' });
+  });
+
+  it('garbage and endless replies: memcached_up 0 with the reason, at once or at the size cap', async () => {
+    const servers: Server[] = [];
+    const fake = async (answer: (s: Socket) => void) => {
+      const port = await freePort();
+      const server = createServer((s) => {
+        s.on('error', () => {});
+        answer(s);
+      });
+      await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+      servers.push(server);
+      return port;
+    };
+    try {
+      const http = await fake((s) => s.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+      const endless = await fake((s) => {
+        const chunk = Buffer.from('STAT x 1\r\n'.repeat(6000));
+        const pump = () => {
+          while (!s.destroyed && s.write(chunk));
+        };
+        s.on('drain', pump);
+        pump();
+      });
+      const t0 = Date.now();
+      const g = await get(`${compat.url}/scrape?target=127.0.0.1:${http}`);
+      expect(g.body).toMatch(/^memcached_up 0$/m);
+      expect(Date.now() - t0).toBeLessThan(2000);
+      await compat.proc.waitFor(/"reason":"protocol".*not a memcached stats reply/);
+      const e = await get(`${compat.url}/scrape?target=127.0.0.1:${endless}`);
+      expect(e.body).toMatch(/^memcached_up 0$/m);
+      await compat.proc.waitFor(/"reason":"too_large"/);
+      expect((await get(`${compat.url}/metrics`)).body).toMatch(/^memcached_up 1$/m);
+    } finally {
+      for (const s of servers) s.close();
+    }
   });
 
   it('multi-target /scrape?target= and memcached_up 0 when the target stops', async () => {

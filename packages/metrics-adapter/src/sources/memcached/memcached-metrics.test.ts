@@ -36,6 +36,9 @@ describe('StatsReader', () => {
     expect(out![0]).toEqual(new Map([['a', '1']]));
     expect((out![1] as Error).message).toBe('ERROR');
     expect((out![2] as Error).message).toBe('SERVER_ERROR out of memory');
+    expect(() => new StatsReader(1).push(Buffer.from('HTTP/1.1 400 Bad Request\r\n'))).toThrow(
+      'not a memcached stats reply: "HTTP/1.1 400 Bad Request"',
+    );
     expect(r.malformed).toBe(2);
   });
 

@@ -56,6 +56,9 @@ export class StatsReader {
         return;
       }
     }
+    // the very first line decides whether this is memcached at all (not e.g. an HTTP server)
+    if (this.blocks.length === 0 && this.current.size === 0 && this.malformed === 0)
+      throw new StatsProtocolError(`not a memcached stats reply: "${l.slice(0, 40)}"`);
     this.malformed++;
   }
 }
