@@ -1,0 +1,224 @@
+// tls-sidecar: TLS termination in front of the same plain-HTTP upstream (nginx `return 200`,
+// keep-alive), in one run: (a) nginx with one worker terminating TLS (the peer), (b)
+// dds-tls-sidecar (one process). Scenarios: HTTPS keep-alive throughput (wrk), new TLS
+// connections per second (wrk with `Connection: close`: one full handshake per request), and
+// HTTP/2 throughput (h2load). Same ECDSA P-256 certificate, TLS 1.2 + 1.3, for both.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, runBenchmark } from './lib/runner.mjs';
+import { exec, h2load, wrk } from './lib/tools.mjs';
+
+const dir = mkdtempSync(join(tmpdir(), 'dds-bench-tls-'));
+const cert = join(dir, 'tls.crt');
+const key = join(dir, 'tls.key');
+await exec('openssl', [
+  'req',
+  '-x509',
+  '-newkey',
+  'ec',
+  '-pkeyopt',
+  'ec_paramgen_curve:P-256',
+  '-nodes',
+  '-keyout',
+  key,
+  '-out',
+  cert,
+  '-days',
+  '2',
+  '-subj',
+  '/CN=localhost',
+  '-addext',
+  'subjectAltName=DNS:localhost,IP:127.0.0.1',
+]);
+
+const upstreamPort = await freePort();
+const upstream = await nginx(
+  'upstream',
+  `server { listen 127.0.0.1:${upstreamPort}; keepalive_requests 1000000; location / { return 200 "hello\\n"; } }`,
+  upstreamPort,
+);
+
+const workers = Number(process.env.BENCH_TLS_WORKERS ?? 1);
+const hs = { connections: 20, seconds: 5, args: ['-H', 'Connection: close'] };
+
+try {
+  await runBenchmark({
+    component: 'tls-sidecar',
+    title: 'tls-sidecar: TLS termination in front of a keep-alive upstream',
+    notes: [
+      'Upstream: nginx `return 200` (6-byte body), keep-alive. Certificate: ECDSA P-256, TLS 1.2 + 1.3 (clients negotiate 1.3).',
+      `Peer: nginx ${workers} worker(s), \`listen ssl http2\`, Mozilla-intermediate ciphers, \`proxy_http_version 1.1\` + upstream`,
+      '`keepalive 64`, X-Forwarded-For/-Proto set, `keepalive_requests 1000000`. Ours: `dds-tls-sidecar` (one process,',
+      'default flags: X-Forwarded-*, HSTS off, metrics on). keep-alive: `wrk -t1 -c50`. handshakes: `wrk -t1 -c20 -H',
+      '"Connection: close"`, so every request is a new TCP connection with a full TLS 1.3 handshake (wrk does not',
+      'resume sessions). HTTP/2: `h2load -c10 -m10 -n100000`.',
+      'The Node ceiling for one process on this machine is about 0.7x nginx for plain-HTTP proxying',
+      '(/work/shared/PERFORMANCE.md); TLS adds per-record crypto on both sides, which costs both the same.',
+    ].join('\n'),
+    targets: [
+      {
+        name: `nginx TLS (${workers} worker)`,
+        role: 'peer',
+        start: async () => {
+          const port = await freePort();
+          return nginx(
+            'frontend',
+            `
+  upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port} ssl http2;
+    ssl_certificate ${cert};
+    ssl_certificate_key ${key};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;
+    ssl_prefer_server_ciphers on;
+    keepalive_requests 1000000;
+    location / {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_set_header X-Forwarded-Proto https;
+      proxy_set_header X-Forwarded-Host $host;
+    }
+  }`,
+            port,
+            workers,
+          );
+        },
+      },
+      {
+        name: 'dds-tls-sidecar',
+        role: 'ours',
+        start: async () => {
+          const port = await freePort();
+          const p = proc(process.execPath, [
+            join(ROOT, 'packages/tls-sidecar/dist/main.js'),
+            '--listen',
+            `127.0.0.1:${port}`,
+            '--admin',
+            `127.0.0.1:${await freePort()}`,
+            '--cert',
+            cert,
+            '--key',
+            key,
+            '--upstream',
+            `http://127.0.0.1:${upstreamPort}`,
+            '--log-level',
+            'warn',
+          ]);
+          await waitPort(port);
+          return { ...p, port };
+        },
+      },
+    ],
+    scenarios: [
+      {
+        name: 'HTTPS keep-alive, wrk -c50 (HTTP/1.1)',
+        run: (h) => checked(wrk({ url: `https://127.0.0.1:${h.port}/`, connections: 50, seconds: 5 })),
+      },
+      {
+        name: 'new TLS connections/s (full handshake + 1 request each)',
+        run: (h) => checked(wrk({ url: `https://127.0.0.1:${h.port}/`, ...hs })),
+      },
+      {
+        name: 'HTTP/2, h2load -c10 -m10',
+        run: async (h) => {
+          const r = await h2load({
+            url: `https://127.0.0.1:${h.port}/`,
+            clients: 10,
+            streams: 10,
+            requests: 100_000,
+          });
+          if (r.failed) throw new Error(`h2load: ${r.failed} failed requests\n${r.raw}`);
+          return r;
+        },
+      },
+    ],
+  });
+} finally {
+  await upstream.stop();
+}
+
+async function checked(p) {
+  const r = await p;
+  if (r.non2xx || !Number.isFinite(r.rps)) throw new Error(`wrk saw failures:\n${r.raw}`);
+  return r;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitPort(port, timeoutMs = 15_000) {
+  const until = Date.now() + timeoutMs;
+  const { connect } = await import('node:net');
+  for (;;) {
+    const ok = await new Promise((res) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        res(true);
+      });
+      s.once('error', () => res(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`port ${port} did not open`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+// nginx's master must get SIGTERM (SIGKILL would orphan its workers).
+function proc(cmd, args, signal = 'SIGKILL') {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  const exited = new Promise((r) => child.on('exit', r));
+  return {
+    child,
+    async stop() {
+      child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+async function nginx(name, body, port, workerCount = 1) {
+  const d = join(dir, name);
+  mkdirSync(d, { recursive: true });
+  writeFileSync(
+    join(d, 'nginx.conf'),
+    `worker_processes ${workerCount};
+daemon off;
+pid ${d}/nginx.pid;
+error_log ${d}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${d}/body;
+  proxy_temp_path ${d}/proxy;
+  fastcgi_temp_path ${d}/fastcgi;
+  uwsgi_temp_path ${d}/uwsgi;
+  scgi_temp_path ${d}/scgi;
+  ${body}
+}
+`,
+  );
+  const p = proc('nginx', ['-p', d, '-c', join(d, 'nginx.conf')], 'SIGTERM');
+  try {
+    await waitPort(port);
+  } catch (e) {
+    await p.stop();
+    throw e;
+  }
+  return { ...p, port };
+}
