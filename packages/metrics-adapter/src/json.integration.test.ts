@@ -174,6 +174,31 @@ describe('command line', () => {
       expect(r.stdout).toContain(f);
   });
 
+  it('--listen moves the only source to the given address; config keys come from a YAML file', async () => {
+    const [port, other] = [await freePort(), await freePort()];
+    const dir = tempDir('ma-config');
+    writeFileSync(
+      join(dir, 'adapter.yml'),
+      `memcached: 127.0.0.1:${other}\nnaming: strict\nscrapeTimeout: 300ms\n`,
+    );
+    const p = startComponent('metrics-adapter', [
+      '--config',
+      join(dir, 'adapter.yml'),
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--admin',
+      'off',
+    ]);
+    try {
+      await p.waitFor('dds-metrics-adapter 0.1.0 started');
+      const r = await get(`http://127.0.0.1:${port}/metrics`);
+      expect(r.body).toMatch(/^memcached_up 0$/m);
+      await p.waitFor(/"listen":"127.0.0.1:\d+".*memcached exporter listening/);
+    } finally {
+      await p.kill('SIGKILL');
+    }
+  });
+
   it('drains and exits 0 on SIGTERM', async () => {
     const p = startComponent('metrics-adapter', [
       '--memcached',
