@@ -43,6 +43,8 @@ describe('StatsReader', () => {
   });
 
   it('refuses endless lines and trailing bytes', () => {
+    const many = Array.from({ length: 50_001 }, (_, i) => `STAT k${i} 1\r\n`).join('');
+    expect(() => new StatsReader(1).push(Buffer.from(many))).toThrow(/more than 50000 stats/);
     expect(() => new StatsReader(1).push(Buffer.alloc(5000, 'x'))).toThrow(StatsProtocolError);
     expect(() => new StatsReader(1).push(Buffer.from('END\r\nEND\r\n'))).toThrow(/after the last reply/);
   });

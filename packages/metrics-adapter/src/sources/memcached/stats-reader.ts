@@ -4,6 +4,8 @@ export type StatsBlock = Map<string, string>;
 export class StatsProtocolError extends Error {}
 
 const MAX_LINE = 4096;
+/** far above what any server sends (stats items of 64 slab classes is ~2k); bounds memory per block */
+const MAX_STATS = 50_000;
 
 /**
  * Incremental reader for N pipelined `stats` replies of the memcached text protocol. A reply
@@ -53,6 +55,8 @@ export class StatsReader {
       const sp = l.indexOf(' ', 5);
       if (sp > 5) {
         this.current.set(l.slice(5, sp), l.slice(sp + 1));
+        if (this.current.size > MAX_STATS)
+          throw new StatsProtocolError(`more than ${MAX_STATS} stats in one reply`);
         return;
       }
     }
