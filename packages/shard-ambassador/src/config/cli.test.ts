@@ -1,0 +1,80 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { bin, freePorts, run, startNutcracker, startRedis, tempDir } from '../../../../test/support/index.js';
+import { startAmbassador } from '../testing/ambassador.js';
+import { RawClient, resp } from '../testing/raw-client.js';
+
+const amb = (args: string[]) => run(process.execPath, [bin('shard-ambassador'), ...args]);
+const file = (text: string) => {
+  const f = join(tempDir('nc-conf'), 'nutcracker.yml');
+  writeFileSync(f, text);
+  return f;
+};
+const statsOf = (port: number): Promise<Record<string, unknown>> =>
+  new Promise((res, rej) => {
+    const s = connect(port, '127.0.0.1');
+    let d = '';
+    s.on('data', (c) => (d += c));
+    s.on('end', () => res(JSON.parse(d)));
+    s.on('error', rej);
+  });
+
+describe('nutcracker command line and configuration', () => {
+  it('-t accepts the example config shipped with nutcracker', async () => {
+    const r = await amb(['-t', '-c', '/usr/share/doc/nutcracker/examples/nutcracker.yml']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/is valid/);
+  });
+
+  it('invalid pools: exit 2, the message names the pool and the key', async () => {
+    const bad = file('alpha:\n  listen: 127.0.0.1:22121\n  hash: sha1\n  servers:\n   - 127.0.0.1:6379:1\nbeta:\n  listen: 127.0.0.1:22122\n  servers:\n   - 127.0.0.1:6379:0\n');
+    const r = await amb(['--test-conf', '--conf-file', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/pools\.alpha\.hash/);
+    expect(r.stderr).toMatch(/pools\.beta\.servers\.0: weight must be at least 1/);
+    const dup = file('a:\n  listen: 127.0.0.1:1\n  servers: ["127.0.0.1:2:1"]\nb:\n  listen: 127.0.0.1:1\n  servers: ["127.0.0.1:3:1"]\n');
+    const d = await amb(['-t', '-c', dup]);
+    expect(d.code).toBe(2);
+    expect(d.stderr).toMatch(/pools\.b\.listen: pools "a" and "b" have the same listen address/);
+    const unknown = file('a:\n  listen: 127.0.0.1:1\n  servers: ["127.0.0.1:2:1"]\n  hashh: md5\n');
+    expect((await amb(['-t', '-c', unknown])).stderr).toMatch(/pools\.a.*hashh/);
+  });
+
+  it('-d is refused with a clear message; the other nutcracker flags are accepted', async () => {
+    const r = await amb(['-d', '-c', '/usr/share/doc/nutcracker/examples/nutcracker.yml']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/daemonizing is not supported/);
+    const ok = await amb(['-c', '/usr/share/doc/nutcracker/examples/nutcracker.yml', '-v', '7', '-s', '6222', '-a', '127.0.0.1', '-i', '10000', '-m', '512', '-o', '/dev/null', '-p', '/tmp/x.pid', '--print-config']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/logLevel: debug/);
+    expect(ok.stdout).toMatch(/statsPort: 6222/);
+  });
+
+  it('the book’s pod command line works; the stats port speaks twemproxy’s JSON with nutcracker’s keys', async () => {
+    const redis = await startRedis();
+    const [port, ncPort] = await freePorts(2);
+    const servers = [`127.0.0.1:${redis.port}:1 shard0`];
+    const a = await startAmbassador({ memcache: { listen: `127.0.0.1:${port}`, redis: true, servers } }, ['-v', '7']);
+    const nc = await startNutcracker(`memcache:\n  listen: 127.0.0.1:${ncPort}\n  redis: true\n  servers:\n   - ${servers[0]}\n`, ncPort);
+    try {
+      const c = await RawClient.open(port);
+      expect(await c.lines(Buffer.concat([resp('SET', 'a', '1'), resp('GET', 'a')]), 3)).toEqual(['+OK', '$1', '1']);
+      c.close();
+      const ours = await statsOf(a.statsPort);
+      const theirs = await statsOf(nc.statsPort);
+      const shape = (o: Record<string, unknown>) => JSON.stringify(o, (_k, v) => (typeof v === 'number' || typeof v === 'string' ? 0 : v));
+      expect(Object.keys(ours).sort()).toEqual(Object.keys(theirs).sort());
+      expect(shape(ours.memcache as Record<string, unknown>)).toBe(shape(theirs.memcache as Record<string, unknown>));
+      const srv = (ours.memcache as Record<string, Record<string, number>>).shard0!;
+      expect(srv.requests).toBe(2);
+      expect(srv.responses).toBe(2);
+    } finally {
+      await a.stop();
+      await nc.stop();
+      await redis.stop();
+    }
+  });
+});
