@@ -73,6 +73,12 @@ describe('render', () => {
     expect(out).toContain('# TYPE x_uptime_seconds unknown\nx_uptime_seconds 7\n');
     expect(out).toContain('# HELP x_info Help with \\\\ and\\nnewline and \\"quotes\\".\n');
     expect(out).toContain('# TYPE x_generic unknown\n');
+    const clash = new MetricSet();
+    clash.gauge('jobs', 'Jobs now.', 2);
+    clash.counter('jobs_total', 'Jobs ever.', 9);
+    expect(render(clash, 'openmetrics')).toBe(
+      '# HELP jobs Jobs now.\n# TYPE jobs gauge\njobs 2\n# HELP jobs_total Jobs ever.\n# TYPE jobs_total unknown\njobs_total 9\n# EOF\n',
+    );
     expect(out.endsWith('x_latency_seconds_count{cmd="get"} 10\n# EOF\n')).toBe(true);
   });
 

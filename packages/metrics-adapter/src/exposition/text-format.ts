@@ -61,15 +61,16 @@ function labelText(labels: Labels, extra?: string): string {
  * `memcached_uptime_seconds`) would change its series name; it is declared `unknown` instead,
  * which keeps the exact name the exporter's text format has.
  */
-function omType(f: Family): string {
+function omType(f: Family, all: ReadonlyMap<string, Family>): string {
   if (f.type === 'untyped') return 'unknown';
-  if (f.type === 'counter' && !f.name.endsWith('_total')) return 'unknown';
+  // also when the shortened family name is taken by another family (`x` gauge next to `x_total`)
+  if (f.type === 'counter' && (!f.name.endsWith('_total') || all.has(f.name.slice(0, -6)))) return 'unknown';
   return f.type;
 }
 
-function renderFamily(f: Family, om: boolean, out: string[]): void {
+function renderFamily(f: Family, om: boolean, all: ReadonlyMap<string, Family>, out: string[]): void {
   if (f.samples.length === 0 && f.summaries.length === 0) return;
-  const type = om ? omType(f) : f.type;
+  const type = om ? omType(f, all) : f.type;
   const family = om && type === 'counter' ? f.name.slice(0, -6) : f.name;
   const sample = f.name;
   out.push(`# HELP ${family} ${escapeHelp(f.help, om)}\n# TYPE ${family} ${type}\n`);
@@ -86,7 +87,7 @@ function renderFamily(f: Family, om: boolean, out: string[]): void {
 export function render(set: MetricSet, format: Format): string {
   const om = format === 'openmetrics';
   const out: string[] = [];
-  for (const f of set.families.values()) renderFamily(f, om, out);
+  for (const f of set.families.values()) renderFamily(f, om, set.families, out);
   if (om) out.push('# EOF\n');
   return out.join('');
 }
