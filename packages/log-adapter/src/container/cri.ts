@@ -15,7 +15,7 @@ export function unwrapCri(line: string, out: ContainerLine, ctx: ParseContext): 
   if (stream !== 'stdout' && stream !== 'stderr') return false;
   const tag = line.charCodeAt(sp + 8);
   if ((tag !== 80 && tag !== 70) || (line.length > sp + 9 && line.charCodeAt(sp + 9) !== 32)) return false;
-  const time = ctx.stamp(SLOT.container, line.slice(0, sp), criStamp);
+  const time = ctx.stamp(SLOT.container, line, 0, sp, criStamp);
   if (time === '') return false;
   out.stream = stream;
   out.partial = tag === 80;

@@ -15,7 +15,7 @@ export function unwrapDockerJson(line: string, out: ContainerLine, ctx: ParseCon
   }
   if (typeof o !== 'object' || o === null || typeof o.log !== 'string' || typeof o.time !== 'string')
     return false;
-  const time = ctx.stamp(SLOT.container, o.time, dockerStamp);
+  const time = ctx.stamp(SLOT.container, o.time, 0, o.time.length, dockerStamp);
   if (time === '') return false;
   const log = o.log;
   const nl = log.charCodeAt(log.length - 1) === 10;

@@ -22,7 +22,7 @@ export const parseAccessLog: Parser = (line, rec, ctx) => {
   if (s3 < 0 || line.charCodeAt(s3 + 1) !== 91 /* [ */) return false;
   const close = line.charCodeAt(s3 + 28) === 93 ? s3 + 28 : line.indexOf(']', s3 + 2);
   if (close < 0 || line.charCodeAt(close + 1) !== 32 || line.charCodeAt(close + 2) !== 34) return false;
-  const time = ctx.stamp(SLOT.access, line.slice(s3 + 2, close), clfStamp);
+  const time = ctx.stamp(SLOT.access, line, s3 + 2, close, clfStamp);
   if (time === '') return false;
   const reqEnd = quoteEnd(line, close + 3);
   if (reqEnd < 0 || line.charCodeAt(reqEnd + 1) !== 32) return false;

@@ -10,7 +10,7 @@ import { type ParseContext, type Parser, SLOT } from './context.js';
 export const parseApacheError: Parser = (line, rec, ctx) => {
   const tsEnd = line.indexOf('] [', 1);
   if (line.charCodeAt(0) !== 91 || tsEnd < 0) return false;
-  const time = ctx.stamp(SLOT.apacheError, line.slice(1, tsEnd), apacheStamp);
+  const time = ctx.stamp(SLOT.apacheError, line, 1, tsEnd, apacheStamp);
   if (time === '') return false;
   const modEnd = line.indexOf('] ', tsEnd + 3);
   if (modEnd < 0) return false;

@@ -14,9 +14,14 @@ export class ParseContext {
 
   constructor(readonly clock: ZoneClock) {}
 
-  /** convert(raw) with the result remembered for the same raw text in the same slot. */
-  stamp(slot: number, raw: string, convert: (raw: string, ctx: ParseContext) => string): string {
-    if (this.keys[slot] === raw) return this.values[slot]!;
+  /**
+   * convert(text[start..end]) with the result remembered per slot: consecutive lines mostly carry
+   * the same stamp, and the comparison in place costs no substring allocation.
+   */
+  stamp(slot: number, text: string, start: number, end: number, convert: (raw: string, ctx: ParseContext) => string): string {
+    const key = this.keys[slot];
+    if (key !== undefined && key.length === end - start && text.startsWith(key, start)) return this.values[slot]!;
+    const raw = text.slice(start, end);
     const v = convert(raw, this);
     this.keys[slot] = raw;
     this.values[slot] = v;

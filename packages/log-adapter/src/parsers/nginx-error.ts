@@ -10,7 +10,7 @@ import { headerValue, requestAttributes } from './request-line.js';
  */
 export const parseNginxError: Parser = (line, rec, ctx) => {
   if (line.charCodeAt(4) !== 47 || line.charCodeAt(19) !== 32 || line.charCodeAt(20) !== 91) return false;
-  const time = ctx.stamp(SLOT.nginxError, line.slice(0, 19), nginxStamp);
+  const time = ctx.stamp(SLOT.nginxError, line, 0, 19, nginxStamp);
   if (time === '') return false;
   const lvEnd = line.indexOf('] ', 21);
   if (lvEnd < 0) return false;

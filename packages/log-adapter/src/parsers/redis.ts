@@ -26,7 +26,7 @@ export const parseRedis: Parser = (line, rec, ctx) => {
   ) {
     return false;
   }
-  const time = ctx.stamp(SLOT.redis, line.slice(ts, tsEnd), redisStamp);
+  const time = ctx.stamp(SLOT.redis, line, ts, tsEnd, redisStamp);
   if (time === '') return false;
   rec.time = time;
   rec.severity(level[0], level[1]);

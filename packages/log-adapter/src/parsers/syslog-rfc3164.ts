@@ -14,7 +14,7 @@ export const parseSyslog3164: Parser = (line, rec, ctx) => {
   if (p < 0) return false;
   if (line.charCodeAt(p + 3) !== 32 || line.charCodeAt(p + 6) !== 32 || line.charCodeAt(p + 15) !== 32)
     return false;
-  const time = ctx.stamp(SLOT.syslog3164, line.slice(p, p + 15), bsdStamp);
+  const time = ctx.stamp(SLOT.syslog3164, line, p, p + 15, bsdStamp);
   if (time === '') return false;
   const hostEnd = line.indexOf(' ', p + 16);
   if (hostEnd <= p + 16) return false;
