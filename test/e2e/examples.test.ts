@@ -138,6 +138,22 @@ describe.sequential('legacy app + TLS sidecar (tls-sidecar.yaml)', () => {
     expect(old.code).not.toBe(0);
     expect(old.stderr).toMatch(/alert protocol version/);
   });
+
+  it('stops cleanly: SIGTERM to the pod, every container exits 0 within the grace period', async () => {
+    const p = pod as Played;
+    const t0 = Date.now();
+    await podmanOk(['pod', 'stop', '-t', '20', p.pods[0] as string], 60_000);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    for (const name of ['tls-sidecar', 'app']) {
+      const code = await podmanOk([
+        'inspect',
+        p.container(p.pods[0] as string, name),
+        '--format',
+        '{{.State.ExitCode}}',
+      ]);
+      expect(code.trim(), name).toBe('0');
+    }
+  }, 60_000);
 });
 
 describe.sequential('sharded Redis + shard ambassador (sharded-redis.yaml)', () => {
