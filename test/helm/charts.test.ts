@@ -2,11 +2,14 @@
 // `helm lint` and `helm template` for every chart with its defaults and the values files in
 // test/helm/values/, then the rendered objects are parsed and their containers, ports, probes and
 // security contexts asserted.
-import { existsSync, readdirSync } from 'node:fs';
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { ROOT, run } from '../support/index.js';
+import { ensureImages, eventually, forPodman, httpStatus, type Played, play } from '../e2e/podman.js';
+import { freePorts, ROOT, run, tempDir } from '../support/index.js';
 
 const HELM = join(ROOT, '.cache/bin/helm');
 const CHARTS = join(ROOT, 'k8s/charts');
@@ -333,5 +336,76 @@ describe('umbrella chart dds', () => {
     }
     const app = spec.containers[0] as Container;
     expect(app.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true });
+  });
+});
+
+describe.sequential('the umbrella chart rendered and run as a real pod (podman kube play)', () => {
+  let pod: Played | undefined;
+  let https = 0;
+  let limited = 0;
+  let probes = 0;
+  const dir = tempDir('helm-pod');
+
+  beforeAll(async () => {
+    await ensureImages(['demo-app', 'tls-sidecar', 'rate-limiter', 'health-adapter']);
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost',
+        '-keyout',
+        join(dir, 'tls.key'),
+        '-out',
+        join(dir, 'tls.crt'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const objs = await template('dds', 'dds-app-podman.yaml');
+    const secret: K8sObject = {
+      kind: 'Secret',
+      metadata: { name: 'chart-tls' },
+      data: {
+        'tls.crt': readFileSync(join(dir, 'tls.crt')).toString('base64'),
+        'tls.key': readFileSync(join(dir, 'tls.key')).toString('base64'),
+      },
+    };
+    [https, limited, probes] = (await freePorts(3)) as [number, number, number];
+    pod = await play(forPodman([secret, ...objs], { publish: { 8443: https, 8084: limited, 8086: probes } }));
+    await eventually('the health adapter reporting the app ready', async () =>
+      (await httpStatus(`http://127.0.0.1:${probes}/readyz`)) === 200 ? true : undefined,
+    );
+  }, 600_000);
+  afterAll(async () => {
+    await pod?.down();
+  }, 60_000);
+
+  it('serves the app over HTTPS, rate-limits it, and probes it, exactly as rendered', async () => {
+    const r = await run('curl', [
+      '-sS',
+      '--cacert',
+      join(dir, 'tls.crt'),
+      '-D',
+      '-',
+      '-o',
+      '/dev/null',
+      `https://localhost:${https}/`,
+    ]);
+    expect(r.stdout).toMatch(/^HTTP\/2 200/);
+    expect(r.stdout).toMatch(/^x-served-by: chart-app\r?$/m);
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) statuses.push((await httpStatus(`http://127.0.0.1:${limited}/`)) ?? 0);
+    expect(statuses.slice(0, 2)).toEqual([200, 200]);
+    expect(statuses).toContain(429);
   });
 });
