@@ -81,6 +81,25 @@ describe('RedisLimiter (real redis-server)', () => {
     );
   });
 
+  it('batches concurrent decisions into one call and decides them in arrival order', async () => {
+    let now = 1_700_000_000_000;
+    const p = policy([
+      { rate: '10/s', burst: 9 },
+      { rate: '100/m', burst: 14, algorithm: 'gcra' },
+    ]);
+    const local = new LocalLimiter(1000, () => now, 0);
+    const remote = await limiter({ scriptClock: () => now });
+    const keys = Array.from({ length: 120 }, (_, i) => `k${i % 3}`);
+    const batched = await Promise.all(keys.map((k) => remote.decide(checks(p, k))));
+    const sequential = keys.map((k) => local.decide(checks(p, k)));
+    expect(batched.map(summary)).toEqual(sequential.map(summary));
+    // each key: the 10 first of its requests pass, in arrival order
+    expect(batched.filter((v) => v.admitted)).toHaveLength(30);
+    expect(batched.slice(0, 30).every((v) => v.admitted)).toBe(true);
+    now += 100;
+    expect((await remote.decide(checks(p, 'k0'))).admitted).toBe(true);
+  });
+
   it('a request denied by one limit consumes none of the others', async () => {
     const l = await limiter();
     const p = policy([

@@ -24,17 +24,30 @@ export interface RedisLimiterOptions {
 
 type DecideFn = (numKeys: number, ...args: string[]) => Promise<number[]>;
 
+/** Most requests decided by one script call: bounds how long one call blocks Redis. */
+const MAX_BATCH = 256;
+
+interface Pending {
+  checks: readonly Check[];
+  keys: string[];
+  now: number;
+  resolve(v: Verdict): void;
+}
+
 /**
- * Limits shared by every replica: each request is one EVALSHA of the decide script (ioredis
- * sends EVAL once per connection and EVALSHA after, re-sending on NOSCRIPT), and auto-
- * pipelining batches all decisions of one event-loop turn into one write. Keys already over
- * their limit are answered from a short local cache. Redis failures fail open or closed.
+ * Limits shared by every replica. The decisions of one event-loop turn (every request parsed in
+ * one I/O poll) go to Redis together as one EVALSHA of the decide script, which decides them in
+ * order, each atomically; ioredis sends EVAL once per connection and EVALSHA after, re-sending on
+ * NOSCRIPT, and auto-pipelining merges concurrent calls into one write. Keys already over their
+ * limit are answered from a short local cache. Redis failures fail open or closed.
  */
 export class RedisLimiter implements Limiter {
   readonly redis: Redis;
   readonly denyCache: DenyCache;
   private healthy = true;
   private readonly decideScript: DecideFn;
+  private queue: Pending[] = [];
+  private scheduled = false;
 
   constructor(private readonly o: RedisLimiterOptions) {
     this.denyCache = new DenyCache(o.denyCacheMs);
@@ -57,7 +70,6 @@ export class RedisLimiter implements Limiter {
     if (checks.length === 0) return { admitted: true, checks, results: [], unavailable: false };
     const now = this.o.clock();
     const keys: string[] = new Array(checks.length);
-    const args: string[] = new Array(checks.length);
     for (let i = 0; i < checks.length; i++) {
       const c = checks[i]!;
       const key = `${this.o.prefix}${c.limit.id}:${c.key}`;
@@ -69,34 +81,72 @@ export class RedisLimiter implements Limiter {
         }
       }
       keys[i] = key;
-      args[i] = key;
     }
-    args.push(this.o.scriptClock ? String(this.o.scriptClock()) : '', '1');
-    for (const c of checks) args.push(...c.limit.redisArgs, c.enforced ? '1' : '0');
+    return new Promise((resolve) => {
+      this.queue.push({ checks, keys, now, resolve });
+      if (this.queue.length >= MAX_BATCH) this.flush();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(this.flushSoon);
+      }
+    });
+  }
+
+  private readonly flushSoon = () => {
+    this.scheduled = false;
+    if (this.queue.length) this.flush();
+  };
+
+  /** One EVALSHA for every decision queued in this event-loop turn, in arrival order. */
+  private flush(): void {
+    const batch = this.queue;
+    this.queue = [];
+    const keys: string[] = [];
+    const args: string[] = [
+      this.o.scriptClock ? String(this.o.scriptClock()) : '',
+      '1',
+      String(batch.length),
+    ];
+    for (const p of batch) {
+      for (const k of p.keys) keys.push(k);
+      args.push(String(p.checks.length));
+      for (const c of p.checks)
+        args.push(c.limit.redisArgs[0], c.limit.redisArgs[1], c.limit.redisArgs[2], c.enforced ? '1' : '0');
+    }
     const started = performance.now();
-    return this.decideScript(checks.length, ...args).then(
+    this.decideScript(keys.length, ...keys, ...args).then(
       (reply) => {
         this.o.onLatency?.((performance.now() - started) / 1000);
         this.markUp();
-        const results: LimitResult[] = new Array(checks.length);
-        for (let i = 0; i < checks.length; i++) {
-          const at = 1 + i * 4;
-          const r: LimitResult = {
-            allowed: reply[at] === 1,
-            remaining: reply[at + 1]!,
-            resetMs: reply[at + 2]!,
-            retryMs: reply[at + 3]!,
-          };
-          results[i] = r;
-          if (!r.allowed && checks[i]!.enforced) this.denyCache.add(keys[i]!, now, r.retryMs);
+        let at = 0;
+        for (const p of batch) {
+          const admitted = reply[at++] === 1;
+          const results: LimitResult[] = new Array(p.checks.length);
+          for (let i = 0; i < p.checks.length; i++, at += 4) {
+            const r: LimitResult = {
+              allowed: reply[at] === 1,
+              remaining: reply[at + 1]!,
+              resetMs: reply[at + 2]!,
+              retryMs: reply[at + 3]!,
+            };
+            results[i] = r;
+            if (!r.allowed && p.checks[i]!.enforced) this.denyCache.add(p.keys[i]!, p.now, r.retryMs);
+          }
+          p.resolve({ admitted, checks: p.checks, results, unavailable: false });
         }
-        return { admitted: reply[0] === 1, checks, results, unavailable: false };
       },
       (err: Error) => {
-        this.o.onError?.();
         this.markDown(err);
-        this.o.onUnavailable?.(this.o.failMode);
-        return { admitted: this.o.failMode === 'open', checks, results: [], unavailable: true };
+        for (const p of batch) {
+          this.o.onError?.();
+          this.o.onUnavailable?.(this.o.failMode);
+          p.resolve({
+            admitted: this.o.failMode === 'open',
+            checks: p.checks,
+            results: [],
+            unavailable: true,
+          });
+        }
       },
     );
   }
