@@ -197,7 +197,7 @@ try {
       'rate=1000000r/s` + `limit_req burst=1000000 nodelay` (above the offered load: every request is checked, none',
       'refused), `proxy_http_version 1.1`, upstream `keepalive 64`, X-Forwarded-For/-Proto. Ours: `dds-rate-limiter',
       '--rate 1000000/s --burst 1000000 --key ip` (one process, default flags), local mode, and distributed mode',
-      '(`--redis`, one EVALSHA per request, auto-pipelined, local redis-server). Targets: local >= 0.8x, distributed',
+      '(`--redis`, one EVALSHA per event-loop turn for all its requests, local redis-server). Targets: local >= 0.8x, distributed',
       '>= 0.5x. The Node ceiling on this machine is about 0.7x nginx for one process (see /work/shared/PERFORMANCE.md).',
       "Reference: the same binary with a policy no request matches, i.e. core's proxy path without limiting.",
       `Requests the redis target admitted by failing open (Redis slower than --redis-timeout 2s) during wrk: ${failOpen}.`,

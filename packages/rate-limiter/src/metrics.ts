@@ -73,7 +73,7 @@ export class LimiterMetrics {
     });
     this.redisLatency = new Histogram({
       name: `${P}redis_duration_seconds`,
-      help: 'Time of one Redis decision (EVALSHA round trip, pipelined).',
+      help: 'Time of one Redis call (one EVALSHA deciding every request of an event-loop turn).',
       buckets: LATENCY_BUCKETS,
       registers,
     });
