@@ -9,6 +9,7 @@ import {
   renameSync,
   rmSync,
   truncateSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -30,8 +31,9 @@ afterEach(async () => {
   procs = [];
 });
 
-function startAdapter(dir: string): Proc {
+function startAdapter(dir: string, extra: string[] = []): Proc {
   const p = startComponent('log-adapter', [
+    ...extra,
     '--input',
     join(dir, 'logs/*.log'),
     '--output',
@@ -156,4 +158,23 @@ describe('file tailing (real process)', () => {
     expect(got.length).toBeGreaterThanOrEqual(5000);
     await p.kill('SIGTERM');
   }, 60_000);
+
+  it('--read-from tail skips what was there at the first start; a corrupt position file is reported, not fatal', async () => {
+    const dir = tempDir('log-adapter-tail');
+    mkdirSync(join(dir, 'logs'));
+    const app = join(dir, 'logs/app.log');
+    appendFileSync(app, lines(0, 100));
+    writeFileSync(join(dir, 'positions.json'), '{ this is not json');
+    const p = startAdapter(dir, ['--read-from', 'tail']);
+    await p.waitFor('position file unreadable');
+    await p.waitFor('following log file');
+    appendFileSync(app, lines(100, 150));
+    const got = await waitForCount(dir, 50);
+    expect([...got].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => 100 + i));
+    expect(await p.kill('SIGTERM')).toBe(0);
+    const saved = JSON.parse(readFileSync(join(dir, 'positions.json'), 'utf8'));
+    expect(Object.values(saved.files)).toEqual([
+      expect.objectContaining({ path: app, offset: Buffer.byteLength(lines(0, 150)) }),
+    ]);
+  }, 30_000);
 });

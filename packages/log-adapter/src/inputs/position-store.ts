@@ -17,6 +17,8 @@ export class PositionStore {
   private readonly entries = new Map<string, Position>();
   private dirty = false;
   private saving: Promise<void> = Promise.resolve();
+  /** the file existed but could not be read: the caller logs it, the adapter starts over */
+  corrupt = false;
 
   constructor(readonly file: string | undefined) {
     if (!file || !existsSync(file)) return;
@@ -31,8 +33,6 @@ export class PositionStore {
       this.corrupt = true;
     }
   }
-
-  corrupt = false;
 
   get(key: string): Position | undefined {
     return this.entries.get(key);

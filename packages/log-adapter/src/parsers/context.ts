@@ -18,9 +18,16 @@ export class ParseContext {
    * convert(text[start..end]) with the result remembered per slot: consecutive lines mostly carry
    * the same stamp, and the comparison in place costs no substring allocation.
    */
-  stamp(slot: number, text: string, start: number, end: number, convert: (raw: string, ctx: ParseContext) => string): string {
+  stamp(
+    slot: number,
+    text: string,
+    start: number,
+    end: number,
+    convert: (raw: string, ctx: ParseContext) => string,
+  ): string {
     const key = this.keys[slot];
-    if (key !== undefined && key.length === end - start && text.startsWith(key, start)) return this.values[slot]!;
+    if (key !== undefined && key.length === end - start && text.startsWith(key, start))
+      return this.values[slot]!;
     const raw = text.slice(start, end);
     const v = convert(raw, this);
     this.keys[slot] = raw;
