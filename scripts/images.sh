@@ -10,6 +10,7 @@
 # Usage: bash scripts/images.sh [component ...]        (default: every component)
 # Env:   NODE_IMAGE=node:24-bookworm-slim  use another base (e.g. on a machine with a registry)
 #        DDS_SKIP_BASE=1                   do not (re)build the stand-in base images
+#        DDS_IMAGE_JOBS=1                  how many podman builds run at once
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -92,10 +93,22 @@ present=()
 for c in "${components[@]}"; do [[ -f "packages/$c/dist/main.js" ]] && present+=("$c"); done
 [[ ${#present[@]} -eq 0 ]] || bundle_all "${present[@]}"
 
+# DDS_IMAGE_JOBS builds at a time (default 1: on a busy 2-core machine parallel builds were not faster).
+jobs="${DDS_IMAGE_JOBS:-1}"
+logs="$(mktemp -d)"
+pids=()
+for c in "${components[@]}"; do
+  while [[ $(jobs -rp | wc -l) -ge $jobs ]]; do wait -n || true; done
+  (build_one "$c" >"$logs/$c.log" 2>&1 || echo "$c" >"$logs/$c.failed") &
+  pids+=($!)
+done
+wait "${pids[@]}" || true
 failed=()
 for c in "${components[@]}"; do
-  build_one "$c" || failed+=("$c")
+  cat "$logs/$c.log"
+  [[ ! -f "$logs/$c.failed" ]] || failed+=("$c")
 done
+rm -rf "$logs"
 if [[ ${#failed[@]} -gt 0 ]]; then
   echo "image build failed for: ${failed[*]}" >&2
   exit 1
