@@ -246,7 +246,7 @@ checks:
     timeout: 300ms
 `,
     );
-    await adapter.waitFor('configuration reloaded', 5000);
+    await adapter.waitFor('configuration reloaded', 15_000);
     await sleep(600);
     const doc = JSON.parse((await get('/readyz')).text);
     expect(Object.keys(doc.checks)).toEqual([
@@ -260,9 +260,39 @@ checks:
     expect(m).not.toContain('check="app-errors"');
 
     writeFileSync(file, 'checks:\n  - { name: x, type: tcp }\n');
-    await adapter.waitFor('configuration rejected', 5000);
+    await adapter.waitFor('configuration rejected', 15_000);
     expect(adapter.stdout()).toMatch(/checks\.0\.address/);
     expect(Object.keys(JSON.parse((await get('/readyz')).text).checks)).toContain('app-slow:responseTime');
+  });
+
+  it('--once runs each check a single time, prints the verdict and exits 0 or 1 (no ports taken)', async () => {
+    const adminPort = new URL(admin).port;
+    const pass = await run(node, [
+      bin('health-adapter'),
+      '--once',
+      '--log-level',
+      'silent',
+      '--admin',
+      `127.0.0.1:${adminPort}`, // held by the running adapter: --once must not bind it
+      '--http',
+      `http://127.0.0.1:${appPort}/`,
+      '--failure-threshold',
+      '5',
+    ]);
+    expect(pass.stdout).toMatch(/^\[\+\]http ok: HTTP 200 \[[\d.]+ ms\]\nreadyz check passed\n$/);
+    expect(pass.code).toBe(0);
+    const fail = await run(node, [
+      bin('health-adapter'),
+      '--once',
+      '--log-level',
+      'silent',
+      '--http',
+      `http://127.0.0.1:${appPort}/status/503`,
+      '--success-threshold',
+      '3',
+    ]);
+    expect(fail.stdout).toMatch(/^\[-\]http failed: HTTP 503 Service Unavailable .*\nreadyz check failed\n$/);
+    expect(fail.code).toBe(1);
   });
 
   it('SIGTERM: /readyz turns 503 at once while draining, /livez stays 200', async () => {

@@ -11,6 +11,7 @@ import { checksFromConfig } from './checks-from-config.js';
 import type { HealthConfig } from './config.js';
 import { CheckMetrics } from './health/check-metrics.js';
 import { CheckRunner, type CheckState } from './health/check-runner.js';
+import { readyAnswer } from './health/health-report.js';
 import { createProbeServer, type ProbeSource } from './probe-server.js';
 
 /** Identity of a check's settings (RegExps included) to keep unchanged checks running across a reload. */
@@ -59,13 +60,25 @@ export function createHealthAdapter(
     changed();
   };
 
-  apply(checksFromConfig(ctx.config));
+  // --once: every check runs a single time, so one result decides (no thresholds)
+  const once = (c: ResolvedCheck): ResolvedCheck => ({ ...c, successThreshold: 1, failureThreshold: 1 });
+  apply(checksFromConfig(ctx.config).map(ctx.config.once ? once : (c) => c));
+
+  /** --once: a CLI check (an exec probe, a deploy gate, debugging), answered like /readyz?verbose. */
+  const runOnceAndExit = async (): Promise<never> => {
+    await Promise.all([...runners.values()].map(({ runner }) => runner.runOnce()));
+    const answer = readyAnswer(states, { version, draining: false }, true);
+    process.stdout.write(answer.body);
+    for (const { runner } of runners.values()) runner.stop();
+    process.exit(answer.code === 200 ? 0 : 1);
+  };
   const server = createProbeServer(source, version, ctx.registry);
   const tracker = new ConnectionTracker(server);
   const address = parseAddress(ctx.config.listen) as Address;
 
   return {
     async start() {
+      if (ctx.config.once) return runOnceAndExit();
       await listen(server, address);
       running = true;
       for (const { runner } of runners.values()) runner.start();

@@ -15,6 +15,12 @@ export const flags: FlagSpec[] = [
     default: '0.0.0.0:8086',
   },
   {
+    name: 'once',
+    type: 'boolean',
+    help: 'run every check once, print a line per check and exit 0 (critical checks pass) or 1; no servers',
+    default: false,
+  },
+  {
     name: 'mysql',
     type: 'string',
     help: 'MySQL/MariaDB check: connect and run --query',
@@ -138,6 +144,7 @@ export const schema = z
   .strictObject({
     ...commonSchema,
     listen: zAddress,
+    once: z.boolean(),
     mysql: zMysqlUrl.optional(),
     query: z.string().min(1),
     mysqlPasswordFile: z.string().optional(),
@@ -175,6 +182,8 @@ export const schema = z
         });
       seen.add(check.name);
     });
-  });
+  })
+  // --once serves nothing, so it must not take the admin port of an adapter already running
+  .transform((c) => (c.once ? { ...c, admin: 'off' } : c));
 
 export type HealthConfig = z.infer<typeof schema> & CommonConfig;
