@@ -198,6 +198,7 @@ describe('health-adapter against a real MariaDB', () => {
     expect(verbose.text).toMatch(/readyz check failed\n$/);
     const metrics = (await get('/metrics', admin)).text;
     expect(metrics).toContain('dds_health_check_up{check="mysql",type="mysql",critical="true"} 0');
+    expect(metrics).toMatch(/^dds_health_ready 0$/m);
     expect(metrics).toMatch(
       /dds_health_check_failures_total\{check="mysql",type="mysql",reason="connect"\} [1-9]/,
     );

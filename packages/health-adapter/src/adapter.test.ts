@@ -226,6 +226,7 @@ checks:
   it('metrics per check on the admin port', async () => {
     const m = await (await fetch(`${admin}/metrics`)).text();
     expect(m).toContain('dds_health_check_up{check="http",type="http",critical="true"} 1');
+    expect(m).toMatch(/^dds_health_ready 1$/m);
     expect(m).toContain('dds_health_check_up{check="app-errors",type="http",critical="false"} 0');
     expect(m).toMatch(
       /dds_health_check_failures_total\{check="app-errors",type="http",reason="unhealthy"\} [1-9]/,

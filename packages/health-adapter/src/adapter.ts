@@ -2,8 +2,10 @@ import {
   type Address,
   type ComponentContext,
   ConnectionTracker,
+  Gauge,
   type Instance,
   listen,
+  METRIC_PREFIX,
   parseAddress,
 } from '@dds/core';
 import type { ResolvedCheck } from './checks/check-spec.js';
@@ -11,7 +13,7 @@ import { checksFromConfig } from './checks-from-config.js';
 import type { HealthConfig } from './config.js';
 import { CheckMetrics } from './health/check-metrics.js';
 import { CheckRunner, type CheckState } from './health/check-runner.js';
-import { readyAnswer } from './health/health-report.js';
+import { overallStatus, readyAnswer } from './health/health-report.js';
 import { createProbeServer, type ProbeSource } from './probe-server.js';
 
 /** Identity of a check's settings (RegExps included) to keep unchanged checks running across a reload. */
@@ -35,6 +37,14 @@ export function createHealthAdapter(
     states: () => states,
     state: (name: string) => runners.get(name)?.runner.state,
   } satisfies ProbeSource;
+  new Gauge({
+    name: `${METRIC_PREFIX}health_ready`,
+    help: 'The /readyz verdict: 1 when it answers 200 (pass or warn), 0 when 503.',
+    registers: [ctx.registry],
+    collect() {
+      this.set(overallStatus(states, lifecycle.draining) === 'fail' ? 0 : 1);
+    },
+  });
   const changed = () => {
     source.version++;
   };
