@@ -17,8 +17,10 @@ export class LogRecord {
   stack = '';
   /** stack holds a Python traceback that ends at its first unindented line */
   pythonTraceback = false;
-  /** lines joined into this record (for the position file's pending-bytes account) */
+  /** lines joined into this record */
   lines = 1;
+  /** may be followed by continuation lines (text logs, unparsed lines), so it waits for the next line */
+  holdable = false;
 
   /** Adds a string attribute; `key` is JSON text with comma and colon: `,"client.address":` */
   str(key: string, value: string): void {

@@ -2,7 +2,7 @@ import { ContainerLine } from '../container/container-line.js';
 import { unwrapCri } from '../container/cri.js';
 import { unwrapDockerJson } from '../container/docker-json.js';
 import type { ParseContext } from '../parsers/context.js';
-import { AUTO, FORMAT_CHOICES, type FormatChoice, parseAs, parseAuto, RAW } from '../parsers/formats.js';
+import { AUTO, F, FORMAT_CHOICES, type FormatChoice, parseAs, parseAuto, RAW } from '../parsers/formats.js';
 import { K, LogRecord, toJsonLine } from '../record.js';
 import { continues, isExceptionHeader, nameException } from './stack-trace.js';
 import type { PipelineStats } from './stats.js';
@@ -123,7 +123,7 @@ export class SourcePipeline {
     if (ctime !== '' && rec.time === '') rec.time = ctime;
     if (stream !== '') rec.str(K.iostream, stream);
     if (prev !== null) this.emit(prev, st);
-    if (this.opts.multiline) {
+    if (this.opts.multiline && rec.holdable) {
       st.pending = rec;
       if (joinedPartial) {
         st.pText = st.qText;
@@ -170,6 +170,8 @@ export class SourcePipeline {
       rec.str(K.parseError, `parser failed: ${(err as Error).message}`);
       stats.fail(this.failLabel);
     }
+    // access logs, syslog, JSON, Redis... never continue on the next line: no need to hold them
+    rec.holdable = id < 0 || id === F.appText || id === F.mysql;
     if (id >= 0) stats.parsed[id]!++;
     else if (rec.attrs !== '') rec.body = text;
     else {
