@@ -55,8 +55,8 @@ try {
       'default flags: X-Forwarded-*, HSTS off, metrics on). keep-alive: `wrk -t1 -c50`. handshakes: `wrk -t1 -c20 -H',
       '"Connection: close"`, so every request is a new TCP connection with a full TLS 1.3 handshake (wrk does not',
       'resume sessions). HTTP/2: `h2load -c10 -m10 -n100000`.',
-      'The Node ceiling for one process on this machine is about 0.7x nginx for plain-HTTP proxying',
-      '(/work/shared/PERFORMANCE.md); TLS adds per-record crypto on both sides, which costs both the same.',
+      'Reference: a bare Node TLS server (`http2.createSecureServer({allowHTTP1})` answering `hello` itself, no upstream',
+      'hop): the ceiling of one Node process for TLS on this machine; ours / reference shows what the proxy hop costs.',
     ].join('\n'),
     targets: [
       {
@@ -110,6 +110,24 @@ try {
             `http://127.0.0.1:${upstreamPort}`,
             '--log-level',
             'warn',
+          ]);
+          await waitPort(port);
+          return { ...p, port };
+        },
+      },
+      {
+        // Not a proxy: the fastest any single Node TLS server can answer here, for scale.
+        name: 'node:https hello (no proxy)',
+        role: 'reference',
+        start: async () => {
+          const port = await freePort();
+          const p = proc(process.execPath, [
+            '--input-type=module',
+            '-e',
+            `import { readFileSync } from 'node:fs';
+import { createSecureServer } from 'node:http2';
+createSecureServer({ allowHTTP1: true, noDelay: true, cert: readFileSync(${JSON.stringify(cert)}), key: readFileSync(${JSON.stringify(key)}) },
+  (q, r) => r.end('hello\\n')).listen(${port}, '127.0.0.1');`,
           ]);
           await waitPort(port);
           return { ...p, port };

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import { type CertificateInfo, certificateInfo, rfc4514 } from '@dds/core';
 import type { SidecarConfig } from './config.js';
@@ -48,19 +49,22 @@ const ANONYMOUS: ClientIdentity = { allowed: true, headers: undefined };
  * X-Forwarded-Client-Cert.
  */
 export function identify(socket: TLSSocket, policy: ClientPolicy): ClientIdentity {
-  const leaf = socket.getPeerX509Certificate();
-  if (!leaf) {
+  // getPeerCertificate(true) first: once getPeerX509Certificate() has been called on a socket,
+  // Node no longer links the issuer chain into the detailed object.
+  const detailed = socket.getPeerCertificate(true) as DetailedPeerCertificate | null;
+  if (!detailed?.raw) {
     return policy.mode === 'require'
       ? { allowed: false, reason: 'no_certificate', headers: undefined }
       : ANONYMOUS;
   }
   if (!socket.authorized) return { allowed: false, reason: 'unverified', headers: undefined };
+  const leaf = new X509Certificate(detailed.raw);
   const info = certificateInfo(leaf);
   if (!isAllowed(info, policy)) return { allowed: false, reason: 'not_allowed', headers: undefined, info };
   const headers: string[] = [];
   if (policy.certHeader) headers.push('client-cert', sfBinary(leaf.raw));
   if (policy.chainHeader) {
-    const chain = intermediates(socket);
+    const chain = intermediates(detailed);
     if (chain.length) headers.push('client-cert-chain', chain.map(sfBinary).join(', '));
   }
   if (policy.xfcc) headers.push('x-forwarded-client-cert', xfcc(info));
@@ -83,9 +87,9 @@ const sfBinary = (der: Buffer): string => `:${der.toString('base64')}:`;
  * chain (Node exposes the verified chain, not the exact list the client sent); the
  * self-signed root is left out, as RFC 9440 suggests.
  */
-function intermediates(socket: TLSSocket): Buffer[] {
+function intermediates(leaf: DetailedPeerCertificate): Buffer[] {
   const out: Buffer[] = [];
-  let cert: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  let cert: DetailedPeerCertificate | undefined = leaf;
   const seen = new Set<DetailedPeerCertificate>();
   while (cert && !seen.has(cert)) {
     seen.add(cert);

@@ -67,7 +67,7 @@ export const flags: FlagSpec[] = [
   {
     name: 'ciphers',
     type: 'string',
-    help: 'OpenSSL cipher list, server preference order (default: Mozilla intermediate, AEAD only)',
+    help: 'OpenSSL cipher list in server preference order (the default is Mozilla intermediate: AEAD only)',
     metavar: 'LIST',
     default: INTERMEDIATE_CIPHERS,
     group: TLS,
@@ -167,7 +167,7 @@ export const flags: FlagSpec[] = [
   {
     name: 'client-cert-chain-header',
     type: 'boolean',
-    help: 'also send RFC 9440 Client-Cert-Chain (the intermediates the client sent)',
+    help: 'also send RFC 9440 Client-Cert-Chain (intermediates of the verified chain, root left out)',
     default: false,
     group: MTLS,
   },

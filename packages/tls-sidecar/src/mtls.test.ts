@@ -1,5 +1,7 @@
 import { X509Certificate } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { connect as h2connect } from 'node:http2';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { freePort, type Proc, run } from '../../../test/support/index.js';
@@ -157,6 +159,56 @@ describe('client-auth require with an allow-list', () => {
     expect(
       metric(m, 'dds_tls_handshake_failures_total{reason="client_cert_invalid"}'),
     ).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('Client-Cert-Chain', () => {
+  let sc: Sidecar;
+  let inter: Issued;
+  let leaf: Issued;
+  beforeAll(async () => {
+    inter = await pki.issue('intermediate', { cn: 'mtls intermediate', intermediate: true });
+    leaf = await pki.issue('client-c', {
+      cn: 'client-c',
+      san: 'DNS:client-c.example',
+      client: true,
+      issuer: inter,
+    });
+    sc = await startSidecar([
+      '--cert',
+      server.cert,
+      '--key',
+      server.key,
+      '--upstream',
+      `http://127.0.0.1:${demoPort}`,
+      '--client-auth',
+      'require',
+      '--client-ca',
+      pki.ca.cert,
+      '--client-cert-chain-header',
+    ]);
+  });
+  afterAll(async () => sc?.stop());
+
+  it('carries the intermediate the client sent, not the root', async () => {
+    const chainFile = join(pki.dir, 'client-c-chain.crt');
+    writeFileSync(chainFile, leaf.pem + inter.pem);
+    const r = await run('curl', [
+      '-sS',
+      '--cacert',
+      pki.ca.cert,
+      '--resolve',
+      `localhost:${sc.port}:127.0.0.1`,
+      '--cert',
+      chainFile,
+      '--key',
+      leaf.key,
+      `https://localhost:${sc.port}/echo`,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const h = JSON.parse(r.stdout).headers;
+    expect(h['client-cert']).toBe(`:${der64(leaf)}:`);
+    expect(h['client-cert-chain']).toBe(`:${der64(inter)}:`);
   });
 });
 
