@@ -16,7 +16,17 @@ export interface Pki {
   /** issues a certificate signed by this CA (or self-signed with `selfSigned`) */
   issue(
     name: string,
-    opts: { cn: string; san?: string; client?: boolean; days?: number; rsa?: boolean },
+    opts: {
+      cn: string;
+      san?: string;
+      client?: boolean;
+      days?: number;
+      rsa?: boolean;
+      /** an intermediate CA (may sign further certificates via `issuer`) */
+      intermediate?: boolean;
+      /** signs with this certificate instead of the root */
+      issuer?: Issued;
+    },
   ): Promise<Issued>;
 }
 
@@ -68,11 +78,14 @@ export async function makePki(label = 'pki'): Promise<Pki> {
       await openssl(['req', '-new', '-key', key, '-out', csr, '-subj', `/O=dds test/CN=${opts.cn}`]);
       writeFileSync(
         ext,
-        [
-          'basicConstraints=CA:FALSE',
-          `extendedKeyUsage=${opts.client ? 'clientAuth' : 'serverAuth'}`,
-          ...(opts.san ? [`subjectAltName=${opts.san}`] : []),
-        ].join('\n'),
+        (opts.intermediate
+          ? ['basicConstraints=critical,CA:TRUE,pathlen:0', 'keyUsage=critical,keyCertSign,cRLSign']
+          : [
+              'basicConstraints=CA:FALSE',
+              `extendedKeyUsage=${opts.client ? 'clientAuth' : 'serverAuth'}`,
+              ...(opts.san ? [`subjectAltName=${opts.san}`] : []),
+            ]
+        ).join('\n'),
       );
       await openssl([
         'x509',
@@ -80,9 +93,9 @@ export async function makePki(label = 'pki'): Promise<Pki> {
         '-in',
         csr,
         '-CA',
-        ca.cert,
+        (opts.issuer ?? ca).cert,
         '-CAkey',
-        ca.key,
+        (opts.issuer ?? ca).key,
         '-CAcreateserial',
         '-out',
         cert,
