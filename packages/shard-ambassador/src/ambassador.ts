@@ -2,11 +2,11 @@ import { rmSync, writeFileSync } from 'node:fs';
 import type { Server as NetServer, Socket } from 'node:net';
 import type { ComponentContext, Instance } from '@dds/core';
 import type { FastifyInstance } from 'fastify';
-import type { AmbassadorConfig } from './config/schema.js';
 import type { PoolConfig } from './config/pool-schema.js';
+import type { AmbassadorConfig } from './config/schema.js';
 import { HttpShardListener } from './http/http-shard-listener.js';
-import { MemcacheSession } from './memcache/memcache-session.js';
 import { memcacheProtocol } from './memcache/memcache-protocol.js';
+import { MemcacheSession } from './memcache/memcache-session.js';
 import type { SessionContext } from './pool/client-session.js';
 import { type PoolProtocol, ServerPool } from './pool/server-pool.js';
 import { type ClientCounter, PoolListener } from './proxy/pool-listener.js';
@@ -138,7 +138,9 @@ export function createAmbassador(ctx: ComponentContext<AmbassadorConfig>): Insta
       app.get('/hotkeys', async (req) => {
         const q = req.query as { limit?: string; pool?: string };
         const limit = Math.min(1000, Number(q.limit) || hotKeys.top);
-        const keys = hotKeys.list(hotKeys.top > 0 ? Math.max(limit, 1) : 0).filter((k) => !q.pool || k.pool === q.pool);
+        const keys = hotKeys
+          .list(hotKeys.top > 0 ? Math.max(limit, 1) : 0)
+          .filter((k) => !q.pool || k.pool === q.pool);
         return { windowSeconds: hotKeys.windowMs / 1000, sample: hotKeys.sample, keys };
       });
       app.get('/pools', async () =>
@@ -169,7 +171,9 @@ export function createAmbassador(ctx: ComponentContext<AmbassadorConfig>): Insta
         const s = r.pool.locate(q.key);
         return { pool: q.pool, key: q.key, server: s?.spec.name ?? null, address: s?.address ?? null };
       });
-      app.get('/stats', async (_req, reply) => reply.type('application/json').send(twemproxyStats(pools(), VERSION)));
+      app.get('/stats', async (_req, reply) =>
+        reply.type('application/json').send(twemproxyStats(pools(), VERSION)),
+      );
     },
   };
 }

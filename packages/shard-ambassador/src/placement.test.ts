@@ -1,5 +1,8 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import {
   freePorts,
   type Proc,
@@ -11,9 +14,6 @@ import {
   tempDir,
   waitForPort,
 } from '../../../test/support/index.js';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { type PoolConfig, poolSchema } from './config/pool-schema.js';
 import { parseServer, type ServerSpec } from './config/server-spec.js';
 import { Placement } from './pool/placement.js';
@@ -59,7 +59,7 @@ function makeKeys(n: number, seed: number): Buffer[] {
   return keys;
 }
 
-const valueOf = (k: Buffer) => `v-${k.toString('hex').slice(0, 24)}`;
+const expectedValue = (k: Buffer) => `v-${k.toString('hex').slice(0, 24)}`;
 
 async function pipelineRedis(port: number, cmds: Buffer[]): Promise<string> {
   const c = await RawClient.open(port);
@@ -69,7 +69,10 @@ async function pipelineRedis(port: number, cmds: Buffer[]): Promise<string> {
       const batch = cmds.slice(i, i + 2000);
       const lines = await c.lines(Buffer.concat(batch), batch.length, 30_000);
       out += lines.join('\n');
-      expect(lines.every((l) => l === '+OK'), `writes through port ${port}: ${lines.find((l) => l !== '+OK')}`).toBe(true);
+      expect(
+        lines.every((l) => l === '+OK'),
+        `writes through port ${port}: ${lines.find((l) => l !== '+OK')}`,
+      ).toBe(true);
     }
   } finally {
     c.close();
@@ -100,8 +103,22 @@ describe('placement is identical to nutcracker 0.5', () => {
 
   it('every hash and distribution, weights, names, hash tags, many servers: redis and memcache pools', async () => {
     const r = (i: number, w = 1, name = '') => `127.0.0.1:${redis[i]!.port}:${w}${name ? ` ${name}` : ''}`;
-    const m = (i: number, w = 1, name = '') => `127.0.0.1:${memcached[i]!.port}:${w}${name ? ` ${name}` : ''}`;
-    const hashes = ['one_at_a_time', 'md5', 'crc16', 'crc32', 'crc32a', 'fnv1_64', 'fnv1a_64', 'fnv1_32', 'fnv1a_32', 'hsieh', 'murmur', 'jenkins'] as const;
+    const m = (i: number, w = 1, name = '') =>
+      `127.0.0.1:${memcached[i]!.port}:${w}${name ? ` ${name}` : ''}`;
+    const hashes = [
+      'one_at_a_time',
+      'md5',
+      'crc16',
+      'crc32',
+      'crc32a',
+      'fnv1_64',
+      'fnv1a_64',
+      'fnv1_32',
+      'fnv1a_32',
+      'hsieh',
+      'murmur',
+      'jenkins',
+    ] as const;
     // crc32 is libmemcached's 15-bit variant: on a ketama ring every key lands on one server,
     // so it is compared under modula, where its placement is not trivial
     const cases: Case[] = hashes.map((hash, i) => ({
@@ -110,28 +127,66 @@ describe('placement is identical to nutcracker 0.5', () => {
         hash,
         distribution: hash === 'crc32' ? 'modula' : 'ketama',
         // alternate named and unnamed servers and a few weights
-        servers: i % 2 === 0 ? [r(0), r(1, 2), r(2)] : [r(0, 1, 'alpha'), r(1, 1, 'beta'), r(2, 3, 'gamma'), r(3, 1, 'delta')],
+        servers:
+          i % 2 === 0
+            ? [r(0), r(1, 2), r(2)]
+            : [r(0, 1, 'alpha'), r(1, 1, 'beta'), r(2, 3, 'gamma'), r(3, 1, 'delta')],
       },
     }));
     cases.push(
-      { name: 'modula-weights', pool: { hash: 'fnv1a_64', distribution: 'modula', servers: [r(0, 2), r(1, 1), r(2, 3)] } },
-      { name: 'modula-murmur', pool: { hash: 'murmur', distribution: 'modula', servers: [r(0), r(1), r(2), r(3), r(4)] } },
-      { name: 'ketama-hash-tag', pool: { hash: 'fnv1a_64', hash_tag: '{}', distribution: 'ketama', servers: [r(0, 1), r(1, 2), r(2, 3), r(3, 1), r(4, 5)] } },
+      {
+        name: 'modula-weights',
+        pool: { hash: 'fnv1a_64', distribution: 'modula', servers: [r(0, 2), r(1, 1), r(2, 3)] },
+      },
+      {
+        name: 'modula-murmur',
+        pool: { hash: 'murmur', distribution: 'modula', servers: [r(0), r(1), r(2), r(3), r(4)] },
+      },
+      {
+        name: 'ketama-hash-tag',
+        pool: {
+          hash: 'fnv1a_64',
+          hash_tag: '{}',
+          distribution: 'ketama',
+          servers: [r(0, 1), r(1, 2), r(2, 3), r(3, 1), r(4, 5)],
+        },
+      },
       {
         name: 'ketama-many-weights-names',
-        pool: { hash: 'md5', distribution: 'ketama', servers: [r(0, 10, 'shard-a'), r(1, 20, 'shard-b'), r(2, 30, 'shard-c'), r(3, 40, 'shard-d'), r(4, 55, 'shard-e')] },
+        pool: {
+          hash: 'md5',
+          distribution: 'ketama',
+          servers: [
+            r(0, 10, 'shard-a'),
+            r(1, 20, 'shard-b'),
+            r(2, 30, 'shard-c'),
+            r(3, 40, 'shard-d'),
+            r(4, 55, 'shard-e'),
+          ],
+        },
       },
     );
     const memCases: Case[] = [
       { name: 'mc-ketama-md5', pool: { hash: 'md5', distribution: 'ketama', servers: [m(0), m(1), m(2)] } },
-      { name: 'mc-modula-hsieh-tag', pool: { hash: 'hsieh', hash_tag: '{}', distribution: 'modula', servers: [m(0, 1, 'x'), m(1, 2, 'y'), m(2, 1, 'z')] } },
+      {
+        name: 'mc-modula-hsieh-tag',
+        pool: {
+          hash: 'hsieh',
+          hash_tag: '{}',
+          distribution: 'modula',
+          servers: [m(0, 1, 'x'), m(1, 2, 'y'), m(2, 1, 'z')],
+        },
+      },
     ];
     expect(cases.length).toBe(16);
 
     const ports = await freePorts(2 * (cases.length + memCases.length));
     const ncYaml: Record<string, unknown> = {};
     const ourYaml: Record<string, unknown> = {};
-    const all = [...cases.map((c, db) => ({ ...c, redis: true, db })), ...memCases.map((c) => ({ ...c, redis: false, db: 0 }))];
+    const all = [
+      ...cases.map((c, db) => ({ ...c, redis: true, db })),
+      ...memCases.map((c) => ({ ...c, redis: false, db: 0 })),
+    ];
     all.forEach((c, i) => {
       const pool = { ...c.pool, ...(c.redis ? { redis: true, redis_db: c.db } : {}) };
       ncYaml[c.name] = { listen: `127.0.0.1:${ports[2 * i]}`, ...pool };
@@ -151,7 +206,10 @@ describe('placement is identical to nutcracker 0.5', () => {
       // where nutcracker puts each key
       const where = new Map<string, number>();
       if (c.redis) {
-        await pipelineRedis(ports[2 * i]!, keys.map((k) => resp('SET', k, valueOf(k))));
+        await pipelineRedis(
+          ports[2 * i]!,
+          keys.map((k) => resp('SET', k, expectedValue(k))),
+        );
         for (const [si, spec] of specs.entries()) {
           const direct = new Redis({ port: spec.port, host: spec.host, db: c.db, lazyConnect: true });
           await direct.connect();
@@ -168,7 +226,13 @@ describe('placement is identical to nutcracker 0.5', () => {
         const nc = await RawClient.open(ports[2 * i]!);
         for (let b = 0; b < keys.length; b += 2000) {
           const batch = keys.slice(b, b + 2000);
-          const cmds = batch.map((k) => Buffer.concat([Buffer.from('set '), k, Buffer.from(` 0 0 ${valueOf(k).length}\r\n${valueOf(k)}\r\n`)]));
+          const cmds = batch.map((k) =>
+            Buffer.concat([
+              Buffer.from('set '),
+              k,
+              Buffer.from(` 0 0 ${expectedValue(k).length}\r\n${expectedValue(k)}\r\n`),
+            ]),
+          );
           const lines = await nc.lines(Buffer.concat(cmds), batch.length, 30_000);
           expect(lines.filter((l) => l !== 'STORED')).toEqual([]);
         }
@@ -177,7 +241,14 @@ describe('placement is identical to nutcracker 0.5', () => {
           const direct = await RawClient.open(spec.port);
           for (let b = 0; b < keys.length; b += 500) {
             const batch = keys.slice(b, b + 500);
-            const got = await direct.exchange(Buffer.concat([Buffer.from('get'), ...batch.flatMap((k) => [Buffer.from(' '), k]), Buffer.from('\r\n')]), (x) => x.subarray(-5).toString() === 'END\r\n');
+            const got = await direct.exchange(
+              Buffer.concat([
+                Buffer.from('get'),
+                ...batch.flatMap((k) => [Buffer.from(' '), k]),
+                Buffer.from('\r\n'),
+              ]),
+              (x) => x.subarray(-5).toString() === 'END\r\n',
+            );
             for (const line of got.toString('latin1').split('\r\n')) {
               if (line.startsWith('VALUE ')) where.set(line.split(' ')[1]!, si);
             }
@@ -187,7 +258,10 @@ describe('placement is identical to nutcracker 0.5', () => {
       }
       expect(where.size, `${c.name}: keys found on the shards`).toBe(keys.length);
       const wrong = keys.filter((k) => where.get(k.toString('latin1')) !== placement.index(k, 0, k.length));
-      expect(wrong.map((k) => k.toString('latin1')).slice(0, 5), `${c.name}: keys placed differently`).toEqual([]);
+      expect(
+        wrong.map((k) => k.toString('latin1')).slice(0, 5),
+        `${c.name}: keys placed differently`,
+      ).toEqual([]);
       // every shard holds some keys: the comparison is not trivially true
       expect(new Set(where.values()).size, `${c.name}: shards used`).toBe(specs.length);
       checked += keys.length;
@@ -200,7 +274,7 @@ describe('placement is identical to nutcracker 0.5', () => {
         for (let b = 0; b < keys.length; b += 500) {
           const batch = keys.slice(b, b + 500);
           const got = await client.mgetBuffer(...batch);
-          const bad = batch.filter((k, j) => got[j]?.toString() !== valueOf(k));
+          const bad = batch.filter((k, j) => got[j]?.toString() !== expectedValue(k));
           expect(bad.length, `${c.name}: keys read back through the ambassador`).toBe(0);
         }
         await client.quit();
@@ -208,8 +282,18 @@ describe('placement is identical to nutcracker 0.5', () => {
         const client = await RawClient.open(port);
         for (let b = 0; b < keys.length; b += 500) {
           const batch = keys.slice(b, b + 500);
-          const got = await client.exchange(Buffer.concat([Buffer.from('get'), ...batch.flatMap((k) => [Buffer.from(' '), k]), Buffer.from('\r\n')]), (x) => x.subarray(-5).toString() === 'END\r\n');
-          const n = got.toString('latin1').split('\r\n').filter((l) => l.startsWith('VALUE ')).length;
+          const got = await client.exchange(
+            Buffer.concat([
+              Buffer.from('get'),
+              ...batch.flatMap((k) => [Buffer.from(' '), k]),
+              Buffer.from('\r\n'),
+            ]),
+            (x) => x.subarray(-5).toString() === 'END\r\n',
+          );
+          const n = got
+            .toString('latin1')
+            .split('\r\n')
+            .filter((l) => l.startsWith('VALUE ')).length;
           expect(n, `${c.name}: keys found through the ambassador`).toBe(batch.length);
         }
         client.close();

@@ -28,7 +28,12 @@ describe('hot reload of the server list under live clients', () => {
   it('adds a shard: new placement applies, no client connection drops, no request fails', async () => {
     let closes = 0;
     for (let i = 0; i < 10; i++) {
-      const c = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false });
+      const c = new Redis({
+        port,
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        autoResendUnfulfilledCommands: false,
+      });
       c.on('close', () => closes++);
       await c.connect();
       clients.push(c);
@@ -59,7 +64,10 @@ describe('hot reload of the server list under live clients', () => {
     await third.connect();
     expect(await third.dbsize()).toBeGreaterThan(0);
     third.disconnect();
-    const pools = (await (await fetch(`${amb.admin}/pools`)).json()) as Record<string, { servers: unknown[] }>;
+    const pools = (await (await fetch(`${amb.admin}/pools`)).json()) as Record<
+      string,
+      { servers: unknown[] }
+    >;
     expect(pools.live!.servers).toHaveLength(3);
   });
 
@@ -68,7 +76,10 @@ describe('hot reload of the server list under live clients', () => {
     expect(amb.proc.stdout()).toMatch(/pools\.live\.hash/);
     const c = clients[0]!;
     expect(await c.set('still', 'here')).toBe('OK');
-    const pools = (await (await fetch(`${amb.admin}/pools`)).json()) as Record<string, { servers: unknown[] }>;
+    const pools = (await (await fetch(`${amb.admin}/pools`)).json()) as Record<
+      string,
+      { servers: unknown[] }
+    >;
     expect(pools.live!.servers).toHaveLength(3);
   });
 });

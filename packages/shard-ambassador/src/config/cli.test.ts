@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bin, freePorts, run, startNutcracker, startRedis, tempDir } from '../../../../test/support/index.js';
 import { startAmbassador } from '../testing/ambassador.js';
@@ -30,12 +30,16 @@ describe('nutcracker command line and configuration', () => {
   });
 
   it('invalid pools: exit 2, the message names the pool and the key', async () => {
-    const bad = file('alpha:\n  listen: 127.0.0.1:22121\n  hash: sha1\n  servers:\n   - 127.0.0.1:6379:1\nbeta:\n  listen: 127.0.0.1:22122\n  servers:\n   - 127.0.0.1:6379:0\n');
+    const bad = file(
+      'alpha:\n  listen: 127.0.0.1:22121\n  hash: sha1\n  servers:\n   - 127.0.0.1:6379:1\nbeta:\n  listen: 127.0.0.1:22122\n  servers:\n   - 127.0.0.1:6379:0\n',
+    );
     const r = await amb(['--test-conf', '--conf-file', bad]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/pools\.alpha\.hash/);
     expect(r.stderr).toMatch(/pools\.beta\.servers\.0: weight must be at least 1/);
-    const dup = file('a:\n  listen: 127.0.0.1:1\n  servers: ["127.0.0.1:2:1"]\nb:\n  listen: 127.0.0.1:1\n  servers: ["127.0.0.1:3:1"]\n');
+    const dup = file(
+      'a:\n  listen: 127.0.0.1:1\n  servers: ["127.0.0.1:2:1"]\nb:\n  listen: 127.0.0.1:1\n  servers: ["127.0.0.1:3:1"]\n',
+    );
     const d = await amb(['-t', '-c', dup]);
     expect(d.code).toBe(2);
     expect(d.stderr).toMatch(/pools\.b\.listen: pools "a" and "b" have the same listen address/);
@@ -47,7 +51,25 @@ describe('nutcracker command line and configuration', () => {
     const r = await amb(['-d', '-c', '/usr/share/doc/nutcracker/examples/nutcracker.yml']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/daemonizing is not supported/);
-    const ok = await amb(['-c', '/usr/share/doc/nutcracker/examples/nutcracker.yml', '-v', '7', '-s', '6222', '-a', '127.0.0.1', '-i', '10000', '-m', '512', '-o', '/dev/null', '-p', '/tmp/x.pid', '--print-config']);
+    const ok = await amb([
+      '-c',
+      '/usr/share/doc/nutcracker/examples/nutcracker.yml',
+      '-v',
+      '7',
+      '-s',
+      '6222',
+      '-a',
+      '127.0.0.1',
+      '-i',
+      '10000',
+      '-m',
+      '512',
+      '-o',
+      '/dev/null',
+      '-p',
+      '/tmp/x.pid',
+      '--print-config',
+    ]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/logLevel: debug/);
     expect(ok.stdout).toMatch(/statsPort: 6222/);
@@ -57,17 +79,30 @@ describe('nutcracker command line and configuration', () => {
     const redis = await startRedis();
     const [port, ncPort] = await freePorts(2);
     const servers = [`127.0.0.1:${redis.port}:1 shard0`];
-    const a = await startAmbassador({ memcache: { listen: `127.0.0.1:${port}`, redis: true, servers } }, ['-v', '7']);
-    const nc = await startNutcracker(`memcache:\n  listen: 127.0.0.1:${ncPort}\n  redis: true\n  servers:\n   - ${servers[0]}\n`, ncPort);
+    const a = await startAmbassador({ memcache: { listen: `127.0.0.1:${port}`, redis: true, servers } }, [
+      '-v',
+      '7',
+    ]);
+    const nc = await startNutcracker(
+      `memcache:\n  listen: 127.0.0.1:${ncPort}\n  redis: true\n  servers:\n   - ${servers[0]}\n`,
+      ncPort,
+    );
     try {
       const c = await RawClient.open(port);
-      expect(await c.lines(Buffer.concat([resp('SET', 'a', '1'), resp('GET', 'a')]), 3)).toEqual(['+OK', '$1', '1']);
+      expect(await c.lines(Buffer.concat([resp('SET', 'a', '1'), resp('GET', 'a')]), 3)).toEqual([
+        '+OK',
+        '$1',
+        '1',
+      ]);
       c.close();
       const ours = await statsOf(a.statsPort);
       const theirs = await statsOf(nc.statsPort);
-      const shape = (o: Record<string, unknown>) => JSON.stringify(o, (_k, v) => (typeof v === 'number' || typeof v === 'string' ? 0 : v));
+      const shape = (o: Record<string, unknown>) =>
+        JSON.stringify(o, (_k, v) => (typeof v === 'number' || typeof v === 'string' ? 0 : v));
       expect(Object.keys(ours).sort()).toEqual(Object.keys(theirs).sort());
-      expect(shape(ours.memcache as Record<string, unknown>)).toBe(shape(theirs.memcache as Record<string, unknown>));
+      expect(shape(ours.memcache as Record<string, unknown>)).toBe(
+        shape(theirs.memcache as Record<string, unknown>),
+      );
       const srv = (ours.memcache as Record<string, Record<string, number>>).shard0!;
       expect(srv.requests).toBe(2);
       expect(srv.responses).toBe(2);

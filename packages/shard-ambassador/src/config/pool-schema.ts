@@ -46,7 +46,8 @@ export const poolSchema = z
     shard_key: zShardKey.default('uri'),
   })
   .superRefine((p, ctx) => {
-    if (p.http && p.redis) ctx.addIssue({ code: 'custom', path: ['http'], message: 'a pool is either redis or http' });
+    if (p.http && p.redis)
+      ctx.addIssue({ code: 'custom', path: ['http'], message: 'a pool is either redis or http' });
     if (!p.redis && (p.redis_auth !== undefined || p.redis_db !== 0)) {
       const key = p.redis_auth !== undefined ? 'redis_auth' : 'redis_db';
       ctx.addIssue({ code: 'custom', path: [key], message: 'only valid with redis: true' });

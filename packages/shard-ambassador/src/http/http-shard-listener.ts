@@ -1,10 +1,18 @@
-import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { createHttpServer, createUpstream, listen, type Logger, proxyRequest, TrustedProxies, type Upstream } from '@dds/core';
+import {
+  createHttpServer,
+  createUpstream,
+  type Logger,
+  listen,
+  proxyRequest,
+  TrustedProxies,
+  type Upstream,
+} from '@dds/core';
 import type { PoolConfig } from '../config/pool-schema.js';
 import type { Server } from '../pool/server.js';
 import { type PoolProtocol, ServerPool } from '../pool/server-pool.js';
-import { listenAddress, type ClientCounter } from '../proxy/pool-listener.js';
+import { type ClientCounter, listenAddress } from '../proxy/pool-listener.js';
 import type { HotKeys } from '../stats/hot-keys.js';
 import { type ShardKeyFn, shardKey } from './shard-key.js';
 
@@ -42,7 +50,7 @@ export class HttpShardListener {
   constructor(
     name: string,
     cfg: PoolConfig,
-    private readonly logger: Logger,
+    logger: Logger,
     private readonly hotKeys: () => HotKeys,
     private readonly clients: ClientCounter,
   ) {
@@ -78,7 +86,10 @@ export class HttpShardListener {
     const server = createHttpServer(LIMITS, (req, res) => this.handle(req, res));
     server.on('connection', (s: Socket) => {
       const limit = this.pool.cfg.client_connections;
-      if (this.clients.current >= this.clients.max || (limit > 0 && this.pool.stats.clientConnections >= limit)) {
+      if (
+        this.clients.current >= this.clients.max ||
+        (limit > 0 && this.pool.stats.clientConnections >= limit)
+      ) {
         this.pool.stats.rejectedClients++;
         s.destroy();
         return;

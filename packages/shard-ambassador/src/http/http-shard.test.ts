@@ -17,14 +17,28 @@ describe('HTTP consistent-hash sharding (demo-app shards)', () => {
   beforeAll(async () => {
     appPorts = await freePorts(3);
     for (const [i, p] of appPorts.entries()) {
-      apps.push(startComponent('demo-app', ['--listen', `127.0.0.1:${p}`, '--admin', 'off', '--name', `app${i}`]));
+      apps.push(
+        startComponent('demo-app', ['--listen', `127.0.0.1:${p}`, '--admin', 'off', '--name', `app${i}`]),
+      );
     }
     await Promise.all(appPorts.map((p) => waitForHttp(`http://127.0.0.1:${p}/`, 200, 30_000)));
     [byUri, byHeader, byCookie] = await freePorts(3);
     amb = await startAmbassador({
       uri: { listen: `127.0.0.1:${byUri}`, http: true, hash: 'md5', servers: servers() },
-      header: { listen: `127.0.0.1:${byHeader}`, http: true, shard_key: 'header:x-user', hash: 'md5', servers: servers() },
-      cookie: { listen: `127.0.0.1:${byCookie}`, http: true, shard_key: 'cookie:session', hash: 'murmur', servers: servers() },
+      header: {
+        listen: `127.0.0.1:${byHeader}`,
+        http: true,
+        shard_key: 'header:x-user',
+        hash: 'md5',
+        servers: servers(),
+      },
+      cookie: {
+        listen: `127.0.0.1:${byCookie}`,
+        http: true,
+        shard_key: 'cookie:session',
+        hash: 'murmur',
+        servers: servers(),
+      },
     });
   });
   afterAll(async () => {
@@ -41,7 +55,10 @@ describe('HTTP consistent-hash sharding (demo-app shards)', () => {
 
   it('the same URI always reaches the same shard, the one the ring says; URIs spread over all shards', async () => {
     const specs = servers().map((s) => parseServer(s) as ServerSpec);
-    const placement = new Placement(poolSchema.parse({ listen: '127.0.0.1:1', hash: 'md5', servers: servers() }), specs);
+    const placement = new Placement(
+      poolSchema.parse({ listen: '127.0.0.1:1', hash: 'md5', servers: servers() }),
+      specs,
+    );
     const seen = new Set<string>();
     for (let i = 0; i < 60; i++) {
       const path = `/echo?item=${i}`;

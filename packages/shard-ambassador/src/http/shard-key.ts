@@ -7,11 +7,12 @@ export type ShardKeyFn = (req: IncomingMessage) => string;
 export function shardKey(spec: string): ShardKeyFn {
   const uri = (req: IncomingMessage) => req.url ?? '/';
   if (spec === 'uri') return uri;
-  if (spec === 'path') return (req) => {
-    const u = uri(req);
-    const q = u.indexOf('?');
-    return q < 0 ? u : u.slice(0, q);
-  };
+  if (spec === 'path')
+    return (req) => {
+      const u = uri(req);
+      const q = u.indexOf('?');
+      return q < 0 ? u : u.slice(0, q);
+    };
   const colon = spec.indexOf(':');
   const kind = spec.slice(0, colon);
   const name = spec.slice(colon + 1);

@@ -14,7 +14,9 @@ const dataLength = (p: MemcacheRequestParser, buf: Buffer): number => {
 
 const key = fc.stringMatching(/^[a-zA-Z0-9:_-]{1,30}$/);
 const request = fc.oneof(
-  fc.array(key, { minLength: 1, maxLength: 5 }).map((ks) => ({ wire: `get ${ks.join(' ')}\r\n`, tokens: 1 + ks.length, data: '' })),
+  fc
+    .array(key, { minLength: 1, maxLength: 5 })
+    .map((ks) => ({ wire: `get ${ks.join(' ')}\r\n`, tokens: 1 + ks.length, data: '' })),
   fc.tuple(key, fc.string({ maxLength: 50 })).map(([k, v]) => {
     const data = Buffer.from(v).toString('latin1');
     return { wire: `set ${k} 0 0 ${Buffer.byteLength(v)}\r\n${data}\r\n`, tokens: 5, data };
@@ -73,17 +75,27 @@ describe('memcache request parser and reply framer (property tests)', () => {
 
   it('frames retrieval replies with binary values, cut anywhere', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(key, fc.uint8Array({ maxLength: 40 })), { maxLength: 5 }), fc.nat(), (items, cut) => {
-        const wire = Buffer.concat([
-          ...items.map(([k, v]) => Buffer.concat([Buffer.from(`VALUE ${k} 0 ${v.length}\r\n`), Buffer.from(v), Buffer.from('\r\n')])),
-          Buffer.from('END\r\n'),
-        ]);
-        const f = new MemcacheReplyFramer();
-        const at = cut % (wire.length + 1);
-        const first = f.frame(wire.subarray(0, at), 0, at, ReplyKind.Retrieval);
-        expect(first === -1 || first === wire.length).toBe(true);
-        expect(f.frame(wire, 0, wire.length, ReplyKind.Retrieval)).toBe(wire.length);
-      }),
+      fc.property(
+        fc.array(fc.tuple(key, fc.uint8Array({ maxLength: 40 })), { maxLength: 5 }),
+        fc.nat(),
+        (items, cut) => {
+          const wire = Buffer.concat([
+            ...items.map(([k, v]) =>
+              Buffer.concat([
+                Buffer.from(`VALUE ${k} 0 ${v.length}\r\n`),
+                Buffer.from(v),
+                Buffer.from('\r\n'),
+              ]),
+            ),
+            Buffer.from('END\r\n'),
+          ]);
+          const f = new MemcacheReplyFramer();
+          const at = cut % (wire.length + 1);
+          const first = f.frame(wire.subarray(0, at), 0, at, ReplyKind.Retrieval);
+          expect(first === -1 || first === wire.length).toBe(true);
+          expect(f.frame(wire, 0, wire.length, ReplyKind.Retrieval)).toBe(wire.length);
+        },
+      ),
       { numRuns: 300 },
     );
   });

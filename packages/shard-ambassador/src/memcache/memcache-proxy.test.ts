@@ -17,7 +17,14 @@ describe('memcache pools through the ambassador (real memcached shards)', () => 
     for (let i = 0; i < 3; i++) shards.push(await startMemcached());
     port = await freePort();
     amb = await startAmbassador(
-      { cache: { listen: `127.0.0.1:${port}`, hash: 'md5', distribution: 'ketama', servers: shards.map((s) => `127.0.0.1:${s.port}:1`) } },
+      {
+        cache: {
+          listen: `127.0.0.1:${port}`,
+          hash: 'md5',
+          distribution: 'ketama',
+          servers: shards.map((s) => `127.0.0.1:${s.port}:1`),
+        },
+      },
       ['--max-request-size', '65536'],
     );
     mc = new Memcached(`127.0.0.1:${port}`, { retries: 0, timeout: 2000 });
@@ -62,8 +69,22 @@ describe('memcache pools through the ambassador (real memcached shards)', () => 
 
   it('raw protocol: noreply, gets fan-out, meta commands, version', async () => {
     const c = await RawClient.open(port);
-    const r = await c.lines('set nr 0 0 2 noreply\r\nhi\r\nget nr\r\nversion\r\nms meta 3\r\nabc\r\nmg meta v\r\nmd meta\r\nmg meta v\r\nmn\r\n', 10);
-    expect(r).toEqual(['VALUE nr 0 2', 'hi', 'END', 'VERSION 1.6.0 dds-shard-ambassador', 'HD', 'VA 3', 'abc', 'HD', 'EN', 'MN']);
+    const r = await c.lines(
+      'set nr 0 0 2 noreply\r\nhi\r\nget nr\r\nversion\r\nms meta 3\r\nabc\r\nmg meta v\r\nmd meta\r\nmg meta v\r\nmn\r\n',
+      10,
+    );
+    expect(r).toEqual([
+      'VALUE nr 0 2',
+      'hi',
+      'END',
+      'VERSION 1.6.0 dds-shard-ambassador',
+      'HD',
+      'VA 3',
+      'abc',
+      'HD',
+      'EN',
+      'MN',
+    ]);
     const keys = Array.from({ length: 30 }, (_, i) => `g${i}`);
     await c.lines(keys.map((k) => `set ${k} 1 0 1\r\nx\r\n`).join(''), 30);
     const got = await c.exchange(`gets ${keys.join(' ')}\r\n`, (b) => b.toString().endsWith('END\r\n'));
@@ -73,7 +94,9 @@ describe('memcache pools through the ambassador (real memcached shards)', () => 
 
   it('bad input: unknown command gets an error and the connection stays; a bad data block closes it; others unaffected', async () => {
     const c = await RawClient.open(port);
-    expect(await c.lines('stats\r\n', 1)).toEqual(["CLIENT_ERROR command 'stats' is not supported through dds-shard-ambassador"]);
+    expect(await c.lines('stats\r\n', 1)).toEqual([
+      "CLIENT_ERROR command 'stats' is not supported through dds-shard-ambassador",
+    ]);
     const bad = await c.exchange('set k 0 0 2\r\nabcdef\r\n', () => false, 2000);
     expect(bad.toString()).toBe('CLIENT_ERROR bad data chunk\r\n');
     expect(c.closed).toBe(true);

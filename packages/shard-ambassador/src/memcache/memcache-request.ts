@@ -25,7 +25,12 @@ export class MemcacheRequestParser {
   ) {}
 
   /** Parses the request at pos; false if incomplete. `dataLength(tokens)` says if it has a data block. */
-  parse(buf: Buffer, pos: number, end: number, dataLength: (p: MemcacheRequestParser, buf: Buffer) => number): boolean {
+  parse(
+    buf: Buffer,
+    pos: number,
+    end: number,
+    dataLength: (p: MemcacheRequestParser, buf: Buffer) => number,
+  ): boolean {
     const nl = buf.indexOf(LF, pos);
     if (nl < 0 || nl >= end) {
       if (end - pos > this.maxSize) throw new MemcacheProtocolError('line too long');
@@ -61,7 +66,8 @@ export class MemcacheRequestParser {
       this.need = total - pos;
       return false;
     }
-    if (buf[lineEnd + len] !== 13 || buf[lineEnd + len + 1] !== LF) throw new MemcacheProtocolError('bad data chunk');
+    if (buf[lineEnd + len] !== 13 || buf[lineEnd + len + 1] !== LF)
+      throw new MemcacheProtocolError('bad data chunk');
     this.dataStart = lineEnd;
     this.frameEnd = total;
     return true;

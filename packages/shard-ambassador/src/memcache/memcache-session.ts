@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { CommandTable } from '../net/command-table.js';
 import { ClientSession, type SessionContext } from '../pool/client-session.js';
 import { type ReplySink, Request } from '../pool/request.js';
 import type { Server } from '../pool/server.js';
@@ -21,7 +22,7 @@ interface McCommand {
 }
 
 const STORAGE = { min: 5, kind: ReplyKind.Line, bytesAt: 4, keyAt: 1 };
-const COMMANDS = new Map<string, McCommand>([
+const COMMAND_LIST: [string, McCommand][] = [
   ['get', { min: 2, kind: ReplyKind.Retrieval, retrieval: true, keyAt: 1 }],
   ['gets', { min: 2, kind: ReplyKind.Retrieval, retrieval: true, keyAt: 1 }],
   ['gat', { min: 3, kind: ReplyKind.Retrieval, retrieval: true, keyAt: 2 }],
@@ -40,7 +41,10 @@ const COMMANDS = new Map<string, McCommand>([
   ['ms', { min: 3, kind: ReplyKind.Meta, bytesAt: 2, keyAt: 1 }],
   ['md', { min: 2, kind: ReplyKind.Meta, keyAt: 1 }],
   ['ma', { min: 2, kind: ReplyKind.Meta, keyAt: 1 }],
-]);
+];
+const COMMANDS = new CommandTable<McCommand>(false);
+for (const [name, c] of COMMAND_LIST) COMMANDS.set(name, c);
+const NOREPLY = Buffer.from('noreply');
 
 /** A get fanned out to several shards: VALUE blocks of every shard, then one END. */
 class MultiGet extends Request implements ReplySink {
@@ -87,8 +91,7 @@ export class MemcacheSession extends ClientSession {
 
   /** data length of the current line's storage command, -1 without one (parser callback) */
   private readonly dataLength = (p: MemcacheRequestParser, buf: Buffer): number => {
-    const name = p.token(buf, 0);
-    this.cmd = COMMANDS.get(name);
+    this.cmd = COMMANDS.get(buf, p.starts[0]!, p.ends[0]!);
     const at = this.cmd?.bytesAt;
     if (at === undefined || p.ntokens < this.cmd!.min) return -1;
     const n = p.int(buf, at);
@@ -122,25 +125,50 @@ export class MemcacheSession extends ClientSession {
   private dispatch(buf: Buffer, start: number, end: number): void {
     const p = this.parser;
     const c = this.cmd;
-    if (c === undefined) return this.answerLocally(buf);
-    if (p.ntokens < c.min) return this.fail(Buffer.from('ERROR\r\n'));
+    if (c === undefined) {
+      this.answerLocally(buf);
+      return;
+    }
+    if (p.ntokens < c.min) {
+      this.fail(Buffer.from('ERROR\r\n'));
+      return;
+    }
     for (let i = c.keyAt; i < (c.retrieval ? p.ntokens : c.keyAt + 1); i++) {
-      if (p.ends[i]! - p.starts[i]! > MAX_KEY) return this.fail(clientError('bad command line format'));
+      if (p.ends[i]! - p.starts[i]! > MAX_KEY) {
+        this.fail(clientError('bad command line format'));
+        return;
+      }
     }
     if (c.kind === ReplyKind.Meta && this.quiet(buf)) {
-      return this.fail(clientError('meta quiet mode (q) is not supported through the proxy'));
+      this.fail(clientError('meta quiet mode (q) is not supported through the proxy'));
+      return;
     }
-    if (c.retrieval) return this.retrieve(buf, start, end, c);
+    if (c.retrieval) {
+      this.retrieve(buf, start, end, c);
+      return;
+    }
     const server = this.pick(buf, c.keyAt);
-    if (server === null) return this.fail(serverError(`no live servers in pool '${this.ctx.pool.name}'`));
+    if (server === null) {
+      this.fail(serverError(`no live servers in pool '${this.ctx.pool.name}'`));
+      return;
+    }
     const frame = buf.subarray(start, end);
-    if (c.kind === ReplyKind.Line && p.token(buf, p.ntokens - 1) === 'noreply') {
+    if (c.kind === ReplyKind.Line && this.isNoReply(buf)) {
       server.connection().send(null, frame);
       return;
     }
     const r = this.track();
     r.kind = c.kind;
     server.connection().send(r, frame);
+  }
+
+  private isNoReply(buf: Buffer): boolean {
+    const i = this.parser.ntokens - 1;
+    const s = this.parser.starts[i]!;
+    const e = this.parser.ends[i]!;
+    if (e - s !== NOREPLY.length) return false;
+    for (let j = 0; j < NOREPLY.length; j++) if (buf[s + j] !== NOREPLY[j]) return false;
+    return true;
   }
 
   private quiet(buf: Buffer): boolean {
@@ -157,10 +185,24 @@ export class MemcacheSession extends ClientSession {
 
   private retrieve(buf: Buffer, start: number, end: number, c: McCommand): void {
     const p = this.parser;
+    if (p.ntokens - c.keyAt === 1) {
+      const server = this.pick(buf, c.keyAt);
+      if (server === null) {
+        this.fail(serverError(`no live servers in pool '${this.ctx.pool.name}'`));
+        return;
+      }
+      const r = this.track();
+      r.kind = ReplyKind.Retrieval;
+      server.connection().send(r, buf.subarray(start, end));
+      return;
+    }
     const groups = new Map<Server, number[]>();
     for (let i = c.keyAt; i < p.ntokens; i++) {
       const s = this.pick(buf, i);
-      if (s === null) return this.fail(serverError(`no live servers in pool '${this.ctx.pool.name}'`));
+      if (s === null) {
+        this.fail(serverError(`no live servers in pool '${this.ctx.pool.name}'`));
+        return;
+      }
       const g = groups.get(s);
       if (g) g.push(i);
       else groups.set(s, [i]);
@@ -185,11 +227,23 @@ export class MemcacheSession extends ClientSession {
 
   private answerLocally(buf: Buffer): void {
     const name = this.parser.token(buf, 0);
-    if (name === 'version') return this.local(Buffer.from('VERSION 1.6.0 dds-shard-ambassador\r\n'));
-    if (name === 'quit') return this.local(Buffer.alloc(0), true);
-    if (name === 'mn') return this.local(Buffer.from('MN\r\n'));
-    if (name === 'verbosity') return this.local(Buffer.from('OK\r\n'));
-    return this.fail(clientError(`command '${name.slice(0, 40)}' is not supported through dds-shard-ambassador`));
+    if (name === 'version') {
+      this.local(Buffer.from('VERSION 1.6.0 dds-shard-ambassador\r\n'));
+      return;
+    }
+    if (name === 'quit') {
+      this.local(Buffer.alloc(0), true);
+      return;
+    }
+    if (name === 'mn') {
+      this.local(Buffer.from('MN\r\n'));
+      return;
+    }
+    if (name === 'verbosity') {
+      this.local(Buffer.from('OK\r\n'));
+      return;
+    }
+    this.fail(clientError(`command '${name.slice(0, 40)}' is not supported through dds-shard-ambassador`));
   }
 }
 

@@ -37,6 +37,7 @@ export abstract class ClientSession implements ReplySink, Flushable {
   protected closing = false;
   private flushQueued = false;
   private paused = false;
+  private readonly out: Buffer[] = [];
 
   constructor(
     protected readonly socket: Socket,
@@ -113,31 +114,26 @@ export abstract class ClientSession implements ReplySink, Flushable {
     let i = this.head;
     let close = false;
     const s = this.socket;
-    let first: Buffer | null = null;
-    let corked = false;
+    const out = this.out;
+    let bytes = 0;
     while (i < q.length) {
       const r = q[i]!;
       if (!r.done) break;
       q[i] = undefined as unknown as Request;
       i++;
       if (r.reply && r.reply.length > 0) {
-        if (first === null) first = r.reply;
-        else {
-          if (!corked) {
-            corked = true;
-            s.cork();
-            s.write(first);
-          }
-          s.write(r.reply);
-        }
+        out.push(r.reply);
+        bytes += r.reply.length;
       }
       if (r.closeAfter) {
         close = true;
         break;
       }
     }
-    if (first !== null && !corked) s.write(first);
-    if (corked) s.uncork();
+    // one write per turn: joining the replies is cheaper than a writev of many small chunks
+    if (out.length === 1) s.write(out[0]!);
+    else if (out.length > 1) s.write(Buffer.concat(out, bytes));
+    out.length = 0;
     this.head = i;
     if (this.head >= COMPACT_AT || this.head === q.length) {
       q.splice(0, this.head);

@@ -68,12 +68,8 @@ export class ServerConnection implements Flushable {
       const r = this.fifo[i]!;
       if (r.sentAt === 0) r.sentAt = now;
     }
-    if (this.out.length === 1) s.write(this.out[0]!);
-    else {
-      s.cork();
-      for (const b of this.out) s.write(b);
-      s.uncork();
-    }
+    // one write per turn: joining small requests is cheaper than a writev of many chunks
+    s.write(this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes));
     this.out = [];
     this.outBytes = 0;
   }

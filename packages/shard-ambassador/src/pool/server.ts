@@ -67,20 +67,29 @@ export class Server {
   /** A connection failed or timed out: count it, and eject the server at the limit. */
   failed(): void {
     this.failures++;
-    if (!this.owner.autoEject || this.failures < this.owner.failureLimit || this.nextRetry > Date.now()) return;
+    if (!this.owner.autoEject || this.failures < this.owner.failureLimit || this.nextRetry > Date.now())
+      return;
     this.failures = 0;
     this.nextRetry = Date.now() + this.owner.retryTimeout;
     this.stats.ejections++;
     this.stats.ejectedAt = Date.now();
     this.owner.logger.warn(
-      { pool: this.owner.name, server: this.spec.name, address: this.address, retryInMs: this.owner.retryTimeout },
+      {
+        pool: this.owner.name,
+        server: this.spec.name,
+        address: this.address,
+        retryInMs: this.owner.retryTimeout,
+      },
       'server ejected after repeated failures',
     );
     this.owner.onEjected(this);
   }
 
   logProtocolError(err: Error): void {
-    this.owner.logger.error({ pool: this.owner.name, server: this.spec.name, err: err.message }, 'bad reply from server');
+    this.owner.logger.error(
+      { pool: this.owner.name, server: this.spec.name, err: err.message },
+      'bad reply from server',
+    );
   }
 
   /** Closes the connections once their waiting requests are answered (reload removed it). */

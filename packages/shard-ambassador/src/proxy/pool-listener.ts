@@ -1,6 +1,6 @@
-import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { chmodSync } from 'node:fs';
-import { listen, type Logger, parseAddress } from '@dds/core';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { type Logger, listen, parseAddress } from '@dds/core';
 import type { PoolConfig } from '../config/pool-schema.js';
 import type { Limits, SessionContext } from '../pool/client-session.js';
 import type { ServerPool } from '../pool/server-pool.js';
@@ -13,7 +13,10 @@ export interface ClientCounter {
 }
 
 /** Parses a nutcracker `listen:` value: host:port, or "/path/sock [octal permissions]". */
-export function listenAddress(listenText: string): { address: ReturnType<typeof parseAddress>; perm?: number } {
+export function listenAddress(listenText: string): {
+  address: ReturnType<typeof parseAddress>;
+  perm?: number;
+} {
   if (listenText.startsWith('/')) {
     const [path, perm] = listenText.split(' ');
     return { address: { kind: 'unix', path: path! }, perm: perm ? Number.parseInt(perm, 8) : undefined };
@@ -63,7 +66,10 @@ export class PoolListener {
     const limit = this.pool.cfg.client_connections;
     if (this.clients.current >= this.clients.max || (limit > 0 && stats.clientConnections >= limit)) {
       stats.rejectedClients++;
-      this.logger.warn({ pool: this.pool.name, client: socket.remoteAddress }, 'client limit reached; connection refused');
+      this.logger.warn(
+        { pool: this.pool.name, client: socket.remoteAddress },
+        'client limit reached; connection refused',
+      );
       socket.on('error', () => {});
       socket.end(this.tooMany);
       return;
@@ -78,7 +84,12 @@ export class PoolListener {
       stats.clientEof++;
       this.sockets.delete(socket);
     });
-    this.session(socket, { pool: this.pool, limits: this.limits(), hotKeys: this.hotKeys(), logger: this.logger });
+    this.session(socket, {
+      pool: this.pool,
+      limits: this.limits(),
+      hotKeys: this.hotKeys(),
+      logger: this.logger,
+    });
   }
 
   /** Stops accepting; open client connections are left to finish (or closed at the deadline). */

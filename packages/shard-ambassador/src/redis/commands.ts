@@ -1,3 +1,5 @@
+import { CommandTable } from '../net/command-table.js';
+
 /** How the proxy handles a command. */
 export enum Route {
   /** one key, at argument 1 */
@@ -60,7 +62,7 @@ const SAME_SHARD_TWO = 'rename renamenx rpoplpush smove lmove copy';
 const refuse = (why: string): CommandSpec => ({ route: Route.Refused, minArgs: 1, why });
 const CROSS = 'works on the whole keyspace, which is spread over several shards';
 
-const TABLE = new Map<string, CommandSpec>();
+const TABLE = new CommandTable<CommandSpec>(true);
 for (const c of SINGLE_KEY) TABLE.set(c, single());
 // `object encoding key` and `xinfo stream key` carry their key at argument 2
 TABLE.set('object', { route: Route.Single, minArgs: 3 });
@@ -74,7 +76,8 @@ TABLE.set('eval', { route: Route.Eval, minArgs: 3 });
 TABLE.set('evalsha', { route: Route.Eval, minArgs: 3 });
 TABLE.set('eval_ro', { route: Route.Eval, minArgs: 3 });
 TABLE.set('evalsha_ro', { route: Route.Eval, minArgs: 3 });
-for (const c of ['zunionstore', 'zinterstore', 'zdiffstore']) TABLE.set(c, { route: Route.StoreNumKeys, minArgs: 4 });
+for (const c of ['zunionstore', 'zinterstore', 'zdiffstore'])
+  TABLE.set(c, { route: Route.StoreNumKeys, minArgs: 4 });
 for (const c of ['ping', 'echo', 'quit', 'auth', 'select', 'info', 'command', 'client', 'hello']) {
   TABLE.set(c, { route: Route.Local, minArgs: 1 });
 }
@@ -84,27 +87,68 @@ for (const c of ['keys', 'scan', 'randomkey', 'dbsize', 'flushdb', 'flushall', '
 for (const c of ['multi', 'exec', 'discard', 'watch', 'unwatch']) {
   TABLE.set(c, refuse('transactions cannot span shards through the proxy; use EVAL with keys on one shard'));
 }
-for (const c of ['blpop', 'brpop', 'brpoplpush', 'blmove', 'blmpop', 'bzpopmin', 'bzpopmax', 'bzmpop', 'xread', 'xreadgroup', 'wait']) {
+for (const c of [
+  'blpop',
+  'brpop',
+  'brpoplpush',
+  'blmove',
+  'blmpop',
+  'bzpopmin',
+  'bzpopmax',
+  'bzmpop',
+  'xread',
+  'xreadgroup',
+  'wait',
+]) {
   TABLE.set(c, refuse('blocking commands would hold a shared server connection; use the non-blocking form'));
 }
-for (const c of ['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'ssubscribe', 'publish', 'spublish', 'pubsub']) {
+for (const c of [
+  'subscribe',
+  'psubscribe',
+  'unsubscribe',
+  'punsubscribe',
+  'ssubscribe',
+  'publish',
+  'spublish',
+  'pubsub',
+]) {
   TABLE.set(c, refuse('pub/sub is not sharded by key; connect to a Redis server directly'));
 }
-for (const c of ['monitor', 'config', 'shutdown', 'slaveof', 'replicaof', 'save', 'bgsave', 'bgrewriteaof', 'debug', 'cluster', 'script', 'function', 'fcall', 'slowlog', 'lastsave', 'role', 'sync', 'psync', 'acl', 'latency', 'memory', 'module', 'time', 'lolwut', 'readonly', 'readwrite', 'reset', 'failover', 'object_freq']) {
+for (const c of [
+  'monitor',
+  'config',
+  'shutdown',
+  'slaveof',
+  'replicaof',
+  'save',
+  'bgsave',
+  'bgrewriteaof',
+  'debug',
+  'cluster',
+  'script',
+  'function',
+  'fcall',
+  'slowlog',
+  'lastsave',
+  'role',
+  'sync',
+  'psync',
+  'acl',
+  'latency',
+  'memory',
+  'module',
+  'time',
+  'lolwut',
+  'readonly',
+  'readwrite',
+  'reset',
+  'failover',
+  'object_freq',
+]) {
   TABLE.set(c, refuse('is a server administration command; run it against each server directly'));
 }
 
-const lowerCache = new Map<string, CommandSpec | undefined>();
-
 /** The spec of the command named buf[start, end) (any letter case), or undefined if unknown. */
 export function lookupCommand(buf: Buffer, start: number, end: number): CommandSpec | undefined {
-  if (end - start > 24) return undefined;
-  const raw = buf.toString("latin1", start, end);
-  let spec = lowerCache.get(raw);
-  if (spec === undefined && !lowerCache.has(raw)) {
-    spec = TABLE.get(raw.toLowerCase());
-    // commands arrive in a handful of spellings; bound the cache against random garbage
-    if (lowerCache.size < 4096) lowerCache.set(raw, spec);
-  }
-  return spec;
+  return TABLE.get(buf, start, end);
 }

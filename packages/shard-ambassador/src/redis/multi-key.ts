@@ -1,8 +1,8 @@
 import { type ReplySink, Request } from '../pool/request.js';
 import { Route } from './commands.js';
 import { OK } from './replies.js';
-import { findCrlf, readInt } from './resp-request.js';
 import { RespReplyFramer } from './resp-reply.js';
+import { findCrlf, readInt } from './resp-request.js';
 
 const framer = new RespReplyFramer();
 

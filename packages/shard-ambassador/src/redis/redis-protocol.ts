@@ -17,7 +17,8 @@ export function redisProtocol(): PoolProtocol {
     handshake(cfg: PoolConfig) {
       const parts: Buffer[] = [];
       if (cfg.redis_auth) parts.push(encodeCommand([Buffer.from('AUTH'), Buffer.from(cfg.redis_auth)]));
-      if (cfg.redis_db > 0) parts.push(encodeCommand([Buffer.from('SELECT'), Buffer.from(String(cfg.redis_db))]));
+      if (cfg.redis_db > 0)
+        parts.push(encodeCommand([Buffer.from('SELECT'), Buffer.from(String(cfg.redis_db))]));
       return parts.length ? { bytes: Buffer.concat(parts), replies: parts.length } : null;
     },
   };

@@ -80,7 +80,10 @@ describe('redis pools through the ambassador (real redis-server shards)', () => 
         return n;
       }),
     );
-    expect(perShard.filter((n) => n > 0), `keys per shard ${perShard}`).toHaveLength(3);
+    expect(
+      perShard.filter((n) => n > 0),
+      `keys per shard ${perShard}`,
+    ).toHaveLength(3);
     expect(await r.exists(...keys.slice(0, 50), 'missing:2')).toBe(50);
     expect(await r.touch(...keys.slice(0, 10))).toBe(10);
     expect(await r.unlink(...keys.slice(0, 20))).toBe(20);
@@ -152,15 +155,9 @@ describe('redis pools through the ambassador (real redis-server shards)', () => 
     expect(await c.lines(resp('GET', 'a'), 1)).toEqual(['-NOAUTH Authentication required.']);
     expect((await c.lines(resp('AUTH', 'wrong'), 1))[0]).toMatch(/^-WRONGPASS/);
     expect(await c.lines(resp('AUTH', 'sekret'), 1)).toEqual(['+OK']);
-    expect(await c.lines(Buffer.concat([resp('SET', 'a', '1'), resp('SET', 'b', '2'), resp('MGET', 'a', 'b')]), 7)).toEqual([
-      '+OK',
-      '+OK',
-      '*2',
-      '$1',
-      '1',
-      '$1',
-      '2',
-    ]);
+    expect(
+      await c.lines(Buffer.concat([resp('SET', 'a', '1'), resp('SET', 'b', '2'), resp('MGET', 'a', 'b')]), 7),
+    ).toEqual(['+OK', '+OK', '*2', '$1', '1', '$1', '2']);
     c.close();
     const r = await client(authed, { password: 'sekret' });
     expect(await r.get('a')).toBe('1');
@@ -178,7 +175,11 @@ describe('redis pools through the ambassador (real redis-server shards)', () => 
     expect(await big.waitClosed()).toBe(true);
     // an earlier pipelined request is still answered before the error
     const mixed = await RawClient.open(plain);
-    const out = await mixed.exchange(Buffer.concat([resp('SET', 'ok', '1'), Buffer.from('*1\r\n+bad\r\n')]), () => false, 2000);
+    const out = await mixed.exchange(
+      Buffer.concat([resp('SET', 'ok', '1'), Buffer.from('*1\r\n+bad\r\n')]),
+      () => false,
+      2000,
+    );
     expect(out.toString()).toMatch(/^\+OK\r\n-ERR Protocol error/);
     expect(await good.get('ok')).toBe('1');
   });
@@ -196,7 +197,21 @@ describe('redis pools through the ambassador (real redis-server shards)', () => 
   });
 
   it('redis-benchmark runs through it without errors', async () => {
-    const r = await run('redis-benchmark', ['-p', String(plain), '-n', '5000', '-c', '10', '-P', '8', '-r', '1000', '-t', 'set,get,mset', '-q']);
+    const r = await run('redis-benchmark', [
+      '-p',
+      String(plain),
+      '-n',
+      '5000',
+      '-c',
+      '10',
+      '-P',
+      '8',
+      '-r',
+      '1000',
+      '-t',
+      'set,get,mset',
+      '-q',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout + r.stderr).not.toMatch(/error/i);
     expect(r.stdout).toMatch(/GET: [\d.]+ requests per second/);

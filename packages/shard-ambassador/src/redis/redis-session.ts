@@ -82,13 +82,19 @@ export class RedisSession extends ClientSession {
         this.answerLocally(buf);
         return;
       case Route.Refused:
-        this.fail(errorReply(`'${this.name(buf).toUpperCase()}' is not supported through ${PROXY_NAME}: ${spec.why}`));
+        this.fail(
+          errorReply(`'${this.name(buf).toUpperCase()}' is not supported through ${PROXY_NAME}: ${spec.why}`),
+        );
         return;
     }
   }
 
   private name(buf: Buffer): string {
-    return buf.toString('latin1', this.parser.starts[0]!, Math.min(this.parser.ends[0]!, this.parser.starts[0]! + 40));
+    return buf.toString(
+      'latin1',
+      this.parser.starts[0]!,
+      Math.min(this.parser.ends[0]!, this.parser.starts[0]! + 40),
+    );
   }
 
   private fail(reply: Buffer): void {
@@ -121,7 +127,10 @@ export class RedisSession extends ClientSession {
 
   private forwardByKey(buf: Buffer, frameStart: number, frameEnd: number, keyArg: number): void {
     const server = this.pick(buf, keyArg);
-    if (server === null) return this.noServer();
+    if (server === null) {
+      this.noServer();
+      return;
+    }
     server.connection().send(this.track(), this.frame(buf, frameStart, frameEnd));
   }
 
@@ -137,7 +146,11 @@ export class RedisSession extends ClientSession {
       }
       if (spec.route === Route.Eval) {
         if (n === 0) {
-          this.fail(errorReply(`${this.name(buf).toUpperCase()} without keys cannot be routed to a shard; pass at least one key`));
+          this.fail(
+            errorReply(
+              `${this.name(buf).toUpperCase()} without keys cannot be routed to a shard; pass at least one key`,
+            ),
+          );
           return;
         }
         first = 3;
@@ -154,7 +167,10 @@ export class RedisSession extends ClientSession {
     for (let i = first; i <= last; i++) {
       if (spec.route === Route.StoreNumKeys && i === 2) continue;
       const s = this.pick(buf, i);
-      if (s === null) return this.noServer();
+      if (s === null) {
+        this.noServer();
+        return;
+      }
       if (server !== null && s !== server) {
         this.fail(errorReply("Keys in request don't hash to the same shard (use a hash_tag)", 'CROSSSLOT'));
         return;
@@ -170,7 +186,10 @@ export class RedisSession extends ClientSession {
     const groups = new Map<Server, number[]>();
     for (let i = 1; i < p.argc; i += step) {
       const s = this.pick(buf, i);
-      if (s === null) return this.noServer();
+      if (s === null) {
+        this.noServer();
+        return;
+      }
       let g = groups.get(s);
       if (g === undefined) {
         g = [];
@@ -215,48 +234,74 @@ export class RedisSession extends ClientSession {
     const cfg = this.ctx.pool.cfg;
     switch (name) {
       case 'ping':
-        return this.local(p.argc > 1 ? bulkReply(Buffer.from(this.arg(buf, 1))) : PONG);
+        this.local(p.argc > 1 ? bulkReply(Buffer.from(this.arg(buf, 1))) : PONG);
+        return;
       case 'echo':
-        if (p.argc !== 2) return this.fail(errorReply("wrong number of arguments for 'echo' command"));
-        return this.local(bulkReply(Buffer.from(this.arg(buf, 1))));
+        if (p.argc !== 2) {
+          this.fail(errorReply("wrong number of arguments for 'echo' command"));
+          return;
+        }
+        this.local(bulkReply(Buffer.from(this.arg(buf, 1))));
+        return;
       case 'quit':
-        return this.local(OK, true);
+        this.local(OK, true);
+        return;
       case 'auth': {
-        if (p.argc < 2 || p.argc > 3) return this.fail(errorReply("wrong number of arguments for 'auth' command"));
+        if (p.argc < 2 || p.argc > 3) {
+          this.fail(errorReply("wrong number of arguments for 'auth' command"));
+          return;
+        }
         if (cfg.redis_auth === undefined) {
-          return this.fail(errorReply('AUTH <password> called without any password configured for the pool'));
+          this.fail(errorReply('AUTH <password> called without any password configured for the pool'));
+          return;
         }
         const given = this.arg(buf, p.argc - 1);
         if (given.equals(Buffer.from(cfg.redis_auth))) {
           this.authed = true;
-          return this.local(OK);
+          this.local(OK);
+          return;
         }
         this.authed = false;
-        return this.fail(errorReply('invalid username-password pair or user is disabled.', 'WRONGPASS'));
+        this.fail(errorReply('invalid username-password pair or user is disabled.', 'WRONGPASS'));
+        return;
       }
       case 'select': {
-        if (p.argc !== 2) return this.fail(errorReply("wrong number of arguments for 'select' command"));
+        if (p.argc !== 2) {
+          this.fail(errorReply("wrong number of arguments for 'select' command"));
+          return;
+        }
         // each pool shows one database (redis_db on the servers); clients see it as db 0
-        if (this.arg(buf, 1).toString() === '0') return this.local(OK);
-        return this.fail(errorReply('SELECT is not supported through the proxy; set redis_db in the pool instead'));
+        if (this.arg(buf, 1).toString() === '0') {
+          this.local(OK);
+          return;
+        }
+        this.fail(errorReply('SELECT is not supported through the proxy; set redis_db in the pool instead'));
+        return;
       }
       case 'info': {
         const text =
           `# Server\r\nredis_version:7.0.0\r\nredis_mode:proxy\r\nproxy:${PROXY_NAME}\r\n` +
           `pool:${this.ctx.pool.name}\r\nservers:${this.ctx.pool.servers.length}\r\nloading:0\r\n`;
-        return this.local(bulkReply(Buffer.from(text)));
+        this.local(bulkReply(Buffer.from(text)));
+        return;
       }
       case 'command':
         // redis-cli asks for COMMAND DOCS to show hints; an empty answer is valid
-        return this.local(EMPTY_ARRAY);
+        this.local(EMPTY_ARRAY);
+        return;
       case 'client': {
         const sub = p.argc > 1 ? this.arg(buf, 1).toString('latin1').toLowerCase() : '';
-        if (sub === 'setname' || sub === 'setinfo') return this.local(OK);
-        return this.fail(errorReply(`CLIENT ${sub.toUpperCase()} is not supported through ${PROXY_NAME}`));
+        if (sub === 'setname' || sub === 'setinfo') {
+          this.local(OK);
+          return;
+        }
+        this.fail(errorReply(`CLIENT ${sub.toUpperCase()} is not supported through ${PROXY_NAME}`));
+        return;
       }
       default:
         // HELLO: RESP3 is not offered; clients fall back to RESP2 on this error
-        return this.fail(errorReply(`unknown command '${name}' (${PROXY_NAME} speaks RESP2)`));
+        this.fail(errorReply(`unknown command '${name}' (${PROXY_NAME} speaks RESP2)`));
+        return;
     }
   }
 }

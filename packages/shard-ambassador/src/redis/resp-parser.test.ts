@@ -1,10 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ProtocolError, RespRequestParser } from './resp-request.js';
 import { RespReplyFramer } from './resp-reply.js';
+import { ProtocolError, RespRequestParser } from './resp-request.js';
 
 const encode = (args: Buffer[]) =>
-  Buffer.concat([Buffer.from(`*${args.length}\r\n`), ...args.flatMap((a) => [Buffer.from(`$${a.length}\r\n`), a, Buffer.from('\r\n')])]);
+  Buffer.concat([
+    Buffer.from(`*${args.length}\r\n`),
+    ...args.flatMap((a) => [Buffer.from(`$${a.length}\r\n`), a, Buffer.from('\r\n')]),
+  ]);
 
 /** Feeds `chunks` to the parser like a socket would, keeping the unparsed tail. */
 function parseStream(p: RespRequestParser, chunks: Buffer[]): Buffer[][] {
@@ -40,7 +43,13 @@ describe('RESP request parser (property tests)', () => {
   it('any pipeline of requests, cut into any chunks, parses back to the same arguments', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.array(fc.uint8Array({ maxLength: 40 }).map((u) => Buffer.from(u)), { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 8 }),
+        fc.array(
+          fc.array(
+            fc.uint8Array({ maxLength: 40 }).map((u) => Buffer.from(u)),
+            { minLength: 1, maxLength: 6 },
+          ),
+          { minLength: 1, maxLength: 8 },
+        ),
         fc.array(fc.nat(), { maxLength: 10 }),
         (reqs, cuts) => {
           const p = new RespRequestParser(1024, 1 << 20);
@@ -74,7 +83,9 @@ describe('RESP request parser (property tests)', () => {
 
   it('limits: too many arguments or too large a request are refused', () => {
     const p = new RespRequestParser(4, 100);
-    expect(() => p.parse(encode([1, 2, 3, 4, 5].map((i) => Buffer.from(String(i)))), 0, 100)).toThrow(/too many arguments/);
+    expect(() => p.parse(encode([1, 2, 3, 4, 5].map((i) => Buffer.from(String(i)))), 0, 100)).toThrow(
+      /too many arguments/,
+    );
     const big = encode([Buffer.from('SET'), Buffer.from('k'), Buffer.alloc(200)]);
     expect(() => p.parse(big, 0, 40)).toThrow(/larger than 100 bytes/);
   });
@@ -95,28 +106,32 @@ describe('RESP reply framer (property tests)', () => {
 
   it('frames any sequence of replies exactly, however the bytes are cut', () => {
     fc.assert(
-      fc.property(fc.array(reply, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 6 }), (replies, cuts) => {
-        const f = new RespReplyFramer();
-        const wire = Buffer.from(replies.join(''));
-        const got: string[] = [];
-        let pending = Buffer.alloc(0);
-        for (const c of splitAt(wire, cuts)) {
-          pending = Buffer.concat([pending, c]);
-          let pos = 0;
-          for (;;) {
-            const e = f.frame(pending, pos, pending.length);
-            if (e < 0) {
-              expect(f.need).toBeGreaterThan(pending.length - pos);
-              break;
+      fc.property(
+        fc.array(reply, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        (replies, cuts) => {
+          const f = new RespReplyFramer();
+          const wire = Buffer.from(replies.join(''));
+          const got: string[] = [];
+          let pending = Buffer.alloc(0);
+          for (const c of splitAt(wire, cuts)) {
+            pending = Buffer.concat([pending, c]);
+            let pos = 0;
+            for (;;) {
+              const e = f.frame(pending, pos, pending.length);
+              if (e < 0) {
+                expect(f.need).toBeGreaterThan(pending.length - pos);
+                break;
+              }
+              got.push(pending.toString('utf8', pos, e));
+              pos = e;
+              if (pos === pending.length) break;
             }
-            got.push(pending.toString('utf8', pos, e));
-            pos = e;
-            if (pos === pending.length) break;
+            pending = pending.subarray(pos);
           }
-          pending = pending.subarray(pos);
-        }
-        expect(got).toEqual(replies);
-      }),
+          expect(got).toEqual(replies);
+        },
+      ),
       { numRuns: 300 },
     );
   });

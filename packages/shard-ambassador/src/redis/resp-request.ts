@@ -41,16 +41,19 @@ export class RespRequestParser {
     p = lineEnd + 2;
     for (let i = 0; i < n; i++) {
       if (p >= end) return this.incomplete(pos, end, p - pos + 4);
-      if (buf[p] !== 0x24 /* $ */) throw new ProtocolError(`expected '$', got '${String.fromCharCode(buf[p]!)}'`);
+      if (buf[p] !== 0x24 /* $ */)
+        throw new ProtocolError(`expected '$', got '${String.fromCharCode(buf[p]!)}'`);
       const le = findCrlf(buf, p + 1, end);
       if (le < 0) return this.incomplete(pos, end, 0);
       const len = readInt(buf, p + 1, le);
       if (len === null || len < 0) throw new ProtocolError('invalid bulk length');
       const start = le + 2;
-      if (start - pos + len > this.maxSize) throw new ProtocolError(`request larger than ${this.maxSize} bytes`);
+      if (start - pos + len > this.maxSize)
+        throw new ProtocolError(`request larger than ${this.maxSize} bytes`);
       const stop = start + len;
       if (stop + 2 > end) return this.incomplete(pos, end, stop + 2 - pos);
-      if (buf[stop] !== CR || buf[stop + 1] !== LF) throw new ProtocolError('bulk string not terminated by CRLF');
+      if (buf[stop] !== CR || buf[stop + 1] !== LF)
+        throw new ProtocolError('bulk string not terminated by CRLF');
       this.starts[i] = start;
       this.ends[i] = stop;
       p = stop + 2;

@@ -1,7 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { freePort, type Proc, sleep, startComponent, tempDir, waitForHttp } from '../../../../test/support/index.js';
+import {
+  freePort,
+  type Proc,
+  sleep,
+  startComponent,
+  tempDir,
+  waitForHttp,
+} from '../../../../test/support/index.js';
 
 export interface Ambassador {
   proc: Proc;
@@ -9,12 +16,18 @@ export interface Ambassador {
   admin: string;
   statsPort: number;
   /** rewrites the config file (hot reload) and waits for the reload to be applied or rejected */
-  rewrite(pools: Record<string, unknown>, expect?: 'configuration reloaded' | 'configuration rejected'): Promise<void>;
+  rewrite(
+    pools: Record<string, unknown>,
+    expect?: 'configuration reloaded' | 'configuration rejected',
+  ): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** Starts the built ambassador with a nutcracker.yaml made of `pools`. Test-only. */
-export async function startAmbassador(pools: Record<string, unknown>, args: string[] = []): Promise<Ambassador> {
+export async function startAmbassador(
+  pools: Record<string, unknown>,
+  args: string[] = [],
+): Promise<Ambassador> {
   const dir = tempDir('shard-ambassador');
   const file = join(dir, 'nutcracker.yaml');
   writeFileSync(file, stringify(pools));

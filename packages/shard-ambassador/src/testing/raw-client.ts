@@ -22,7 +22,11 @@ export class RawClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`no complete reply within ${timeoutMs}ms; got ${Buffer.concat(parts).toString().slice(0, 500)}`));
+        reject(
+          new Error(
+            `no complete reply within ${timeoutMs}ms; got ${Buffer.concat(parts).toString().slice(0, 500)}`,
+          ),
+        );
       }, timeoutMs);
       const onData = (c: Buffer) => {
         parts.push(c);
@@ -49,7 +53,9 @@ export class RawClient {
 
   /** Sends and waits until `n` CRLF-terminated lines have arrived. */
   lines(data: string | Buffer, n: number, timeoutMs?: number): Promise<string[]> {
-    return this.exchange(data, (b) => countLines(b) >= n, timeoutMs).then((b) => b.toString().split('\r\n').slice(0, -1));
+    return this.exchange(data, (b) => countLines(b) >= n, timeoutMs).then((b) =>
+      b.toString().split('\r\n').slice(0, -1),
+    );
   }
 
   get closed(): boolean {

@@ -1,0 +1,197 @@
+// shard-ambassador: Redis and memcached sharding over the same 3 shards, in one run:
+// (a) one Redis / memcached directly (baseline), (b) nutcracker 0.5 (twemproxy, the peer),
+// (c) dds-shard-ambassador (one process). Load: redis-benchmark -c 50 with -P 16 and -P 1
+// (GET, SET, MGET of 10 keys, -r so keys spread over shards) and memaslap (libmemcached-tools,
+// 90% get / 10% set) for memcache.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, runBenchmark } from './lib/runner.mjs';
+import { exec, redisBenchmark } from './lib/tools.mjs';
+
+const dir = mkdtempSync(join(tmpdir(), 'dds-bench-shard-'));
+const procs = [];
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+    s.on('error', rej);
+  });
+}
+
+async function waitPort(port, ms = 30_000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise((r) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        r(true);
+      });
+      s.once('error', () => r(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`port ${port} did not open`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function startProc(cmd, args, port) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT });
+  procs.push(child);
+  await waitPort(port);
+  return { stop: async () => child.kill('SIGTERM') };
+}
+
+const redisPorts = [await freePort(), await freePort(), await freePort()];
+const mcPorts = [await freePort(), await freePort(), await freePort()];
+for (const p of redisPorts) {
+  await startProc(
+    'redis-server',
+    ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    p,
+  );
+}
+for (const p of mcPorts)
+  await startProc(
+    'memcached',
+    ['-l', '127.0.0.1', '-p', String(p), '-U', '0', '-u', 'root', '-m', '128', '-t', '1'],
+    p,
+  );
+
+function yaml(redisPort, mcPort) {
+  return [
+    'redis:',
+    `  listen: 127.0.0.1:${redisPort}`,
+    '  hash: fnv1a_64',
+    '  distribution: ketama',
+    '  redis: true',
+    '  servers:',
+    ...redisPorts.map((p, i) => `   - 127.0.0.1:${p}:1 r${i}`),
+    'memcache:',
+    `  listen: 127.0.0.1:${mcPort}`,
+    '  hash: fnv1a_64',
+    '  distribution: ketama',
+    '  servers:',
+    ...mcPorts.map((p, i) => `   - 127.0.0.1:${p}:1 m${i}`),
+    '',
+  ].join('\n');
+}
+
+async function proxy(kind) {
+  const [redisPort, mcPort, statsPort] = [await freePort(), await freePort(), await freePort()];
+  const file = join(dir, `${kind}.yml`);
+  writeFileSync(file, yaml(redisPort, mcPort));
+  const h =
+    kind === 'nutcracker'
+      ? await startProc(
+          'nutcracker',
+          ['-c', file, '-s', String(statsPort), '-a', '127.0.0.1', '-o', join(dir, 'nc.log'), '-v', '4'],
+          redisPort,
+        )
+      : await startProc(
+          process.execPath,
+          [
+            join(ROOT, 'packages/shard-ambassador/dist/main.js'),
+            '-c',
+            file,
+            '-s',
+            String(statsPort),
+            '-a',
+            '127.0.0.1',
+            '--admin',
+            'off',
+            '--log-level',
+            'warn',
+          ],
+          redisPort,
+        );
+  await waitPort(mcPort);
+  return { ...h, redisPort, mcPort };
+}
+
+const MGET = ['MGET', ...Array.from({ length: 10 }, (_, i) => `key:${i}:__rand_int__`)];
+
+const redisScenario = (name, test, pipeline, requests, extra = []) => ({
+  name,
+  targets: ['redis direct (1 shard)', 'nutcracker 0.5 (3 shards)', 'dds-shard-ambassador (3 shards)'],
+  run: (h) =>
+    redisBenchmark({ port: h.redisPort, test, pipeline, clients: 50, requests, keyspace: 100_000, extra }),
+});
+
+/** memaslap: 90/10 get/set, 50 concurrent connections on one thread, latency from its log2 histogram. */
+async function memaslap(port, seconds = 4) {
+  const out = await exec(
+    'memcaslap',
+    ['-s', `127.0.0.1:${port}`, '-T', '1', '-c', '50', '-t', `${seconds}s`, '-S', `${seconds}s`, '-X', '64'],
+    {
+      timeoutMs: (seconds + 30) * 1000,
+    },
+  );
+  const rps = Number(/TPS: (\d+)/.exec(out)?.[1]);
+  const total = out.lastIndexOf('Total Statistics');
+  const dist = out.slice(out.indexOf('Log2 Dist:', total), out.indexOf('\n\n', total));
+  const buckets = [];
+  for (const m of dist.matchAll(/^\s+(\d+):((?:\s+\d+)+)/gm)) {
+    m[2]
+      .trim()
+      .split(/\s+/)
+      .forEach((n, i) => {
+        buckets.push([Number(m[1]) + i, Number(n)]);
+      });
+  }
+  const count = buckets.reduce((s, [, n]) => s + n, 0);
+  const pct = (q) => {
+    let acc = 0;
+    for (const [e, n] of buckets) {
+      acc += n;
+      if (acc >= q * count) return 2 ** (e + 1) / 1000; // bucket upper bound, µs -> ms
+    }
+    return Number.NaN;
+  };
+  return { rps, p50ms: pct(0.5), p99ms: pct(0.99) };
+}
+
+try {
+  await runBenchmark({
+    component: 'shard-ambassador',
+    title: 'shard-ambassador: Redis and memcached sharding over 3 shards (vs nutcracker 0.5)',
+    notes: [
+      'Shards: 3 redis-server and 3 memcached (`-t 1`) on loopback. Peer: nutcracker 0.5.0 (Debian), same nutcracker.yaml',
+      '(fnv1a_64, ketama, named servers). Ours: `dds-shard-ambassador -c` that file, one process, `--log-level warn`.',
+      'Baseline: one shard directly. Redis load: `redis-benchmark -c 50 -r 100000` with `-P 16` and `-P 1`; MGET asks',
+      'for 10 random keys, so it is split over the shards and merged. memcache load: `memaslap -T 1 -c 50 -X 64`',
+      '(90% get / 10% set); its p50/p99 are the upper bounds of its log2 latency buckets (coarse).',
+      'Load tool, proxy and shards share the 2 cores; other engineers ran builds and tests on the machine at the same time.',
+    ].join('\n'),
+    targets: [
+      {
+        name: 'redis direct (1 shard)',
+        role: 'baseline',
+        start: async () => ({ redisPort: redisPorts[0], mcPort: mcPorts[0] }),
+      },
+      { name: 'nutcracker 0.5 (3 shards)', role: 'peer', start: () => proxy('nutcracker') },
+      { name: 'dds-shard-ambassador (3 shards)', role: 'ours', start: () => proxy('ours') },
+    ],
+    scenarios: [
+      redisScenario('redis GET -P 16', 'get', 16, 400_000),
+      redisScenario('redis SET -P 16', 'set', 16, 400_000),
+      redisScenario('redis MGET(10) -P 16', 'mget', 16, 100_000, MGET),
+      redisScenario('redis GET -P 1', 'get', 1, 100_000),
+      redisScenario('redis SET -P 1', 'set', 1, 100_000),
+      redisScenario('redis MGET(10) -P 1', 'mget', 1, 50_000, MGET),
+      {
+        name: 'memcache get/set 90/10 (memaslap -c 50)',
+        run: (h) => memaslap(h.mcPort),
+      },
+    ],
+  });
+} finally {
+  for (const p of procs) p.kill('SIGTERM');
+}
