@@ -116,7 +116,7 @@ export function createRateLimiter(ctx: ComponentContext<RateLimiterConfig>): Ins
       requestHeaders: (req) => (req as Tagged)[REQUEST_EXTRA],
       responseHeaders: (req) => (req as Tagged)[RESPONSE_EXTRA],
       onDone: (_req, status, _s, failure) => {
-        metrics.response(status === 499 ? 400 : status);
+        if (failure !== 'client_abort') metrics.response(status); // an abort sent nothing
         if (failure) metrics.upstreamFailures.inc({ reason: failure });
       },
       draining: () => tracker.draining,
