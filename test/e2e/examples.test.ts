@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePorts, run, type Service, startNutcracker, tempDir } from '../support/index.js';
 import {
   ensureImages,
@@ -21,6 +21,9 @@ import {
   podman,
   podmanOk,
 } from './podman.js';
+
+// pods and podman on a busy shared machine: generous per-test time (every wait inside is bounded)
+vi.setConfig({ testTimeout: 90_000 });
 
 const ready = (url: string) => async () => ((await httpStatus(url)) === 200 ? true : undefined);
 

@@ -3,7 +3,7 @@
 // and gets the signal itself).
 import { execFileSync } from 'node:child_process';
 import { chmodSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort, tempDir } from '../support/index.js';
 import {
   COMPONENTS,
@@ -15,6 +15,9 @@ import {
   podman,
   podmanOk,
 } from './podman.js';
+
+// pods and podman on a busy shared machine: generous per-test time (every wait inside is bounded)
+vi.setConfig({ testTimeout: 90_000 });
 
 const ADMIN: Record<ComponentName, number> = {
   'demo-app': 9900,

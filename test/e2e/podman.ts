@@ -182,7 +182,7 @@ export async function play(docs: K8s[]): Promise<Played> {
 export async function eventually<T>(
   what: string,
   fn: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
+  timeoutMs = 60_000,
 ): Promise<T> {
   const until = Date.now() + timeoutMs;
   let last: unknown;

@@ -6,10 +6,21 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { ensureImages, eventually, forPodman, httpStatus, type Played, play } from '../e2e/podman.js';
+import {
+  ensureImages,
+  eventually,
+  forPodman,
+  httpStatus,
+  type K8s,
+  type Played,
+  play,
+} from '../e2e/podman.js';
 import { freePorts, ROOT, run, tempDir } from '../support/index.js';
+
+// pods and podman on a busy shared machine: generous per-test time (every wait inside is bounded)
+vi.setConfig({ testTimeout: 60_000 });
 
 const HELM = join(ROOT, '.cache/bin/helm');
 const CHARTS = join(ROOT, 'k8s/charts');
@@ -54,13 +65,8 @@ interface PodSpec {
   volumes?: { name: string; configMap?: { name: string }; secret?: { secretName: string } }[];
   securityContext?: Record<string, unknown>;
 }
-// biome-ignore lint/suspicious/noExplicitAny: rendered Kubernetes objects are free-form
-type K8sObject = {
-  kind: string;
-  metadata: { name: string; labels?: Record<string, string> };
-  spec?: any;
-  data?: any;
-};
+/** A rendered object; beyond kind and metadata it is free-form YAML (the K8s type of the e2e helpers). */
+type K8sObject = K8s & { kind: string; metadata: { name: string; labels?: Record<string, string> } };
 
 async function helm(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return run(HELM, args, { timeoutMs: 60_000 });
