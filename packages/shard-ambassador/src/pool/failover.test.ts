@@ -67,7 +67,9 @@ describe('a shard dies and comes back', () => {
     );
     for (const x of results) {
       if (onDead.has(x.k))
-        expect(x.e, x.k).toMatch(/server 127\.0\.0\.1:\d+ \(127\.0\.0\.1:\d+\) unavailable: (ECONNREFUSED|ECONNRESET|EPIPE|connection closed)/);
+        expect(x.e, x.k).toMatch(
+          /server 127\.0\.0\.1:\d+ \(127\.0\.0\.1:\d+\) unavailable: (ECONNREFUSED|ECONNRESET|EPIPE|connection closed)/,
+        );
       else expect(x.v, x.k).toBe(`v:${x.k}`);
     }
     // a multi-key command touching the dead shard reports it; one avoiding it works

@@ -184,6 +184,17 @@ describe('redis pools through the ambassador (real redis-server shards)', () => 
     expect(await good.get('ok')).toBe('1');
   });
 
+  it('a half-closed client still gets every reply it asked for, then the connection closes', async () => {
+    const { connect } = await import('node:net');
+    const s = connect(plain, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    s.on('data', (c: Buffer) => chunks.push(c));
+    const closed = new Promise((r) => s.on('close', r));
+    s.end(Buffer.concat([resp('SET', 'half', 'closed'), resp('GET', 'half'), resp('PING')]));
+    await closed;
+    expect(Buffer.concat(chunks).toString()).toBe('+OK\r\n$6\r\nclosed\r\n+PONG\r\n');
+  });
+
   it('client_connections limits a pool: the extra client gets an error', async () => {
     const a = await RawClient.open(limited);
     const b = await RawClient.open(limited);
