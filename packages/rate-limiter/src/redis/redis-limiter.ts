@@ -47,6 +47,9 @@ export class RedisLimiter implements Limiter {
   private healthy = true;
   private readonly decideScript: DecideFn;
   private queue: Pending[] = [];
+  private lastLogged = 0;
+  private unlogged = 0;
+  private downLogged = false;
   private scheduled = false;
 
   constructor(private readonly o: RedisLimiterOptions) {
@@ -182,16 +185,34 @@ export class RedisLimiter implements Limiter {
     if (!this.healthy) return;
     this.healthy = false;
     this.o.onStateChange?.(false);
+    // a Redis that flaps (timeouts under load) would log two lines per flap: a failure within a
+    // second of the last logged line is logged only if it lasts a second (the metrics count
+    // every one), and a recovery only if its failure was logged, so the last line matches the state
+    this.downLogged = false;
+    const wait = 1000 - (Date.now() - this.lastLogged);
+    if (wait <= 0) return this.logDown(err);
+    this.unlogged++;
+    setTimeout(() => {
+      if (!this.healthy && !this.downLogged) this.logDown(err);
+    }, wait).unref();
+  }
+
+  private logDown(err: Error): void {
+    this.downLogged = true;
+    this.lastLogged = Date.now();
     this.o.logger.error(
-      { err: err.message, failMode: this.o.failMode },
+      { err: err.message, failMode: this.o.failMode, flapsNotLogged: this.unlogged },
       `redis unavailable: failing ${this.o.failMode} until it recovers`,
     );
+    this.unlogged = 0;
   }
 
   private markUp(): void {
     if (this.healthy) return;
     this.healthy = true;
     this.o.onStateChange?.(true);
+    if (!this.downLogged) return;
+    this.lastLogged = Date.now();
     this.o.logger.info('redis recovered: shared limits enforced again');
   }
 }
