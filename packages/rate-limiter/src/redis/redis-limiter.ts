@@ -190,7 +190,10 @@ export class RedisLimiter implements Limiter {
     // every one), and a recovery only if its failure was logged, so the last line matches the state
     this.downLogged = false;
     const wait = 1000 - (Date.now() - this.lastLogged);
-    if (wait <= 0) return this.logDown(err);
+    if (wait <= 0) {
+      this.logDown(err);
+      return;
+    }
     this.unlogged++;
     setTimeout(() => {
       if (!this.healthy && !this.downLogged) this.logDown(err);
