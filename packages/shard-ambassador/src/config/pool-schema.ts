@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DISTRIBUTIONS } from '../distribution/index.js';
 import { HASH_NAMES } from '../hash/index.js';
-import { parseServer } from './server-spec.js';
+import { parseServer, type ServerSpec } from './server-spec.js';
 
 const zListen = z.string().refine((s) => /^\/\S+( [0-7]{3,4})?$/.test(s) || /^.+:\d{1,5}$/.test(s), {
   message: 'expected "host:port" or "/path/to/socket [permissions]"',
@@ -11,6 +11,15 @@ const zServer = z.string().superRefine((s, ctx) => {
   const r = parseServer(s);
   if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: r });
 });
+
+/** A replica may leave out the weight: "host:port". */
+const zReplica = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected "host:port"');
+
+/** A replica entry as a server spec (weight 1, named after its primary). */
+export function replicaSpec(entry: string, primary: string): ServerSpec {
+  const r = parseServer(/^[^\s:]+:\d{1,5}$/.test(entry) ? `${entry}:1` : entry) as ServerSpec;
+  return { ...r, name: `${primary}@${r.host}:${r.port}`, named: true };
+}
 
 const zShardKey = z
   .string()
@@ -44,6 +53,10 @@ export const poolSchema = z
     // additions (twemproxy has none of these)
     http: z.boolean().default(false),
     shard_key: zShardKey.default('uri'),
+    /** server name -> replicas ("host:port"), for reads (the book's replicated sharded cache) */
+    replicas: z.record(z.string(), z.array(zServer.or(zReplica)).min(1)).default({}),
+    /** `primary`: reads go to a replica only while the primary is down; `replica`: reads go to replicas */
+    read_preference: z.enum(['primary', 'replica']).default('primary'),
   })
   .superRefine((p, ctx) => {
     if (p.http && p.redis)
@@ -51,6 +64,13 @@ export const poolSchema = z
     if (!p.redis && (p.redis_auth !== undefined || p.redis_db !== 0)) {
       const key = p.redis_auth !== undefined ? 'redis_auth' : 'redis_db';
       ctx.addIssue({ code: 'custom', path: [key], message: 'only valid with redis: true' });
+    }
+    if (Object.keys(p.replicas).length > 0 && p.http) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['replicas'],
+        message: 'replicas are for redis and memcache pools',
+      });
     }
     const names = new Map<string, number>();
     p.servers.forEach((s, i) => {
@@ -66,6 +86,15 @@ export const poolSchema = z
       }
       names.set(r.name, i);
     });
+    for (const primary of Object.keys(p.replicas)) {
+      if (!names.has(primary)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['replicas', primary],
+          message: `no server named "${primary}" in servers (names: ${[...names.keys()].join(', ')})`,
+        });
+      }
+    }
   });
 
 export type PoolConfig = z.infer<typeof poolSchema>;

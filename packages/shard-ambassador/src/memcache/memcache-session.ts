@@ -19,12 +19,14 @@ interface McCommand {
   retrieval?: boolean;
   /** index of the first key (gat: 2) */
   keyAt: number;
+  /** only reads: a replica may answer */
+  read?: boolean;
 }
 
 const STORAGE = { min: 5, kind: ReplyKind.Line, bytesAt: 4, keyAt: 1 };
 const COMMAND_LIST: [string, McCommand][] = [
-  ['get', { min: 2, kind: ReplyKind.Retrieval, retrieval: true, keyAt: 1 }],
-  ['gets', { min: 2, kind: ReplyKind.Retrieval, retrieval: true, keyAt: 1 }],
+  ['get', { min: 2, kind: ReplyKind.Retrieval, retrieval: true, keyAt: 1, read: true }],
+  ['gets', { min: 2, kind: ReplyKind.Retrieval, retrieval: true, keyAt: 1, read: true }],
   ['gat', { min: 3, kind: ReplyKind.Retrieval, retrieval: true, keyAt: 2 }],
   ['gats', { min: 3, kind: ReplyKind.Retrieval, retrieval: true, keyAt: 2 }],
   ['set', STORAGE],
@@ -37,7 +39,7 @@ const COMMAND_LIST: [string, McCommand][] = [
   ['decr', { min: 3, kind: ReplyKind.Line, keyAt: 1 }],
   ['delete', { min: 2, kind: ReplyKind.Line, keyAt: 1 }],
   ['touch', { min: 3, kind: ReplyKind.Line, keyAt: 1 }],
-  ['mg', { min: 2, kind: ReplyKind.Meta, keyAt: 1 }],
+  ['mg', { min: 2, kind: ReplyKind.Meta, keyAt: 1, read: true }],
   ['ms', { min: 3, kind: ReplyKind.Meta, bytesAt: 2, keyAt: 1 }],
   ['md', { min: 2, kind: ReplyKind.Meta, keyAt: 1 }],
   ['ma', { min: 2, kind: ReplyKind.Meta, keyAt: 1 }],
@@ -180,7 +182,11 @@ export class MemcacheSession extends ClientSession {
     const s = this.parser.starts[i]!;
     const e = this.parser.ends[i]!;
     this.hot(buf, s, e);
-    return this.ctx.pool.pick(buf, s, e);
+    const server = this.ctx.pool.pick(buf, s, e);
+    // a read may go to a replica of the key's shard
+    return server && this.cmd?.read && server.replicas.length > 0
+      ? server.readTarget(this.ctx.pool.preferReplica)
+      : server;
   }
 
   private retrieve(buf: Buffer, start: number, end: number, c: McCommand): void {

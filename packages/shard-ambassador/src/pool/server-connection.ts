@@ -210,6 +210,7 @@ export class ServerConnection implements Flushable {
     if (err) this.server.stats.errors++;
     else this.server.stats.eof++;
     const what = err ? `${err.code ?? err.message}` : 'connection closed';
+    if (!err && this.pending === 0 && !this.closing) this.server.closed();
     if (this.pending > 0 || err) {
       this.fail(`server ${this.server.spec.name} (${this.server.address}) unavailable: ${what}`);
       this.server.failed();

@@ -1,5 +1,6 @@
 import type { Logger } from '@dds/core';
 import type { PoolConfig } from '../config/pool-schema.js';
+import { replicaSpec } from '../config/pool-schema.js';
 import { parseServer, type ServerSpec } from '../config/server-spec.js';
 import { Placement } from './placement.js';
 import type { ServerProtocol } from './protocol.js';
@@ -17,7 +18,7 @@ const specsOf = (cfg: PoolConfig): ServerSpec[] => cfg.servers.map((s) => parseS
 
 /** Connection-level settings: when they change, every server connection is replaced. */
 const connectionKey = (cfg: PoolConfig): string =>
-  JSON.stringify([cfg.server_connections, cfg.redis_auth ?? '', cfg.redis_db, cfg.redis]);
+  JSON.stringify([cfg.server_connections, cfg.redis_auth ?? '', cfg.redis_db, cfg.redis, cfg.replicas]);
 
 /**
  * A nutcracker pool's servers and placement. Reload swaps the server list in place: servers
@@ -62,6 +63,16 @@ export class ServerPool implements ServerOwner {
     return i < 0 ? null : this.servers[i]!;
   }
 
+  /** every server with its replicas (metrics, stats) */
+  allServers(): Server[] {
+    return this.servers.flatMap((s) => (s.replicas.length ? [s, ...s.replicas] : [s]));
+  }
+
+  /** true when reads should go to replicas first (read_preference: replica) */
+  get preferReplica(): boolean {
+    return this.cfg.read_preference === 'replica';
+  }
+
   /** Index of the server for a key string (tests, admin lookups). */
   locate(key: string): Server | null {
     const b = Buffer.from(key);
@@ -102,7 +113,18 @@ export class ServerPool implements ServerOwner {
         keep.delete(k);
         return old;
       }
-      return new Server(spec, this, this.protocol.server, cfg.server_connections, handshake);
+      const server = new Server(spec, this, this.protocol.server, cfg.server_connections, handshake);
+      server.replicas = (cfg.replicas[spec.name] ?? []).map(
+        (r) =>
+          new Server(
+            replicaSpec(r, spec.name),
+            this,
+            this.protocol.server,
+            cfg.server_connections,
+            handshake,
+          ),
+      );
+      return server;
     });
     for (const s of this.servers) if (!next.includes(s)) s.retire();
     this.servers = next;

@@ -27,6 +27,11 @@ export class Server {
   private failures = 0;
   /** ms epoch before which an ejected server is not used; 0 when live */
   nextRetry = 0;
+  /** read replicas of this shard (pool `replicas:`) */
+  replicas: Server[] = [];
+  private nextReplica = 0;
+  /** ms epoch of a connection failure not yet followed by a success; 0 when healthy */
+  downSince = 0;
 
   constructor(
     readonly spec: ServerSpec,
@@ -57,15 +62,43 @@ export class Server {
   }
 
   connected(): void {
+    this.downSince = 0;
     this.owner.logger.debug({ pool: this.owner.name, server: this.spec.name }, 'server connected');
   }
 
   succeeded(): void {
     this.failures = 0;
+    this.downSince = 0;
+  }
+
+  /** The server closed an idle connection: usually it went away; reads move to replicas until it answers. */
+  closed(): void {
+    if (this.downSince === 0) this.downSince = Date.now();
+  }
+
+  /** Down after a failure, until a success; retried (as up) once server_retry_timeout passed. */
+  get down(): boolean {
+    return this.downSince !== 0 && Date.now() - this.downSince < this.owner.retryTimeout;
+  }
+
+  /**
+   * Where a read for this shard goes: with `replica` preference the replicas in turn, else the
+   * primary; a down primary sends reads to a live replica; the primary when nothing else is up.
+   */
+  readTarget(preferReplica: boolean): Server {
+    const n = this.replicas.length;
+    if (n === 0 || (!preferReplica && !this.down)) return this;
+    for (let i = 0; i < n; i++) {
+      const r = this.replicas[this.nextReplica]!;
+      this.nextReplica = (this.nextReplica + 1) % n;
+      if (!r.down) return r;
+    }
+    return this;
   }
 
   /** A connection failed or timed out: count it, and eject the server at the limit. */
   failed(): void {
+    if (this.downSince === 0) this.downSince = Date.now();
     this.failures++;
     if (!this.owner.autoEject || this.failures < this.owner.failureLimit || this.nextRetry > Date.now())
       return;
@@ -95,10 +128,12 @@ export class Server {
   /** Closes the connections once their waiting requests are answered (reload removed it). */
   retire(): void {
     for (const c of this.conns) c.retire();
+    for (const r of this.replicas) r.retire();
   }
 
   destroy(): void {
     for (const c of this.conns) c.destroy();
+    for (const r of this.replicas) r.destroy();
   }
 
   get pending(): number {

@@ -28,6 +28,8 @@ export interface CommandSpec {
   minArgs: number;
   /** for Refused: why */
   why?: string;
+  /** reads no write: may be served by a replica (pool `replicas:`) */
+  read?: boolean;
 }
 
 const single = (min = 2): CommandSpec => ({ route: Route.Single, minArgs: min });
@@ -56,6 +58,17 @@ const SINGLE_KEY = [
   .join(' ')
   .split(/\s+/);
 
+/** Single-key commands that only read: a replica may answer them. */
+const READS = [
+  'get getrange strlen substr getbit bitcount bitpos bitfield_ro lcs dump exists ttl pttl expiretime pexpiretime',
+  'type sort_ro object hget hgetall hkeys hvals hlen hexists hmget hrandfield hscan hstrlen lindex llen lpos lrange',
+  'scard smembers sismember smismember srandmember sscan zcard zcount zlexcount zmscore zrandmember zrange',
+  'zrangebylex zrangebyscore zrank zrevrange zrevrangebylex zrevrangebyscore zrevrank zscan zscore geodist',
+  'geohash geopos geosearch xlen xrange xrevrange xinfo',
+]
+  .join(' ')
+  .split(/\s+/);
+
 const SAME_SHARD_ALL = 'sdiff sdiffstore sinter sinterstore sunion sunionstore pfcount pfmerge';
 const SAME_SHARD_TWO = 'rename renamenx rpoplpush smove lmove copy';
 
@@ -67,9 +80,10 @@ for (const c of SINGLE_KEY) TABLE.set(c, single());
 // `object encoding key` and `xinfo stream key` carry their key at argument 2
 TABLE.set('object', { route: Route.Single, minArgs: 3 });
 TABLE.set('xinfo', { route: Route.Single, minArgs: 3 });
+for (const c of READS) TABLE.set(c, { ...(TABLE.get(Buffer.from(c), 0, c.length) ?? single()), read: true });
 for (const c of SAME_SHARD_ALL.split(' ')) TABLE.set(c, { route: Route.SameShard, minArgs: 2 });
 for (const c of SAME_SHARD_TWO.split(' ')) TABLE.set(c, { route: Route.SameShard, minArgs: 3 });
-TABLE.set('mget', { route: Route.MultiGet, minArgs: 2 });
+TABLE.set('mget', { route: Route.MultiGet, minArgs: 2, read: true });
 TABLE.set('mset', { route: Route.MultiSet, minArgs: 3 });
 for (const c of ['del', 'unlink', 'exists', 'touch']) TABLE.set(c, { route: Route.MultiCount, minArgs: 2 });
 TABLE.set('eval', { route: Route.Eval, minArgs: 3 });

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts, run, type Service, startRedis } from '../../../../test/support/index.js';
@@ -185,7 +186,6 @@ describe('redis pools through the ambassador (real redis-server shards)', () => 
   });
 
   it('a half-closed client still gets every reply it asked for, then the connection closes', async () => {
-    const { connect } = await import('node:net');
     const s = connect(plain, '127.0.0.1');
     const chunks: Buffer[] = [];
     s.on('data', (c: Buffer) => chunks.push(c));

@@ -60,18 +60,18 @@ export class RedisSession extends ClientSession {
     }
     switch (spec.route) {
       case Route.Single:
-        this.forwardByKey(buf, frameStart, frameEnd, spec.minArgs - 1);
+        this.forwardByKey(buf, frameStart, frameEnd, spec);
         return;
       case Route.MultiGet:
       case Route.MultiCount:
-        this.splitKeys(buf, frameStart, frameEnd, spec.route, 1);
+        this.splitKeys(buf, frameStart, frameEnd, spec, 1);
         return;
       case Route.MultiSet:
         if ((p.argc - 1) % 2 !== 0) {
           this.fail(errorReply(`wrong number of arguments for '${this.name(buf).toLowerCase()}' command`));
           return;
         }
-        this.splitKeys(buf, frameStart, frameEnd, spec.route, 2);
+        this.splitKeys(buf, frameStart, frameEnd, spec, 2);
         return;
       case Route.SameShard:
       case Route.Eval:
@@ -125,8 +125,14 @@ export class RedisSession extends ClientSession {
     this.fail(errorReply(`no live servers in pool '${this.ctx.pool.name}'`));
   }
 
-  private forwardByKey(buf: Buffer, frameStart: number, frameEnd: number, keyArg: number): void {
-    const server = this.pick(buf, keyArg);
+  /** the server that answers: a read may go to a replica of the key's shard */
+  private target(server: Server, spec: CommandSpec): Server {
+    return spec.read && server.replicas.length > 0 ? server.readTarget(this.ctx.pool.preferReplica) : server;
+  }
+
+  private forwardByKey(buf: Buffer, frameStart: number, frameEnd: number, spec: CommandSpec): void {
+    const found = this.pick(buf, spec.minArgs - 1);
+    const server = found && this.target(found, spec);
     if (server === null) {
       this.noServer();
       return;
@@ -181,7 +187,14 @@ export class RedisSession extends ClientSession {
   }
 
   /** MGET/MSET/DEL...: one fragment per shard, unless all keys live on one shard. */
-  private splitKeys(buf: Buffer, frameStart: number, frameEnd: number, route: Route, step: number): void {
+  private splitKeys(
+    buf: Buffer,
+    frameStart: number,
+    frameEnd: number,
+    spec: CommandSpec,
+    step: number,
+  ): void {
+    const route = spec.route;
     const p = this.parser;
     const groups = new Map<Server, number[]>();
     for (let i = 1; i < p.argc; i += step) {
@@ -199,7 +212,9 @@ export class RedisSession extends ClientSession {
     }
     if (groups.size === 1) {
       const [server] = groups.keys();
-      server!.connection().send(this.track(), this.frame(buf, frameStart, frameEnd));
+      this.target(server!, spec)
+        .connection()
+        .send(this.track(), this.frame(buf, frameStart, frameEnd));
       return;
     }
     const keyCount = (p.argc - 1) / step;
@@ -215,7 +230,7 @@ export class RedisSession extends ClientSession {
         positions.push((i - 1) / step);
       }
       this.ctx.pool.stats.fragments++;
-      server.connection().send(parent.fragment(positions), encodeCommand(parts));
+      this.target(server, spec).connection().send(parent.fragment(positions), encodeCommand(parts));
     }
   }
 

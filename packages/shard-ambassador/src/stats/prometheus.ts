@@ -39,7 +39,7 @@ export function registerPoolMetrics(
 ): void {
   const perServer = (read: (s: ServerPool['servers'][number]) => number) => () =>
     pools().flatMap((p) =>
-      p.servers.map((s) => ({ value: read(s), labels: { pool: p.name, server: s.spec.name } })),
+      p.allServers().map((s) => ({ value: read(s), labels: { pool: p.name, server: s.spec.name } })),
     );
   const perPool = (read: (p: ServerPool) => number) => () =>
     pools().map((p) => ({ value: read(p), labels: { pool: p.name } }));
@@ -170,7 +170,7 @@ export function registerPoolMetrics(
     'histogram',
     () =>
       pools().flatMap((p) =>
-        p.servers.flatMap((s) => {
+        p.allServers().flatMap((s) => {
           const labels = { pool: p.name, server: s.spec.name };
           const out: Sample[] = [];
           let acc = 0;

@@ -32,7 +32,7 @@ export function twemproxyStats(pools: readonly ServerPool[], version: string): s
       forward_error: ps.forwardError,
       fragments: ps.fragments,
     };
-    for (const s of pool.servers) {
+    for (const s of pool.allServers()) {
       const st = s.stats;
       p[s.spec.name] = {
         server_eof: st.eof,
