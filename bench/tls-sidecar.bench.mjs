@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runBenchmark } from './lib/runner.mjs';
 import { exec, h2load, wrk } from './lib/tools.mjs';
@@ -57,6 +57,8 @@ try {
       'resume sessions). HTTP/2: `h2load -c10 -m10 -n100000`.',
       'Reference: a bare Node TLS server (`http2.createSecureServer({allowHTTP1})` answering `hello` itself, no upstream',
       'hop): the ceiling of one Node process for TLS on this machine; ours / reference shows what the proxy hop costs.',
+      `Machine load average when the run started: ${loadavg()[0].toFixed(1)} (2 cores shared with other work; absolute`,
+      'numbers move a lot between runs, the same-run ratios much less).',
     ].join('\n'),
     targets: [
       {

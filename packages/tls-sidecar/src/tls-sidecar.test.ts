@@ -299,6 +299,20 @@ describe('bad input', () => {
     expect((await get(sc.port, '/', { ca })).status).toBe(200);
   });
 
+  it('oversized headers over HTTP/2 get 431 too', async () => {
+    const r = await curl([
+      '--http2',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code} %{http_version}',
+      '-H',
+      `X-Big: ${'a'.repeat(20_000)}`,
+      url('/echo'),
+    ]);
+    expect(r.stdout).toBe('431 2');
+  });
+
   it('oversized headers get 431', async () => {
     const r = await rawTls(
       sc.port,
