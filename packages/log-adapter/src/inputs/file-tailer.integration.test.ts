@@ -177,4 +177,60 @@ describe('file tailing (real process)', () => {
       expect.objectContaining({ path: app, offset: Buffer.byteLength(lines(0, 150)) }),
     ]);
   }, 30_000);
+
+  it('a stack trace held for continuation lines is not lost by SIGKILL: the position stays before it', async () => {
+    const dir = tempDir('log-adapter-held');
+    mkdirSync(join(dir, 'logs'));
+    const app = join(dir, 'logs/app.log');
+    const out = join(dir, 'out.ndjson');
+    const start = () => {
+      const p = startComponent('log-adapter', [
+        '--input',
+        join(dir, 'logs/*.log'),
+        '--output',
+        `file:${out}`,
+        '--position-file',
+        join(dir, 'positions.json'),
+        '--poll-interval',
+        '30ms',
+        '--position-sync',
+        '50ms',
+        '--multiline-timeout',
+        '60s',
+        '--admin',
+        'off',
+      ]);
+      procs.push(p);
+      return p;
+    };
+    const records = () =>
+      existsSync(out)
+        ? readFileSync(out, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as Record<string, unknown>)
+        : [];
+    appendFileSync(app, '2026-11-28 10:00:00.000 INFO [main] started\n');
+    let p = start();
+    await p.waitFor('following log file');
+    const until = Date.now() + 10_000;
+    while (records().length < 1 && Date.now() < until) await sleep(30);
+    appendFileSync(
+      app,
+      '2026-11-28 10:00:01.000 ERROR [main] failed\njava.lang.IllegalStateException: x\n\tat a.B.c(B.java:1)\n',
+    );
+    await sleep(500); // read, held (waiting for more frames), positions synced several times
+    expect(records()).toHaveLength(1);
+    await p.kill('SIGKILL');
+    appendFileSync(app, '\tat d.E.f(E.java:2)\n2026-11-28 10:00:02.000 INFO [main] next\n');
+    p = start();
+    const until2 = Date.now() + 10_000;
+    while (records().length < 3 && Date.now() < until2) await sleep(30);
+    const r = records();
+    expect(r.map((x) => x.body)).toEqual(['[main] started', '[main] failed', '[main] next']);
+    expect((r[1]!.attributes as Record<string, string>)['exception.stacktrace']).toBe(
+      'java.lang.IllegalStateException: x\n\tat a.B.c(B.java:1)\n\tat d.E.f(E.java:2)',
+    );
+    await p.kill('SIGTERM');
+  }, 30_000);
 });
