@@ -4,6 +4,7 @@ import type { ComponentContext, Instance } from '@dds/core';
 import type { FastifyInstance } from 'fastify';
 import type { PoolConfig } from './config/pool-schema.js';
 import type { AmbassadorConfig } from './config/schema.js';
+import { DnsDiscovery } from './discovery/dns-discovery.js';
 import { HttpShardListener } from './http/http-shard-listener.js';
 import { memcacheProtocol } from './memcache/memcache-protocol.js';
 import { MemcacheSession } from './memcache/memcache-session.js';
@@ -44,6 +45,7 @@ interface Running {
   kind: Kind;
   pool: ServerPool;
   listener: PoolListener | HttpShardListener;
+  discovery?: DnsDiscovery;
 }
 
 /** The shard ambassador: one listener per pool, the twemproxy stats port, admin extras. */
@@ -62,7 +64,26 @@ export function createAmbassador(ctx: ComponentContext<AmbassadorConfig>): Insta
   });
   registerPoolMetrics(registry, pools, () => hotKeys);
 
-  const startPool = async (name: string, cfg: PoolConfig): Promise<void> => {
+  /** With dns_discovery, the pool's servers come from DNS and follow it. */
+  const discover = async (
+    name: string,
+    cfg: PoolConfig,
+  ): Promise<{ cfg: PoolConfig; discovery?: DnsDiscovery }> => {
+    if (!cfg.dns_discovery) return { cfg };
+    const discovery = new DnsDiscovery(
+      cfg.dns_discovery,
+      name,
+      (servers) => {
+        const r = running.get(name);
+        if (r?.discovery === discovery) r.listener.apply({ ...r.pool.cfg, servers });
+      },
+      logger,
+    );
+    return { cfg: { ...cfg, servers: await discovery.start() }, discovery };
+  };
+
+  const startPool = async (name: string, wanted: PoolConfig): Promise<void> => {
+    const { cfg, discovery } = await discover(name, wanted);
     const kind = kindOf(cfg);
     let r: Running;
     if (kind === 'http') {
@@ -74,9 +95,11 @@ export function createAmbassador(ctx: ComponentContext<AmbassadorConfig>): Insta
       const listener = new PoolListener(pool, k.session, k.tooMany, limits, () => hotKeys, clients, logger);
       r = { kind, pool, listener };
     }
+    r.discovery = discovery;
     try {
       await r.listener.start(cfg);
     } catch (err) {
+      discovery?.stop();
       r.pool.close();
       throw err;
     }
@@ -88,6 +111,7 @@ export function createAmbassador(ctx: ComponentContext<AmbassadorConfig>): Insta
     const r = running.get(name);
     if (!r) return;
     running.delete(name);
+    r.discovery?.stop();
     await r.listener.stopAccepting();
     r.listener.closeClients();
     r.pool.close();
@@ -104,15 +128,17 @@ export function createAmbassador(ctx: ComponentContext<AmbassadorConfig>): Insta
     },
 
     async reload(next) {
-      // validate listens we would newly bind before touching anything
-      for (const [name, cfg] of Object.entries(next.pools)) {
+      for (const [name, wanted] of Object.entries(next.pools)) {
         const r = running.get(name);
-        if (r && r.pool.cfg.listen === cfg.listen && r.kind === kindOf(cfg)) {
+        if (r && r.pool.cfg.listen === wanted.listen && r.kind === kindOf(wanted)) {
+          r.discovery?.stop();
+          const { cfg, discovery } = await discover(name, wanted);
+          r.discovery = discovery;
           r.listener.apply(cfg);
           logger.info({ pool: name, servers: cfg.servers.length }, 'pool updated in place');
         } else {
           if (r) await stopPool(name);
-          await startPool(name, cfg);
+          await startPool(name, wanted);
         }
       }
       for (const name of [...running.keys()]) if (!next.pools[name]) await stopPool(name);

@@ -49,7 +49,20 @@ export const poolSchema = z
     server_connections: z.number().int().min(1, 'cannot be 0').max(1024).default(1),
     server_retry_timeout: z.number().int().min(0).default(30_000),
     server_failure_limit: z.number().int().min(1).default(2),
-    servers: z.array(zServer).min(1, 'a pool needs at least one server'),
+    servers: z.array(zServer).default([]),
+    /** find the servers in DNS (SRV name, or host name + port), re-resolved every interval */
+    dns_discovery: z
+      .strictObject({
+        name: z.string().min(1),
+        port: z.number().int().min(1).max(65535).optional(),
+        weight: z.number().int().min(1).default(1),
+        interval: z.number().int().min(100).default(10_000),
+        server: z
+          .string()
+          .regex(/^[^\s]+:\d{1,5}$/, 'expected "host:port"')
+          .optional(),
+      })
+      .optional(),
     // additions (twemproxy has none of these)
     http: z.boolean().default(false),
     shard_key: zShardKey.default('uri'),
@@ -64,6 +77,20 @@ export const poolSchema = z
     if (!p.redis && (p.redis_auth !== undefined || p.redis_db !== 0)) {
       const key = p.redis_auth !== undefined ? 'redis_auth' : 'redis_db';
       ctx.addIssue({ code: 'custom', path: [key], message: 'only valid with redis: true' });
+    }
+    if (p.servers.length === 0 && !p.dns_discovery) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['servers'],
+        message: 'a pool needs at least one server (or dns_discovery)',
+      });
+    }
+    if (p.servers.length > 0 && p.dns_discovery) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dns_discovery'],
+        message: 'give either servers or dns_discovery',
+      });
     }
     if (Object.keys(p.replicas).length > 0 && p.http) {
       ctx.addIssue({
