@@ -1,3 +1,4 @@
+import { type FSWatcher, watch } from 'node:fs';
 import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from '@dds/core';
@@ -5,7 +6,7 @@ import type { Output } from '../outputs/output.js';
 import { LineSplitter } from '../pipeline/line-splitter.js';
 import { type PipelineOptions, SourcePipeline } from '../pipeline/source-pipeline.js';
 import { type Fingerprint, fingerprint } from './fingerprint.js';
-import { expandGlobs } from './glob.js';
+import { baseDir, expandGlobs } from './glob.js';
 import type { PositionStore } from './position-store.js';
 
 export interface TailerOptions {
@@ -71,12 +72,23 @@ export class FileTailer {
   private first = true;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  private readonly watchers: FSWatcher[] = [];
 
   constructor(private readonly o: TailerOptions) {
     this.buf = Buffer.allocUnsafe(o.chunkSize);
   }
 
   start(): void {
+    // inotify (where the volume supports it) only wakes the loop early; polling stays the truth
+    for (const dir of new Set(this.o.patterns.map(baseDir))) {
+      try {
+        const w = watch(dir, { persistent: false }, () => this.wake?.());
+        w.on('error', () => w.close());
+        this.watchers.push(w);
+      } catch {
+        // not watchable (missing yet, or a volume without inotify): polling covers it
+      }
+    }
     this.loop = (async () => {
       while (!this.stopped) {
         try {
@@ -86,9 +98,13 @@ export class FileTailer {
         }
         if (this.stopped) break;
         await new Promise<void>((r) => {
-          this.wake = r;
-          setTimeout(r, this.o.pollInterval);
+          const timer = setTimeout(r, this.o.pollInterval);
+          this.wake = () => {
+            clearTimeout(timer);
+            r();
+          };
         });
+        this.wake = undefined;
       }
     })();
   }
@@ -96,6 +112,7 @@ export class FileTailer {
   /** Stops polling, flushes held records of every file and closes them. */
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const w of this.watchers) w.close();
     this.wake?.();
     await this.loop;
     for (const f of this.files.values()) {

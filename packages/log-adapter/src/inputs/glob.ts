@@ -3,6 +3,13 @@ import { glob } from 'tinyglobby';
 
 const MAGIC = /[*?[\]{}]/;
 
+/** The literal directory a pattern starts from (`/logs/*.log` -> `/logs`). */
+export function baseDir(pattern: string): string {
+  const parts = pattern.split('/');
+  const i = parts.findIndex((p) => MAGIC.test(p));
+  return parts.slice(0, i < 0 ? -1 : i).join('/') || '/';
+}
+
 /**
  * Absolute paths of the files matching the patterns (symlinks followed: /var/log/containers
  * holds symlinks). Each pattern is split into its literal base directory and a relative glob,
@@ -11,15 +18,13 @@ const MAGIC = /[*?[\]{}]/;
 export async function expandGlobs(patterns: readonly string[]): Promise<string[]> {
   const out = new Set<string>();
   for (const pattern of patterns) {
-    const parts = pattern.split('/');
-    const i = parts.findIndex((p) => MAGIC.test(p));
-    if (i < 0) {
+    if (!MAGIC.test(pattern)) {
       const st = await stat(pattern).catch(() => undefined);
       if (st?.isFile()) out.add(pattern);
       continue;
     }
-    const base = parts.slice(0, i).join('/') || '/';
-    const rel = parts.slice(i).join('/');
+    const base = baseDir(pattern);
+    const rel = pattern.slice(base === '/' ? 1 : base.length + 1);
     const found = await glob(rel, {
       cwd: base,
       absolute: true,
