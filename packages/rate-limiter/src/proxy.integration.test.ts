@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import {
   bin,
   freePort,
   type Proc,
+  ROOT,
   run,
   sleep,
   startComponent,
@@ -267,6 +268,17 @@ policies:
     expect(state.mode).toBe('local');
     expect(state.policies.map((p) => p.name)).toEqual(['per-ip']);
     expect(state.keys['per-ip/0']).toBe(1);
+  });
+
+  it('the README policy example is a valid configuration', async () => {
+    const readme = readFileSync(join(ROOT, 'packages/rate-limiter/README.md'), 'utf8');
+    const example = /```yaml\n(listen:[\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toContain('policies:');
+    const file = join(tempDir('rl'), 'example.yaml');
+    writeFileSync(file, example!);
+    const r = await run(process.execPath, [bin('rate-limiter'), '--config', file, '--check-config']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
   });
 
   it('invalid configuration exits 2 naming the field', async () => {

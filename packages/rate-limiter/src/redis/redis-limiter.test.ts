@@ -37,7 +37,7 @@ async function limiter(o: Partial<RedisLimiterOptions> & { port?: number } = {})
   return l;
 }
 
-const policy = (limits: object[]) => compilePolicy(zPolicy.parse({ name: 'p', limits }));
+const policy = (limits: readonly object[]) => compilePolicy(zPolicy.parse({ name: 'p', limits }));
 const checks = (p: CompiledPolicy, key: string, enforced = true): Check[] =>
   p.limits.map((limit) => ({ policy: p, limit, key, enforced }));
 const summary = (v: Verdict) => [v.admitted, ...v.results.map((r) => [r.allowed, r.remaining])];
