@@ -7,6 +7,7 @@ import { LineSplitter } from '../pipeline/line-splitter.js';
 import { type PipelineOptions, SourcePipeline } from '../pipeline/source-pipeline.js';
 import { type Fingerprint, fingerprint } from './fingerprint.js';
 import { baseDir, expandGlobs } from './glob.js';
+import { k8sFromPath } from './k8s-log-path.js';
 import type { PositionStore } from './position-store.js';
 
 export interface TailerOptions {
@@ -55,7 +56,10 @@ class TailedFile {
   }
 
   newPipeline(): SourcePipeline {
-    return new SourcePipeline(this.opts.pipeline, `,"log.file.path":${JSON.stringify(this.path)}`);
+    let attrs = `,"log.file.path":${JSON.stringify(this.path)}`;
+    for (const [k, v] of Object.entries(k8sFromPath(this.path)))
+      attrs += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
+    return new SourcePipeline(this.opts.pipeline, attrs);
   }
 }
 
