@@ -76,12 +76,18 @@ describe('keys', () => {
     expect(jwtClaim('a.!!!.c', ['sub'])).toBeUndefined();
   });
 
-  it('never throws on arbitrary tokens and cookies (property)', () => {
+  it('never throws on arbitrary tokens, cookies, key specs and hosts (property)', () => {
     fc.assert(
       fc.property(fc.string(), fc.string(), (a, b) => {
-        jwtClaim(a, ['sub']);
-        jwtClaim(`x.${Buffer.from(b).toString('base64url')}.y`, ['sub', 'x']);
-        cookieValue(a, b);
+        const claim = jwtClaim(`x.${Buffer.from(b).toString('base64url')}.y`, ['sub', 'x']);
+        expect(claim === undefined || typeof claim === 'string').toBe(true);
+        expect(jwtClaim(a, ['sub']) === undefined || a.includes('.')).toBe(true);
+        const c = cookieValue(a, b);
+        if (c !== undefined) expect(a).toContain(c);
+        const k = parseKeyPart(a);
+        expect(typeof k === 'string' || ['ip', 'header', 'cookie', 'jwt'].includes(k.kind)).toBe(true);
+        const h = hostName(a);
+        if (h !== undefined) expect(a.toLowerCase()).toContain(h);
       }),
     );
   });
