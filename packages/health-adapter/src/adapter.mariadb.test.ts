@@ -182,7 +182,8 @@ describe('health-adapter against a real MariaDB', () => {
     }
     expect(turned).toBeGreaterThan(0);
     // FAILURES runs, one interval apart, plus the timeout of a run in flight and scheduling slack
-    expect(turned).toBeLessThan(INTERVAL * FAILURES + 1000 + 1000);
+    // for a loaded CI machine; far below what a per-probe checker's timeouts would add up to
+    expect(turned).toBeLessThan(INTERVAL * FAILURES + 1000 + 2500);
     const ready = JSON.parse((await get('/readyz')).text);
     expect(ready.status).toBe('fail');
     expect(ready.output).toBe('failing critical checks: mysql');
@@ -208,7 +209,7 @@ describe('health-adapter against a real MariaDB', () => {
     db = await startMariaDb(port);
     const back = Date.now();
     await waitForHttp(`${base}/readyz`, 200, 15_000);
-    expect(Date.now() - back).toBeLessThan(INTERVAL * 2 + 2000);
+    expect(Date.now() - back).toBeLessThan(INTERVAL * 2 + 4000);
     expect(adapter.stdout()).toContain('check mysql passes');
   }, 60_000);
 });

@@ -86,7 +86,7 @@ describe('HTTP and TCP checks against the demo app', () => {
       probe({ type: 'http', url: `${base}/bytes/50000000`, bodyRegex: 'b', maxBody: 1024 }),
     );
     expect(big.message).toMatch(/^HTTP 200, body does not match \/b\/: "a{120}"$/);
-    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(Date.now() - t0).toBeLessThan(3000);
   });
 
   it('a slow endpoint times out; a closed port is a connect failure', async () => {
@@ -94,7 +94,7 @@ describe('HTTP and TCP checks against the demo app', () => {
     expect(await failure(probe({ type: 'http', url: `${base}/slow?ms=5000` }), 300)).toMatchObject({
       reason: 'timeout',
     });
-    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(Date.now() - t0).toBeLessThan(3000);
     const closed = await freePort();
     expect(await failure(probe({ type: 'http', url: `http://127.0.0.1:${closed}/` }))).toMatchObject({
       reason: 'connect',
@@ -142,7 +142,7 @@ describe('exec check', () => {
       probe({ type: 'exec', command: `sleep 30 & echo $! > ${pidFile}; echo started; wait` }),
       400,
     );
-    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(Date.now() - t0).toBeLessThan(3000);
     expect(f.reason).toBe('timeout');
     expect(f.message).toMatch(/timed out: started$/);
     expect(existsSync(pidFile)).toBe(true);
