@@ -129,6 +129,7 @@ describe('exec check', () => {
   it('caps huge output and keeps memory bounded', async () => {
     const f = await failure(
       probe({ type: 'exec', command: 'yes | head -c 20000000; exit 1', maxOutput: 100 }),
+      10_000,
     );
     expect(f.message).toBe(
       `"yes | head -c 20000000; exit 1" exited 1: ${'y\n'.repeat(50).trim()} ... (19999900 more bytes dropped)`,
