@@ -4,7 +4,7 @@
 // (GET, SET, MGET of 10 keys, -r so keys spread over shards) and memaslap (libmemcached-tools,
 // 90% get / 10% set) for memcache.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,7 +46,45 @@ async function startProc(cmd, args, port) {
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT });
   procs.push(child);
   await waitPort(port);
-  return { stop: async () => child.kill('SIGTERM') };
+  return { pid: child.pid, stop: async () => child.kill('SIGTERM') };
+}
+
+/** CPU time (user + system, ms) a process has used: throughput on a shared machine is noisy, CPU per request is not. */
+function cpuMs(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+/** scenario -> target -> { ms, requests } of proxy CPU, for the notes */
+const cpu = new Map();
+async function measured(scenario, handle, target, requests, fn) {
+  if (!handle.pid) return fn();
+  const before = cpuMs(handle.pid);
+  const r = await fn();
+  const per = cpu.get(scenario) ?? new Map();
+  cpu.set(scenario, per);
+  const acc = per.get(target.name) ?? { ms: 0, requests: 0 };
+  acc.ms += cpuMs(handle.pid) - before;
+  acc.requests += typeof requests === 'function' ? requests(r) : requests;
+  per.set(target.name, acc);
+  return r;
+}
+
+function cpuTable() {
+  const rows = [
+    '',
+    'Proxy CPU time per request (user + system, all rounds), the measure the machine load does not distort:',
+    '',
+    '| scenario | nutcracker µs/req | ours µs/req | ours / nutcracker |',
+    '|---|---:|---:|---:|',
+  ];
+  for (const [scenario, per] of cpu) {
+    const us = (n) => (per.get(n) ? (per.get(n).ms * 1000) / per.get(n).requests : Number.NaN);
+    const nc = us('nutcracker 0.5 (3 shards)');
+    const ours = us('dds-shard-ambassador (3 shards)');
+    rows.push(`| ${scenario} | ${nc.toFixed(1)} | ${ours.toFixed(1)} | ${(ours / nc).toFixed(2)}x |`);
+  }
+  return rows.join('\n');
 }
 
 const redisPorts = [await freePort(), await freePort(), await freePort()];
@@ -116,6 +154,15 @@ async function proxy(kind) {
   return { ...h, redisPort, mcPort };
 }
 
+const NOTES = [
+  'Shards: 3 redis-server and 3 memcached (`-t 1`) on loopback. Peer: nutcracker 0.5.0 (Debian), same nutcracker.yaml',
+  '(fnv1a_64, ketama, named servers). Ours: `dds-shard-ambassador -c` that file, one process, `--log-level warn`.',
+  'Baseline: one shard directly. Redis load: `redis-benchmark -c 50 -r 100000` with `-P 16` and `-P 1`; MGET asks',
+  'for 10 random keys, so it is split over the shards and merged. memcache load: `memaslap -T 1 -c 50 -X 64`',
+  '(90% get / 10% set); its p50/p99 are the upper bounds of its log2 latency buckets (coarse).',
+  'Load tool, proxy and shards share the 2 cores; other engineers ran builds and tests on the machine at the same time.',
+].join('\n');
+
 const MGET = ['MGET', ...Array.from({ length: 10 }, (_, i) => `key:${i}:__rand_int__`)];
 
 const redisScenario = (name, test, pipeline, requests, extra = []) => ({
@@ -155,21 +202,17 @@ async function memaslap(port, seconds = 4) {
     }
     return Number.NaN;
   };
-  return { rps, p50ms: pct(0.5), p99ms: pct(0.99) };
+  return { rps, p50ms: pct(0.5), p99ms: pct(0.99), ops: Number(/Ops: (\d+)/.exec(out)?.[1]) };
 }
 
 try {
   await runBenchmark({
     component: 'shard-ambassador',
     title: 'shard-ambassador: Redis and memcached sharding over 3 shards (vs nutcracker 0.5)',
-    notes: [
-      'Shards: 3 redis-server and 3 memcached (`-t 1`) on loopback. Peer: nutcracker 0.5.0 (Debian), same nutcracker.yaml',
-      '(fnv1a_64, ketama, named servers). Ours: `dds-shard-ambassador -c` that file, one process, `--log-level warn`.',
-      'Baseline: one shard directly. Redis load: `redis-benchmark -c 50 -r 100000` with `-P 16` and `-P 1`; MGET asks',
-      'for 10 random keys, so it is split over the shards and merged. memcache load: `memaslap -T 1 -c 50 -X 64`',
-      '(90% get / 10% set); its p50/p99 are the upper bounds of its log2 latency buckets (coarse).',
-      'Load tool, proxy and shards share the 2 cores; other engineers ran builds and tests on the machine at the same time.',
-    ].join('\n'),
+    // a getter: the runner reads the notes after the runs, when the CPU figures are known
+    get notes() {
+      return NOTES + cpuTable();
+    },
     targets: [
       {
         name: 'redis direct (1 shard)',
@@ -188,7 +231,14 @@ try {
       redisScenario('redis MGET(10) -P 1', 'mget', 1, 50_000, MGET),
       {
         name: 'memcache get/set 90/10 (memaslap -c 50)',
-        run: (h) => memaslap(h.mcPort),
+        run: (h, t) =>
+          measured(
+            'memcache get/set 90/10 (memaslap -c 50)',
+            h,
+            t,
+            (r) => r.ops,
+            () => memaslap(h.mcPort),
+          ),
       },
     ],
   });
