@@ -46,12 +46,13 @@ const hs = { connections: 20, seconds: 5, args: ['-H', 'Connection: close'] };
 
 try {
   await runBenchmark({
-    component: 'tls-sidecar',
-    title: 'tls-sidecar: TLS termination in front of a keep-alive upstream',
+    // BENCH_TLS_WORKERS=2: nginx with 2 workers against `--workers 2`, recorded in its own section
+    component: workers > 1 ? `tls-sidecar-${workers}-workers` : 'tls-sidecar',
+    title: `tls-sidecar: TLS termination in front of a keep-alive upstream${workers > 1 ? ` (${workers} processes each)` : ''}`,
     notes: [
       'Upstream: nginx `return 200` (6-byte body), keep-alive. Certificate: ECDSA P-256, TLS 1.2 + 1.3 (clients negotiate 1.3).',
       `Peer: nginx ${workers} worker(s), \`listen ssl http2\`, Mozilla-intermediate ciphers, \`proxy_http_version 1.1\` + upstream`,
-      '`keepalive 64`, X-Forwarded-For/-Proto set, `keepalive_requests 1000000`. Ours: `dds-tls-sidecar` (one process,',
+      '`keepalive 64`, X-Forwarded-For/-Proto set, `keepalive_requests 1000000`. Ours: `dds-tls-sidecar` (`--workers` as many,',
       'default flags: X-Forwarded-*, HSTS off, metrics on). keep-alive: `wrk -t1 -c50`. handshakes: `wrk -t1 -c20 -H',
       '"Connection: close"`, so every request is a new TCP connection with a full TLS 1.3 handshake (wrk does not',
       'resume sessions). HTTP/2: `h2load -c10 -m10 -n100000`.',
@@ -94,25 +95,32 @@ try {
         },
       },
       {
-        name: 'dds-tls-sidecar',
+        name: workers > 1 ? `dds-tls-sidecar --workers ${workers}` : 'dds-tls-sidecar',
         role: 'ours',
         start: async () => {
           const port = await freePort();
-          const p = proc(process.execPath, [
-            join(ROOT, 'packages/tls-sidecar/dist/main.js'),
-            '--listen',
-            `127.0.0.1:${port}`,
-            '--admin',
-            `127.0.0.1:${await freePort()}`,
-            '--cert',
-            cert,
-            '--key',
-            key,
-            '--upstream',
-            `http://127.0.0.1:${upstreamPort}`,
-            '--log-level',
-            'warn',
-          ]);
+          const p = proc(
+            process.execPath,
+            [
+              join(ROOT, 'packages/tls-sidecar/dist/main.js'),
+              '--listen',
+              `127.0.0.1:${port}`,
+              '--admin',
+              `127.0.0.1:${await freePort()}`,
+              '--cert',
+              cert,
+              '--key',
+              key,
+              '--upstream',
+              `http://127.0.0.1:${upstreamPort}`,
+              '--log-level',
+              'warn',
+              '--workers',
+              String(workers),
+            ],
+            // the primary must drain its workers (SIGKILL would orphan them)
+            workers > 1 ? 'SIGTERM' : 'SIGKILL',
+          );
           await waitPort(port);
           return { ...p, port };
         },

@@ -12,6 +12,7 @@ await runComponent<SidecarConfig>({
   footer:
     'Certificates, keys and CA bundles are watched: a changed pair (including a Kubernetes Secret\n`..data` swap) is used for new handshakes; a pair that does not parse or match is refused.',
   defaultAdmin: '0.0.0.0:9901',
+  workers: true,
   flags,
   schema,
   create: (ctx) => createTlsSidecar(ctx),

@@ -102,6 +102,7 @@ export class SidecarMetrics {
       help: 'notAfter of each served certificate, as a Unix timestamp (alert before it passes).',
       labelNames: ['cert', 'subject'],
       registers,
+      aggregator: 'first', // with --workers every worker reports the same value
       collect() {
         this.reset();
         for (const h of sources.certificates()) {
@@ -118,6 +119,7 @@ export class SidecarMetrics {
       help: 'notBefore of each served certificate, as a Unix timestamp.',
       labelNames: ['cert', 'subject'],
       registers,
+      aggregator: 'first',
       collect() {
         this.reset();
         for (const h of sources.certificates()) {
