@@ -20,7 +20,8 @@ describe('the live demo', () => {
     expect(commands.length).toBeGreaterThan(10);
     const r = await run('bash', ['-c', commands.join('\n')], { timeoutMs: 60_000 });
     const out = r.stdout;
-    expect(out).toContain('< HTTP/2 200');
+    expect(out).toContain('ALPN: server accepted h2');
+    expect(out).toContain('hello from the legacy app');
     expect(out).toMatch(/dds_tls_certificate_expiry_timestamp_seconds\{[^}]*\} \d+/);
     expect(out).toMatch(/^OK$/m); // MSET through the shard ambassador
     expect(out).toMatch(/^a\nb\nc\nd\ne\nf$/m); // MGET merged in order
