@@ -53,11 +53,13 @@ function startAdapter(dir: string, extra: string[] = []): Proc {
   return p;
 }
 
+/** Lines written so far; a batch being written right now may end mid-line (read it next time). */
+const completeLines = (text: string): string[] => text.slice(0, text.lastIndexOf('\n') + 1).split('\n');
+
 function outputNumbers(dir: string): number[] {
   const f = join(dir, 'out.ndjson');
   if (!existsSync(f)) return [];
-  return readFileSync(f, 'utf8')
-    .split('\n')
+  return completeLines(readFileSync(f, 'utf8'))
     .filter(Boolean)
     .map((l) =>
       Number((JSON.parse(l) as { attributes: { 'url.path': string } }).attributes['url.path'].slice(3)),
@@ -205,8 +207,7 @@ describe('file tailing (real process)', () => {
     };
     const records = () =>
       existsSync(out)
-        ? readFileSync(out, 'utf8')
-            .split('\n')
+        ? completeLines(readFileSync(out, 'utf8'))
             .filter(Boolean)
             .map((l) => JSON.parse(l) as Record<string, unknown>)
         : [];

@@ -1,5 +1,13 @@
 import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import {
+  closeSync,
+  createWriteStream,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  readSync,
+  type WriteStream,
+} from 'node:fs';
 import type { Output } from './output.js';
 
 /**
@@ -14,7 +22,7 @@ export class StreamOutput implements Output {
     this.stream =
       'fd' in target
         ? createWriteStream('', { fd: target.fd, autoClose: false, highWaterMark: 1 << 20 })
-        : createWriteStream(target.path, { flags: 'a', highWaterMark: 1 << 20 });
+        : createWriteStream(cutTornLine(target.path), { flags: 'a', highWaterMark: 1 << 20 });
     this.stream.on('error', (err) => {
       this.failed = err;
       onError(err);
@@ -38,5 +46,38 @@ export class StreamOutput implements Output {
     const finished = once(this.stream, 'finish').catch(() => {});
     this.stream.end();
     await Promise.race([finished, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+  }
+}
+
+/**
+ * A crash can leave the output file ending in half a record. That batch was never acknowledged,
+ * so its records are sent again after the restart; cutting the file back to its last complete
+ * line keeps it valid NDJSON instead of gluing the fragment to the next record.
+ */
+function cutTornLine(path: string): string {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r+');
+  } catch {
+    return path; // does not exist yet
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(64 * 1024);
+    let end = size;
+    while (end > 0) {
+      const start = Math.max(0, end - buf.length);
+      const n = readSync(fd, buf, 0, end - start, start);
+      const nl = buf.subarray(0, n).lastIndexOf(10);
+      if (nl >= 0) {
+        if (start + nl + 1 < size) ftruncateSync(fd, start + nl + 1);
+        return path;
+      }
+      end = start;
+    }
+    if (size > 0) ftruncateSync(fd, 0); // a single torn line and nothing else
+    return path;
+  } finally {
+    closeSync(fd);
   }
 }
