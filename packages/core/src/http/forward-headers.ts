@@ -94,3 +94,10 @@ export function isHopByHopResponse(lower: string): boolean {
     lower === 'trailer'
   );
 }
+
+/** isHopByHopResponse for a name in any case; lower-cases only names of a hop-by-hop length. */
+export function isHopByHopResponseName(name: string): boolean {
+  const n = name.length;
+  if (n !== 7 && n !== 10 && n !== 16 && n !== 17) return false;
+  return isHopByHopResponse(name.toLowerCase());
+}

@@ -1,7 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { type ForwardOptions, isHopByHopResponse, upstreamHeaders } from './forward-headers.js';
+import {
+  type ForwardOptions,
+  isHopByHopResponse,
+  isHopByHopResponseName,
+  upstreamHeaders,
+} from './forward-headers.js';
 import type { Upstream } from './upstream.js';
+import { BodyFraming, type ExchangeControl, type UpstreamExchange } from './upstream-pool/exchange.js';
 
 /** Why a proxied request ended without an upstream response. */
 export type ProxyFailure = 'upstream_error' | 'upstream_timeout' | 'client_abort';
@@ -34,11 +41,22 @@ export interface ProxyHooks extends ForwardOptions {
 }
 
 type Res = ServerResponse | (ServerResponse & { stream?: unknown });
+type H2Request = IncomingMessage & { stream: { endAfterHeaders: boolean } };
+
+const kHandler = Symbol('dds.proxyHandler');
+type TaggedRes = Res & { [kHandler]?: ProxyHandler };
+
+// What undici checks on request headers and paths; the HTTP/1 parser in front already enforced
+// it on what clients send, so only hook-supplied headers (and HTTP/2 input) are checked here.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const BAD_PATH = /[^\u0021-\u00ff]/;
 
 /**
- * The hot path shared by every HTTP component: forwards one request to an upstream pool with
- * undici's low-level dispatch (no stream wrappers, no per-chunk promises), writes the response
- * head in one call and the body with back-pressure, and maps failures to 502/504.
+ * The hot path shared by every HTTP component: forwards one request to an upstream and streams
+ * the response back with back-pressure, mapping failures to 502/504. Plain-text upstreams use
+ * core's own keep-alive HTTP/1.1 pool (request head written as one string, response framing
+ * parsed by Node's llhttp); https upstreams use undici's low-level dispatch.
  */
 export function proxyRequest(
   req: IncomingMessage,
@@ -49,30 +67,101 @@ export function proxyRequest(
   const handler = new ProxyHandler(req, res, upstream, hooks);
   const headers = upstreamHeaders(req, hooks);
   const extra = hooks.requestHeaders?.(req);
-  if (extra) for (let i = 0; i < extra.length; i++) headers.push(extra[i]!);
   const h2 = req.httpVersionMajor === 2;
-  const hasBody = h2
-    ? !(req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders
-    : req.headers['content-length'] !== undefined
-      ? req.headers['content-length'] !== '0'
-      : req.headers['transfer-encoding'] !== undefined;
+  const rh = req.headers;
+  const framing: BodyFraming = h2
+    ? (req as H2Request).stream.endAfterHeaders
+      ? BodyFraming.None
+      : rh['content-length'] !== undefined
+        ? BodyFraming.Length
+        : BodyFraming.Chunked
+    : rh['content-length'] !== undefined
+      ? rh['content-length'] !== '0'
+        ? BodyFraming.Length
+        : BodyFraming.None
+      : rh['transfer-encoding'] !== undefined
+        ? BodyFraming.Chunked
+        : BodyFraming.None;
   if (hooks.draining() && !h2) res.shouldKeepAlive = false;
+  const http1 = upstream.http1;
+  if (http1 !== undefined) {
+    const head = requestHead(req, headers, extra, framing, upstream.hostHeader ?? 'localhost', h2);
+    handler.body = framing === BodyFraming.None ? null : req;
+    handler.framing = framing;
+    handler.headOnly = req.method === 'HEAD';
+    if (head === undefined) {
+      handler.onFail(false, new Error('invalid request header or path for the upstream'));
+      return;
+    }
+    handler.head = head;
+    http1.request(handler);
+    return;
+  }
+  if (extra) for (let i = 0; i < extra.length; i++) headers.push(extra[i]!);
   upstream.pool.dispatch(
     {
       method: req.method as Dispatcher.HttpMethod,
       path: req.url!,
       headers,
-      body: hasBody ? req : null,
+      body: framing !== BodyFraming.None ? req : null,
       upgrade: null,
     },
     handler as unknown as Dispatcher.DispatchHandler,
   );
 }
 
-class ProxyHandler {
-  private readonly started = process.hrtime.bigint();
-  private abortUpstream: ((err?: Error) => void) | undefined;
+/** Request line and headers as one string; undefined if a header or the path cannot be sent. */
+function requestHead(
+  req: IncomingMessage,
+  headers: string[],
+  extra: readonly string[] | undefined,
+  framing: BodyFraming,
+  hostHeader: string,
+  h2: boolean,
+): string | undefined {
+  const path = req.url!;
+  if (h2 && (BAD_PATH.test(path) || !TOKEN.test(req.method!))) return undefined;
+  let head = `${req.method} ${path} HTTP/1.1\r\n`;
+  let hasHost = false;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    const value = headers[i + 1]!;
+    if (h2 && (!TOKEN.test(name) || BAD_VALUE.test(value))) return undefined;
+    if (!hasHost && name.length === 4 && name.toLowerCase() === 'host') hasHost = true;
+    head += `${name}: ${value}\r\n`;
+  }
+  if (extra) {
+    for (let i = 0; i < extra.length; i += 2) {
+      const name = extra[i]!;
+      const value = extra[i + 1]!;
+      if (!TOKEN.test(name) || BAD_VALUE.test(value)) return undefined;
+      head += `${name}: ${value}\r\n`;
+    }
+  }
+  if (!hasHost) head += `host: ${hostHeader}\r\n`;
+  if (framing === BodyFraming.Chunked) head += 'transfer-encoding: chunked\r\n';
+  return `${head}connection: keep-alive\r\n\r\n`;
+}
+
+// Listeners shared by every response (no closure per request); `this` is the ServerResponse.
+function onClientClose(this: TaggedRes): void {
+  this[kHandler]?.clientClosed();
+}
+function onClientDrain(this: TaggedRes): void {
+  this[kHandler]?.control?.resume();
+}
+
+/** Receives one upstream response: from core's HTTP/1 pool (UpstreamExchange) or undici. */
+class ProxyHandler implements UpstreamExchange {
+  head = '';
+  body: Readable | null = null;
+  framing: BodyFraming = BodyFraming.None;
+  headOnly = false;
+  control: ExchangeControl | undefined = undefined;
+  private readonly started = performance.now();
   private finished = false;
+  private reported = false;
+  private drainHooked = false;
   private status = 0;
 
   constructor(
@@ -81,69 +170,72 @@ class ProxyHandler {
     private readonly upstream: Upstream,
     private readonly hooks: ProxyHooks,
   ) {
-    res.once('close', () => {
-      if (!this.finished) {
-        this.abortUpstream?.(new Error('client closed'));
-        this.done(499, 'client_abort');
-      }
-    });
+    (res as TaggedRes)[kHandler] = this;
+    res.on('close', onClientClose);
   }
 
-  onConnect(abort: (err?: Error) => void): void {
-    this.abortUpstream = abort;
+  clientClosed(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.control?.abort();
+    this.done(499, 'client_abort');
   }
 
-  onHeaders(statusCode: number, raw: Buffer[], resume: () => void): boolean {
-    if (statusCode < 200) return true; // 1xx interim responses are not forwarded
+  attach(control: ExchangeControl): void {
+    this.control = control;
+  }
+
+  onHead(statusCode: number, headers: string[]): void {
     this.status = statusCode;
     const res = this.res;
-    const h2 = this.req.httpVersionMajor === 2;
     const extra = this.hooks.responseHeaders?.(this.req);
-    if (h2) {
+    if (this.req.httpVersionMajor === 2) {
       const obj: Record<string, string | string[]> = {};
-      for (let i = 0; i < raw.length; i += 2) {
-        const name = raw[i]!.toString('latin1').toLowerCase();
+      for (let i = 0; i < headers.length; i += 2) {
+        const name = headers[i]!.toLowerCase();
         if (isHopByHopResponse(name)) continue;
-        const v = raw[i + 1]!.toString('latin1');
+        const v = headers[i + 1]!;
         const prev = obj[name];
         obj[name] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
       }
       if (extra) for (let i = 0; i < extra.length; i += 2) obj[extra[i]!.toLowerCase()] = extra[i + 1]!;
       res.writeHead(statusCode, obj);
-    } else {
-      const flat: string[] = [];
-      for (let i = 0; i < raw.length; i += 2) {
-        const name = raw[i]!.toString('latin1');
-        if (isHopByHopResponse(name.toLowerCase())) continue;
-        flat.push(name, raw[i + 1]!.toString('latin1'));
-      }
-      if (extra) for (let i = 0; i < extra.length; i++) flat.push(extra[i]!);
-      res.writeHead(statusCode, flat);
+      return;
     }
-    res.on('drain', resume);
-    return true;
+    // compacted in place: the array is this response's own
+    let n = 0;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!;
+      if (isHopByHopResponseName(name)) continue;
+      headers[n++] = name;
+      headers[n++] = headers[i + 1]!;
+    }
+    headers.length = n;
+    if (extra) for (let i = 0; i < extra.length; i++) headers.push(extra[i]!);
+    res.writeHead(statusCode, headers);
   }
 
-  onData(chunk: Buffer): boolean {
-    return this.res.write(chunk);
+  onBody(chunk: Buffer): boolean {
+    if (this.res.write(chunk)) return true;
+    if (!this.drainHooked) {
+      this.drainHooked = true;
+      this.res.on('drain', onClientDrain);
+    }
+    return false;
   }
 
-  onComplete(): void {
+  onEnd(): void {
     this.finished = true;
     this.res.end();
     this.done(this.status, undefined);
   }
 
-  onError(err: Error & { code?: string }): void {
+  onFail(timeout: boolean, _err: Error): void {
     if (this.finished) return;
     this.finished = true;
-    const timeout =
-      err.code === 'UND_ERR_HEADERS_TIMEOUT' ||
-      err.code === 'UND_ERR_CONNECT_TIMEOUT' ||
-      err.code === 'UND_ERR_BODY_TIMEOUT';
     const res = this.res;
+    const failure = timeout ? 'upstream_timeout' : 'upstream_error';
     if (!res.headersSent && !res.destroyed) {
-      const failure = timeout ? 'upstream_timeout' : 'upstream_error';
       if (this.hooks.onUpstreamFailure?.(this.req, res as ServerResponse, failure, this.upstream)) {
         this.reported = true;
         return;
@@ -157,18 +249,49 @@ class ProxyHandler {
         String(body.length),
       ]);
       res.end(body);
-      this.done(status, timeout ? 'upstream_timeout' : 'upstream_error');
+      this.done(status, failure);
     } else {
       res.destroy();
-      this.done(this.status || 502, timeout ? 'upstream_timeout' : 'upstream_error');
+      this.done(this.status || 502, failure);
     }
   }
 
-  private reported = false;
+  // undici's DispatchHandler (legacy callbacks), used for https upstreams
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.control = { resume: () => {}, abort: () => abort(new Error('client closed')) };
+  }
+
+  onHeaders(statusCode: number, raw: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200) return true; // 1xx interim responses are not forwarded
+    const control = this.control;
+    if (control) control.resume = resume;
+    const headers: string[] = new Array(raw.length);
+    for (let i = 0; i < raw.length; i++) headers[i] = raw[i]!.toString('latin1');
+    this.onHead(statusCode, headers);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    return this.onBody(chunk);
+  }
+
+  onComplete(): void {
+    this.onEnd();
+  }
+
+  onError(err: Error & { code?: string }): void {
+    const timeout =
+      err.code === 'UND_ERR_HEADERS_TIMEOUT' ||
+      err.code === 'UND_ERR_CONNECT_TIMEOUT' ||
+      err.code === 'UND_ERR_BODY_TIMEOUT';
+    this.onFail(timeout, err);
+  }
+
   private done(status: number, failure: ProxyFailure | undefined): void {
     if (this.reported) return;
     this.reported = true;
-    const seconds = Number(process.hrtime.bigint() - this.started) / 1e9;
+    const seconds = (performance.now() - this.started) / 1000;
     this.hooks.onDone?.(this.req, status, seconds, failure, this.upstream);
   }
 }

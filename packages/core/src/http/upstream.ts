@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import { Http1Pool } from './upstream-pool/pool.js';
 
 export interface UpstreamOptions {
   /** max keep-alive connections to this upstream */
@@ -15,7 +16,12 @@ export interface UpstreamOptions {
 export interface Upstream {
   /** as configured, e.g. http://127.0.0.1:8080 or unix:/run/app.sock */
   readonly url: string;
+  /** undici pool: https upstreams go through it */
   readonly pool: Pool;
+  /** core's own keep-alive HTTP/1.1 pool for plain-text upstreams (http:, unix:) */
+  readonly http1?: Http1Pool;
+  /** Host header for requests that came without one */
+  readonly hostHeader?: string;
   /** where raw connections (WebSocket upgrades) go */
   readonly connect: { host: string; port: number; tls: boolean } | { path: string };
   close(): Promise<void>;
@@ -34,16 +40,28 @@ export function createUpstream(url: string, opts: UpstreamOptions = {}): Upstrea
   if (url.startsWith('unix:')) {
     const path = url.slice(5);
     const pool = new Pool('http://localhost', { ...common, socketPath: path });
-    return { url, pool, connect: { path }, close: () => pool.close() };
+    const http1 = new Http1Pool({ path }, common);
+    return {
+      url,
+      pool,
+      http1,
+      hostHeader: 'localhost',
+      connect: { path },
+      close: () => Promise.all([pool.close(), http1.close()]).then(() => {}),
+    };
   }
   const u = new URL(url);
   const tls = u.protocol === 'https:';
   const pool = new Pool(u.origin, common);
   const port = Number(u.port || (tls ? 443 : 80));
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  const http1 = tls ? undefined : new Http1Pool({ host, port }, common);
   return {
     url,
     pool,
-    connect: { host: u.hostname.replace(/^\[|\]$/g, ''), port, tls },
-    close: () => pool.close(),
+    ...(http1 ? { http1 } : {}),
+    hostHeader: u.host,
+    connect: { host, port, tls },
+    close: () => Promise.all([pool.close(), http1?.close()]).then(() => {}),
   };
 }

@@ -1,0 +1,266 @@
+import { connect, type Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import { BodyFraming, type ExchangeControl, type UpstreamExchange } from './exchange.js';
+import type { Http1Pool } from './pool.js';
+import { createResponseParser, type NativeParser, type ResponseSink } from './response-parser.js';
+
+export enum Phase {
+  Idle = 0,
+  Connecting = 1,
+  /** request sent, waiting for the response head (headers timeout) */
+  Head = 2,
+  /** reading the response body (body timeout between chunks) */
+  Body = 3,
+  Closed = 4,
+}
+
+const CRLF = '\r\n';
+
+// Every connection reads into this one buffer (Node's `onread`: no Readable machinery, no
+// allocation per read). It is parsed at once; body slices are copied before they leave.
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+const LAST_CHUNK = '0\r\n\r\n';
+
+/**
+ * One keep-alive HTTP/1.1 connection to the upstream, serving one request at a time: the head
+ * goes out as one string, the response is parsed by Node's llhttp and streamed to the exchange.
+ * Any framing doubt (parse error, bytes nobody asked for, a body cut short) closes the socket.
+ */
+export class UpstreamConnection implements ResponseSink, ExchangeControl {
+  readonly socket: Socket;
+  private readonly parser: NativeParser;
+  phase: Phase = Phase.Connecting;
+  /** pool clock when the current phase started or the body last moved */
+  since: number;
+  /** requests sent on this connection so far */
+  served = 0;
+  private ex: UpstreamExchange | null = null;
+  private finalHead = false;
+  private keepAlive = false;
+  private requestDone = true;
+  private completed = false;
+  private unsolicited = false;
+  private gotBytes = false;
+  private reading = true;
+
+  constructor(private readonly pool: Http1Pool) {
+    const t = pool.target;
+    this.since = pool.now;
+    const onread = { buffer: READ_BUFFER, callback: (n: number, buf: Buffer) => this.onData(buf, n) };
+    this.socket =
+      'path' in t ? connect({ path: t.path, onread }) : connect({ port: t.port, host: t.host, onread });
+    this.socket.setNoDelay(true);
+    this.socket.setKeepAlive(true, 60_000);
+    this.parser = createResponseParser(this, pool.maxHeaderSize);
+    this.socket.on('connect', () => this.onConnect());
+    this.socket.on('end', () => this.onEndOfInput());
+    this.socket.on('error', (err) => this.fail(false, err));
+    this.socket.on('close', () => {
+      this.fail(false, new Error('upstream closed the connection'));
+      this.parser.close(); // 'close' comes after any parser call: free the native parser now
+    });
+    this.socket.on('drain', () => this.ex?.body?.resume());
+  }
+
+  /** Takes a request: sends it now, or once connected. */
+  send(ex: UpstreamExchange): void {
+    this.ex = ex;
+    this.finalHead = false;
+    this.completed = false;
+    this.gotBytes = false;
+    ex.attach(this);
+    if (this.phase === Phase.Connecting) return;
+    this.write(ex);
+  }
+
+  private onConnect(): void {
+    if (this.phase !== Phase.Connecting) return;
+    const ex = this.ex;
+    if (ex) this.write(ex);
+    else this.pool.release(this);
+  }
+
+  private write(ex: UpstreamExchange): void {
+    this.phase = Phase.Head;
+    this.since = this.pool.now;
+    this.served++;
+    if (ex.body !== null && ex.framing !== BodyFraming.None) {
+      this.pumpBody(ex, ex.body, ex.framing === BodyFraming.Chunked);
+    } else {
+      this.requestDone = true;
+      this.socket.write(ex.head, 'latin1');
+    }
+  }
+
+  /**
+   * Streams the request body with back-pressure. The head goes out with the first body bytes
+   * (as undici does): a body the client's parser rejects (bad chunking) sends nothing upstream.
+   */
+  private pumpBody(ex: UpstreamExchange, body: Readable, chunked: boolean): void {
+    this.requestDone = false;
+    const s = this.socket;
+    let headSent = false;
+    const onData = (chunk: Buffer) => {
+      if (this.ex !== ex || chunk.length === 0) return;
+      this.since = this.pool.now;
+      s.cork();
+      if (!headSent) {
+        headSent = true;
+        s.write(ex.head, 'latin1');
+      }
+      if (chunked) s.write(chunk.length.toString(16) + CRLF, 'latin1');
+      s.write(chunk);
+      if (chunked) s.write(CRLF, 'latin1');
+      s.uncork();
+      if (s.writableNeedDrain) body.pause();
+    };
+    const onEnd = () => {
+      cleanup();
+      if (this.ex !== ex) return;
+      this.since = this.pool.now;
+      if (!headSent) s.write(ex.head, 'latin1');
+      if (chunked) s.write(LAST_CHUNK, 'latin1');
+      this.requestDone = true;
+      // a response that finished before its request body did waited for this
+      if (this.completed) this.afterResponse();
+    };
+    const onClose = () => {
+      cleanup();
+      if (this.ex === ex && !this.requestDone) this.destroy(); // client body cut short
+    };
+    const cleanup = () => {
+      body.removeListener('data', onData);
+      body.removeListener('end', onEnd);
+      body.removeListener('close', onClose);
+    };
+    body.on('data', onData);
+    body.on('end', onEnd);
+    body.on('close', onClose);
+  }
+
+  /** false stops reading (back-pressure from the client) */
+  private onData(buf: Buffer, n: number): boolean {
+    if (this.ex === null || this.phase === Phase.Closed) {
+      this.destroy(); // bytes nobody asked for: never let them answer the next request
+      return false;
+    }
+    this.gotBytes = true;
+    this.reading = true;
+    const r = this.parser.execute(n === buf.length ? buf : buf.subarray(0, n));
+    if (typeof r !== 'number') {
+      this.fail(false, r);
+      return false;
+    }
+    if (this.unsolicited) this.destroy();
+    else if (this.completed) this.afterResponse();
+    return this.reading;
+  }
+
+  /** Upstream half-closed: ends a close-delimited body, or the response was cut short. */
+  private onEndOfInput(): void {
+    if (this.ex !== null && this.phase !== Phase.Closed) {
+      const r = this.parser.finish();
+      if (r !== undefined) {
+        this.fail(false, r);
+        return;
+      }
+      if (this.completed) this.afterResponse();
+    }
+    this.destroy();
+  }
+
+  onResponseBegin(): void {
+    if (this.ex === null || this.finalHead) this.unsolicited = true;
+  }
+
+  onResponseHead(status: number, headers: string[], keepAlive: boolean, upgrade: boolean): number {
+    const ex = this.ex;
+    if (ex === null || this.unsolicited) return 1;
+    if (status < 200) {
+      if (upgrade) {
+        this.unsolicited = true; // 101 to a request that asked for no upgrade
+        return 1;
+      }
+      this.since = this.pool.now;
+      return 1; // interim responses are not forwarded; the final one follows
+    }
+    this.finalHead = true;
+    this.keepAlive = keepAlive && !upgrade;
+    this.phase = Phase.Body;
+    this.since = this.pool.now;
+    ex.onHead(status, headers);
+    return ex.headOnly ? 1 : 0;
+  }
+
+  onResponseBody(chunk: Buffer): void {
+    const ex = this.ex;
+    if (ex === null || this.unsolicited) return;
+    this.since = this.pool.now;
+    // the read buffer is reused: the client may still hold the chunk after this call
+    if (!ex.onBody(Buffer.from(chunk))) {
+      this.reading = false;
+      this.socket.pause();
+    }
+  }
+
+  onResponseEnd(): void {
+    const ex = this.ex;
+    if (ex === null || this.unsolicited || !this.finalHead) return;
+    this.completed = true;
+    ex.onEnd();
+  }
+
+  /** After a complete response: back to the pool if both directions are done. */
+  private afterResponse(): void {
+    if (!this.requestDone) {
+      // the upstream answered early: keep reading nothing more, wait for the body to finish
+      if (!this.keepAlive) this.destroy();
+      return;
+    }
+    this.ex = null;
+    this.completed = false;
+    if (!this.keepAlive) {
+      this.destroy();
+      return;
+    }
+    this.phase = Phase.Idle;
+    this.since = this.pool.now;
+    this.socket.resume();
+    this.pool.release(this);
+  }
+
+  resume(): void {
+    if (this.phase !== Phase.Closed) this.socket.resume();
+  }
+
+  abort(): void {
+    this.ex = null;
+    this.destroy();
+  }
+
+  /** Timeout from the pool's clock. */
+  timeout(): void {
+    const err = new Error(this.phase === Phase.Connecting ? 'upstream connect timeout' : 'upstream timeout');
+    this.fail(true, err);
+  }
+
+  private fail(timeout: boolean, err: Error): void {
+    const ex = this.ex;
+    const wasReused = this.served > 1;
+    const headSeen = this.finalHead || this.gotBytes;
+    const done = this.completed;
+    this.ex = null;
+    this.destroy();
+    if (ex === null || done) return;
+    // a kept-alive socket the upstream closed just as we reused it: nothing was processed
+    if (!timeout && wasReused && !headSeen && ex.body === null && this.pool.retry(ex)) return;
+    ex.onFail(timeout, err);
+  }
+
+  destroy(): void {
+    if (this.phase === Phase.Closed) return;
+    this.phase = Phase.Closed;
+    this.socket.destroy();
+    this.pool.remove(this);
+  }
+}

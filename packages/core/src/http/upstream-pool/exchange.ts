@@ -1,0 +1,39 @@
+import type { Readable } from 'node:stream';
+
+/** How the request body is framed on the way upstream. */
+export enum BodyFraming {
+  None = 0,
+  /** the client's Content-Length header is forwarded and the bytes follow as they are */
+  Length = 1,
+  /** no length known (HTTP/1.1 chunked or HTTP/2 without content-length): re-chunked */
+  Chunked = 2,
+}
+
+/** The control a connection hands to the request it serves. */
+export interface ExchangeControl {
+  /** continue reading the upstream response after back-pressure */
+  resume(): void;
+  /** the client went away: the connection is closed, nothing more is reported */
+  abort(): void;
+}
+
+/**
+ * One request to an upstream and the receiver of its response. The connection calls exactly
+ * one of onEnd / onFail as the last call (or none after abort()).
+ */
+export interface UpstreamExchange {
+  /** request line and headers, ending with the empty line */
+  readonly head: string;
+  readonly body: Readable | null;
+  readonly framing: BodyFraming;
+  /** HEAD: the response has no body whatever its headers say */
+  readonly headOnly: boolean;
+  /** called when a connection takes the request (possibly again, on a retry) */
+  attach(control: ExchangeControl): void;
+  /** the final (>= 200) response head, headers in their original case */
+  onHead(status: number, headers: string[]): void;
+  /** false: stop reading until resume() */
+  onBody(chunk: Buffer): boolean;
+  onEnd(): void;
+  onFail(timeout: boolean, err: Error): void;
+}

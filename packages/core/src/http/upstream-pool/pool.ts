@@ -1,0 +1,140 @@
+import { Phase, UpstreamConnection } from './connection.js';
+import type { UpstreamExchange } from './exchange.js';
+
+export type PoolTarget = { host: string; port: number } | { path: string };
+
+export interface Http1PoolOptions {
+  connections: number;
+  connectTimeout: number;
+  headersTimeout: number;
+  bodyTimeout: number;
+  keepAliveTimeout: number;
+  maxHeaderSize?: number;
+}
+
+/**
+ * Keep-alive HTTP/1.1 connections to one plain-text upstream (TCP or unix socket), one request
+ * per connection at a time, most recently used first. Requests beyond the connection limit
+ * wait in FIFO order. Timeouts run off one coarse clock per pool instead of a timer per request.
+ */
+export class Http1Pool {
+  /** milliseconds, advanced by the pool's ticker */
+  now = performance.now();
+  readonly maxHeaderSize: number;
+  private readonly all = new Set<UpstreamConnection>();
+  private readonly idle: UpstreamConnection[] = [];
+  private queue: UpstreamExchange[] = [];
+  private queueHead = 0;
+  private ticker: NodeJS.Timeout | undefined;
+  private readonly tickMs: number;
+  private closed = false;
+  private onClosed: (() => void) | undefined;
+
+  constructor(
+    readonly target: PoolTarget,
+    private readonly opts: Http1PoolOptions,
+  ) {
+    this.maxHeaderSize = opts.maxHeaderSize ?? 0;
+    const shortest = Math.min(opts.connectTimeout, opts.headersTimeout, opts.bodyTimeout);
+    this.tickMs = Math.max(5, Math.min(1000, Math.floor(shortest / 10)));
+  }
+
+  request(ex: UpstreamExchange): void {
+    if (this.closed) {
+      ex.onFail(false, new Error('upstream pool closed'));
+      return;
+    }
+    const conn = this.idle.pop();
+    if (conn !== undefined) conn.send(ex);
+    else if (this.all.size < this.opts.connections) this.open().send(ex);
+    else this.queue.push(ex);
+  }
+
+  /** Sends a request again on a new connection (its reused one was closed under it). */
+  retry(ex: UpstreamExchange): boolean {
+    if (this.closed) return false;
+    this.open().send(ex);
+    return true;
+  }
+
+  private open(): UpstreamConnection {
+    if (this.ticker === undefined) this.startTicker();
+    const conn = new UpstreamConnection(this);
+    this.all.add(conn);
+    return conn;
+  }
+
+  /** A connection finished its request and may take the next one. */
+  release(conn: UpstreamConnection): void {
+    if (this.queueHead < this.queue.length) {
+      const next = this.queue[this.queueHead]!;
+      this.queue[this.queueHead++] = undefined as unknown as UpstreamExchange;
+      if (this.queueHead === this.queue.length) {
+        this.queue = [];
+        this.queueHead = 0;
+      }
+      conn.send(next);
+      return;
+    }
+    if (this.closed) conn.destroy();
+    else this.idle.push(conn);
+  }
+
+  remove(conn: UpstreamConnection): void {
+    if (!this.all.delete(conn)) return;
+    const i = this.idle.indexOf(conn);
+    if (i >= 0) this.idle.splice(i, 1);
+    // a waiting request takes the freed slot
+    if (this.queueHead < this.queue.length) {
+      const next = this.queue[this.queueHead]!;
+      this.queue[this.queueHead++] = undefined as unknown as UpstreamExchange;
+      this.open().send(next);
+    }
+    if (this.all.size === 0) {
+      if (this.ticker !== undefined) clearInterval(this.ticker);
+      this.ticker = undefined;
+      this.onClosed?.();
+    }
+  }
+
+  private startTicker(): void {
+    this.now = performance.now();
+    this.ticker = setInterval(() => this.tick(), this.tickMs);
+    this.ticker.unref();
+  }
+
+  /** Fires timeouts (never early: one tick of slack) and closes connections idle too long. */
+  private tick(): void {
+    const now = performance.now();
+    this.now = now;
+    const o = this.opts;
+    const slack = this.tickMs;
+    for (const c of this.all) {
+      const age = now - c.since;
+      switch (c.phase) {
+        case Phase.Idle:
+          if (age > o.keepAliveTimeout) c.destroy();
+          break;
+        case Phase.Connecting:
+          if (age > o.connectTimeout + slack) c.timeout();
+          break;
+        case Phase.Head:
+          if (age > o.headersTimeout + slack) c.timeout();
+          break;
+        case Phase.Body:
+          if (age > o.bodyTimeout + slack) c.timeout();
+          break;
+      }
+    }
+  }
+
+  /** Refuses new requests, lets the started and queued ones finish, then resolves. */
+  close(): Promise<void> {
+    this.closed = true;
+    for (const c of [...this.idle]) c.destroy();
+    if (this.all.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.onClosed = resolve;
+    });
+  }
+}
