@@ -7,7 +7,11 @@ import {
   startComponent,
   startRedis,
 } from '../../../test/support/index.js';
-import { offerLoad, type RecordingUpstream, startUpstream } from './test-support/upstream.js';
+import {
+  offerLoad,
+  type RecordingUpstream,
+  startUpstream,
+} from '../../../test/support/recording-upstream.js';
 
 let upstream: RecordingUpstream;
 let redis: Service | undefined;

@@ -13,7 +13,11 @@ import {
   startComponent,
   tempDir,
 } from '../../../test/support/index.js';
-import { offerLoad, type RecordingUpstream, startUpstream } from './test-support/upstream.js';
+import {
+  offerLoad,
+  type RecordingUpstream,
+  startUpstream,
+} from '../../../test/support/recording-upstream.js';
 
 let upstream: RecordingUpstream;
 const procs: Proc[] = [];
