@@ -68,16 +68,7 @@ const upstreamOf = (c: SidecarConfig): Upstream =>
     headersTimeout: c.upstreamTimeout,
   });
 
-const CERT_FIELDS = [
-  'cert',
-  'key',
-  'tlsDir',
-  'sniDirs',
-  'minTlsVersion',
-  'ciphers',
-  'clientCa',
-  'clientAuth',
-] as const;
+const CERT_FIELDS = ['cert', 'key', 'tlsDir', 'sniDirs', 'minTlsVersion', 'ciphers', 'clientCa'] as const;
 const UPSTREAM_FIELDS = ['upstream', 'upstreamConnections', 'connectTimeout', 'upstreamTimeout'] as const;
 const RESTART_FIELDS = [
   'listen',
