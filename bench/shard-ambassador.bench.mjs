@@ -73,6 +73,7 @@ async function measured(scenario, handle, target, requests, fn) {
 function cpuTable() {
   const rows = [
     '',
+    '',
     'Proxy CPU time per request (user + system, all rounds), the measure the machine load does not distort:',
     '',
     '| scenario | nutcracker µs/req | ours µs/req | ours / nutcracker |',
@@ -168,8 +169,10 @@ const MGET = ['MGET', ...Array.from({ length: 10 }, (_, i) => `key:${i}:__rand_i
 const redisScenario = (name, test, pipeline, requests, extra = []) => ({
   name,
   targets: ['redis direct (1 shard)', 'nutcracker 0.5 (3 shards)', 'dds-shard-ambassador (3 shards)'],
-  run: (h) =>
-    redisBenchmark({ port: h.redisPort, test, pipeline, clients: 50, requests, keyspace: 100_000, extra }),
+  run: (h, t) =>
+    measured(name, h, t, requests, () =>
+      redisBenchmark({ port: h.redisPort, test, pipeline, clients: 50, requests, keyspace: 100_000, extra }),
+    ),
 });
 
 /** memaslap: 90/10 get/set, 50 concurrent connections on one thread, latency from its log2 histogram. */

@@ -130,9 +130,12 @@ export abstract class ClientSession implements ReplySink, Flushable {
         break;
       }
     }
-    // one write per turn: joining the replies is cheaper than a writev of many small chunks
-    if (out.length === 1) s.write(out[0]!);
-    else if (out.length > 1) s.write(Buffer.concat(out, bytes));
+    // one write per turn: joining the replies is cheaper than a writev of many small chunks;
+    // a client that went away meanwhile just has its replies dropped
+    if (!s.destroyed) {
+      if (out.length === 1) s.write(out[0]!);
+      else if (out.length > 1) s.write(Buffer.concat(out, bytes));
+    }
     out.length = 0;
     this.head = i;
     if (this.head >= COMPACT_AT || this.head === q.length) {
