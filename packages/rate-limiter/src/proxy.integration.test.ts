@@ -244,6 +244,19 @@ policies:
     sock.destroy();
   });
 
+  it('streams large bodies both ways through an admitted request', async () => {
+    const appPort = await freePort();
+    const app = startComponent('demo-app', ['--listen', `127.0.0.1:${appPort}`, '--admin', 'off']);
+    procs.push(app);
+    await app.waitFor('started');
+    const { base } = await limiter(['--rate', '100/s', '--burst', '10'], `http://127.0.0.1:${appPort}`);
+    const down = await fetch(`${base}/bytes/20000000`);
+    expect(down.status).toBe(200);
+    expect((await down.arrayBuffer()).byteLength).toBe(20_000_000);
+    const up = await fetch(`${base}/sink`, { method: 'POST', body: Buffer.alloc(8_000_000, 1) });
+    expect(((await up.json()) as { bodyBytes: number }).bodyBytes).toBe(8_000_000);
+  });
+
   it('WebSocket upgrades are limited too: proxied while admitted, 429 after', async () => {
     const appPort = await freePort();
     const app = startComponent('demo-app', ['--listen', `127.0.0.1:${appPort}`, '--admin', 'off']);
