@@ -174,6 +174,10 @@ class ProxyHandler implements UpstreamExchange {
     res.on('close', onClientClose);
   }
 
+  get abandoned(): boolean {
+    return this.finished;
+  }
+
   clientClosed(): void {
     if (this.finished) return;
     this.finished = true;

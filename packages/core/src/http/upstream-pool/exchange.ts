@@ -28,6 +28,8 @@ export interface UpstreamExchange {
   readonly framing: BodyFraming;
   /** HEAD: the response has no body whatever its headers say */
   readonly headOnly: boolean;
+  /** the client went away while the request waited for a connection: do not send it */
+  readonly abandoned: boolean;
   /** called when a connection takes the request (possibly again, on a retry) */
   attach(control: ExchangeControl): void;
   /** the final (>= 200) response head, headers in their original case */

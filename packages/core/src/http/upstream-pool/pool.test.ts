@@ -375,6 +375,22 @@ describe('HTTP/1.1 upstream pool: limits', () => {
     expect(up.connections - before).toBeLessThanOrEqual(2);
   });
 
+  it('does not send a queued request whose client has gone', async () => {
+    await startProxy({ connections: 1 });
+    up.respond = (_h, s) => setTimeout(() => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'), 300);
+    const first = fetch(`http://127.0.0.1:${port}/first`);
+    await new Promise((r) => setTimeout(r, 50));
+    const gone = connect(port, '127.0.0.1');
+    gone.on('error', () => {});
+    gone.write('GET /gone HTTP/1.1\r\nHost: x\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 50));
+    gone.destroy();
+    expect((await first).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/third`)).status).toBe(200);
+    expect(up.requests.some((h) => h.startsWith('GET /gone'))).toBe(false);
+    expect(up.requests.some((h) => h.startsWith('GET /third'))).toBe(true);
+  });
+
   it('answers 502 at once when nothing listens', async () => {
     const u = up;
     const dead = createServer();

@@ -66,13 +66,8 @@ export class Http1Pool {
 
   /** A connection finished its request and may take the next one. */
   release(conn: UpstreamConnection): void {
-    if (this.queueHead < this.queue.length) {
-      const next = this.queue[this.queueHead]!;
-      this.queue[this.queueHead++] = undefined as unknown as UpstreamExchange;
-      if (this.queueHead === this.queue.length) {
-        this.queue = [];
-        this.queueHead = 0;
-      }
+    const next = this.dequeue();
+    if (next !== undefined) {
       conn.send(next);
       return;
     }
@@ -80,16 +75,27 @@ export class Http1Pool {
     else this.idle.push(conn);
   }
 
+  /** The oldest waiting request, if any (an array with a moving head: no shift() copies). */
+  private dequeue(): UpstreamExchange | undefined {
+    while (this.queueHead < this.queue.length) {
+      const next = this.queue[this.queueHead]!;
+      this.queue[this.queueHead++] = undefined as unknown as UpstreamExchange;
+      if (this.queueHead === this.queue.length) {
+        this.queue = [];
+        this.queueHead = 0;
+      }
+      if (!next.abandoned) return next;
+    }
+    return undefined;
+  }
+
   remove(conn: UpstreamConnection): void {
     if (!this.all.delete(conn)) return;
     const i = this.idle.indexOf(conn);
     if (i >= 0) this.idle.splice(i, 1);
     // a waiting request takes the freed slot
-    if (this.queueHead < this.queue.length) {
-      const next = this.queue[this.queueHead]!;
-      this.queue[this.queueHead++] = undefined as unknown as UpstreamExchange;
-      this.open().send(next);
-    }
+    const next = this.dequeue();
+    if (next !== undefined) this.open().send(next);
     if (this.all.size === 0) {
       if (this.ticker !== undefined) clearInterval(this.ticker);
       this.ticker = undefined;
