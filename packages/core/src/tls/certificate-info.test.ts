@@ -24,6 +24,8 @@ describe('parseSubjectAltName', () => {
   it('empty or missing input gives empty lists', () => {
     expect(parseSubjectAltName(undefined)).toEqual({ dns: [], uri: [], ip: [], email: [] });
     expect(parseSubjectAltName('')).toEqual({ dns: [], uri: [], ip: [], email: [] });
+    // an unterminated quote (found by the fuzz test below) is kept as text, not thrown on
+    expect(parseSubjectAltName('DNS:"unterminated').dns).toEqual(['"unterminated']);
   });
 
   it('never throws on arbitrary text (fuzz)', () => {

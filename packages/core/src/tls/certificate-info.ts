@@ -74,13 +74,22 @@ export function parseSubjectAltName(text: string | undefined): {
   for (let m = re.exec(text); m; m = re.exec(text)) {
     if (m[0] === '') break;
     const raw = m[2]!;
-    const value = raw.startsWith('"') ? (JSON.parse(raw) as string) : raw;
+    const value = raw.startsWith('"') ? unquote(raw) : raw;
     if (m[1] === 'DNS') out.dns.push(value);
     else if (m[1] === 'URI') out.uri.push(value);
     else if (m[1] === 'IP Address') out.ip.push(value);
     else if (m[1] === 'email') out.email.push(value);
   }
   return out;
+}
+
+/** A JSON-quoted SAN value; an unterminated quote (never from Node, but text is text) stays as is. */
+function unquote(raw: string): string {
+  try {
+    return JSON.parse(raw) as string;
+  } catch {
+    return raw;
+  }
 }
 
 /**
