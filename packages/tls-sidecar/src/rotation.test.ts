@@ -1,8 +1,9 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type Proc, sleep } from '../../../test/support/index.js';
+import { freePort, type Proc, run, sleep } from '../../../test/support/index.js';
 import {
   get,
   metric,
@@ -122,5 +123,27 @@ describe('certificate rotation by ..data symlink swap', () => {
       seen = (await peerCertificate(sc.port)).fingerprint256;
     }
     expect(seen).toBe(fingerprint(c.pem));
+  });
+  it('sessions from before a rotation still resume after it (ticket keys outlive the certificate)', async () => {
+    const sess = join(secret.dir, '..session.pem');
+    const sClient = (args: string[]) =>
+      run(
+        'openssl',
+        ['s_client', '-connect', `127.0.0.1:${sc.port}`, '-servername', 'localhost', '-tls1_2', ...args],
+        {
+          timeoutMs: 10_000,
+        },
+      );
+    expect((await sClient(['-sess_out', sess])).stdout).toMatch(/^New, TLSv1\.2/m);
+    secret.swap({ 'tls.crt': a.cert, 'tls.key': a.key });
+    let seen = '';
+    for (let i = 0; i < 100 && seen !== fingerprint(a.pem); i++) {
+      await sleep(50);
+      seen = (await peerCertificate(sc.port)).fingerprint256;
+    }
+    expect(seen).toBe(fingerprint(a.pem));
+    // the new certificate comes with a new SSL context (and an empty session-id cache), so
+    // only the ticket can make this a resumption
+    expect((await sClient(['-sess_in', sess])).stdout).toMatch(/^Reused, TLSv1\.2/m);
   });
 });
