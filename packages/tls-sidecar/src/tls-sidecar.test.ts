@@ -190,6 +190,35 @@ describe('clients', () => {
   });
 });
 
+describe('unix socket upstream', () => {
+  let app: Proc;
+  let side: Sidecar;
+  beforeAll(async () => {
+    const sock = join(pki.dir, 'app.sock');
+    app = startComponent('demo-app', ['--listen', `unix:${sock}`, '--admin', 'off', '--name', 'on-a-socket']);
+    await app.waitFor('started');
+    side = await startSidecar(['--cert', server.cert, '--key', server.key, '--upstream', `unix:${sock}`]);
+  });
+  afterAll(async () => {
+    await side?.stop();
+    await app?.kill();
+  });
+
+  it('proxies HTTP and WebSocket to an app listening on a unix socket', async () => {
+    const r = await get(side.port, '/echo', { ca });
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body.toString()).name).toBe('on-a-socket');
+    const ws = new WebSocket(`wss://localhost:${side.port}/ws`, { ca });
+    const echoed = await new Promise<string>((resolve, reject) => {
+      ws.once('open', () => ws.send('via unix'));
+      ws.once('message', (d) => resolve(d.toString()));
+      ws.once('error', reject);
+    });
+    ws.close();
+    expect(echoed).toBe('via unix');
+  });
+});
+
 describe('TLS policy (openssl s_client)', () => {
   const sClient = (args: string[]) =>
     run('openssl', ['s_client', '-connect', `127.0.0.1:${sc.port}`, '-servername', 'localhost', ...args], {
