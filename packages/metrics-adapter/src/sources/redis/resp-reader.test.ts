@@ -55,7 +55,7 @@ describe('RespReader', () => {
         fc.integer(),
         fc.constant(null),
         fc.stringMatching(/^[A-Z]+ [a-z ]*$/).map((m) => new RespError(m)),
-        fc.array(tie('v'), { maxLength: 4 }),
+        fc.array(tie('v') as fc.Arbitrary<RespValue>, { maxLength: 4 }),
       ),
     })).v;
     fc.assert(
