@@ -2,7 +2,16 @@ import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bin, freePorts, run, startNutcracker, startRedis, tempDir } from '../../../../test/support/index.js';
+import {
+  bin,
+  freePorts,
+  run,
+  startComponent,
+  startNutcracker,
+  startRedis,
+  tempDir,
+  waitForPort,
+} from '../../../../test/support/index.js';
 import { startAmbassador } from '../testing/ambassador.js';
 import { RawClient, resp } from '../testing/raw-client.js';
 
@@ -45,6 +54,37 @@ describe('nutcracker command line and configuration', () => {
     expect(d.stderr).toMatch(/pools\.b\.listen: pools "a" and "b" have the same listen address/);
     const unknown = file('a:\n  listen: 127.0.0.1:1\n  servers: ["127.0.0.1:2:1"]\n  hashh: md5\n');
     expect((await amb(['-t', '-c', unknown])).stderr).toMatch(/pools\.a.*hashh/);
+  });
+
+  it('quick mode: one pool from flags, no config file; without pools it refuses to start', async () => {
+    const redis = await startRedis();
+    const [port] = await freePorts(1);
+    const p = startComponent('shard-ambassador', [
+      '--redis-servers',
+      `127.0.0.1:${redis.port}:1`,
+      '--redis-listen',
+      `127.0.0.1:${port}`,
+      '-s',
+      '0',
+      '--admin',
+      'off',
+    ]);
+    try {
+      await waitForPort(port!, '127.0.0.1', 30_000);
+      const c = await RawClient.open(port!);
+      expect(await c.lines(Buffer.concat([resp('SET', 'q', '1'), resp('GET', 'q')]), 3)).toEqual([
+        '+OK',
+        '$1',
+        '1',
+      ]);
+      c.close();
+    } finally {
+      await p.kill();
+      await redis.stop();
+    }
+    const none = await amb(['-s', '0', '--admin', 'off']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/no pools: give -c nutcracker.yaml or --redis-servers/);
   });
 
   it('-d is refused with a clear message; the other nutcracker flags are accepted', async () => {
