@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type Service, startRedis } from '../../../test/support/index.js';
 import { type Ambassador, startAmbassador } from './testing/ambassador.js';

@@ -57,9 +57,10 @@ describe('memcache pools through the ambassador (real memcached shards)', () => 
     expect(await call<boolean>((cb) => mc.prepend('mc:new', 'start-', cb))).toBe(true);
     expect(await call<string>((cb) => mc.get('mc:new', cb))).toBe('start-y-end');
     await call((cb) => mc.set('mc:n', 10, 60, cb));
-    expect(await call<number>((cb) => mc.incr('mc:n', 5, cb))).toBe(15);
-    expect(await call<number>((cb) => mc.decr('mc:n', 3, cb))).toBe(12);
-    expect(await call<boolean>((cb) => mc.touch('mc:n', 100, cb))).toBe(true);
+    expect(await call<number | boolean>((cb) => mc.incr('mc:n', 5, cb))).toBe(15);
+    expect(await call<number | boolean>((cb) => mc.decr('mc:n', 3, cb))).toBe(12);
+    // the memcached typings omit touch's result argument, which the client does pass
+    expect(await call<boolean>((cb) => mc.touch('mc:n', 100, cb as (err: unknown) => void))).toBe(true);
     expect(await call<boolean>((cb) => mc.del('mc:n', cb))).toBe(true);
     expect(await call<unknown>((cb) => mc.get('mc:n', cb))).toBeUndefined();
     const g = await call<{ cas: string }>((cb) => mc.gets('mc:1', cb));

@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts, run, type Service, startRedis } from '../../../../test/support/index.js';
 import { type Ambassador, startAmbassador } from '../testing/ambassador.js';
