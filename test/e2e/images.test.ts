@@ -165,6 +165,8 @@ describe.each(COMPONENTS)('image dds/%s', (c) => {
     const seconds = (Date.now() - t0) / 1000;
     const code = (await podmanOk(['inspect', name, '--format', '{{.State.ExitCode}}'])).trim();
     expect(code, (await podman(['logs', '--tail', '20', name])).stderr).toBe('0');
-    expect(seconds).toBeLessThan(5 + 2);
+    // drain timeout (5 s) plus podman's own stop and clean-up, which takes seconds on a busy machine;
+    // a process that ignored SIGTERM would be killed at 15 s with exit code 137 instead of 0.
+    expect(seconds).toBeLessThan(5 + 6);
   }, 60_000);
 });
