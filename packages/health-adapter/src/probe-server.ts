@@ -11,6 +11,18 @@ export interface ProbeSource {
   state(name: string): CheckState | undefined;
 }
 
+interface Cell {
+  endpoint: string;
+  code: number;
+  n: number;
+}
+
+/** A rendered answer and the counter it increments. */
+interface Served {
+  answer: ProbeAnswer;
+  cell: Cell;
+}
+
 const METHOD_NOT_ALLOWED: ProbeAnswer = {
   code: 405,
   headers: ['content-type', 'text/plain', 'content-length', '19', 'allow', 'GET, HEAD'],
@@ -23,8 +35,9 @@ const METHOD_NOT_ALLOWED: ProbeAnswer = {
  * one map lookup and one write per request and never reaches a dependency.
  */
 export function createProbeServer(source: ProbeSource, appVersion: string, registry: Registry): Server {
-  // plain integers on the hot path; prom-client reads them only when /metrics is scraped
-  const counts = new Map<string, { endpoint: string; code: string; n: number }>();
+  // plain integers on the hot path, one cell per endpoint and code, found when an answer is
+  // rendered; prom-client reads them only when /metrics is scraped
+  const cells = new Map<string, Cell>();
   new Counter({
     name: `${METRIC_PREFIX}health_probe_requests_total`,
     help: 'Requests to the probe port by endpoint and status code.',
@@ -32,41 +45,46 @@ export function createProbeServer(source: ProbeSource, appVersion: string, regis
     registers: [registry],
     collect() {
       this.reset();
-      for (const c of counts.values()) this.inc({ endpoint: c.endpoint, code: c.code }, c.n);
+      for (const c of cells.values()) this.inc({ endpoint: c.endpoint, code: String(c.code) }, c.n);
     },
   });
-  const count = (endpoint: string, code: number) => {
-    const key = endpoint + code;
-    const c = counts.get(key);
-    if (c) c.n++;
-    else counts.set(key, { endpoint, code: String(code), n: 1 });
+  const cellOf = (endpoint: string, code: number): Cell => {
+    const key = `${endpoint} ${code}`;
+    let c = cells.get(key);
+    if (!c) {
+      c = { endpoint, code, n: 0 };
+      cells.set(key, c);
+    }
+    return c;
   };
+  const notAllowed: Served = { answer: METHOD_NOT_ALLOWED, cell: cellOf('other', 405) };
 
-  const cache = new Map<string, ProbeAnswer>();
-  let cachedVersion = -1;
-  let cachedDraining = false;
-
-  const answer = (path: string, verbose: boolean): [string, ProbeAnswer] => {
+  const render = (path: string, verbose: boolean): [string, ProbeAnswer] => {
     if (path === '/livez' || path === '/healthz')
       return [path.slice(1), liveAnswer(appVersion, verbose, path)];
     const meta = { version: appVersion, draining: source.draining };
     if (path === '/readyz') return ['readyz', readyAnswer(source.states(), meta, verbose)];
     if (path.startsWith('/readyz/')) {
-      const s = source.state(decodeURIComponent(path.slice(8)));
+      let name: string | undefined;
+      try {
+        name = decodeURIComponent(path.slice(8));
+      } catch {
+        // a malformed %-escape: no such check
+      }
+      const s = name === undefined ? undefined : source.state(name);
       if (s) return ['readyz_check', checkAnswer(s, meta, verbose)];
     }
-    return [
-      'other',
-      notFound(
-        path,
-        source.states().map((s) => s.check.name),
-      ),
-    ];
+    const names = source.states().map((s) => s.check.name);
+    return ['other', notFound(path, names)];
   };
+
+  const cache = new Map<string, Served>();
+  let cachedVersion = -1;
+  let cachedDraining = false;
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const method = req.method;
-    if (method !== 'GET' && method !== 'HEAD') return send(res, METHOD_NOT_ALLOWED, false, 'other');
+    if (method !== 'GET' && method !== 'HEAD') return send(res, notAllowed, false);
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
@@ -77,37 +95,25 @@ export function createProbeServer(source: ProbeSource, appVersion: string, regis
       cachedDraining = source.draining;
     }
     const key = verbose ? `${path}?v` : path;
-    let hit = cache.get(key);
-    let endpoint: string;
-    if (hit) endpoint = endpointOf(path);
-    else {
-      let a: ProbeAnswer;
-      try {
-        [endpoint, a] = answer(path, verbose);
-      } catch {
-        // a malformed %-escape in /readyz/<check>
-        [endpoint, a] = ['other', notFound(path, [])];
-      }
+    let served = cache.get(key);
+    if (!served) {
+      const [endpoint, answer] = render(path, verbose);
+      served = { answer, cell: cellOf(endpoint, answer.code) };
       // unknown paths and %-escaped spellings of known ones are not cached, so random URLs
       // cannot grow the cache
-      if (endpoint !== 'other' && !path.includes('%')) cache.set(key, a);
-      hit = a;
+      if (endpoint !== 'other' && !path.includes('%')) cache.set(key, served);
     }
-    send(res, hit, method === 'HEAD', endpoint);
+    send(res, served, method === 'HEAD');
   };
 
-  const send = (res: ServerResponse, a: ProbeAnswer, head: boolean, endpoint: string) => {
-    res.writeHead(a.code, a.headers);
-    res.end(head ? undefined : a.body);
-    count(endpoint, a.code);
+  const send = (res: ServerResponse, s: Served, head: boolean) => {
+    res.writeHead(s.answer.code, s.answer.headers);
+    res.end(head ? undefined : s.answer.body);
+    s.cell.n++;
   };
 
   return createHttpServer(
     { maxHeaderSize: 8192, headerTimeout: 5000, requestTimeout: 10_000, idleTimeout: 65_000 },
     handler,
   );
-}
-
-function endpointOf(path: string): string {
-  return path === '/readyz' ? 'readyz' : path.startsWith('/readyz/') ? 'readyz_check' : path.slice(1);
 }
