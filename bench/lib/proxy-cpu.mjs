@@ -53,7 +53,7 @@ async function serve(coreIndex, port, upstreamUrl) {
   );
   server.listen(port, '127.0.0.1', () => console.log('listening'));
   process.on('SIGTERM', () => {
-    if (failed) console.error(`proxy: ${failed} requests ended with 5xx`);
+    if (failed) console.error(`proxy ${coreIndex}: ${failed} requests ended with 5xx`);
     process.exit(0);
   });
 }
@@ -131,9 +131,10 @@ async function startNginx(name, body, port) {
 }
 
 async function startProxy(coreIndex, port, upstream) {
-  const args =
-    coreIndex === 'direct' ? ['--direct', String(port)] : ['--serve', coreIndex, String(port), upstream];
-  const proc = spawn(process.execPath, [SELF, ...args], {
+  // `path|--v8-flag ...` runs that build with extra node flags
+  const [path, flags = ''] = coreIndex.split('|');
+  const args = path === 'direct' ? ['--direct', String(port)] : ['--serve', path, String(port), upstream];
+  const proc = spawn(process.execPath, [...flags.split(' ').filter(Boolean), SELF, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise((resolve, reject) => {
@@ -183,8 +184,8 @@ async function main() {
     else if (args[i] === '--together') together = true;
     else if (args[i] === '--browser') wrkHeaders = BROWSER;
     else {
-      const [name, path] = args[i].split('=');
-      variants.push({ name, path });
+      const eq = args[i].indexOf('=');
+      variants.push({ name: args[i].slice(0, eq), path: args[i].slice(eq + 1) });
     }
   }
   if (!variants.length) {

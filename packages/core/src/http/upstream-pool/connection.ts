@@ -20,6 +20,7 @@ const CRLF = '\r\n';
 // allocation per read). It is parsed at once; body slices are copied before they leave.
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 const LAST_CHUNK = '0\r\n\r\n';
+const KEEP_ALIVE_TIMEOUT = /timeout\s*=\s*(\d+)/i;
 
 /**
  * One keep-alive HTTP/1.1 connection to the upstream, serving one request at a time: the head
@@ -42,10 +43,13 @@ export class UpstreamConnection implements ResponseSink, ExchangeControl {
   private unsolicited = false;
   private gotBytes = false;
   private reading = true;
+  /** how long this connection may sit idle before it is closed (ms) */
+  idleLimit: number;
 
   constructor(private readonly pool: Http1Pool) {
     const t = pool.target;
     this.since = pool.now;
+    this.idleLimit = pool.keepAliveTimeout;
     const onread = { buffer: READ_BUFFER, callback: (n: number, buf: Buffer) => this.onData(buf, n) };
     this.socket =
       'path' in t ? connect({ path: t.path, onread }) : connect({ port: t.port, host: t.host, onread });
@@ -186,10 +190,28 @@ export class UpstreamConnection implements ResponseSink, ExchangeControl {
     }
     this.finalHead = true;
     this.keepAlive = keepAlive && !upgrade;
+    if (this.keepAlive) this.honourKeepAliveHint(headers);
     this.phase = Phase.Body;
     this.since = this.pool.now;
     ex.onHead(status, headers);
     return ex.headOnly ? 1 : 0;
+  }
+
+  /**
+   * `Keep-Alive: timeout=N` (Node servers send 5 s): stop reusing the connection a second
+   * before the upstream would close it, so a request is not sent into a closing socket.
+   */
+  private honourKeepAliveHint(headers: string[]): void {
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!;
+      if (name.length !== 10 || name.toLowerCase() !== 'keep-alive') continue;
+      const m = KEEP_ALIVE_TIMEOUT.exec(headers[i + 1]!);
+      if (m === null) return;
+      const ms = Number(m[1]) * 1000 - 1000;
+      if (ms <= 0) this.keepAlive = false;
+      else if (ms < this.idleLimit) this.idleLimit = ms;
+      return;
+    }
   }
 
   onResponseBody(chunk: Buffer): void {

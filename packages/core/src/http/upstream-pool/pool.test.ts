@@ -364,6 +364,20 @@ describe('HTTP/1.1 upstream pool: limits', () => {
     expect(up.sockets.size).toBe(0);
   });
 
+  it("closes a connection a second before the upstream's Keep-Alive timeout would", async () => {
+    await startProxy({});
+    up.respond = (_h, s) =>
+      s.write('HTTP/1.1 200 OK\r\nkeep-alive: timeout=2\r\ncontent-length: 2\r\n\r\nok');
+    const r = await get('/hint');
+    expect(r).toMatch(/\r\n\r\nok$/);
+    expect(r).not.toContain('timeout=2'); // hop-by-hop: not forwarded (the proxy sends its own)
+    const started = Date.now();
+    while (up.sockets.size > 0 && Date.now() - started < 5000)
+      await new Promise((res) => setTimeout(res, 50));
+    expect(up.sockets.size).toBe(0);
+    expect(Date.now() - started).toBeLessThan(4000); // the pool default is 30 s
+  });
+
   it('queues requests beyond the connection limit and serves them all', async () => {
     await startProxy({ connections: 2 });
     const before = up.connections;

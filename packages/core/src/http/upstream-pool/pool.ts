@@ -21,6 +21,7 @@ export class Http1Pool {
   /** milliseconds, advanced by the pool's ticker */
   now = performance.now();
   readonly maxHeaderSize: number;
+  readonly keepAliveTimeout: number;
   private readonly all = new Set<UpstreamConnection>();
   private readonly idle: UpstreamConnection[] = [];
   private queue: UpstreamExchange[] = [];
@@ -35,6 +36,7 @@ export class Http1Pool {
     private readonly opts: Http1PoolOptions,
   ) {
     this.maxHeaderSize = opts.maxHeaderSize ?? 0;
+    this.keepAliveTimeout = opts.keepAliveTimeout;
     const shortest = Math.min(opts.connectTimeout, opts.headersTimeout, opts.bodyTimeout);
     this.tickMs = Math.max(5, Math.min(1000, Math.floor(shortest / 10)));
   }
@@ -119,7 +121,7 @@ export class Http1Pool {
       const age = now - c.since;
       switch (c.phase) {
         case Phase.Idle:
-          if (age > o.keepAliveTimeout) c.destroy();
+          if (age > c.idleLimit) c.destroy();
           break;
         case Phase.Connecting:
           if (age > o.connectTimeout + slack) c.timeout();
