@@ -1,3 +1,5 @@
+import { isSecretKey } from './config/redact.js';
+
 /**
  * The one error catalogue of dds. Every error a user can see carries a stable code, so logs,
  * metrics and tests match on the code rather than on wording.
@@ -45,15 +47,19 @@ export function formatIssues(issues: ConfigIssue[]): string {
   return issues
     .map((i) => {
       const where = i.path === '' ? '(root)' : i.path;
-      const got = i.received === undefined ? '' : ` (got ${preview(i.received)})`;
+      const secret = isSecretKey(i.path.slice(i.path.lastIndexOf('.') + 1));
+      const got = i.received === undefined ? '' : ` (got ${secret ? '<redacted>' : preview(i.received)})`;
       const from = i.source ? ` [from ${i.source}]` : '';
       return `${where}: ${i.message}${got}${from}`;
     })
     .join('\n');
 }
 
+/** user:password@ in URLs is masked, so a rejected URL never prints its password. */
+const URL_CREDENTIALS = /(\/\/[^/@\s:]*:)[^/@\s]+@/g;
+
 function preview(v: unknown): string {
-  const s = typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
+  const s = (JSON.stringify(v) ?? String(v)).replace(URL_CREDENTIALS, '$1<redacted>@');
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 

@@ -110,3 +110,32 @@ describe('loadConfig', () => {
     });
   });
 });
+
+describe('config errors never print secrets', () => {
+  it('masks URL credentials and values of secret-named fields', () => {
+    const secretSchema = z.strictObject({
+      ...commonSchema,
+      target: z.string().url(),
+      redisPassword: z.string().min(20),
+    });
+    let err: ConfigError | undefined;
+    try {
+      loadConfig({
+        flags: [
+          ...flags.filter((f) => f.name !== 'listen' && f.name !== 'percent'),
+          { name: 'target', type: 'string', help: '' },
+        ],
+        schema: secretSchema,
+        env: { DDS_REDIS_PASSWORD: 'hunter2' },
+        argv: ['--target', 'mysql://app:s3cret@db:3306 x'],
+      });
+    } catch (e) {
+      err = e as ConfigError;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err!.message).toContain('redisPassword');
+    expect(err!.message).toContain('mysql://app:<redacted>@db');
+    expect(err!.message).not.toContain('s3cret');
+    expect(err!.message).not.toContain('hunter2');
+  });
+});

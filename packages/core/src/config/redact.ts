@@ -2,6 +2,9 @@ import { isPlainObject } from './object-path.js';
 
 const SECRET_KEY = /(password|passwd|secret|token|auth|credential|apikey)/i;
 
+/** Whether a config key names a secret (its value is never printed). */
+export const isSecretKey = (key: string): boolean => SECRET_KEY.test(key);
+
 /** A copy of config with secret values replaced, for --print-config and /config. */
 export function redact(value: unknown, secretPaths: ReadonlySet<string> = new Set(), prefix = ''): unknown {
   if (Array.isArray(value))
