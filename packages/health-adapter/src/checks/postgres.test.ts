@@ -18,7 +18,7 @@ const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
 
 const pg = (spec: Record<string, unknown>): Probe =>
   postgresProbe({
-    ...(checkSchema.parse({ name: 'pg', type: 'postgres', ...spec }) as never),
+    ...(checkSchema.parse({ name: 'pg', type: 'postgres', ...spec }) as Parameters<typeof postgresProbe>[0]),
     timeout: 2000,
   });
 const failure = async (p: Probe, ms = 3000): Promise<CheckFailure> => {

@@ -5,15 +5,16 @@ import { CheckFailure, type Probe } from '../checks/probe.js';
 import { CheckMetrics } from './check-metrics.js';
 import { CheckRunner } from './check-runner.js';
 
-const check = (over: Partial<ResolvedCheck> = {}): ResolvedCheck => ({
-  ...checkSchema.parse({ name: 'dep', type: 'tcp', address: '127.0.0.1:1' }),
-  interval: 100,
-  timeout: 50,
-  successThreshold: 1,
-  failureThreshold: 2,
-  critical: true,
-  ...over,
-});
+const check = (over: Partial<ResolvedCheck> = {}): ResolvedCheck =>
+  ({
+    ...checkSchema.parse({ name: 'dep', type: 'tcp', address: '127.0.0.1:1' }),
+    interval: 100,
+    timeout: 50,
+    successThreshold: 1,
+    failureThreshold: 2,
+    critical: true,
+    ...over,
+  }) as ResolvedCheck;
 
 // The scheduler's own rules, driven by scripted probes (every real probe has its own
 // real-server tests): timeouts that the probe ignores, thresholds, no overlapping runs.
@@ -33,7 +34,13 @@ describe('CheckRunner', () => {
 
   it('a probe that never settles still fails at the timeout, and the next run starts on time', async () => {
     let started = 0;
-    const { runner } = setup({ componentType: 'component', run: () => (started++, new Promise(() => {})) });
+    const { runner } = setup({
+      componentType: 'component',
+      run: () => {
+        started++;
+        return new Promise(() => {});
+      },
+    });
     const t0 = Date.now();
     await runner.runOnce();
     expect(Date.now() - t0).toBeGreaterThanOrEqual(45);

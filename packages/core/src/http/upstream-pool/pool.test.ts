@@ -43,7 +43,7 @@ async function rawUpstream(): Promise<RawUpstream> {
           if (end < 0) return;
           const head = buf.subarray(0, end).toString('latin1');
           let rest = buf.subarray(end + 4);
-          let body = Buffer.alloc(0);
+          let body: Buffer = Buffer.alloc(0);
           const cl = /\r\ncontent-length: *(\d+)/i.exec(head);
           if (cl) {
             const n = Number(cl[1]);
