@@ -54,6 +54,14 @@ const stop = () => {
   setTimeout(() => process.exit(0), 1500).unref();
 };
 process.on('SIGINT', stop);
+// never leave servers behind, even when the demo itself fails
+process.on('exit', () => {
+  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+});
+process.on('uncaughtException', (err) => {
+  console.error(err);
+  stop();
+});
 process.on('SIGTERM', stop);
 
 const P = {};
