@@ -1,18 +1,10 @@
-// experiment-splitter: throughput of a sticky 10% split. wrk drives, in the same run and on the
-// same two nginx `return 200` backends (keep-alive), (a) nginx with one worker doing the split
-// with split_clients on the uid cookie (the peer), (b) dds-experiment-splitter (one process),
-// (c) a minimal splitter on the http-proxy npm package with a keep-alive agent (the common Node
-// way; this same file runs it when started with --http-proxy-baseline).
-// Every request carries a random user id (wrk Lua script), so 10% of requests go to the
-// experiment backend, and each proxy adds forwarding headers plus the variant header.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, proc, waitHttp } from './lib/processes.mjs';
 import { ROOT, runBenchmark } from './lib/runner.mjs';
 import { wrk } from './lib/tools.mjs';
 
@@ -208,42 +200,6 @@ async function splitter(workers, control, experiment) {
   ]);
   await waitHttp(`http://127.0.0.1:${port}/`);
   return { ...p, port };
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitHttp(url, timeoutMs = 15_000) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const r = await fetch(url);
-      await r.arrayBuffer();
-      if (r.status === 200) return;
-    } catch {}
-    if (Date.now() > until) throw new Error(`${url} did not answer 200`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function proc(cmd, args) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  const exited = new Promise((r) => child.once('exit', r));
-  return {
-    child,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
 
 /** nginx in the foreground with the given http{} body. */

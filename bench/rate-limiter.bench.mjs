@@ -1,15 +1,8 @@
-// rate-limiter: throughput and admission accuracy. One nginx `return 200` upstream (keep-alive)
-// behind, in the same run: (a) nginx 1 worker with limit_req (per IP, set far above the offered
-// load, so every request pays for the check and none is refused), (b) dds-rate-limiter in local
-// mode, (c) dds-rate-limiter in distributed mode against a local redis-server. wrk -t1 -c50.
-// Then admission accuracy: each target limited to 1000/s (burst 100), offered 2000/s for 10 s by
-// a paced client; admitted should be within 2% of 10 000.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import { freePort, proc, waitHttp, waitPort } from './lib/processes.mjs';
 import { ROOT, runBenchmark } from './lib/runner.mjs';
 import { wrk } from './lib/tools.mjs';
 
@@ -253,60 +246,6 @@ async function offer(origin, perSecond, seconds) {
   await Promise.all(pending);
   await pool.close();
   return { offered: total, spanMs: last - start, ...counts };
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitPort(port, timeoutMs = 15_000) {
-  const { connect } = await import('node:net');
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise((r) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        r(true);
-      });
-      s.once('error', () => r(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`port ${port} did not open`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function waitHttp(url, timeoutMs = 15_000) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const r = await fetch(url);
-      await r.arrayBuffer();
-      if (r.status === 200) return;
-    } catch {}
-    if (Date.now() > until) throw new Error(`${url} did not answer 200`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function proc(cmd, args) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  const exited = new Promise((r) => child.once('exit', r));
-  return {
-    child,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
 
 /** nginx in the foreground, one worker, with the given http{} body. */

@@ -5,7 +5,6 @@
 // HTTP/2 throughput (h2load). Same ECDSA P-256 certificate, TLS 1.2 + 1.3, for both.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runBenchmark } from './lib/runner.mjs';
@@ -136,6 +135,7 @@ try {
             '-e',
             `import { readFileSync } from 'node:fs';
 import { createSecureServer } from 'node:http2';
+import { freePort, waitPort } from './lib/processes.mjs';
 createSecureServer({ allowHTTP1: true, noDelay: true, cert: readFileSync(${JSON.stringify(cert)}), key: readFileSync(${JSON.stringify(key)}) },
   (q, r) => r.end('hello\\n')).listen(${port}, '127.0.0.1');`,
           ]);
@@ -176,35 +176,6 @@ async function checked(p) {
   const r = await p;
   if (r.non2xx || !Number.isFinite(r.rps)) throw new Error(`wrk saw failures:\n${r.raw}`);
   return r;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitPort(port, timeoutMs = 15_000) {
-  const until = Date.now() + timeoutMs;
-  const { connect } = await import('node:net');
-  for (;;) {
-    const ok = await new Promise((res) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        res(true);
-      });
-      s.once('error', () => res(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`port ${port} did not open`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 // nginx's master must get SIGTERM (SIGKILL would orphan its workers).
