@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, waitPort } from './lib/processes.mjs';
 import { ROOT, runBenchmark } from './lib/runner.mjs';
 import { exec, h2load, wrk } from './lib/tools.mjs';
 
@@ -135,7 +136,6 @@ try {
             '-e',
             `import { readFileSync } from 'node:fs';
 import { createSecureServer } from 'node:http2';
-import { freePort, waitPort } from './lib/processes.mjs';
 createSecureServer({ allowHTTP1: true, noDelay: true, cert: readFileSync(${JSON.stringify(cert)}), key: readFileSync(${JSON.stringify(key)}) },
   (q, r) => r.end('hello\\n')).listen(${port}, '127.0.0.1');`,
           ]);
