@@ -34,6 +34,7 @@ export {
   type HttpProxyConfig,
   httpProxyFlags,
   httpProxySchema,
+  upstreamFlag,
   zTrustedProxies,
 } from './http/proxy-config.js';
 export { type ProxyFailure, type ProxyHooks, proxyRequest } from './http/reverse-proxy.js';

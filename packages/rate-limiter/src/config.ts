@@ -5,6 +5,7 @@ import {
   type HttpProxyConfig,
   httpProxyFlags,
   httpProxySchema,
+  upstreamFlag,
   zAddress,
   zDuration,
   zUpstreamUrl,
@@ -23,13 +24,7 @@ export const flags: FlagSpec[] = [
     metavar: 'HOST:PORT',
     default: '0.0.0.0:8084',
   },
-  {
-    name: 'upstream',
-    type: 'string',
-    help: 'the app: http://host:port or unix:/path.sock',
-    metavar: 'URL',
-    default: 'http://127.0.0.1:8080',
-  },
+  upstreamFlag(),
   {
     name: 'rate',
     type: 'string',

@@ -6,6 +6,7 @@ import {
   httpProxyFlags,
   httpProxySchema,
   INTERMEDIATE_CIPHERS,
+  upstreamFlag,
   zAddress,
   zAddressOrOff,
   zDuration,
@@ -24,13 +25,7 @@ export const flags: FlagSpec[] = [
     metavar: 'HOST:PORT',
     default: '0.0.0.0:8443',
   },
-  {
-    name: 'upstream',
-    type: 'string',
-    help: 'the app: http://host:port or unix:/path.sock',
-    metavar: 'URL',
-    default: 'http://127.0.0.1:8080',
-  },
+  upstreamFlag(),
   {
     name: 'cert',
     type: 'string',

@@ -3,6 +3,15 @@ import type { FlagSpec } from '../config/flags.js';
 import { zDuration } from '../config/schemas.js';
 import { TrustedProxies } from './trusted-proxies.js';
 
+/** `--upstream`: the app a sidecar proxy stands in front of (same pod, so loopback by default). */
+export const upstreamFlag = (): FlagSpec => ({
+  name: 'upstream',
+  type: 'string',
+  help: 'the app: http://host:port or unix:/path.sock',
+  metavar: 'URL',
+  default: 'http://127.0.0.1:8080',
+});
+
 /** Flags shared by every HTTP proxying component, so limits and timeouts read the same everywhere. */
 export function httpProxyFlags(): FlagSpec[] {
   const g = 'HTTP proxying';
