@@ -397,10 +397,16 @@ describe.sequential('10% experiment (experiment.yaml)', () => {
     port = ports[0] as number;
     pod = await play(forPodman([splitterDoc], { publish: { 8083: port, 9903: ports[1] as number } }));
     await eventually('the splitter ready', ready(`http://127.0.0.1:${ports[1]}/readyz`));
+    // the pod's containers start together: wait until users of both variants get answers
     await eventually('both backends up', async () => {
-      const r = await fetch(`http://127.0.0.1:${port}/`, { headers: { cookie: 'dds_uid=probe' } });
-      await r.arrayBuffer();
-      return r.status === 200 ? true : undefined;
+      const served = new Set<string>();
+      for (let i = 0; i < 100 && served.size < 2; i++) {
+        const r = await fetch(`http://127.0.0.1:${port}/`, { headers: { cookie: `dds_uid=probe-${i}` } });
+        await r.arrayBuffer();
+        if (r.status !== 200) return undefined;
+        served.add(r.headers.get('x-served-by') ?? 'none');
+      }
+      return served.has('control') && served.has('experiment') ? true : undefined;
     });
   }, 120_000);
   afterAll(async () => {
