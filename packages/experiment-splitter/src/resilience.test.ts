@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, sleep } from '../../../test/support/index.js';
-import { adminJson, demoApp, get, metric, pool, type Running, splitter, stopAll } from './testing/harness.js';
+import {
+  adminJson,
+  demoApp,
+  get,
+  metric,
+  pool,
+  quickSplitter,
+  type Running,
+  splitter,
+  stopAll,
+} from './testing/harness.js';
 
 afterAll(stopAll);
 
@@ -71,11 +81,7 @@ describe('the guard', () => {
       demoApp('control'),
       demoApp('experiment', ['--fail-rate', '1']),
     ]);
-    const s = await splitter([
-      '--control',
-      control.url,
-      '--experiment',
-      failing.url,
+    const s = await quickSplitter(control, failing, [
       '--percent',
       '50',
       '--guard',
@@ -124,11 +130,7 @@ describe('the guard', () => {
       demoApp('control'),
       demoApp('experiment', ['--delay', '200ms']),
     ]);
-    const s = await splitter([
-      '--control',
-      control.url,
-      '--experiment',
-      slow.url,
+    const s = await quickSplitter(control, slow, [
       '--percent',
       '50',
       '--guard',
@@ -148,11 +150,7 @@ describe('the guard', () => {
 
   it('does not trip while the experiment is as healthy as control', async () => {
     const [control, healthy] = await Promise.all([demoApp('control'), demoApp('experiment')]);
-    const s = await splitter([
-      '--control',
-      control.url,
-      '--experiment',
-      healthy.url,
+    const s = await quickSplitter(control, healthy, [
       '--percent',
       '50',
       '--guard',

@@ -8,8 +8,8 @@ import {
   get,
   metric,
   pool,
+  quickSplitter,
   type Running,
-  splitter,
   stopAll,
 } from './testing/harness.js';
 
@@ -22,11 +22,7 @@ describe('quick mode: --control --experiment --percent 10 --key cookie:uid', () 
 
   beforeAll(async () => {
     [control, exp] = await Promise.all([demoApp('control'), demoApp('experiment')]);
-    s = await splitter([
-      '--control',
-      control.url,
-      '--experiment',
-      exp.url,
+    s = await quickSplitter(control, exp, [
       '--percent',
       '10',
       '--key',
@@ -199,11 +195,7 @@ describe('key ip: X-Forwarded-For only from trusted proxies', () => {
   });
 
   it('buckets by the forwarded client address when the peer is a trusted proxy', async () => {
-    const s = await splitter([
-      '--control',
-      control.url,
-      '--experiment',
-      exp.url,
+    const s = await quickSplitter(control, exp, [
       '--percent',
       '50',
       '--key',
@@ -222,16 +214,7 @@ describe('key ip: X-Forwarded-For only from trusted proxies', () => {
   });
 
   it('ignores X-Forwarded-For from an untrusted peer and uses the peer address', async () => {
-    const s = await splitter([
-      '--control',
-      control.url,
-      '--experiment',
-      exp.url,
-      '--percent',
-      '50',
-      '--key',
-      'ip',
-    ]);
+    const s = await quickSplitter(control, exp, ['--percent', '50', '--key', 'ip']);
     const served = await pool(
       ips,
       8,
@@ -253,14 +236,7 @@ describe('proxying quality and identity options', () => {
   });
 
   it('streams large request and response bodies and maps a slow backend to 504', async () => {
-    const s = await splitter([
-      '--control',
-      control.url,
-      '--experiment',
-      exp.url,
-      '--upstream-timeout',
-      '400ms',
-    ]);
+    const s = await quickSplitter(control, exp, ['--upstream-timeout', '400ms']);
     const big = await get(`${s.url}/bytes/3000000`, { cookie: 'dds_uid=streamer' });
     expect(big.status).toBe(200);
     expect(big.body.length).toBe(3_000_000);
@@ -278,11 +254,7 @@ describe('proxying quality and identity options', () => {
   });
 
   it('with a header key, falls back to the id cookie and issues it with the configured attributes', async () => {
-    const s = await splitter([
-      '--control',
-      control.url,
-      '--experiment',
-      exp.url,
+    const s = await quickSplitter(control, exp, [
       '--key',
       'header:x-user-id',
       '--id-cookie-name',
@@ -310,11 +282,7 @@ describe('proxying quality and identity options', () => {
   });
 
   it('without id cookies sends keyless requests to control, and overrides can be switched off', async () => {
-    const s = await splitter([
-      '--control',
-      control.url,
-      '--experiment',
-      exp.url,
+    const s = await quickSplitter(control, exp, [
       '--percent',
       '100',
       '--no-id-cookie',

@@ -56,6 +56,10 @@ export async function splitter(args: string[]): Promise<Running & { admin: strin
   return { url: `http://127.0.0.1:${port}`, port, proc, admin };
 }
 
+/** Quick mode in front of two running backends, plus any extra flags. */
+export const quickSplitter = (control: Running, experiment: Running, extra: string[] = []) =>
+  splitter(['--control', control.url, '--experiment', experiment.url, ...extra]);
+
 export interface Reply {
   status: number;
   headers: Record<string, string | string[] | undefined>;
