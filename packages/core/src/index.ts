@@ -38,6 +38,7 @@ export {
   zTrustedProxies,
 } from './http/proxy-config.js';
 export { type ProxyFailure, type ProxyHooks, proxyRequest } from './http/reverse-proxy.js';
+export { createHttp1Server, type Http1Handler, Http1Server } from './http/server/http1-server.js';
 export { normalizeIp, TrustedProxies } from './http/trusted-proxies.js';
 export { proxyUpgrade } from './http/upgrade-proxy.js';
 export { createUpstream, type Upstream, type UpstreamOptions } from './http/upstream.js';

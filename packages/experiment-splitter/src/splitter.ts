@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import {
   type Address,
   type ComponentContext,
   ConnectionTracker,
   Counter,
-  createHttpServer,
+  createHttp1Server,
   createUpstream,
+  type Http1Server,
   type Instance,
   listen,
   METRIC_PREFIX,
@@ -46,7 +47,7 @@ export class Splitter implements Instance<SplitterConfig> {
   private config: SplitterConfig;
   private plan!: Plan;
   private trusted: TrustedProxies;
-  private readonly server: Server;
+  private readonly server: Http1Server;
   private readonly tracker: ConnectionTracker;
   private readonly pools = new Map<string, Upstream>();
   private readonly stats = new Map<string, VariantStats>();
@@ -83,7 +84,7 @@ export class Splitter implements Instance<SplitterConfig> {
       registers: reg,
     });
     registerVariantMetrics(ctx.registry, () => this.stats.values());
-    this.server = createHttpServer(this.config, this.handle, (kind) => this.clientErrors.inc({ kind }));
+    this.server = createHttp1Server(this.config, this.handle, (kind) => this.clientErrors.inc({ kind }));
     this.server.on('upgrade', this.upgrade);
     this.tracker = new ConnectionTracker(this.server);
     this.apply(this.config);

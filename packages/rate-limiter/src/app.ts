@@ -4,7 +4,7 @@ import {
   type Address,
   type ComponentContext,
   ConnectionTracker,
-  createHttpServer,
+  createHttp1Server,
   createUpstream,
   DdsError,
   type Instance,
@@ -93,7 +93,7 @@ export function createRateLimiter(ctx: ComponentContext<RateLimiterConfig>): Ins
   }
   const limiter: Limiter = (redis ?? local)!;
 
-  const server = createHttpServer(limitsOf(first), handle, (kind) => metrics.clientErrors.inc({ kind }));
+  const server = createHttp1Server(limitsOf(first), handle, (kind) => metrics.clientErrors.inc({ kind }));
   const tracker = new ConnectionTracker(server);
   let active = activate(first, undefined);
 

@@ -10,9 +10,9 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import {
   type Address,
-  applyHttpLimits,
   type ComponentContext,
   ConnectionTracker,
+  createHttp1Server,
   createUpstream,
   defaultTlsPolicy,
   type HttpLimits,
@@ -41,7 +41,7 @@ import { UpstreamProbe } from './upstream-probe.js';
 
 /** Per-connection client identity, stored on the TLS socket (read through h2's socket proxy too). */
 const kIdentity = Symbol('dds.clientIdentity');
-type IdentifiedSocket = Socket & { [kIdentity]?: ClientIdentity; _httpMessage?: unknown };
+type IdentifiedSocket = Socket & { [kIdentity]?: ClientIdentity };
 type Req = IncomingMessage | Http2ServerRequest;
 type Res = ServerResponse | Http2ServerResponse;
 
@@ -193,23 +193,22 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
     onRequest,
   );
   server.maxConnections = initial.maxConnections;
-  const http1 = server as unknown as HttpServer & { maxHeaderSize?: number };
+  // HTTP/1.1 connections (ALPN http/1.1, or none) are served by core's lean HTTP/1.1 server
+  // instead of node:http's fallback inside the HTTP/2 server; h2 ones by node:http2.
+  const http1 = createHttp1Server(limitsOf(initial), onRequest, (kind) => metrics.clientErrors.inc({ kind }));
+  const [h2Listener] = server.listeners('secureConnection') as ((s: TLSSocket) => void)[];
+  server.removeListener('secureConnection', h2Listener!);
+  server.prependListener('secureConnection', (sock: TLSSocket) => {
+    if (sock.alpnProtocol === 'h2') h2Listener!.call(server, sock);
+    else http1.accept(sock);
+  });
   const setLimits = (c: SidecarConfig) => {
-    // The HTTP/1.1 side of the server is node:http's connection handler, which reads these.
-    http1.maxHeaderSize = c.maxHeaderSize;
     http1.headersTimeout = c.headerTimeout;
     http1.requestTimeout = c.requestTimeout;
     http1.keepAliveTimeout = c.idleTimeout;
     server.setTimeout(c.idleTimeout);
-    // node:http checks header and request timeouts on this interval (30 s by default), so a
-    // slowloris client would get up to 30 s extra; check at a fraction of the header timeout.
-    (server as unknown as { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.max(
-      50,
-      Math.min(1000, c.headerTimeout / 4),
-    );
     server.maxConnections = c.maxConnections;
   };
-  applyHttpLimits(http1, limitsOf(initial), (kind) => metrics.clientErrors.inc({ kind }));
   setLimits(initial);
 
   server.on('connection', (sock: Socket) => {
@@ -265,7 +264,7 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
     if ('goaway' in subject) subject.close();
     else subject.destroy();
   });
-  server.on('upgrade', (req: IncomingMessage, socket: IdentifiedSocket, head: Buffer) => {
+  http1.on('upgrade', (req: IncomingMessage, socket: IdentifiedSocket, head: Buffer) => {
     const s = settings;
     const id = socket[kIdentity];
     if (s.policy !== undefined && !id?.allowed) {
@@ -348,10 +347,7 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
       for (const s of sessions) s.close();
       // Idle HTTP/1.1 keep-alive sockets close now; busy ones after their response
       // (proxyRequest answers with `connection: close` while draining).
-      const closeIdle = () => {
-        for (const sock of secureSockets)
-          if (sock.alpnProtocol !== 'h2' && !(sock as IdentifiedSocket)._httpMessage) sock.destroy();
-      };
+      const closeIdle = () => http1.closeIdleConnections();
       closeIdle();
       const tick = setInterval(closeIdle, 25);
       try {

@@ -34,7 +34,7 @@ export function upstreamHeaders(req: IncomingMessage, opts: ForwardOptions, upgr
   const out: string[] = [];
   const peer = normalizeIp(req.socket.remoteAddress ?? '');
   const trustedPeer = opts.trusted.has(peer);
-  const connTokens = connectionTokens(req.headers.connection);
+  const connTokens = connectionTokens(rawValue(raw, 'connection'));
   let xff: string | undefined;
   let xfProto: string | undefined;
   let xfHost: string | undefined;
@@ -63,7 +63,8 @@ export function upstreamHeaders(req: IncomingMessage, opts: ForwardOptions, upgr
     if (opts.strip?.has(lower)) continue;
     out.push(name, value);
   }
-  if (host === undefined && req.headers[':authority']) host = String(req.headers[':authority']);
+  if (host === undefined && req.httpVersionMajor === 2 && req.headers[':authority'])
+    host = String(req.headers[':authority']);
   if (host !== undefined && !out.some((v, i) => i % 2 === 0 && v.toLowerCase() === 'host'))
     out.push('host', host);
   out.push('x-forwarded-for', xff ? `${xff}, ${peer}` : peer);
@@ -76,6 +77,16 @@ export function upstreamHeaders(req: IncomingMessage, opts: ForwardOptions, upgr
     out.push('forwarded', fwd ? `${fwd}, ${me}` : me);
   }
   return out;
+}
+
+/** The first value of a header in a flat raw list (no header object built). */
+function rawValue(raw: readonly string[], lower: string): string | undefined {
+  const n = lower.length;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === n && name.toLowerCase() === lower) return raw[i + 1];
+  }
+  return undefined;
 }
 
 function connectionTokens(v: string | undefined): Set<string> | undefined {

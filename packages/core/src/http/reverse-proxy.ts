@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import {
   type ForwardOptions,
@@ -7,8 +7,15 @@ import {
   isHopByHopResponseName,
   upstreamHeaders,
 } from './forward-headers.js';
+import { Http1Request } from './server/http1-request.js';
+import { Http1Response } from './server/http1-response.js';
 import type { Upstream } from './upstream.js';
-import { BodyFraming, type ExchangeControl, type UpstreamExchange } from './upstream-pool/exchange.js';
+import {
+  BodyFraming,
+  type BodySource,
+  type ExchangeControl,
+  type UpstreamExchange,
+} from './upstream-pool/exchange.js';
 
 /** Why a proxied request ended without an upstream response. */
 export type ProxyFailure = 'upstream_error' | 'upstream_timeout' | 'client_abort';
@@ -56,7 +63,8 @@ const BAD_PATH = /[^\u0021-\u00ff]/;
  * The hot path shared by every HTTP component: forwards one request to an upstream and streams
  * the response back with back-pressure, mapping failures to 502/504. Plain-text upstreams use
  * core's own keep-alive HTTP/1.1 pool (request head written as one string, response framing
- * parsed by Node's llhttp); https upstreams use undici's low-level dispatch.
+ * parsed by Node's llhttp); https upstreams use undici's low-level dispatch. Clients come from
+ * the lean HTTP/1.1 server (Http1Request / Http1Response) or node:http / node:http2.
  */
 export function proxyRequest(
   req: IncomingMessage,
@@ -103,11 +111,24 @@ export function proxyRequest(
       method: req.method as Dispatcher.HttpMethod,
       path: req.url!,
       headers,
-      body: framing !== BodyFraming.None ? req : null,
+      body: framing === BodyFraming.None ? null : req instanceof Http1Request ? readableBody(req) : req,
       upgrade: null,
     },
     handler as unknown as Dispatcher.DispatchHandler,
   );
+}
+
+/** The lean request's body as a stream, for undici (https upstreams). */
+function readableBody(req: Http1Request): Readable {
+  const out = new Readable({ read: () => void req.resume() });
+  req.on('data', (chunk: Buffer) => {
+    if (!out.push(chunk)) req.pause();
+  });
+  req.on('end', () => out.push(null));
+  req.on('close', () => {
+    if (!req.complete) out.destroy(new Error('request body cut short'));
+  });
+  return out;
 }
 
 /** Request line and headers as one string; undefined if a header or the path cannot be sent. */
@@ -154,7 +175,7 @@ function onClientDrain(this: TaggedRes): void {
 /** Receives one upstream response: from core's HTTP/1 pool (UpstreamExchange) or undici. */
 class ProxyHandler implements UpstreamExchange {
   head = '';
-  body: Readable | null = null;
+  body: BodySource | null = null;
   framing: BodyFraming = BodyFraming.None;
   headOnly = false;
   control: ExchangeControl | undefined = undefined;
@@ -163,6 +184,8 @@ class ProxyHandler implements UpstreamExchange {
   private reported = false;
   private drainHooked = false;
   private status = 0;
+  /** the response when the client came through the lean HTTP/1.1 server */
+  private readonly lean: Http1Response | undefined;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -172,6 +195,10 @@ class ProxyHandler implements UpstreamExchange {
   ) {
     (res as TaggedRes)[kHandler] = this;
     res.on('close', onClientClose);
+    const lean = res as unknown;
+    this.lean = lean instanceof Http1Response ? lean : undefined;
+    // the lean server's response is written once per upstream read (see readDone)
+    if (this.lean) this.lean.deferFlush = true;
   }
 
   get abandoned(): boolean {
@@ -193,6 +220,10 @@ class ProxyHandler implements UpstreamExchange {
     this.status = statusCode;
     const res = this.res;
     const extra = this.hooks.responseHeaders?.(this.req);
+    if (this.lean) {
+      this.lean.writeProxiedHead(statusCode, headers, extra);
+      return;
+    }
     if (this.req.httpVersionMajor === 2) {
       const obj: Record<string, string | string[]> = {};
       for (let i = 0; i < headers.length; i += 2) {
@@ -219,7 +250,16 @@ class ProxyHandler implements UpstreamExchange {
     res.writeHead(statusCode, headers);
   }
 
+  /** A chunk from core's pool (a view of its read buffer: node:http's response keeps a copy). */
   onBody(chunk: Buffer): boolean {
+    return this.forward(this.lean ? chunk : Buffer.from(chunk));
+  }
+
+  readDone(): void {
+    if (this.lean && !this.finished) this.lean.flush();
+  }
+
+  private forward(chunk: Buffer): boolean {
     if (this.res.write(chunk)) return true;
     if (!this.drainHooked) {
       this.drainHooked = true;
@@ -277,7 +317,9 @@ class ProxyHandler implements UpstreamExchange {
   }
 
   onData(chunk: Buffer): boolean {
-    return this.onBody(chunk);
+    const more = this.forward(chunk);
+    this.readDone();
+    return more;
   }
 
   onComplete(): void {

@@ -1,6 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import type { Readable } from 'node:stream';
-import { BodyFraming, type ExchangeControl, type UpstreamExchange } from './exchange.js';
+import { BodyFraming, type BodySource, type ExchangeControl, type UpstreamExchange } from './exchange.js';
 import type { Http1Pool } from './pool.js';
 import { createResponseParser, type NativeParser, type ResponseSink } from './response-parser.js';
 
@@ -100,7 +99,7 @@ export class UpstreamConnection implements ResponseSink, ExchangeControl {
    * Streams the request body with back-pressure. The head goes out with the first body bytes
    * (as undici does): a body the client's parser rejects (bad chunking) sends nothing upstream.
    */
-  private pumpBody(ex: UpstreamExchange, body: Readable, chunked: boolean): void {
+  private pumpBody(ex: UpstreamExchange, body: BodySource, chunked: boolean): void {
     this.requestDone = false;
     const s = this.socket;
     let headSent = false;
@@ -150,11 +149,13 @@ export class UpstreamConnection implements ResponseSink, ExchangeControl {
     }
     this.gotBytes = true;
     this.reading = true;
+    const ex = this.ex;
     const r = this.parser.execute(n === buf.length ? buf : buf.subarray(0, n));
     if (typeof r !== 'number') {
       this.fail(false, r);
       return false;
     }
+    ex.readDone?.();
     if (this.unsolicited) this.destroy();
     else if (this.completed) this.afterResponse();
     return this.reading;
@@ -218,8 +219,8 @@ export class UpstreamConnection implements ResponseSink, ExchangeControl {
     const ex = this.ex;
     if (ex === null || this.unsolicited) return;
     this.since = this.pool.now;
-    // the read buffer is reused: the client may still hold the chunk after this call
-    if (!ex.onBody(Buffer.from(chunk))) {
+    // the chunk lives in the shared read buffer: onBody copies what it keeps
+    if (!ex.onBody(chunk)) {
       this.reading = false;
       this.socket.pause();
     }

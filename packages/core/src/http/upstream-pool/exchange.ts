@@ -1,5 +1,3 @@
-import type { Readable } from 'node:stream';
-
 /** How the request body is framed on the way upstream. */
 export enum BodyFraming {
   None = 0,
@@ -7,6 +5,14 @@ export enum BodyFraming {
   Length = 1,
   /** no length known (HTTP/1.1 chunked or HTTP/2 without content-length): re-chunked */
   Chunked = 2,
+}
+
+/** A request body as the pool reads it: a Readable, or the lean server's request itself. */
+export interface BodySource {
+  on(event: string, listener: (chunk: Buffer) => void): unknown;
+  removeListener(event: string, listener: (chunk: Buffer) => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
 }
 
 /** The control a connection hands to the request it serves. */
@@ -24,7 +30,7 @@ export interface ExchangeControl {
 export interface UpstreamExchange {
   /** request line and headers, ending with the empty line */
   readonly head: string;
-  readonly body: Readable | null;
+  readonly body: BodySource | null;
   readonly framing: BodyFraming;
   /** HEAD: the response has no body whatever its headers say */
   readonly headOnly: boolean;
@@ -34,8 +40,13 @@ export interface UpstreamExchange {
   attach(control: ExchangeControl): void;
   /** the final (>= 200) response head, headers in their original case */
   onHead(status: number, headers: string[]): void;
-  /** false: stop reading until resume() */
+  /**
+   * false: stop reading until resume(). The chunk is only valid during the call (it is a view
+   * of the connection's reused read buffer): copy what is kept.
+   */
   onBody(chunk: Buffer): boolean;
+  /** everything one upstream read produced has been passed on (a moment to flush output) */
+  readDone?(): void;
   onEnd(): void;
   onFail(timeout: boolean, err: Error): void;
 }

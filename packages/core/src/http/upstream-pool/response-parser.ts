@@ -1,34 +1,6 @@
-import { createRequire } from 'node:module';
+import { HTTPParser, type NativeParser, PARSER_RESOURCE } from '../llhttp.js';
 
-/**
- * Node's own llhttp binding (the parser behind node:http's client), strict mode. It parses only
- * what framing needs in C++ and hands JS one flat [name, value, ...] string array per response
- * head, and body slices already de-chunked. Strict llhttp rejects what could smuggle a second
- * response: Content-Length together with Transfer-Encoding, differing duplicate Content-Lengths,
- * invalid chunk sizes, obs-fold, bare CR/LF; such a connection is failed, never reused.
- */
-export interface NativeParser {
-  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
-  /** bytes consumed, or the parse error */
-  execute(data: Buffer): number | (Error & { code?: string });
-  /** end of input: completes a close-delimited body, or the error if a message is cut short */
-  finish(): undefined | (Error & { code?: string });
-  close(): void;
-  [k: number]: unknown;
-}
-
-interface ParserClass {
-  new (): NativeParser;
-  RESPONSE: number;
-  kOnMessageBegin: number;
-  kOnHeaders: number;
-  kOnHeadersComplete: number;
-  kOnBody: number;
-  kOnMessageComplete: number;
-  kLenientNone: number;
-}
-
-const { HTTPParser } = createRequire(import.meta.url)('_http_common') as { HTTPParser: ParserClass };
+export type { NativeParser } from '../llhttp.js';
 
 /** What a parser reports to; `this` in the callbacks is the parser, whose `sink` receives them. */
 export interface ResponseSink {
@@ -84,8 +56,6 @@ function onMessageComplete(this: SinkParser): void {
   this.sink.onResponseEnd();
 }
 
-const RESOURCE = {};
-
 /** A strict HTTP/1.x response parser for one upstream connection, reused across responses. */
 export function createResponseParser(sink: ResponseSink, maxHeaderSize: number): NativeParser {
   const p = new HTTPParser() as SinkParser;
@@ -96,6 +66,6 @@ export function createResponseParser(sink: ResponseSink, maxHeaderSize: number):
   p[HTTPParser.kOnHeadersComplete] = onHeadersComplete;
   p[HTTPParser.kOnBody] = onBody;
   p[HTTPParser.kOnMessageComplete] = onMessageComplete;
-  p.initialize(HTTPParser.RESPONSE, RESOURCE, maxHeaderSize, HTTPParser.kLenientNone);
+  p.initialize(HTTPParser.RESPONSE, PARSER_RESOURCE, maxHeaderSize, HTTPParser.kLenientNone);
   return p;
 }

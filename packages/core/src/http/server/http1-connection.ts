@@ -1,0 +1,350 @@
+import type { Socket } from 'node:net';
+import type { ClientErrorKind } from '../http-server.js';
+import { HTTPParser, METHODS, type NativeParser, PARSER_RESOURCE } from '../llhttp.js';
+import { type BodyFlow, Http1Request } from './http1-request.js';
+import { Http1Response, type ResponseOwner } from './http1-response.js';
+
+/** What a connection needs from its server. */
+export interface ConnectionHost {
+  readonly maxHeaderSize: number;
+  headersTimeout: number;
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  dispatch(req: Http1Request, res: Http1Response): void;
+  upgrade(req: Http1Request, socket: Socket, head: Buffer): boolean;
+  clientError(kind: ClientErrorKind): void;
+  forget(conn: Http1Connection): void;
+}
+
+export enum ConnPhase {
+  /** between requests (keep-alive idle timeout) */
+  Idle = 0,
+  /** waiting for or reading a request head (header timeout) */
+  Head = 1,
+  /** a request is being answered (request timeout while its body arrives) */
+  Busy = 2,
+  Closed = 3,
+}
+
+type ConnParser = NativeParser & { conn: Http1Connection; pending: string[] };
+
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+/** pipelined requests parsed ahead of the one being answered, at most (then reading stops) */
+const MAX_QUEUED = 32;
+
+function onMessageBegin(this: ConnParser): void {
+  this.conn.messageBegin();
+}
+function onHeaders(this: ConnParser, headers: string[]): void {
+  for (let i = 0; i < headers.length; i++) this.pending.push(headers[i]!);
+}
+function onHeadersComplete(
+  this: ConnParser,
+  major: number,
+  minor: number,
+  headers: string[] | undefined,
+  method: number,
+  url: string,
+  _status: unknown,
+  _statusMessage: unknown,
+  upgrade: boolean,
+  keepAlive: boolean,
+): number {
+  let all = headers;
+  if (all === undefined) {
+    all = this.pending;
+    this.pending = [];
+  } else if (this.pending.length) {
+    all = this.pending.concat(headers!);
+    this.pending = [];
+  }
+  this.conn.head(major, minor, all, method, url, upgrade, keepAlive);
+  return 0;
+}
+function onBody(this: ConnParser, chunk: Buffer): void {
+  this.conn.body(chunk);
+}
+function onMessageComplete(this: ConnParser): void {
+  if (this.pending.length) this.pending = []; // chunked trailers are dropped
+  this.conn.messageComplete();
+}
+
+/**
+ * One client connection of the lean HTTP/1.1 server: a strict llhttp request parser fed from
+ * socket reads, one request answered at a time (pipelined ones wait their turn, parsed ahead,
+ * reading paused), body flow control from the request to the socket, timeouts checked by the
+ * server's sweep instead of timers per request, and parse errors answered 400 / 431 / 408.
+ */
+export class Http1Connection implements ResponseOwner, BodyFlow {
+  phase = ConnPhase.Head;
+  /** when the current phase started (performance.now()) */
+  since = performance.now();
+  closed = false;
+  private readonly parser: ConnParser;
+  private active: Http1Response | null = null;
+  /** the request whose body the parser is reading */
+  private parsing: Http1Request | null = null;
+  private readonly queue: Http1Response[] = [];
+  private upgradeReq: Http1Request | null = null;
+  /** a request already answered whose body is still being read (and dropped) */
+  private unread: Http1Request | null = null;
+  private headStarted = false;
+  private requestStart = 0;
+  private bodyPaused = false;
+  private queuePaused = false;
+  /** the client half-closed: close after the responses it is owed */
+  private ending = false;
+  private broken = false;
+  private readonly onData = (chunk: Buffer) => this.read(chunk);
+
+  constructor(
+    readonly socket: Socket,
+    private readonly host: ConnectionHost,
+  ) {
+    const p = new HTTPParser() as ConnParser;
+    p.conn = this;
+    p.pending = [];
+    p[HTTPParser.kOnMessageBegin] = onMessageBegin;
+    p[HTTPParser.kOnHeaders] = onHeaders;
+    p[HTTPParser.kOnHeadersComplete] = onHeadersComplete;
+    p[HTTPParser.kOnBody] = onBody;
+    p[HTTPParser.kOnMessageComplete] = onMessageComplete;
+    p.initialize(HTTPParser.REQUEST, PARSER_RESOURCE, host.maxHeaderSize, HTTPParser.kLenientNone);
+    this.parser = p;
+    socket.on('data', this.onData);
+    socket.on('end', () => this.clientEnded());
+    socket.on('error', () => this.destroy());
+    socket.on('close', () => this.onClose());
+  }
+
+  private read(chunk: Buffer): void {
+    if (this.broken || this.closed) return;
+    const r = this.parser.execute(chunk);
+    if (typeof r !== 'number')
+      this.fail(r.code === 'HPE_HEADER_OVERFLOW' ? 'header_too_large' : 'bad_request');
+    else if (this.upgradeReq !== null) this.takeUpgrade(chunk.subarray(r));
+  }
+
+  messageBegin(): void {
+    this.headStarted = true;
+    this.requestStart = performance.now();
+    if (this.phase === ConnPhase.Idle) {
+      this.phase = ConnPhase.Head;
+      this.since = this.requestStart;
+    }
+  }
+
+  head(
+    major: number,
+    minor: number,
+    headers: string[],
+    method: number,
+    url: string,
+    upgrade: boolean,
+    keepAlive: boolean,
+  ): void {
+    this.headStarted = false;
+    const req = new Http1Request(this.socket, METHODS[method] ?? 'GET', url, headers, major, minor, this);
+    if (upgrade) {
+      // llhttp stops after this head: what follows belongs to the upgraded protocol
+      this.upgradeReq = req;
+      return;
+    }
+    this.parsing = req;
+    const res = new Http1Response(this, req, keepAlive && !this.ending);
+    if (this.active === null) this.start(res);
+    else {
+      this.queue.push(res);
+      if (!this.queuePaused) {
+        this.queuePaused = true;
+        this.socket.pause();
+      }
+      if (this.queue.length > MAX_QUEUED) this.destroy();
+    }
+  }
+
+  body(chunk: Buffer): void {
+    this.parsing?.pushBody(chunk);
+  }
+
+  messageComplete(): void {
+    const req = this.parsing;
+    if (req === null) return;
+    this.parsing = null;
+    req.endBody();
+    if (req === this.unread) {
+      this.unread = null;
+      this.next();
+    }
+  }
+
+  private start(res: Http1Response): void {
+    this.active = res;
+    this.phase = ConnPhase.Busy;
+    const req = res.req;
+    if (!req.complete && req.httpVersionMinor === 1) {
+      const expect = req.header('expect');
+      if (expect !== undefined && expect.toLowerCase() === '100-continue') this.socket.write(CONTINUE);
+    }
+    this.host.dispatch(req, res);
+  }
+
+  responseDone(res: Http1Response, keepAlive: boolean): void {
+    if (res !== this.active || this.closed) return;
+    this.active = null;
+    res.closed();
+    if (!keepAlive || this.broken) {
+      this.phase = ConnPhase.Closed;
+      this.socket.end();
+      return;
+    }
+    const req = res.req;
+    if (req.complete) this.next();
+    else {
+      // answered before its body was read (or before the parser finished the message): the
+      // rest of the body is read and dropped, then the next request is served
+      req.dump();
+      this.unread = req;
+      this.resumeBody();
+    }
+  }
+
+  /** Serves the next pipelined request, or waits for one. */
+  private next(): void {
+    const next = this.queue.shift();
+    if (next !== undefined) {
+      if (this.queue.length === 0) this.resumeQueue();
+      this.start(next);
+      return;
+    }
+    this.resumeQueue();
+    if (this.ending) {
+      this.phase = ConnPhase.Closed;
+      this.socket.end();
+      return;
+    }
+    this.phase = this.headStarted ? ConnPhase.Head : ConnPhase.Idle;
+    this.since = this.headStarted ? this.requestStart : performance.now();
+  }
+
+  pauseBody(): void {
+    if (this.bodyPaused) return;
+    this.bodyPaused = true;
+    this.socket.pause();
+  }
+
+  resumeBody(): void {
+    if (!this.bodyPaused) return;
+    this.bodyPaused = false;
+    if (!this.queuePaused) this.socket.resume();
+  }
+
+  private resumeQueue(): void {
+    if (!this.queuePaused) return;
+    this.queuePaused = false;
+    if (!this.bodyPaused) this.socket.resume();
+  }
+
+  /** Half-close from the client: answer what was asked, then close. */
+  private clientEnded(): void {
+    this.ending = true;
+    if (this.parsing !== null || this.headStarted) {
+      this.destroy(); // a request cut short
+      return;
+    }
+    if (this.active === null && this.queue.length === 0) this.socket.end();
+  }
+
+  /** A request the client cannot complete: answer it (if nothing was sent yet) and close. */
+  fail(kind: ClientErrorKind): void {
+    if (this.broken || this.closed) return;
+    this.broken = true;
+    this.host.clientError(kind);
+    this.parsing?.closed(); // a body cut short: whoever streams it stops
+    this.parsing = null;
+    const res = this.active;
+    this.active = null;
+    res?.closed();
+    if (res?.headersSent || !this.socket.writable) {
+      this.destroy();
+      return;
+    }
+    const status =
+      kind === 'header_too_large'
+        ? '431 Request Header Fields Too Large'
+        : kind === 'timeout'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
+    const body = `${status}\n`;
+    this.phase = ConnPhase.Closed;
+    this.socket.end(
+      `HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  }
+
+  /** Called by the server's sweep: enforces the header, request and idle timeouts. */
+  checkTimeouts(now: number): void {
+    const h = this.host;
+    if (this.phase === ConnPhase.Head) {
+      if (now - this.since > h.headersTimeout) this.fail('timeout');
+    } else if (this.phase === ConnPhase.Idle) {
+      if (now - this.since > h.keepAliveTimeout) this.destroy();
+    } else if (this.phase === ConnPhase.Busy) {
+      const req = this.active?.req ?? this.unread;
+      if (req != null && !req.complete && now - this.requestStart > h.requestTimeout) this.fail('timeout');
+    }
+  }
+
+  /** Closes the connection if it is not answering a request (drain, closeIdleConnections). */
+  closeIfIdle(): void {
+    if (this.phase === ConnPhase.Idle || (this.phase === ConnPhase.Head && !this.headStarted)) this.destroy();
+  }
+
+  private takeUpgrade(head: Buffer): void {
+    const req = this.upgradeReq!;
+    this.upgradeReq = null;
+    if (this.active !== null) {
+      this.destroy(); // an upgrade pipelined behind a request: refused
+      return;
+    }
+    this.detach();
+    if (!this.host.upgrade(req, this.socket, head))
+      this.socket.end('HTTP/1.1 501 Not Implemented\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+  }
+
+  /** The socket now belongs to someone else (an upgraded protocol). */
+  private detach(): void {
+    this.closed = true;
+    this.phase = ConnPhase.Closed;
+    this.socket.removeListener('data', this.onData);
+    this.socket.removeAllListeners('end');
+    this.host.forget(this);
+    this.parser.close();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.phase = ConnPhase.Closed;
+    this.host.forget(this);
+    const parsing = this.parsing;
+    this.parsing = null;
+    if (parsing !== null) parsing.closed();
+    const active = this.active;
+    this.active = null;
+    if (active !== null) {
+      if (active.req !== parsing) active.req.closed();
+      active.closed();
+    }
+    for (const res of this.queue) {
+      if (res.req !== parsing) res.req.closed();
+      res.closed();
+    }
+    this.queue.length = 0;
+    this.parser.close();
+  }
+}

@@ -1,0 +1,178 @@
+import { EventEmitter } from 'node:events';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** What the request body is doing, for the connection's flow control. */
+export interface BodyFlow {
+  pauseBody(): void;
+  resumeBody(): void;
+}
+
+// Headers whose duplicates node:http drops (the first wins); cookie joins with "; ", set-cookie
+// collects an array, every other name joins with ", ". Same semantics as IncomingMessage.
+const FIRST_WINS = new Set([
+  'age',
+  'authorization',
+  'content-length',
+  'content-type',
+  'etag',
+  'expires',
+  'from',
+  'host',
+  'if-modified-since',
+  'if-unmodified-since',
+  'last-modified',
+  'location',
+  'max-forwards',
+  'proxy-authorization',
+  'referer',
+  'retry-after',
+  'server',
+  'user-agent',
+]);
+
+/**
+ * One request read by the lean HTTP/1.1 server. It offers the part of IncomingMessage that
+ * proxying needs (method, url, rawHeaders, headers built on first use, socket, version) and is
+ * its own body source: 'data' / 'end' / 'close' events with pause() / resume(), body slices
+ * held until a consumer listens, so a request may wait for an upstream connection.
+ */
+export class Http1Request extends EventEmitter {
+  /** true once the whole body has been received */
+  complete = false;
+  /** the client went away before the body was complete */
+  aborted = false;
+  private parsedHeaders: IncomingHttpHeaders | undefined = undefined;
+  private held: Buffer[] | null = null;
+  private flowing = false;
+  private endPending = false;
+  private dumped = false;
+  private closeEmitted = false;
+
+  constructor(
+    readonly socket: Socket,
+    readonly method: string,
+    readonly url: string,
+    /** flat [name, value, ...] in their original case */
+    readonly rawHeaders: string[],
+    readonly httpVersionMajor: number,
+    readonly httpVersionMinor: number,
+    private readonly flow: BodyFlow,
+  ) {
+    super();
+  }
+
+  get httpVersion(): string {
+    return `${this.httpVersionMajor}.${this.httpVersionMinor}`;
+  }
+
+  get headers(): IncomingHttpHeaders {
+    if (this.parsedHeaders === undefined) this.parsedHeaders = headerObject(this.rawHeaders);
+    return this.parsedHeaders;
+  }
+
+  /** The first value of a header by its lower-case name, without building the header object. */
+  header(lower: string): string | undefined {
+    const raw = this.rawHeaders;
+    const n = lower.length;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!;
+      if (name.length === n && name.toLowerCase() === lower) return raw[i + 1];
+    }
+    return undefined;
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's own signature
+  override on(event: string | symbol, listener: (...args: any[]) => void): this {
+    super.on(event, listener);
+    if (event === 'data' && !this.flowing) this.resume();
+    return this;
+  }
+
+  pause(): this {
+    if (this.flowing) {
+      this.flowing = false;
+      this.flow.pauseBody();
+    }
+    return this;
+  }
+
+  resume(): this {
+    if (this.flowing) return this;
+    this.flowing = true;
+    if (this.held !== null || this.endPending) process.nextTick(releaseHeld, this);
+    else this.flow.resumeBody();
+    return this;
+  }
+
+  /** The response is complete: the rest of the body is read and dropped. */
+  dump(): void {
+    this.dumped = true;
+    this.held = null;
+    this.endPending = false;
+    this.closed(); // whoever streamed the body stops: it ends unread
+  }
+
+  /** A body slice from the parser (it stays valid: it is a slice of a fresh socket read). */
+  pushBody(chunk: Buffer): void {
+    if (this.dumped) return;
+    if (this.flowing && this.held === null) this.emit('data', chunk);
+    else if (this.held === null) this.held = [chunk];
+    else this.held.push(chunk);
+  }
+
+  /** The body is complete. */
+  endBody(): void {
+    this.complete = true;
+    if (this.dumped) return;
+    if (this.flowing && this.held === null) this.emit('end');
+    else this.endPending = true;
+  }
+
+  /** The connection closed: a body not yet complete was cut short. */
+  closed(): void {
+    if (this.closeEmitted) return;
+    this.closeEmitted = true;
+    if (!this.complete) this.aborted = true;
+    this.emit('close');
+  }
+
+  /** @internal */
+  releaseHeld(): void {
+    const held = this.held;
+    this.held = null;
+    if (held !== null) {
+      for (let i = 0; i < held.length; i++) {
+        if (!this.flowing) {
+          // paused again by a listener: keep the rest
+          this.held = held.slice(i).concat(this.held ?? []);
+          return;
+        }
+        this.emit('data', held[i]);
+      }
+    }
+    if (!this.flowing) return;
+    if (this.endPending) {
+      this.endPending = false;
+      this.emit('end');
+    } else this.flow.resumeBody();
+  }
+}
+
+function releaseHeld(req: Http1Request): void {
+  req.releaseHeld();
+}
+
+function headerObject(raw: readonly string[]): IncomingHttpHeaders {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    const prev = out[name];
+    if (prev === undefined) out[name] = name === 'set-cookie' ? [value] : value;
+    else if (name === 'set-cookie') (prev as string[]).push(value);
+    else if (name === 'cookie') out[name] = `${prev}; ${value}`;
+    else if (!FIRST_WINS.has(name)) out[name] = `${prev}, ${value}`;
+  }
+  return out as IncomingHttpHeaders;
+}

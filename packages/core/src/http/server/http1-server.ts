@@ -1,0 +1,109 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Server as NetServer, type Socket } from 'node:net';
+import type { ClientErrorKind, HttpLimits } from '../http-server.js';
+import { type ConnectionHost, Http1Connection } from './http1-connection.js';
+import type { Http1Request } from './http1-request.js';
+import type { Http1Response } from './http1-response.js';
+
+/**
+ * The handler sees the lean request and response through node:http's types: they implement the
+ * part of IncomingMessage / ServerResponse that dds components and core's proxy use (see
+ * Http1Request and Http1Response), not the stream interfaces.
+ */
+export type Http1Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * A lean HTTP/1.1 server for the proxying components, in place of node:http on the hot path:
+ * raw sockets, Node's strict llhttp parser, no IncomingMessage / ServerResponse streams, each
+ * response written as one string. It keeps node:http's contract where components rely on it:
+ * 'connection' and 'upgrade' events, headersTimeout / requestTimeout / keepAliveTimeout (settable
+ * on reload), closeIdleConnections() for drain, 400 / 408 / 431 answers to bad clients.
+ * TLS listeners hand their HTTP/1.1 sockets to accept().
+ */
+export class Http1Server extends NetServer implements ConnectionHost {
+  headersTimeout: number;
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  readonly maxHeaderSize: number;
+  private readonly conns = new Set<Http1Connection>();
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(
+    limits: HttpLimits,
+    private readonly handler: Http1Handler,
+    private readonly onClientError?: (kind: ClientErrorKind) => void,
+  ) {
+    super({ allowHalfOpen: true, noDelay: true });
+    this.maxHeaderSize = limits.maxHeaderSize;
+    this.headersTimeout = limits.headerTimeout;
+    this.requestTimeout = limits.requestTimeout;
+    this.keepAliveTimeout = limits.idleTimeout;
+    this.on('connection', (socket: Socket) => this.accept(socket));
+    this.on('close', () => this.stopSweeper());
+  }
+
+  /** Serves HTTP/1.1 on a connected socket (plain, or TLS after its handshake). */
+  accept(socket: Socket): void {
+    this.conns.add(new Http1Connection(socket, this));
+    this.sweeper ??= this.startSweeper();
+  }
+
+  dispatch(req: Http1Request, res: Http1Response): void {
+    try {
+      this.handler(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+    } catch (err) {
+      if (!res.headersSent) res.writeHead(500, ['content-type', 'text/plain', 'content-length', '22']);
+      if (!res.writableEnded) res.end('internal server error\n');
+      process.emitWarning(err as Error);
+    }
+  }
+
+  upgrade(req: Http1Request, socket: Socket, head: Buffer): boolean {
+    if (this.listenerCount('upgrade') === 0) return false;
+    this.emit('upgrade', req, socket, head);
+    return true;
+  }
+
+  clientError(kind: ClientErrorKind): void {
+    this.onClientError?.(kind);
+  }
+
+  forget(conn: Http1Connection): void {
+    this.conns.delete(conn);
+    if (this.conns.size === 0) this.stopSweeper();
+  }
+
+  /** Closes every connection that is not answering a request. */
+  closeIdleConnections(): void {
+    for (const c of this.conns) c.closeIfIdle();
+  }
+
+  closeAllConnections(): void {
+    for (const c of this.conns) c.destroy();
+  }
+
+  /** One interval for all connections, at a fraction of the shortest timeout. */
+  private startSweeper(): NodeJS.Timeout {
+    const shortest = Math.min(this.headersTimeout, this.requestTimeout, this.keepAliveTimeout);
+    const every = Math.max(50, Math.min(1000, Math.floor(shortest / 4)));
+    const t = setInterval(() => {
+      const now = performance.now();
+      for (const c of this.conns) c.checkTimeouts(now);
+    }, every);
+    t.unref();
+    return t;
+  }
+
+  private stopSweeper(): void {
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+  }
+}
+
+export function createHttp1Server(
+  limits: HttpLimits,
+  handler: Http1Handler,
+  onClientError?: (kind: ClientErrorKind) => void,
+): Http1Server {
+  return new Http1Server(limits, handler, onClientError);
+}
