@@ -8,7 +8,7 @@ import { DnsDiscovery } from './discovery/dns-discovery.js';
 import { HttpShardListener } from './http/http-shard-listener.js';
 import { memcacheProtocol } from './memcache/memcache-protocol.js';
 import { MemcacheSession } from './memcache/memcache-session.js';
-import type { SessionContext } from './pool/client-session.js';
+import type { ClientSession, SessionContext } from './pool/client-session.js';
 import { type PoolProtocol, ServerPool } from './pool/server-pool.js';
 import { type ClientCounter, PoolListener } from './proxy/pool-listener.js';
 import { redisProtocol } from './redis/redis-protocol.js';
@@ -24,7 +24,7 @@ const kindOf = (p: PoolConfig): Kind => (p.redis ? 'redis' : p.http ? 'http' : '
 
 interface TcpKind {
   protocol: () => PoolProtocol;
-  session: (socket: Socket, ctx: SessionContext) => unknown;
+  session: (accepted: Socket, ctx: SessionContext) => ClientSession;
   tooMany: Buffer;
 }
 

@@ -61,19 +61,20 @@ class MultiGet extends Request implements ReplySink {
     return r;
   }
 
-  complete(): void {
+  complete(part: Request, buf: Buffer, start: number, end: number): void {
+    part.keep(buf, start, end);
     if (--this.remaining > 0) return;
     const out: Buffer[] = [];
     for (const p of this.parts) {
       const b = p.reply!;
       if (p.failed || !b.subarray(b.length - 5).equals(END)) {
-        this.finish(b, p.failed);
+        this.answer(b, p.failed);
         return;
       }
       out.push(b.subarray(0, b.length - 5));
     }
     out.push(END);
-    this.finish(Buffer.concat(out));
+    this.answer(Buffer.concat(out));
   }
 }
 
@@ -101,12 +102,12 @@ export class MemcacheSession extends ClientSession {
     return n;
   };
 
-  protected parse(buf: Buffer): number {
+  protected parse(buf: Buffer, end: number): number {
     const p = this.parser;
     let pos = 0;
     try {
-      while (pos < buf.length && !this.closing) {
-        if (!p.parse(buf, pos, buf.length, this.dataLength)) break;
+      while (pos < end && !this.closing) {
+        if (!p.parse(buf, pos, end, this.dataLength)) break;
         const start = pos;
         pos = p.frameEnd;
         if (p.ntokens > 0) this.dispatch(buf, start, pos);
@@ -114,7 +115,7 @@ export class MemcacheSession extends ClientSession {
     } catch (err) {
       if (!(err instanceof MemcacheProtocolError)) throw err;
       this.protocolError(clientError(err.message));
-      return buf.length;
+      return end;
     }
     return pos;
   }
@@ -154,14 +155,13 @@ export class MemcacheSession extends ClientSession {
       this.fail(serverError(`no live servers in pool '${this.ctx.pool.name}'`));
       return;
     }
-    const frame = buf.subarray(start, end);
     if (c.kind === ReplyKind.Line && this.isNoReply(buf)) {
-      server.connection().send(null, frame);
+      server.connection().send(null, buf, start, end);
       return;
     }
     const r = this.track();
     r.kind = c.kind;
-    server.connection().send(r, frame);
+    server.connection().send(r, buf, start, end);
   }
 
   private isNoReply(buf: Buffer): boolean {
@@ -199,7 +199,7 @@ export class MemcacheSession extends ClientSession {
       }
       const r = this.track();
       r.kind = ReplyKind.Retrieval;
-      server.connection().send(r, buf.subarray(start, end));
+      server.connection().send(r, buf, start, end);
       return;
     }
     const groups = new Map<Server, number[]>();
@@ -216,7 +216,7 @@ export class MemcacheSession extends ClientSession {
     if (groups.size === 1) {
       const r = this.track();
       r.kind = ReplyKind.Retrieval;
-      groups.keys().next().value!.connection().send(r, buf.subarray(start, end));
+      groups.keys().next().value!.connection().send(r, buf, start, end);
       return;
     }
     const parent = new MultiGet(this);
@@ -227,7 +227,8 @@ export class MemcacheSession extends ClientSession {
       for (const i of idx) parts.push(SPACE, buf.subarray(p.starts[i]!, p.ends[i]!));
       parts.push(CRLF);
       this.ctx.pool.stats.fragments++;
-      server.connection().send(parent.fragment(), Buffer.concat(parts));
+      const fragment = Buffer.concat(parts);
+      server.connection().send(parent.fragment(), fragment, 0, fragment.length);
     }
   }
 

@@ -1,31 +1,49 @@
 /**
- * Collects the unparsed tail of a stream. A frame split over many chunks is joined once, when
- * enough bytes have arrived (the parser tells how many it needs), not on every chunk.
+ * The unparsed tail of a stream whose bytes arrive in a shared read buffer (READ_BUFFER): a
+ * partial frame is copied here, and later chunks are appended, until the frame can complete
+ * (the parser tells how many bytes it needs). The common case, whole frames in one read, is
+ * parsed in place without a copy.
  */
 export class InputBuffer {
-  private parts: Buffer[] = [];
+  private store: Buffer | null = null;
   private size = 0;
   private need = 0;
+  /** what to parse after push() returned true: data[0, end) */
+  data: Buffer = EMPTY;
+  end = 0;
 
-  /** Adds a chunk; returns the bytes to parse now, or null while a known-size frame is incomplete. */
-  push(chunk: Buffer): Buffer | null {
-    if (this.size === 0) return chunk;
-    this.parts.push(chunk);
-    this.size += chunk.length;
-    if (this.size < this.need) return null;
-    const all = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
-    this.parts = [];
-    this.size = 0;
-    return all;
+  /** Adds chunk[0, n); true when there are bytes to parse now (in data[0, end)). */
+  push(chunk: Buffer, n: number): boolean {
+    if (this.size === 0) {
+      this.data = chunk;
+      this.end = n;
+      return true;
+    }
+    this.reserve(this.size + n);
+    chunk.copy(this.store!, this.size, 0, n);
+    this.size += n;
+    if (this.size < this.need) return false;
+    this.data = this.store!;
+    this.end = this.size;
+    return true;
   }
 
-  /** Keeps buf[from..] for later; `need` is the least total size that can complete the frame. */
-  keep(buf: Buffer, from: number, need: number): void {
-    if (from >= buf.length) return;
-    const rest = buf.subarray(from);
-    this.parts = [rest];
-    this.size = rest.length;
-    this.need = Math.max(need, rest.length + 1);
+  /** Keeps data[from, end) for later; `need` is the least total size that can complete the frame. */
+  keep(from: number, need: number): void {
+    const rest = this.end - from;
+    if (rest <= 0) {
+      this.clear();
+      return;
+    }
+    if (this.data === this.store) this.store.copyWithin(0, from, this.end);
+    else {
+      this.reserve(rest);
+      this.data.copy(this.store!, 0, from, this.end);
+    }
+    this.size = rest;
+    this.need = Math.max(need, rest + 1);
+    this.data = EMPTY;
+    this.end = 0;
   }
 
   get buffered(): number {
@@ -33,7 +51,21 @@ export class InputBuffer {
   }
 
   clear(): void {
-    this.parts = [];
     this.size = 0;
+    this.data = EMPTY;
+    this.end = 0;
+    // a big frame's storage is not kept for an idle connection
+    if (this.store !== null && this.store.length > KEEP_STORE) this.store = null;
+  }
+
+  private reserve(total: number): void {
+    if (this.store !== null && this.store.length >= total) return;
+    const next = Buffer.allocUnsafe(Math.max(MIN_STORE, total, (this.store?.length ?? 0) * 2));
+    if (this.store !== null && this.size > 0) this.store.copy(next, 0, 0, this.size);
+    this.store = next;
   }
 }
+
+const EMPTY = Buffer.alloc(0);
+const MIN_STORE = 4096;
+const KEEP_STORE = 64 * 1024;

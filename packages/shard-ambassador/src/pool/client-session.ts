@@ -2,6 +2,8 @@ import type { Socket } from 'node:net';
 import type { Logger } from '@dds/core';
 import { type Flushable, scheduleFlush } from '../net/flusher.js';
 import { InputBuffer } from '../net/input-buffer.js';
+import { OutBuffer } from '../net/out-buffer.js';
+import { adoptSocket } from '../net/read-buffer.js';
 import type { HotKeys } from '../stats/hot-keys.js';
 import { type ReplySink, Request } from './request.js';
 import type { ServerPool } from './server-pool.js';
@@ -24,31 +26,38 @@ const WRITE_HIGH_WATER = 4 * 1024 * 1024;
 
 /**
  * One client connection of a pool: requests are parsed by the protocol subclass and queued in
- * arrival order; replies, which come back from several shards in any order, are written in
- * that order, batched per event-loop turn. A client that reads too slowly or sends too much at
- * once is paused; one that sends bad bytes gets an error reply and is closed after the replies
- * it is owed.
+ * arrival order; replies, which come back from several shards in any order, are copied into the
+ * output in that order as soon as they are next in line (a reply that comes early is kept until
+ * then), and written once per event-loop turn. A client that reads too slowly or sends too much
+ * at once is paused; one that sends bad bytes gets an error reply and is closed after the
+ * replies it is owed.
  */
 export abstract class ClientSession implements ReplySink, Flushable {
+  /** the client connection (reads into the shared read buffer) */
+  readonly socket: Socket;
   protected readonly queue: Request[] = [];
   protected head = 0;
   protected readonly input = new InputBuffer();
   /** no more requests are read (protocol error, QUIT, client half-closed) */
   protected closing = false;
+  /** a reply that closes the connection is in the output: nothing more is written */
+  private ended = false;
   private flushQueued = false;
   private paused = false;
-  private readonly out: Buffer[] = [];
+  private readonly out = new OutBuffer();
 
+  /** `accepted` comes from a server with pauseOnConnect; its handle moves to `socket`. */
   constructor(
-    protected readonly socket: Socket,
+    accepted: Socket,
     protected readonly ctx: SessionContext,
   ) {
+    const socket = adoptSocket(accepted, (n, buf) => this.onRead(n, buf), true);
+    this.socket = socket;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => {
       // the client sent all it will send: answer what it asked, then close
       this.closing = true;
-      if (this.pending === 0) socket.end();
+      if (this.pending === 0 && !this.flushQueued) socket.end();
     });
     socket.on('error', () => {
       ctx.pool.stats.clientErr++;
@@ -56,18 +65,21 @@ export abstract class ClientSession implements ReplySink, Flushable {
     socket.on('drain', () => this.maybeResume());
   }
 
+  /** requests whose replies are not in the output yet */
   get pending(): number {
     return this.queue.length - this.head;
   }
 
-  protected abstract parse(buf: Buffer): number;
+  /** Parses requests in buf[0, end); returns how many bytes were used. */
+  protected abstract parse(buf: Buffer, end: number): number;
 
-  private onData(chunk: Buffer): void {
+  private onRead(n: number, chunk: Buffer): void {
     if (this.closing) return;
-    const buf = this.input.push(chunk);
-    if (buf === null) return;
-    const used = this.parse(buf);
-    if (!this.closing) this.input.keep(buf, used, this.needHint());
+    const input = this.input;
+    if (!input.push(chunk, n)) return;
+    const used = this.parse(input.data, input.end);
+    if (this.closing) input.clear();
+    else input.keep(used, this.needHint());
     if (this.pending >= this.ctx.limits.maxPending) this.pause();
   }
 
@@ -86,7 +98,7 @@ export abstract class ClientSession implements ReplySink, Flushable {
     const r = new Request(this);
     r.closeAfter = closeAfter;
     this.queue.push(r);
-    r.finish(reply);
+    r.answer(reply);
   }
 
   /** Bad bytes: answer, stop reading, close once the earlier replies are out. */
@@ -101,48 +113,55 @@ export abstract class ClientSession implements ReplySink, Flushable {
     this.input.clear();
   }
 
-  complete(req: Request): void {
-    if (req === this.queue[this.head] && !this.flushQueued) {
-      this.flushQueued = true;
-      scheduleFlush(this);
-    }
-  }
-
-  flush(): void {
-    this.flushQueued = false;
+  complete(req: Request, buf: Buffer, start: number, end: number): void {
     const q = this.queue;
-    let i = this.head;
-    let close = false;
-    const s = this.socket;
-    const out = this.out;
-    let bytes = 0;
+    if (req !== q[this.head]) {
+      // an earlier request is still waiting: this reply waits with it
+      req.keep(buf, start, end);
+      return;
+    }
+    this.emit(req, buf, start, end);
+    q[this.head] = undefined as unknown as Request;
+    let i = this.head + 1;
     while (i < q.length) {
       const r = q[i]!;
       if (!r.done) break;
       q[i] = undefined as unknown as Request;
       i++;
-      if (r.reply && r.reply.length > 0) {
-        out.push(r.reply);
-        bytes += r.reply.length;
-      }
-      if (r.closeAfter) {
-        close = true;
-        break;
-      }
+      const b = r.reply!;
+      r.reply = null;
+      this.emit(r, b, 0, b.length);
     }
-    // one write per turn: joining the replies is cheaper than a writev of many small chunks;
-    // a client that went away meanwhile just has its replies dropped
-    if (!s.destroyed) {
-      if (out.length === 1) s.write(out[0]!);
-      else if (out.length > 1) s.write(Buffer.concat(out, bytes));
-    }
-    out.length = 0;
     this.head = i;
-    if (this.head >= COMPACT_AT || this.head === q.length) {
-      q.splice(0, this.head);
+    if (i === q.length) {
+      q.length = 0;
+      this.head = 0;
+    } else if (i >= COMPACT_AT) {
+      q.splice(0, i);
       this.head = 0;
     }
-    if (close || (this.closing && this.pending === 0)) {
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      scheduleFlush(this);
+    }
+  }
+
+  /** Puts the reply of the request next in line into the output. */
+  private emit(req: Request, buf: Buffer, start: number, end: number): void {
+    if (this.ended) return;
+    this.out.append(buf, start, end);
+    if (req.closeAfter) this.ended = true;
+  }
+
+  flush(): void {
+    this.flushQueued = false;
+    const s = this.socket;
+    // a client that went away meanwhile just has its replies dropped
+    if (this.out.length > 0) {
+      if (s.destroyed) this.out.clear();
+      else s.write(this.out.take());
+    }
+    if (this.ended || (this.closing && this.pending === 0)) {
       this.closing = true;
       s.end();
       return;

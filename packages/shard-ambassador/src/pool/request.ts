@@ -1,6 +1,10 @@
 /** Who waits for a request's reply: a client session, or a multi-key request merging fragments. */
 export interface ReplySink {
-  complete(req: Request): void;
+  /**
+   * The reply is buf[start, end). It may sit in the shared read buffer (READ_BUFFER): valid only
+   * during this call, so a sink that keeps it copies it (`req.keep`).
+   */
+  complete(req: Request, buf: Buffer, start: number, end: number): void;
 }
 
 /**
@@ -8,6 +12,7 @@ export interface ReplySink {
  * once sent, in one server connection's FIFO; the reply is the raw bytes from the server.
  */
 export class Request {
+  /** a copy of the reply, when it came before the client could take it */
   reply: Buffer | null = null;
   done = false;
   /** the reply is an error produced by the proxy (dead shard, timeout...) */
@@ -16,18 +21,28 @@ export class Request {
   sentAt = 0;
   /** protocol-specific: how the server's reply is framed (memcache) */
   kind = 0;
-  /** position among the fragments of a multi-key parent */
-  slot = 0;
   /** close the client after this reply (QUIT, protocol error) */
   closeAfter = false;
 
   constructor(public sink: ReplySink | null) {}
 
-  finish(reply: Buffer, failed = false): void {
+  /** The reply is buf[start, end) (see ReplySink.complete for how long those bytes are valid). */
+  finish(buf: Buffer, start: number, end: number, failed = false): void {
     if (this.done) return;
-    this.reply = reply;
     this.failed = failed;
     this.done = true;
-    this.sink?.complete(this);
+    this.sink?.complete(this, buf, start, end);
+  }
+
+  /** Finishes with a reply buffer of its own. */
+  answer(reply: Buffer, failed = false): void {
+    this.finish(reply, 0, reply.length, failed);
+  }
+
+  /** Keeps a copy of buf[start, end) as the reply. */
+  keep(buf: Buffer, start: number, end: number): void {
+    const copy = Buffer.allocUnsafe(end - start);
+    buf.copy(copy, 0, start, end);
+    this.reply = copy;
   }
 }

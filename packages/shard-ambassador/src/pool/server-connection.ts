@@ -2,6 +2,8 @@ import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { type Flushable, scheduleFlush } from '../net/flusher.js';
 import { InputBuffer } from '../net/input-buffer.js';
+import { OutBuffer } from '../net/out-buffer.js';
+import { READ_BUFFER } from '../net/read-buffer.js';
 import type { ServerProtocol } from './protocol.js';
 import type { Request } from './request.js';
 import type { Server } from './server.js';
@@ -19,8 +21,9 @@ export class ServerConnection implements Flushable {
   private connected = false;
   private readonly fifo: Request[] = [];
   private head = 0;
-  private out: Buffer[] = [];
-  private outBytes = 0;
+  private readonly out = new OutBuffer();
+  /** fifo index of the first request not yet written */
+  private unsent = 0;
   private flushQueued = false;
   private readonly input = new InputBuffer();
   private timer: NodeJS.Timeout | null = null;
@@ -37,10 +40,13 @@ export class ServerConnection implements Flushable {
     return this.fifo.length - this.head;
   }
 
-  /** Queues a request (expecting a reply unless `noReply`) and schedules the write. */
-  send(req: Request | null, data: Buffer): void {
+  /**
+   * Queues a request (expecting a reply unless `req` is null) and schedules the write; the
+   * bytes buf[start, end) are copied (they may sit in the shared read buffer).
+   */
+  send(req: Request | null, buf: Buffer, start: number, end: number): void {
     if (this.closing) {
-      req?.finish(this.protocol.errorReply(`server ${this.server.spec.name} is being removed`), true);
+      req?.answer(this.protocol.errorReply(`server ${this.server.spec.name} is being removed`), true);
       return;
     }
     if (!this.socket) this.open();
@@ -49,10 +55,9 @@ export class ServerConnection implements Flushable {
       this.server.stats.inFlight++;
       if (this.server.timeout > 0 && this.timer === null) this.armTimer(this.server.timeout);
     }
-    this.out.push(data);
-    this.outBytes += data.length;
+    this.out.append(buf, start, end);
     this.server.stats.requests++;
-    this.server.stats.requestBytes += data.length;
+    this.server.stats.requestBytes += end - start;
     if (!this.flushQueued) {
       this.flushQueued = true;
       scheduleFlush(this);
@@ -64,14 +69,11 @@ export class ServerConnection implements Flushable {
     const s = this.socket;
     if (!s || this.out.length === 0) return;
     const now = performance.now();
-    for (let i = this.head; i < this.fifo.length; i++) {
-      const r = this.fifo[i]!;
-      if (r.sentAt === 0) r.sentAt = now;
-    }
-    // one write per turn: joining small requests is cheaper than a writev of many chunks
-    s.write(this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes));
-    this.out = [];
-    this.outBytes = 0;
+    const fifo = this.fifo;
+    for (let i = this.unsent; i < fifo.length; i++) fifo[i]!.sentAt = now;
+    this.unsent = fifo.length;
+    // one write per turn, of everything the clients sent for this server meanwhile
+    s.write(this.out.take());
   }
 
   /** Connects now instead of on the first request (preconnect). */
@@ -94,7 +96,14 @@ export class ServerConnection implements Flushable {
 
   private open(): void {
     const spec = this.server.spec;
-    const s = spec.port === 0 ? connect(spec.host) : connect(spec.port, spec.host);
+    const onread = {
+      buffer: READ_BUFFER,
+      callback: (n: number, buf: Buffer): boolean => this.onRead(s, n, buf),
+    };
+    const s: Socket =
+      spec.port === 0
+        ? connect({ path: spec.host, onread })
+        : connect({ port: spec.port, host: spec.host, onread });
     s.setNoDelay(true);
     this.socket = s;
     this.connected = false;
@@ -114,7 +123,6 @@ export class ServerConnection implements Flushable {
       this.skipReplies = this.handshake.replies;
       s.write(this.handshake.bytes);
     }
-    s.on('data', (chunk: Buffer) => this.onData(s, chunk));
     s.on('error', (err: NodeJS.ErrnoException) => this.onClose(s, err));
     s.on('close', () => {
       this.server.stats.connections--;
@@ -124,15 +132,17 @@ export class ServerConnection implements Flushable {
 
   private skipReplies = 0;
 
-  private onData(s: Socket, chunk: Buffer): void {
-    if (s !== this.socket) return;
-    const buf = this.input.push(chunk);
-    if (buf === null) return;
+  /** Frames the replies in a read; true: keep reading (onread). */
+  private onRead(s: Socket, n: number, chunk: Buffer): boolean {
+    if (s !== this.socket) return true;
+    const input = this.input;
+    if (!input.push(chunk, n)) return true;
+    const buf = input.data;
+    const end = input.end;
     const p = this.protocol;
     const stats = this.server.stats;
     const now = performance.now();
     let pos = 0;
-    const end = buf.length;
     try {
       while (pos < end) {
         const req = this.fifo[this.head];
@@ -155,8 +165,9 @@ export class ServerConnection implements Flushable {
         stats.responses++;
         stats.responseBytes += e - pos;
         stats.observe((now - req.sentAt) / 1000);
-        req.finish(buf.subarray(pos, e));
+        const start = pos;
         pos = e;
+        req.finish(buf, start, e);
       }
     } catch (err) {
       this.server.logProtocolError(err as Error);
@@ -164,20 +175,27 @@ export class ServerConnection implements Flushable {
       s.destroy();
       this.fail(`protocol error from server ${this.server.spec.name}`);
       this.server.failed();
-      return;
+      return false;
     }
-    this.input.keep(buf, pos, pos < end ? p.need : 0);
-    if (this.head >= COMPACT_AT || this.head === this.fifo.length) {
+    input.keep(pos, pos < end ? p.need : 0);
+    if (this.head === this.fifo.length) {
+      this.fifo.length = 0;
+      this.unsent = 0;
+      this.head = 0;
+    } else if (this.head >= COMPACT_AT) {
       this.fifo.splice(0, this.head);
+      this.unsent -= this.head;
       this.head = 0;
     }
     this.server.succeeded();
-    if (this.timer !== null) {
+    // a running timer is left alone while requests wait: when it fires it checks the oldest
+    // one and re-arms for the rest of its time (no timer churn per read)
+    if (this.timer !== null && this.pending === 0) {
       clearTimeout(this.timer);
       this.timer = null;
-      if (this.pending > 0) this.armTimer(this.server.timeout);
     }
     if (this.closing && this.pending === 0) this.destroy();
+    return true;
   }
 
   private armTimer(ms: number): void {
@@ -224,16 +242,16 @@ export class ServerConnection implements Flushable {
       this.timer = null;
     }
     this.input.clear();
-    this.out = [];
-    this.outBytes = 0;
+    this.out.clear();
     this.skipReplies = 0;
     const waiting = this.fifo.slice(this.head);
     this.fifo.length = 0;
     this.head = 0;
+    this.unsent = 0;
     this.server.stats.inFlight -= waiting.length;
     if (waiting.length === 0) return;
     const reply = this.protocol.errorReply(message);
-    for (const r of waiting) r.finish(reply, true);
+    for (const r of waiting) r.answer(reply, true);
   }
 }
 

@@ -2,7 +2,7 @@ import { chmodSync } from 'node:fs';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { type Logger, listen, parseAddress } from '@dds/core';
 import type { PoolConfig } from '../config/pool-schema.js';
-import type { Limits, SessionContext } from '../pool/client-session.js';
+import type { ClientSession, Limits, SessionContext } from '../pool/client-session.js';
 import type { ServerPool } from '../pool/server-pool.js';
 import type { HotKeys } from '../stats/hot-keys.js';
 
@@ -35,7 +35,7 @@ export class PoolListener {
 
   constructor(
     readonly pool: ServerPool,
-    private readonly session: (socket: Socket, ctx: SessionContext) => unknown,
+    private readonly session: (accepted: Socket, ctx: SessionContext) => ClientSession,
     private readonly tooMany: Buffer,
     private readonly limits: () => Limits,
     private readonly hotKeys: () => HotKeys,
@@ -48,7 +48,11 @@ export class PoolListener {
   }
 
   async start(cfg: PoolConfig): Promise<void> {
-    const server = createServer({ allowHalfOpen: true, noDelay: true }, (s) => this.accept(s));
+    const server = createServer(
+      // paused: the session takes the socket over to read it with onread (see adoptSocket)
+      { allowHalfOpen: true, noDelay: true, pauseOnConnect: true },
+      (s) => this.accept(s),
+    );
     const { address, perm } = listenAddress(cfg.listen);
     if (typeof address === 'string') throw new Error(`pool ${this.pool.name}: listen: ${address}`);
     await listen(server, address, cfg.backlog);
@@ -61,34 +65,36 @@ export class PoolListener {
     this.pool.apply(cfg);
   }
 
-  private accept(socket: Socket): void {
+  private accept(accepted: Socket): void {
     const stats = this.pool.stats;
     const limit = this.pool.cfg.client_connections;
     if (this.clients.current >= this.clients.max || (limit > 0 && stats.clientConnections >= limit)) {
       stats.rejectedClients++;
       this.logger.warn(
-        { pool: this.pool.name, client: socket.remoteAddress },
+        { pool: this.pool.name, client: accepted.remoteAddress },
         'client limit reached; connection refused',
       );
-      socket.on('error', () => {});
-      socket.end(this.tooMany);
+      accepted.on('error', () => {});
+      // read (and drop) what it sends, so its end arrives and the socket closes
+      accepted.resume();
+      accepted.end(this.tooMany);
       return;
     }
     this.clients.current++;
     stats.clientConnections++;
     stats.totalConnections++;
+    const { socket } = this.session(accepted, {
+      pool: this.pool,
+      limits: this.limits(),
+      hotKeys: this.hotKeys(),
+      logger: this.logger,
+    });
     this.sockets.add(socket);
     socket.on('close', () => {
       this.clients.current--;
       stats.clientConnections--;
       stats.clientEof++;
       this.sockets.delete(socket);
-    });
-    this.session(socket, {
-      pool: this.pool,
-      limits: this.limits(),
-      hotKeys: this.hotKeys(),
-      logger: this.logger,
     });
   }
 

@@ -28,25 +28,25 @@ export class MultiKeyRequest extends Request implements ReplySink {
 
   fragment(positions: number[]): Request {
     const r = new Request(this);
-    r.slot = this.fragments.length;
     this.fragments.push(r);
     this.positions.push(positions);
     this.remaining++;
     return r;
   }
 
-  complete(): void {
+  complete(fragment: Request, buf: Buffer, start: number, end: number): void {
+    fragment.keep(buf, start, end);
     if (--this.remaining > 0) return;
     for (const f of this.fragments) {
       if (f.failed || f.reply![0] === 0x2d) {
-        this.finish(f.reply!, f.failed);
+        this.answer(f.reply!, f.failed);
         return;
       }
     }
     try {
-      this.finish(this.merge());
+      this.answer(this.merge());
     } catch (err) {
-      this.finish(Buffer.from(`-ERR cannot merge shard replies: ${(err as Error).message}\r\n`), true);
+      this.answer(Buffer.from(`-ERR cannot merge shard replies: ${(err as Error).message}\r\n`), true);
     }
   }
 

@@ -23,10 +23,9 @@ export class RedisSession extends ClientSession {
     return this.parser.need;
   }
 
-  protected parse(buf: Buffer): number {
+  protected parse(buf: Buffer, end: number): number {
     const p = this.parser;
     let pos = 0;
-    const end = buf.length;
     try {
       while (pos < end && !this.closing) {
         if (!p.parse(buf, pos, end)) break;
@@ -102,10 +101,15 @@ export class RedisSession extends ClientSession {
     this.local(reply);
   }
 
-  /** The raw request bytes to forward (inline requests are re-encoded as RESP). */
-  private frame(buf: Buffer, frameStart: number, frameEnd: number): Buffer {
-    if (!this.parser.inline) return buf.subarray(frameStart, frameEnd);
-    return encodeCommand(this.args(buf, 0, this.parser.argc));
+  /** Sends the request's raw bytes (inline requests are re-encoded as RESP). */
+  private forward(server: Server, buf: Buffer, frameStart: number, frameEnd: number): void {
+    const conn = server.connection();
+    if (!this.parser.inline) {
+      conn.send(this.track(), buf, frameStart, frameEnd);
+      return;
+    }
+    const encoded = encodeCommand(this.args(buf, 0, this.parser.argc));
+    conn.send(this.track(), encoded, 0, encoded.length);
   }
 
   private args(buf: Buffer, from: number, to: number): Buffer[] {
@@ -137,7 +141,7 @@ export class RedisSession extends ClientSession {
       this.noServer();
       return;
     }
-    server.connection().send(this.track(), this.frame(buf, frameStart, frameEnd));
+    this.forward(server, buf, frameStart, frameEnd);
   }
 
   private forwardSameShard(buf: Buffer, frameStart: number, frameEnd: number, spec: CommandSpec): void {
@@ -183,7 +187,7 @@ export class RedisSession extends ClientSession {
       }
       server = s;
     }
-    server!.connection().send(this.track(), this.frame(buf, frameStart, frameEnd));
+    this.forward(server!, buf, frameStart, frameEnd);
   }
 
   /** MGET/MSET/DEL...: one fragment per shard, unless all keys live on one shard. */
@@ -212,9 +216,7 @@ export class RedisSession extends ClientSession {
     }
     if (groups.size === 1) {
       const [server] = groups.keys();
-      this.target(server!, spec)
-        .connection()
-        .send(this.track(), this.frame(buf, frameStart, frameEnd));
+      this.forward(this.target(server!, spec), buf, frameStart, frameEnd);
       return;
     }
     const keyCount = (p.argc - 1) / step;
@@ -230,7 +232,8 @@ export class RedisSession extends ClientSession {
         positions.push((i - 1) / step);
       }
       this.ctx.pool.stats.fragments++;
-      this.target(server, spec).connection().send(parent.fragment(positions), encodeCommand(parts));
+      const fragment = encodeCommand(parts);
+      this.target(server, spec).connection().send(parent.fragment(positions), fragment, 0, fragment.length);
     }
   }
 
