@@ -1,6 +1,7 @@
-import type { Server } from 'node:http';
+import type { Server } from 'node:net';
 import { connect } from 'node:net';
 import {
+  createHttp1Server,
   createHttpServer,
   createUpstream,
   type ProxyHooks,
@@ -12,16 +13,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { freePorts, type Proc, startComponent, waitForHttp } from '../support/index.js';
 
-// The shared HTTP hot path, exercised in-process against the real demo app.
+// The shared HTTP hot path, exercised in-process against the real demo app, behind both client
+// front ends: core's lean HTTP/1.1 server (the proxying components) and node:http.
+const FRONT_ENDS = { lean: createHttp1Server, 'node:http': createHttpServer } as const;
+type FrontEnd = keyof typeof FRONT_ENDS;
 let app: Proc;
 let appPort: number;
-let proxy: Server;
-let proxyPort: number;
-let trustedProxy: Server;
-let trustedPort: number;
+const proxies: Server[] = [];
+const ports = {} as Record<FrontEnd, { proxy: number; trusted: number }>;
 const done: Array<{ status: number; failure?: string }> = [];
 
-function makeProxy(trusted: string[], upstreamUrl: string, port: number): Promise<Server> {
+function makeProxy(front: FrontEnd, trusted: string[], upstreamUrl: string, port: number): Promise<Server> {
   const upstream = createUpstream(upstreamUrl, { headersTimeout: 500 });
   const hooks: ProxyHooks = {
     trusted: new TrustedProxies(trusted),
@@ -32,11 +34,12 @@ function makeProxy(trusted: string[], upstreamUrl: string, port: number): Promis
     responseHeaders: () => ['x-dds-proxied', 'yes'],
     onDone: (_req, status, _s, failure) => done.push({ status, failure }),
   };
-  const server = createHttpServer(
+  const server = FRONT_ENDS[front](
     { maxHeaderSize: 8192, headerTimeout: 2000, requestTimeout: 10_000, idleTimeout: 5000 },
     (req, res) => proxyRequest(req, res, upstream, hooks),
   );
   server.on('upgrade', (req, socket, head) => proxyUpgrade(req, socket, head, upstream, hooks));
+  proxies.push(server);
   return new Promise((r) => server.listen(port, '127.0.0.1', () => r(server)));
 }
 
@@ -54,7 +57,10 @@ function raw(port: number, bytes: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  [appPort, proxyPort, trustedPort] = (await freePorts(3)) as [number, number, number];
+  const p = await freePorts(5);
+  appPort = p[0]!;
+  ports.lean = { proxy: p[1]!, trusted: p[2]! };
+  ports['node:http'] = { proxy: p[3]!, trusted: p[4]! };
   app = startComponent('demo-app', [
     '--listen',
     `127.0.0.1:${appPort}`,
@@ -64,18 +70,25 @@ beforeAll(async () => {
     'warn',
   ]);
   await waitForHttp(`http://127.0.0.1:${appPort}/`);
-  proxy = await makeProxy([], `http://127.0.0.1:${appPort}`, proxyPort);
-  trustedProxy = await makeProxy(['127.0.0.0/8'], `http://127.0.0.1:${appPort}`, trustedPort);
+  for (const front of Object.keys(FRONT_ENDS) as FrontEnd[]) {
+    await makeProxy(front, [], `http://127.0.0.1:${appPort}`, ports[front].proxy);
+    await makeProxy(front, ['127.0.0.0/8'], `http://127.0.0.1:${appPort}`, ports[front].trusted);
+  }
 });
 afterAll(async () => {
-  proxy?.close();
-  trustedProxy?.close();
+  for (const s of proxies) s.close();
   await app?.kill();
 });
 
 type Echo = { method: string; url: string; headers: Record<string, string>; bodyBytes: number };
 
-describe('proxyRequest', () => {
+describe.each(Object.keys(FRONT_ENDS) as FrontEnd[])('proxyRequest behind %s', (front) => {
+  let proxyPort: number;
+  let trustedPort: number;
+  beforeAll(() => {
+    ({ proxy: proxyPort, trusted: trustedPort } = ports[front]);
+  });
+
   it('forwards method, path, body and headers; sets forwarding headers; drops hop-by-hop ones', async () => {
     const r = await fetch(`http://127.0.0.1:${proxyPort}/echo?a=1`, {
       method: 'POST',
@@ -129,7 +142,7 @@ describe('proxyRequest', () => {
     expect(await slow.text()).toBe('upstream timed out\n');
     expect(done.some((d) => d.status === 504 && d.failure === 'upstream_timeout')).toBe(true);
     const [deadPort] = await freePorts(1);
-    const dead = await makeProxy([], 'http://127.0.0.1:1', deadPort!);
+    const dead = await makeProxy(front, [], 'http://127.0.0.1:1', deadPort!);
     const r = await fetch(`http://127.0.0.1:${deadPort}/`);
     expect(r.status).toBe(502);
     expect(await r.text()).toBe('upstream unavailable\n');

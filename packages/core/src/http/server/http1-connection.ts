@@ -114,6 +114,7 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
     socket.on('data', this.onData);
     socket.on('end', () => this.clientEnded());
     socket.on('error', () => this.destroy());
+    socket.on('drain', () => this.active?.emit('drain'));
     socket.on('close', () => this.onClose());
   }
 

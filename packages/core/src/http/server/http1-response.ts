@@ -40,7 +40,6 @@ export class Http1Response extends EventEmitter {
   private chunked = false;
   private noBody: boolean;
   private finished = false;
-  private drainHooked = false;
 
   constructor(
     private readonly owner: ResponseOwner,
@@ -146,13 +145,8 @@ export class Http1Response extends EventEmitter {
       this.out += this.chunked ? `${data.length.toString(16)}\r\n${data}\r\n` : data;
     }
     if (!this.deferFlush || this.out.length >= FLUSH_AT) this.flush();
-    const s = this.owner.socket;
-    if (!s.writableNeedDrain) return true;
-    if (!this.drainHooked) {
-      this.drainHooked = true;
-      s.on('drain', () => this.emit('drain'));
-    }
-    return false;
+    // false: wait for 'drain', which the connection passes on from its socket
+    return !this.owner.socket.writableNeedDrain;
   }
 
   end(chunk?: Buffer | string): this {
