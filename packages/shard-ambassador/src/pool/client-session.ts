@@ -43,6 +43,8 @@ export abstract class ClientSession implements ReplySink, Flushable {
   /** a reply that closes the connection is in the output: nothing more is written */
   private ended = false;
   private flushQueued = false;
+  /** parsing a read: replies the proxy gives itself wait for the end of it */
+  private reading = false;
   private paused = false;
   private readonly out = new OutBuffer();
 
@@ -77,10 +79,13 @@ export abstract class ClientSession implements ReplySink, Flushable {
     if (this.closing) return;
     const input = this.input;
     if (!input.push(chunk, n)) return;
+    this.reading = true;
     const used = this.parse(input.data, input.end);
+    this.reading = false;
     if (this.closing) input.clear();
     else input.keep(used, this.needHint());
     if (this.pending >= this.ctx.limits.maxPending) this.pause();
+    else if (this.pending === 0 && this.flushQueued) this.flush();
   }
 
   /** least bytes needed to complete the partial request (from the parser) */
@@ -140,7 +145,10 @@ export abstract class ClientSession implements ReplySink, Flushable {
       q.splice(0, i);
       this.head = 0;
     }
-    if (!this.flushQueued) {
+    // nothing else outstanding: write now, the client is waiting for exactly this (-P 1);
+    // otherwise gather what else is answered during this event-loop turn into one write
+    if (this.pending === 0 && !this.reading) this.flush();
+    else if (!this.flushQueued) {
       this.flushQueued = true;
       scheduleFlush(this);
     }
@@ -153,6 +161,7 @@ export abstract class ClientSession implements ReplySink, Flushable {
     if (req.closeAfter) this.ended = true;
   }
 
+  /** Writes the output (from the flusher, or at once when nothing else is outstanding). */
   flush(): void {
     this.flushQueued = false;
     const s = this.socket;

@@ -45,9 +45,18 @@ export class ServerConnection implements Flushable {
    * bytes buf[start, end) are copied (they may sit in the shared read buffer).
    */
   send(req: Request | null, buf: Buffer, start: number, end: number): void {
+    this.begin(req)?.append(buf, start, end);
+  }
+
+  /**
+   * Queues a request like send(), for a caller that encodes its bytes straight into the
+   * returned output (before it returns to the event loop); null when the connection is being
+   * removed (the request was answered with an error).
+   */
+  begin(req: Request | null): OutBuffer | null {
     if (this.closing) {
       req?.answer(this.protocol.errorReply(`server ${this.server.spec.name} is being removed`), true);
-      return;
+      return null;
     }
     if (!this.socket) this.open();
     if (req) {
@@ -55,13 +64,12 @@ export class ServerConnection implements Flushable {
       this.server.stats.inFlight++;
       if (this.server.timeout > 0 && this.timer === null) this.armTimer(this.server.timeout);
     }
-    this.out.append(buf, start, end);
     this.server.stats.requests++;
-    this.server.stats.requestBytes += end - start;
     if (!this.flushQueued) {
       this.flushQueued = true;
       scheduleFlush(this);
     }
+    return this.out;
   }
 
   flush(): void {
@@ -72,6 +80,7 @@ export class ServerConnection implements Flushable {
     const fifo = this.fifo;
     for (let i = this.unsent; i < fifo.length; i++) fifo[i]!.sentAt = now;
     this.unsent = fifo.length;
+    this.server.stats.requestBytes += this.out.length;
     // one write per turn, of everything the clients sent for this server meanwhile
     s.write(this.out.take());
   }

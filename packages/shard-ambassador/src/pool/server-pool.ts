@@ -58,9 +58,14 @@ export class ServerPool implements ServerOwner {
 
   /** The server for the key buf[start, end), or null when no server is live. */
   pick(buf: Buffer, start: number, end: number): Server | null {
-    if (this.nextRebuild !== 0 && Date.now() >= this.nextRebuild) this.rebuild();
-    const i = this.placement.index(buf, start, end);
+    const i = this.pickIndex(buf, start, end);
     return i < 0 ? null : this.servers[i]!;
+  }
+
+  /** Index in `servers` of the server for the key buf[start, end), or -1 when none is live. */
+  pickIndex(buf: Buffer, start: number, end: number): number {
+    if (this.nextRebuild !== 0 && Date.now() >= this.nextRebuild) this.rebuild();
+    return this.placement.index(buf, start, end);
   }
 
   /** every server with its replicas (metrics, stats) */

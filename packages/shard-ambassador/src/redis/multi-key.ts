@@ -13,9 +13,9 @@ const framer = new RespReplyFramer();
  * (a dead shard) becomes the reply of the whole command.
  */
 export class MultiKeyRequest extends Request implements ReplySink {
+  /** the fragment that carries each key, in the client's key order */
+  readonly order: number[];
   private readonly fragments: Request[] = [];
-  /** for MGET: the client's key positions per fragment */
-  private readonly positions: number[][] = [];
   private remaining = 0;
 
   constructor(
@@ -24,14 +24,19 @@ export class MultiKeyRequest extends Request implements ReplySink {
     private readonly keyCount: number,
   ) {
     super(sink);
+    this.order = new Array<number>(keyCount);
   }
 
-  fragment(positions: number[]): Request {
+  /** A new fragment; create all of them before sending any (an answer may come at once). */
+  fragment(): Request {
     const r = new Request(this);
     this.fragments.push(r);
-    this.positions.push(positions);
     this.remaining++;
     return r;
+  }
+
+  fragmentAt(i: number): Request {
+    return this.fragments[i]!;
   }
 
   complete(fragment: Request, buf: Buffer, start: number, end: number): void {
@@ -61,22 +66,33 @@ export class MultiKeyRequest extends Request implements ReplySink {
       }
       return Buffer.from(`:${sum}\r\n`);
     }
-    const values: Buffer[] = new Array(this.keyCount);
-    for (let i = 0; i < this.fragments.length; i++) {
-      const b = this.fragments[i]!.reply!;
-      const pos = this.positions[i]!;
+    // MGET: each fragment's array holds its keys' values in the client's order; the merged
+    // reply is one header and the values interleaved back, copied once
+    const frags = this.fragments;
+    const cursor = new Array<number>(frags.length).fill(0);
+    const expected = new Array<number>(frags.length).fill(0);
+    for (const f of this.order) expected[f]!++;
+    const header = `*${this.keyCount}\r\n`;
+    let size = header.length;
+    for (let i = 0; i < frags.length; i++) {
+      const b = frags[i]!.reply!;
       if (b[0] !== 0x2a) throw new Error('expected an array reply');
       const le = findCrlf(b, 1, b.length);
       const n = readInt(b, 1, le);
-      if (n !== pos.length) throw new Error(`expected ${pos.length} values, got ${n}`);
-      let p = le + 2;
-      for (let k = 0; k < n; k++) {
-        const e = framer.frame(b, p, b.length);
-        if (e < 0) throw new Error('truncated array reply');
-        values[pos[k]!] = b.subarray(p, e);
-        p = e;
-      }
+      if (n !== expected[i]) throw new Error(`expected ${expected[i]} values, got ${n}`);
+      cursor[i] = le + 2;
+      size += b.length - (le + 2);
     }
-    return Buffer.concat([Buffer.from(`*${this.keyCount}\r\n`), ...values]);
+    const out = Buffer.allocUnsafe(size);
+    let o = out.write(header, 0, 'latin1');
+    for (const f of this.order) {
+      const b = frags[f]!.reply!;
+      const p = cursor[f]!;
+      const e = framer.frame(b, p, b.length);
+      if (e < 0) throw new Error('truncated array reply');
+      o += b.copy(out, o, p, e);
+      cursor[f] = e;
+    }
+    return out;
   }
 }

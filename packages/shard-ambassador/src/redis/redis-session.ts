@@ -5,6 +5,7 @@ import { type CommandSpec, lookupCommand, Route } from './commands.js';
 import { MultiKeyRequest } from './multi-key.js';
 import { bulkReply, EMPTY_ARRAY, encodeCommand, errorReply, NOAUTH, OK, PONG } from './replies.js';
 import { ProtocolError, RespRequestParser } from './resp-request.js';
+import { writeArrayHeader, writeBulk } from './resp-writer.js';
 
 const PROXY_NAME = 'dds-shard-ambassador';
 
@@ -12,6 +13,8 @@ const PROXY_NAME = 'dds-shard-ambassador';
 export class RedisSession extends ClientSession {
   private readonly parser: RespRequestParser;
   private authed: boolean;
+  /** scratch for splitKeys: the shard of each key */
+  private shardOf = new Int32Array(16);
 
   constructor(socket: Socket, ctx: SessionContext) {
     super(socket, ctx);
@@ -198,42 +201,59 @@ export class RedisSession extends ClientSession {
     spec: CommandSpec,
     step: number,
   ): void {
-    const route = spec.route;
     const p = this.parser;
-    const groups = new Map<Server, number[]>();
-    for (let i = 1; i < p.argc; i += step) {
-      const s = this.pick(buf, i);
-      if (s === null) {
+    const pool = this.ctx.pool;
+    const keyCount = (p.argc - 1) / step;
+    if (this.shardOf.length < keyCount) this.shardOf = new Int32Array(keyCount * 2);
+    const shardOf = this.shardOf;
+    let single = true;
+    for (let k = 0; k < keyCount; k++) {
+      const arg = 1 + k * step;
+      const s = p.starts[arg]!;
+      const e = p.ends[arg]!;
+      this.hot(buf, s, e);
+      const idx = pool.pickIndex(buf, s, e);
+      if (idx < 0) {
         this.noServer();
         return;
       }
-      let g = groups.get(s);
-      if (g === undefined) {
-        g = [];
-        groups.set(s, g);
-      }
-      g.push(i);
+      shardOf[k] = idx;
+      if (idx !== shardOf[0]) single = false;
     }
-    if (groups.size === 1) {
-      const [server] = groups.keys();
-      this.forward(this.target(server!, spec), buf, frameStart, frameEnd);
+    if (single) {
+      this.forward(this.target(pool.servers[shardOf[0]!]!, spec), buf, frameStart, frameEnd);
       return;
     }
-    const keyCount = (p.argc - 1) / step;
-    const parent = new MultiKeyRequest(this, route, keyCount);
+    // fragments in order of each shard's first key; all are created before any is sent
+    const parent = new MultiKeyRequest(this, spec.route, keyCount);
     this.queue.push(parent);
-    const cmd = buf.subarray(p.starts[0]!, p.ends[0]!);
-    for (const [server, argIdx] of groups) {
-      const parts: Buffer[] = [cmd];
-      const positions: number[] = [];
-      for (const i of argIdx) {
-        parts.push(buf.subarray(p.starts[i]!, p.ends[i]!));
-        if (step === 2) parts.push(buf.subarray(p.starts[i + 1]!, p.ends[i + 1]!));
-        positions.push((i - 1) / step);
+    const order = parent.order;
+    const shards: number[] = [];
+    for (let k = 0; k < keyCount; k++) {
+      let f = shards.indexOf(shardOf[k]!);
+      if (f < 0) {
+        f = shards.length;
+        shards.push(shardOf[k]!);
+        parent.fragment();
       }
-      this.ctx.pool.stats.fragments++;
-      const fragment = encodeCommand(parts);
-      this.target(server, spec).connection().send(parent.fragment(positions), fragment, 0, fragment.length);
+      order[k] = f;
+    }
+    const cmdStart = p.starts[0]!;
+    const cmdEnd = p.ends[0]!;
+    for (let f = 0; f < shards.length; f++) {
+      let n = 0;
+      for (let k = 0; k < keyCount; k++) if (order[k] === f) n++;
+      pool.stats.fragments++;
+      const out = this.target(pool.servers[shards[f]!]!, spec).connection().begin(parent.fragmentAt(f));
+      if (out === null) continue;
+      writeArrayHeader(out, 1 + n * step);
+      writeBulk(out, buf, cmdStart, cmdEnd);
+      for (let k = 0; k < keyCount; k++) {
+        if (order[k] !== f) continue;
+        const arg = 1 + k * step;
+        writeBulk(out, buf, p.starts[arg]!, p.ends[arg]!);
+        if (step === 2) writeBulk(out, buf, p.starts[arg + 1]!, p.ends[arg + 1]!);
+      }
     }
   }
 
