@@ -1,3 +1,4 @@
+import { findByte } from '../net/find-byte.js';
 import { readInt } from '../redis/resp-request.js';
 import { ReplyKind } from './reply-kind.js';
 
@@ -16,8 +17,8 @@ export class MemcacheReplyFramer {
     this.need = 0;
     let p = pos;
     for (;;) {
-      const nl = buf.indexOf(LF, p);
-      if (nl < 0 || nl >= end) return this.incomplete(pos, end, 0);
+      const nl = findByte(buf, LF, p, end);
+      if (nl < 0) return this.incomplete(pos, end, 0);
       const lineEnd = nl + 1;
       if (kind === ReplyKind.Line) return lineEnd;
       if (kind === ReplyKind.Meta) {

@@ -1,3 +1,4 @@
+import { findByte } from '../net/find-byte.js';
 import { readInt } from '../redis/resp-request.js';
 
 export class MemcacheProtocolError extends Error {}
@@ -31,8 +32,8 @@ export class MemcacheRequestParser {
     end: number,
     dataLength: (p: MemcacheRequestParser, buf: Buffer) => number,
   ): boolean {
-    const nl = buf.indexOf(LF, pos);
-    if (nl < 0 || nl >= end) {
+    const nl = findByte(buf, LF, pos, end);
+    if (nl < 0) {
       if (end - pos > this.maxSize) throw new MemcacheProtocolError('line too long');
       this.need = end - pos + 1;
       return false;

@@ -6,6 +6,7 @@ import { OutBuffer } from '../net/out-buffer.js';
 import { adoptSocket } from '../net/read-buffer.js';
 import type { HotKeys } from '../stats/hot-keys.js';
 import { type ReplySink, Request } from './request.js';
+import { RequestQueue } from './request-queue.js';
 import type { ServerPool } from './server-pool.js';
 
 export interface Limits {
@@ -21,7 +22,6 @@ export interface SessionContext {
   logger: Logger;
 }
 
-const COMPACT_AT = 1024;
 const WRITE_HIGH_WATER = 4 * 1024 * 1024;
 
 /**
@@ -35,8 +35,8 @@ const WRITE_HIGH_WATER = 4 * 1024 * 1024;
 export abstract class ClientSession implements ReplySink, Flushable {
   /** the client connection (reads into the shared read buffer) */
   readonly socket: Socket;
-  protected readonly queue: Request[] = [];
-  protected head = 0;
+  /** requests whose replies are not in the output yet, in arrival order */
+  protected readonly queue = new RequestQueue();
   protected readonly input = new InputBuffer();
   /** no more requests are read (protocol error, QUIT, client half-closed) */
   protected closing = false;
@@ -69,7 +69,7 @@ export abstract class ClientSession implements ReplySink, Flushable {
 
   /** requests whose replies are not in the output yet */
   get pending(): number {
-    return this.queue.length - this.head;
+    return this.queue.length;
   }
 
   /** Parses requests in buf[0, end); returns how many bytes were used. */
@@ -120,30 +120,18 @@ export abstract class ClientSession implements ReplySink, Flushable {
 
   complete(req: Request, buf: Buffer, start: number, end: number): void {
     const q = this.queue;
-    if (req !== q[this.head]) {
+    if (req !== q.peek()) {
       // an earlier request is still waiting: this reply waits with it
       req.keep(buf, start, end);
       return;
     }
+    q.shift();
     this.emit(req, buf, start, end);
-    q[this.head] = undefined as unknown as Request;
-    let i = this.head + 1;
-    while (i < q.length) {
-      const r = q[i]!;
-      if (!r.done) break;
-      q[i] = undefined as unknown as Request;
-      i++;
+    for (let r = q.peek(); r?.done; r = q.peek()) {
+      q.shift();
       const b = r.reply!;
       r.reply = null;
       this.emit(r, b, 0, b.length);
-    }
-    this.head = i;
-    if (i === q.length) {
-      q.length = 0;
-      this.head = 0;
-    } else if (i >= COMPACT_AT) {
-      q.splice(0, i);
-      this.head = 0;
     }
     // nothing else outstanding: write now, the client is waiting for exactly this (-P 1);
     // otherwise gather what else is answered during this event-loop turn into one write

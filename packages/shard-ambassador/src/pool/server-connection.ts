@@ -6,9 +6,8 @@ import { OutBuffer } from '../net/out-buffer.js';
 import { READ_BUFFER } from '../net/read-buffer.js';
 import type { ServerProtocol } from './protocol.js';
 import type { Request } from './request.js';
+import { RequestQueue } from './request-queue.js';
 import type { Server } from './server.js';
-
-const COMPACT_AT = 1024;
 
 /**
  * One connection to a shard: requests are written in order (batched per event-loop turn) and
@@ -19,11 +18,10 @@ const COMPACT_AT = 1024;
 export class ServerConnection implements Flushable {
   private socket: Socket | null = null;
   private connected = false;
-  private readonly fifo: Request[] = [];
-  private head = 0;
+  private readonly fifo = new RequestQueue();
   private readonly out = new OutBuffer();
-  /** fifo index of the first request not yet written */
-  private unsent = 0;
+  /** how many requests at the front of the fifo have been written */
+  private written = 0;
   private flushQueued = false;
   private readonly input = new InputBuffer();
   private timer: NodeJS.Timeout | null = null;
@@ -37,7 +35,7 @@ export class ServerConnection implements Flushable {
   ) {}
 
   get pending(): number {
-    return this.fifo.length - this.head;
+    return this.fifo.length;
   }
 
   /**
@@ -78,8 +76,8 @@ export class ServerConnection implements Flushable {
     if (!s || this.out.length === 0) return;
     const now = performance.now();
     const fifo = this.fifo;
-    for (let i = this.unsent; i < fifo.length; i++) fifo[i]!.sentAt = now;
-    this.unsent = fifo.length;
+    for (let i = this.written; i < fifo.length; i++) fifo.at(i).sentAt = now;
+    this.written = fifo.length;
     this.server.stats.requestBytes += this.out.length;
     // one write per turn, of everything the clients sent for this server meanwhile
     s.write(this.out.take());
@@ -154,7 +152,7 @@ export class ServerConnection implements Flushable {
     let pos = 0;
     try {
       while (pos < end) {
-        const req = this.fifo[this.head];
+        const req = this.fifo.peek();
         if (this.skipReplies > 0) {
           const e = p.frameReply(buf, pos, end, req ?? HANDSHAKE);
           if (e < 0) break;
@@ -168,8 +166,8 @@ export class ServerConnection implements Flushable {
         if (req === undefined) throw new Error('reply without a request');
         const e = p.frameReply(buf, pos, end, req);
         if (e < 0) break;
-        this.fifo[this.head] = undefined as unknown as Request;
-        this.head++;
+        this.fifo.shift();
+        this.written--;
         stats.inFlight--;
         stats.responses++;
         stats.responseBytes += e - pos;
@@ -187,15 +185,6 @@ export class ServerConnection implements Flushable {
       return false;
     }
     input.keep(pos, pos < end ? p.need : 0);
-    if (this.head === this.fifo.length) {
-      this.fifo.length = 0;
-      this.unsent = 0;
-      this.head = 0;
-    } else if (this.head >= COMPACT_AT) {
-      this.fifo.splice(0, this.head);
-      this.unsent -= this.head;
-      this.head = 0;
-    }
     this.server.succeeded();
     // a running timer is left alone while requests wait: when it fires it checks the oldest
     // one and re-arms for the rest of its time (no timer churn per read)
@@ -214,7 +203,7 @@ export class ServerConnection implements Flushable {
 
   private checkTimeout(): void {
     this.timer = null;
-    const req = this.fifo[this.head];
+    const req = this.fifo.peek();
     if (!req) return;
     const age = performance.now() - req.sentAt;
     const limit = this.server.timeout;
@@ -253,10 +242,8 @@ export class ServerConnection implements Flushable {
     this.input.clear();
     this.out.clear();
     this.skipReplies = 0;
-    const waiting = this.fifo.slice(this.head);
-    this.fifo.length = 0;
-    this.head = 0;
-    this.unsent = 0;
+    const waiting = this.fifo.drain();
+    this.written = 0;
     this.server.stats.inFlight -= waiting.length;
     if (waiting.length === 0) return;
     const reply = this.protocol.errorReply(message);

@@ -1,3 +1,4 @@
+import { findByte } from '../net/find-byte.js';
 /** Why a client's bytes were refused; the message becomes `-ERR Protocol error: ...`. */
 export class ProtocolError extends Error {}
 
@@ -64,8 +65,8 @@ export class RespRequestParser {
   }
 
   private parseInline(buf: Buffer, pos: number, end: number): boolean {
-    const nl = buf.indexOf(LF, pos);
-    if (nl < 0 || nl >= end) return this.incomplete(pos, end, 0);
+    const nl = findByte(buf, LF, pos, end);
+    if (nl < 0) return this.incomplete(pos, end, 0);
     let stop = nl;
     if (stop > pos && buf[stop - 1] === CR) stop--;
     let n = 0;
