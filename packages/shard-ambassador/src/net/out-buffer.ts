@@ -1,3 +1,5 @@
+import { copyBytes } from './copy-bytes.js';
+
 /**
  * Bytes waiting to be written to one socket, copied into a slab. take() hands the pending bytes
  * over as one Buffer (a view of the slab) for a single write; that region is never written
@@ -17,11 +19,8 @@ export class OutBuffer {
   append(src: Uint8Array, from: number, to: number): void {
     const n = to - from;
     if (n <= 0) return;
-    this.reserve(n);
-    const slab = this.slab!;
-    if (n < 64) for (let i = 0; i < n; i++) slab[this.end + i] = src[from + i]!;
-    else slab.set(src.subarray(from, to), this.end);
-    this.end += n;
+    const slab = this.reserve(n); // may move the pending bytes to a new slab: read `end` after it
+    this.end += copyBytes(src, from, to, slab, this.end);
   }
 
   /** Appends a whole buffer. */

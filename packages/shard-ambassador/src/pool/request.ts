@@ -1,3 +1,5 @@
+import { copyBytes } from '../net/copy-bytes.js';
+
 /** Who waits for a request's reply: a client session, or a multi-key request merging fragments. */
 export interface ReplySink {
   /**
@@ -42,7 +44,7 @@ export class Request {
   /** Keeps a copy of buf[start, end) as the reply. */
   keep(buf: Buffer, start: number, end: number): void {
     const copy = Buffer.allocUnsafe(end - start);
-    buf.copy(copy, 0, start, end);
+    copyBytes(buf, start, end, copy, 0);
     this.reply = copy;
   }
 }

@@ -1,3 +1,4 @@
+import { copyBytes } from '../net/copy-bytes.js';
 import { type ReplySink, Request } from '../pool/request.js';
 import { Route } from './commands.js';
 import { OK } from './replies.js';
@@ -90,7 +91,7 @@ export class MultiKeyRequest extends Request implements ReplySink {
       const p = cursor[f]!;
       const e = framer.frame(b, p, b.length);
       if (e < 0) throw new Error('truncated array reply');
-      o += b.copy(out, o, p, e);
+      o += copyBytes(b, p, e, out, o);
       cursor[f] = e;
     }
     return out;

@@ -17,7 +17,10 @@ export interface HotKey {
  * slice, hot keys having been counted already).
  */
 export class HotKeys {
-  private slices: Map<string, number>[] = [];
+  /** per slice: pool -> key -> sampled hits (a map per pool: no "pool + key" string per sample) */
+  private slices: Map<string, Map<string, number>>[] = [];
+  /** keys in the current slice, over all pools */
+  private currentKeys = 0;
   private sliceStart = 0;
   private tick = 0;
   private readonly sliceMs: number;
@@ -42,10 +45,18 @@ export class HotKeys {
     this.tick = 0;
     this.rotate(Date.now());
     const slice = this.slices[SLICES - 1]!;
-    const id = `${pool}\u0000${buf.toString('latin1', start, Math.min(end, start + 256))}`;
-    const n = slice.get(id);
-    if (n !== undefined) slice.set(id, n + 1);
-    else if (slice.size < MAX_KEYS_PER_SLICE) slice.set(id, 1);
+    let keys = slice.get(pool);
+    if (keys === undefined) {
+      keys = new Map();
+      slice.set(pool, keys);
+    }
+    const key = buf.toString('latin1', start, Math.min(end, start + 256));
+    const n = keys.get(key);
+    if (n !== undefined) keys.set(key, n + 1);
+    else if (this.currentKeys < MAX_KEYS_PER_SLICE) {
+      keys.set(key, 1);
+      this.currentKeys++;
+    }
   }
 
   private rotate(now: number): void {
@@ -57,25 +68,34 @@ export class HotKeys {
       this.slices.shift();
       this.slices.push(new Map());
     }
+    this.currentKeys = 0;
   }
 
   /** The hottest keys now, highest rate first. */
   list(limit = this.top): HotKey[] {
     this.rotate(Date.now());
-    const sum = new Map<string, number>();
-    for (const s of this.slices) for (const [k, n] of s) sum.set(k, (sum.get(k) ?? 0) + n);
+    const sum = new Map<string, Map<string, number>>();
+    for (const slice of this.slices) {
+      for (const [pool, keys] of slice) {
+        let total = sum.get(pool);
+        if (total === undefined) {
+          total = new Map();
+          sum.set(pool, total);
+        }
+        for (const [k, n] of keys) total.set(k, (total.get(k) ?? 0) + n);
+      }
+    }
+    const rows: { pool: string; key: string; hits: number }[] = [];
+    for (const [pool, keys] of sum) for (const [key, hits] of keys) rows.push({ pool, key, hits });
     const seconds = this.windowMs / 1000;
-    return [...sum]
-      .sort((a, b) => b[1] - a[1])
+    return rows
+      .sort((a, b) => b.hits - a.hits)
       .slice(0, limit)
-      .map(([id, hits]) => {
-        const cut = id.indexOf('\u0000');
-        return {
-          pool: id.slice(0, cut),
-          key: Buffer.from(id.slice(cut + 1), 'latin1').toString('utf8'),
-          hits,
-          rate: (hits * this.sample) / seconds,
-        };
-      });
+      .map(({ pool, key, hits }) => ({
+        pool,
+        key: Buffer.from(key, 'latin1').toString('utf8'),
+        hits,
+        rate: (hits * this.sample) / seconds,
+      }));
   }
 }
