@@ -1,5 +1,5 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { Counter, createHttpServer, METRIC_PREFIX, type Registry } from '@dds/core';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Counter, createHttp1Server, type Http1Server, METRIC_PREFIX, type Registry } from '@dds/core';
 import type { CheckState } from './health/check-runner.js';
 import { checkAnswer, liveAnswer, notFound, type ProbeAnswer, readyAnswer } from './health/health-report.js';
 
@@ -34,7 +34,7 @@ const METHOD_NOT_ALLOWED: ProbeAnswer = {
  * by the runners and the rendered bodies are cached here per state version, so a probe storm costs
  * one map lookup and one write per request and never reaches a dependency.
  */
-export function createProbeServer(source: ProbeSource, appVersion: string, registry: Registry): Server {
+export function createProbeServer(source: ProbeSource, appVersion: string, registry: Registry): Http1Server {
   // plain integers on the hot path, one cell per endpoint and code, found when an answer is
   // rendered; prom-client reads them only when /metrics is scraped
   const cells = new Map<string, Cell>();
@@ -112,7 +112,7 @@ export function createProbeServer(source: ProbeSource, appVersion: string, regis
     s.cell.n++;
   };
 
-  return createHttpServer(
+  return createHttp1Server(
     { maxHeaderSize: 8192, headerTimeout: 5000, requestTimeout: 10_000, idleTimeout: 65_000 },
     handler,
   );
