@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodePipeTarget } from './lib/node-pipe.mjs';
 import { freePort, proc, waitHttp } from './lib/processes.mjs';
 import { ROOT, runBenchmark } from './lib/runner.mjs';
 import { wrk } from './lib/tools.mjs';
@@ -74,6 +75,8 @@ end
         'Ours: `dds-experiment-splitter --percent 10 --key cookie:uid` (one process, default flags: X-Forwarded-*,',
         'variant + experiment headers, per-variant metrics and sliding windows, guard off).',
         'Baseline: node:http + http-proxy (keep-alive agent, xfwd) with a regexp cookie parse and FNV hash.',
+        'Node ceiling: one Node process piping raw bytes to the control backend (no HTTP parsing): what no HTTP proxy in',
+        'one Node process can beat on this machine.',
         'Second scenario: `--workers 2` against nginx `worker_processes 2` (the load tool and backends share the',
         'same 2 cores). See packages/experiment-splitter/README.md for CPU time per request of each target.',
       ].join('\n'),
@@ -99,6 +102,11 @@ end
           start: () => splitter(2, control, experiment),
         },
         {
+          name: 'Node ceiling: raw socket pipe (no HTTP)',
+          role: 'reference',
+          start: nodePipeTarget(controlPort),
+        },
+        {
           name: 'http-proxy splitter',
           role: 'baseline',
           start: async () => {
@@ -118,7 +126,12 @@ end
       scenarios: [
         {
           name: 'GET /, random users, 10% split (1 process)',
-          targets: ['nginx split_clients (1 worker)', 'dds-experiment-splitter', 'http-proxy splitter'],
+          targets: [
+            'nginx split_clients (1 worker)',
+            'dds-experiment-splitter',
+            'http-proxy splitter',
+            'Node ceiling: raw socket pipe (no HTTP)',
+          ],
           run: (h) => load(h.port, script),
         },
         {

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import { nodePipeTarget } from './lib/node-pipe.mjs';
 import { freePort, proc, waitHttp, waitPort } from './lib/processes.mjs';
 import { ROOT, runBenchmark } from './lib/runner.mjs';
 import { wrk } from './lib/tools.mjs';
@@ -178,6 +179,7 @@ try {
         start: targets.ours(1_000_000, 1_000_000, distributed),
       },
       { name: 'dds proxy path, no limit', role: 'reference', start: targets.ours(0, 0, []) },
+      { name: 'Node ceiling: raw socket pipe (no HTTP)', role: 'reference', start: nodePipeTarget(upPort) },
     ],
     scenarios: [
       {
@@ -203,6 +205,8 @@ try {
       '(`--redis`, one EVALSHA per event-loop turn for all its requests, local redis-server). Targets: local >= 0.8x, distributed',
       '>= 0.5x. The Node ceiling on this machine is about 0.7x nginx for one process (see /work/shared/PERFORMANCE.md).',
       "Reference: the same binary with a policy no request matches, i.e. core's proxy path without limiting.",
+      'Node ceiling: one Node process piping raw bytes to the upstream (no HTTP parsing): what no HTTP proxy in one Node',
+      'process can beat on this machine.',
       `Requests the redis target admitted by failing open (Redis slower than --redis-timeout 2s) during wrk: ${failOpen}.`,
       accuracyTable,
     ].join('\n');

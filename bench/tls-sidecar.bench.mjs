@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nodePipeTarget } from './lib/node-pipe.mjs';
 import { freePort, waitPort } from './lib/processes.mjs';
 import { ROOT, runBenchmark } from './lib/runner.mjs';
 import { exec, h2load, wrk } from './lib/tools.mjs';
@@ -58,6 +59,8 @@ try {
       'resume sessions). HTTP/2: `h2load -c10 -m10 -n100000`.',
       'Reference: a bare Node TLS server (`http2.createSecureServer({allowHTTP1})` answering `hello` itself, no upstream',
       'hop): the ceiling of one Node process for TLS on this machine; ours / reference shows what the proxy hop costs.',
+      'Node ceiling: one Node process terminating TLS and piping the raw bytes to the upstream (no HTTP parsing): what',
+      'no HTTP proxy in one Node process can beat.',
       `Machine load average when the run started: ${loadavg()[0].toFixed(1)} (2 cores shared with other work; absolute`,
       'numbers move a lot between runs, the same-run ratios much less).',
     ].join('\n'),
@@ -126,6 +129,12 @@ try {
         },
       },
       {
+        // TLS termination and a raw byte pipe, no HTTP: the ceiling of a TLS proxy in one Node process
+        name: 'Node ceiling: TLS socket pipe (no HTTP)',
+        role: 'reference',
+        start: nodePipeTarget(upstreamPort, { cert, key }),
+      },
+      {
         // Not a proxy: the fastest any single Node TLS server can answer here, for scale.
         name: 'node:https hello (no proxy)',
         role: 'reference',
@@ -155,6 +164,12 @@ createSecureServer({ allowHTTP1: true, noDelay: true, cert: readFileSync(${JSON.
       },
       {
         name: 'HTTP/2, h2load -c10 -m10',
+        // the pipe speaks HTTP/1.1 only
+        targets: [
+          `nginx TLS (${workers} worker)`,
+          workers > 1 ? `dds-tls-sidecar --workers ${workers}` : 'dds-tls-sidecar',
+          'node:https hello (no proxy)',
+        ],
         run: async (h) => {
           const r = await h2load({
             url: `https://127.0.0.1:${h.port}/`,
