@@ -57,14 +57,27 @@ afterEach(() => {
   errors.length = 0;
 });
 
-/** Writes the pieces (with a pause between them) and collects what comes back until close or `ms`. */
-function exchange(pieces: string[], ms = 600, end = false): Promise<{ out: string; closed: boolean }> {
+/**
+ * Writes the pieces (with a pause between them) and collects what comes back until the server
+ * closes, `done(out)` holds, or `ms` pass (a generous bound: CI runs test files in parallel).
+ */
+function exchange(
+  pieces: string[],
+  ms = 600,
+  end = false,
+  done?: (out: string) => boolean,
+): Promise<{ out: string; closed: boolean }> {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1');
     let out = '';
     let closed = false;
+    const finish = () => {
+      resolve({ out, closed });
+      s.destroy();
+    };
     s.on('data', (d) => {
       out += d.toString('latin1');
+      if (done?.(out)) finish();
     });
     s.on('error', () => {});
     s.on('close', () => {
@@ -78,12 +91,12 @@ function exchange(pieces: string[], ms = 600, end = false): Promise<{ out: strin
       }
       if (end) s.end();
     });
-    setTimeout(() => {
-      resolve({ out, closed });
-      s.destroy();
-    }, ms);
+    setTimeout(finish, ms);
   });
 }
+
+/** done() for `n` answers of the test handler, whose bodies are one line each. */
+const answers = (n: number) => (out: string) => statuses(out).length >= n && out.endsWith('\n');
 
 const statuses = (out: string) => [...out.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
 
@@ -93,7 +106,9 @@ describe('lean HTTP/1.1 server', () => {
       [
         'GET /1 HTTP/1.1\r\nHost: a\r\nX-N: 1\r\n\r\nPOST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nX-N: 2\r\n\r\nhelloPOST /3 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nX-N: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /4 HTTP/1.1\r\nHost: a\r\nX-N: 4\r\n\r\n',
       ],
-      300, // within the idle timeout
+      5000,
+      false,
+      answers(4),
     );
     expect(closed).toBe(false);
     const lines = out.split(/\r?\n/).filter((l) => /^(GET|POST) /.test(l));
@@ -168,7 +183,9 @@ describe('lean HTTP/1.1 server', () => {
         'POST /early HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n01234',
         '56789GET /after HTTP/1.1\r\nHost: a\r\n\r\n',
       ],
-      300,
+      5000,
+      false,
+      answers(2),
     );
     expect(statuses(out)).toEqual([413, 200]);
     expect(out).toContain('GET /after 0 -\n');
@@ -214,6 +231,23 @@ describe('lean HTTP/1.1 server', () => {
     const body = await exchange(['POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n123'], 2500);
     expect(statuses(body.out)).toEqual([408]);
     expect(errors).toEqual(['timeout', 'timeout']);
+  });
+
+  it('a header timeout lowered on reload applies to connections already open', async () => {
+    const s2 = createHttp1Server({ ...LIMITS, headerTimeout: 60_000 }, (_req, res) => res.end('x'));
+    await new Promise<void>((r) => s2.listen(0, '127.0.0.1', r));
+    const c = connect((s2.address() as AddressInfo).port, '127.0.0.1');
+    let out = '';
+    c.on('data', (d) => {
+      out += d;
+    });
+    await new Promise((r) => c.once('connect', r));
+    c.write('GET / HTTP/1.1\r\n');
+    await new Promise((r) => setTimeout(r, 50));
+    s2.headersTimeout = 200;
+    await new Promise((r) => c.once('close', r));
+    expect(out).toMatch(/^HTTP\/1\.1 408 /);
+    s2.close();
   });
 
   it('hands upgrades over with the bytes that followed the head', async () => {

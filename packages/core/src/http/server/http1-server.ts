@@ -21,10 +21,8 @@ export type Http1Handler = (req: IncomingMessage, res: ServerResponse) => void;
  * TLS listeners hand their HTTP/1.1 sockets to accept().
  */
 export class Http1Server extends NetServer implements ConnectionHost {
-  headersTimeout: number;
-  requestTimeout: number;
-  keepAliveTimeout: number;
   readonly maxHeaderSize: number;
+  private timeouts: { headers: number; request: number; keepAlive: number };
   private readonly conns = new Set<Http1Connection>();
   private sweeper: NodeJS.Timeout | undefined;
 
@@ -35,11 +33,40 @@ export class Http1Server extends NetServer implements ConnectionHost {
   ) {
     super({ allowHalfOpen: true, noDelay: true });
     this.maxHeaderSize = limits.maxHeaderSize;
-    this.headersTimeout = limits.headerTimeout;
-    this.requestTimeout = limits.requestTimeout;
-    this.keepAliveTimeout = limits.idleTimeout;
+    this.timeouts = {
+      headers: limits.headerTimeout,
+      request: limits.requestTimeout,
+      keepAlive: limits.idleTimeout,
+    };
     this.on('connection', (socket: Socket) => this.accept(socket));
     this.on('close', () => this.stopSweeper());
+  }
+
+  // Settable on reload, like node:http's; the sweep follows the new values at once.
+  get headersTimeout(): number {
+    return this.timeouts.headers;
+  }
+  set headersTimeout(ms: number) {
+    this.setTimeouts({ ...this.timeouts, headers: ms });
+  }
+  get requestTimeout(): number {
+    return this.timeouts.request;
+  }
+  set requestTimeout(ms: number) {
+    this.setTimeouts({ ...this.timeouts, request: ms });
+  }
+  get keepAliveTimeout(): number {
+    return this.timeouts.keepAlive;
+  }
+  set keepAliveTimeout(ms: number) {
+    this.setTimeouts({ ...this.timeouts, keepAlive: ms });
+  }
+
+  private setTimeouts(t: { headers: number; request: number; keepAlive: number }): void {
+    this.timeouts = t;
+    if (this.sweeper === undefined) return;
+    this.stopSweeper();
+    this.sweeper = this.startSweeper();
   }
 
   /** Serves HTTP/1.1 on a connected socket (plain, or TLS after its handshake). */
@@ -84,14 +111,15 @@ export class Http1Server extends NetServer implements ConnectionHost {
 
   /** One interval for all connections, at a fraction of the shortest timeout. */
   private startSweeper(): NodeJS.Timeout {
-    const shortest = Math.min(this.headersTimeout, this.requestTimeout, this.keepAliveTimeout);
+    const t = this.timeouts;
+    const shortest = Math.min(t.headers, t.request, t.keepAlive);
     const every = Math.max(50, Math.min(1000, Math.floor(shortest / 4)));
-    const t = setInterval(() => {
+    const timer = setInterval(() => {
       const now = performance.now();
       for (const c of this.conns) c.checkTimeouts(now);
     }, every);
-    t.unref();
-    return t;
+    timer.unref();
+    return timer;
   }
 
   private stopSweeper(): void {
