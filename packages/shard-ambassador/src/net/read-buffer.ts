@@ -14,12 +14,20 @@ export type OnRead = (n: number, buf: Buffer) => void;
 
 /**
  * Takes over an accepted socket (from a server created with `pauseOnConnect`) as a socket that
- * reads with `onread`: net.Server offers no `onread`, so its handle moves to a new Socket.
+ * reads with `onread`: net.Server offers no `onread`, so its handle moves to a new Socket. On a
+ * Node without the (private) `_handle` the accepted socket is used as is, with 'data' events
+ * passed on under the same contract.
  */
 export function adoptSocket(accepted: Socket, onRead: OnRead, allowHalfOpen: boolean): Socket {
-  const handle = (accepted as unknown as { _handle: unknown })._handle;
+  const husk = accepted as unknown as { _handle: unknown };
+  const handle = husk._handle;
+  if (handle === null || typeof handle !== 'object') {
+    accepted.on('data', (chunk: Buffer) => onRead(chunk.length, chunk));
+    accepted.resume();
+    return accepted;
+  }
   // the husk closes without touching the handle, which also releases its count on the server
-  (accepted as unknown as { _handle: unknown })._handle = null;
+  husk._handle = null;
   accepted.destroy();
   return new Socket({
     handle,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,6 +108,54 @@ describe('redis pools through the ambassador (real redis-server shards)', () => 
     const res = await p.exec();
     expect(res!.slice(2500).map(([, v]) => v)).toEqual(Array.from({ length: 2500 }, (_, i) => String(i)));
     expect(res!.every(([e]) => e === null)).toBe(true);
+  });
+
+  it('large binary values over all shards, pipelined and via MGET: every byte back, in order', async () => {
+    const r = await client(plain);
+    // sizes around the copy paths (64 bytes) and the 64 KiB read buffer, up to ~900 KB
+    const sizes = [0, 1, 63, 64, 65, 1000, 65_535, 65_536, 65_537, 200_000, 900_000];
+    const values = Array.from({ length: 33 }, (_, i) => randomBytes(sizes[i % sizes.length]!));
+    const keys = values.map((_, i) => `big:${i}`);
+    const p = r.pipeline();
+    for (let i = 0; i < keys.length; i++) p.set(keys[i]!, values[i]!);
+    for (const k of keys) p.getBuffer(k);
+    const res = await p.exec();
+    expect(res!.every(([e]) => e === null)).toBe(true);
+    const got = res!.slice(keys.length).map(([, v]) => v as Buffer);
+    expect(got.map((v, i) => v.equals(values[i]!))).toEqual(values.map(() => true));
+    const merged = await r.mgetBuffer(...keys);
+    expect(merged.map((v, i) => v?.equals(values[i]!))).toEqual(values.map(() => true));
+  });
+
+  it('a client that stops reading is paused, others are served; once it reads, it gets every reply', async () => {
+    const r = await client(plain);
+    const value = randomBytes(800_000);
+    await r.set('slow:big', value);
+    await r.set('slow:small', 'fine');
+    const slow = connect(plain, '127.0.0.1');
+    await new Promise((res) => slow.once('connect', res));
+    slow.pause();
+    const n = 40; // 32 MB of replies, far above the 4 MB output high-water mark
+    slow.write(Buffer.concat(Array.from({ length: n }, () => resp('GET', 'slow:big'))));
+    await new Promise((res) => setTimeout(res, 300));
+    // another client is not held up by the stuck one
+    expect(await r.get('slow:small')).toBe('fine');
+    const expected = Buffer.concat([Buffer.from(`$${value.length}\r\n`), value, Buffer.from('\r\n')]);
+    const received: Buffer[] = [];
+    let size = 0;
+    await new Promise<void>((res) => {
+      slow.on('data', (c: Buffer) => {
+        received.push(c);
+        size += c.length;
+        if (size >= n * expected.length) res();
+      });
+      slow.resume();
+    });
+    slow.destroy();
+    const all = Buffer.concat(received);
+    expect(all.length).toBe(n * expected.length);
+    for (let i = 0; i < n; i++)
+      expect(all.subarray(i * expected.length, (i + 1) * expected.length).equals(expected)).toBe(true);
   });
 
   it('EVAL on one shard runs; across shards it is refused clearly', async () => {
