@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { rawHeader } from './llhttp.js';
 import { normalizeIp, type TrustedProxies } from './trusted-proxies.js';
 
 /** Headers that describe one connection and never cross a proxy (RFC 9110 7.6.1). */
@@ -34,7 +35,7 @@ export function upstreamHeaders(req: IncomingMessage, opts: ForwardOptions, upgr
   const out: string[] = [];
   const peer = normalizeIp(req.socket.remoteAddress ?? '');
   const trustedPeer = opts.trusted.has(peer);
-  const connTokens = connectionTokens(rawValue(raw, 'connection'));
+  const connTokens = connectionTokens(rawHeader(raw, 'connection'));
   let xff: string | undefined;
   let xfProto: string | undefined;
   let xfHost: string | undefined;
@@ -77,16 +78,6 @@ export function upstreamHeaders(req: IncomingMessage, opts: ForwardOptions, upgr
     out.push('forwarded', fwd ? `${fwd}, ${me}` : me);
   }
   return out;
-}
-
-/** The first value of a header in a flat raw list (no header object built). */
-function rawValue(raw: readonly string[], lower: string): string | undefined {
-  const n = lower.length;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length === n && name.toLowerCase() === lower) return raw[i + 1];
-  }
-  return undefined;
 }
 
 function connectionTokens(v: string | undefined): Set<string> | undefined {

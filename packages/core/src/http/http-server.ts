@@ -46,17 +46,20 @@ export function applyHttpLimits(
       socket.destroy();
       return;
     }
-    const status =
-      kind === 'header_too_large'
-        ? '431 Request Header Fields Too Large'
-        : kind === 'timeout'
-          ? '408 Request Timeout'
-          : '400 Bad Request';
-    const body = `${status}\n`;
-    socket.end(
-      `HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
-    );
+    socket.end(clientErrorAnswer(kind));
   });
+}
+
+/** The whole response (then close) for a client that sent something we refuse. */
+export function clientErrorAnswer(kind: ClientErrorKind): string {
+  const status =
+    kind === 'header_too_large'
+      ? '431 Request Header Fields Too Large'
+      : kind === 'timeout'
+        ? '408 Request Timeout'
+        : '400 Bad Request';
+  const body = `${status}\n`;
+  return `HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`;
 }
 
 export function createHttpServer(

@@ -1,6 +1,14 @@
 import type { Socket } from 'node:net';
-import type { ClientErrorKind } from '../http-server.js';
-import { HTTPParser, METHODS, type NativeParser, PARSER_RESOURCE } from '../llhttp.js';
+import { type ClientErrorKind, clientErrorAnswer } from '../http-server.js';
+import {
+  completeHeaders,
+  dropTrailers,
+  type HeaderCollector,
+  HTTPParser,
+  METHODS,
+  type NativeParser,
+  strictParser,
+} from '../llhttp.js';
 import { type BodyFlow, Http1Request } from './http1-request.js';
 import { Http1Response, type ResponseOwner } from './http1-response.js';
 
@@ -26,7 +34,7 @@ export enum ConnPhase {
   Closed = 3,
 }
 
-type ConnParser = NativeParser & { conn: Http1Connection; pending: string[] };
+type ConnParser = NativeParser & HeaderCollector & { conn: Http1Connection };
 
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 /** pipelined requests parsed ahead of the one being answered, at most (then reading stops) */
@@ -34,9 +42,6 @@ const MAX_QUEUED = 32;
 
 function onMessageBegin(this: ConnParser): void {
   this.conn.messageBegin();
-}
-function onHeaders(this: ConnParser, headers: string[]): void {
-  for (let i = 0; i < headers.length; i++) this.pending.push(headers[i]!);
 }
 function onHeadersComplete(
   this: ConnParser,
@@ -50,22 +55,14 @@ function onHeadersComplete(
   upgrade: boolean,
   keepAlive: boolean,
 ): number {
-  let all = headers;
-  if (all === undefined) {
-    all = this.pending;
-    this.pending = [];
-  } else if (this.pending.length) {
-    all = this.pending.concat(headers!);
-    this.pending = [];
-  }
-  this.conn.head(major, minor, all, method, url, upgrade, keepAlive);
+  this.conn.head(major, minor, completeHeaders(this, headers), method, url, upgrade, keepAlive);
   return 0;
 }
 function onBody(this: ConnParser, chunk: Buffer): void {
   this.conn.body(chunk);
 }
 function onMessageComplete(this: ConnParser): void {
-  if (this.pending.length) this.pending = []; // chunked trailers are dropped
+  dropTrailers(this);
   this.conn.messageComplete();
 }
 
@@ -101,16 +98,17 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
     readonly socket: Socket,
     private readonly host: ConnectionHost,
   ) {
-    const p = new HTTPParser() as ConnParser;
-    p.conn = this;
-    p.pending = [];
-    p[HTTPParser.kOnMessageBegin] = onMessageBegin;
-    p[HTTPParser.kOnHeaders] = onHeaders;
-    p[HTTPParser.kOnHeadersComplete] = onHeadersComplete;
-    p[HTTPParser.kOnBody] = onBody;
-    p[HTTPParser.kOnMessageComplete] = onMessageComplete;
-    p.initialize(HTTPParser.REQUEST, PARSER_RESOURCE, host.maxHeaderSize, HTTPParser.kLenientNone);
-    this.parser = p;
+    this.parser = strictParser(
+      HTTPParser.REQUEST,
+      host.maxHeaderSize,
+      { conn: this as Http1Connection },
+      {
+        begin: onMessageBegin,
+        headersComplete: onHeadersComplete,
+        body: onBody,
+        complete: onMessageComplete,
+      },
+    );
     socket.on('data', this.onData);
     socket.on('end', () => this.clientEnded());
     socket.on('error', () => this.destroy());
@@ -270,17 +268,8 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
       this.destroy();
       return;
     }
-    const status =
-      kind === 'header_too_large'
-        ? '431 Request Header Fields Too Large'
-        : kind === 'timeout'
-          ? '408 Request Timeout'
-          : '400 Bad Request';
-    const body = `${status}\n`;
     this.phase = ConnPhase.Closed;
-    this.socket.end(
-      `HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
-    );
+    this.socket.end(clientErrorAnswer(kind));
   }
 
   /** Called by the server's sweep: enforces the header, request and idle timeouts. */

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import { rawHeader } from '../llhttp.js';
 
 /** What the request body is doing, for the connection's flow control. */
 export interface BodyFlow {
@@ -73,13 +74,7 @@ export class Http1Request extends EventEmitter {
 
   /** The first value of a header by its lower-case name, without building the header object. */
   header(lower: string): string | undefined {
-    const raw = this.rawHeaders;
-    const n = lower.length;
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i]!;
-      if (name.length === n && name.toLowerCase() === lower) return raw[i + 1];
-    }
-    return undefined;
+    return rawHeader(this.rawHeaders, lower);
   }
 
   // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's own signature

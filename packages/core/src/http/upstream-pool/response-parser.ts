@@ -1,4 +1,11 @@
-import { HTTPParser, type NativeParser, PARSER_RESOURCE } from '../llhttp.js';
+import {
+  completeHeaders,
+  dropTrailers,
+  type HeaderCollector,
+  HTTPParser,
+  type NativeParser,
+  strictParser,
+} from '../llhttp.js';
 
 export type { NativeParser } from '../llhttp.js';
 
@@ -12,16 +19,10 @@ export interface ResponseSink {
   onResponseEnd(): void;
 }
 
-type SinkParser = NativeParser & { sink: ResponseSink; pending: string[] };
+type SinkParser = NativeParser & HeaderCollector & { sink: ResponseSink };
 
 function onMessageBegin(this: SinkParser): void {
   this.sink.onResponseBegin();
-}
-
-// Heads with many headers arrive in pieces (32 pairs each) before the final callback; so do
-// chunked trailers, which are dropped at the end of the message.
-function onHeaders(this: SinkParser, headers: string[]): void {
-  for (let i = 0; i < headers.length; i++) this.pending.push(headers[i]!);
 }
 
 function onHeadersComplete(
@@ -36,15 +37,7 @@ function onHeadersComplete(
   upgrade: boolean,
   keepAlive: boolean,
 ): number {
-  let all = headers;
-  if (all === undefined) {
-    all = this.pending;
-    this.pending = [];
-  } else if (this.pending.length) {
-    all = this.pending.concat(headers!);
-    this.pending = [];
-  }
-  return this.sink.onResponseHead(status, all, keepAlive, upgrade);
+  return this.sink.onResponseHead(status, completeHeaders(this, headers), keepAlive, upgrade);
 }
 
 function onBody(this: SinkParser, chunk: Buffer): void {
@@ -52,20 +45,21 @@ function onBody(this: SinkParser, chunk: Buffer): void {
 }
 
 function onMessageComplete(this: SinkParser): void {
-  if (this.pending.length) this.pending = [];
+  dropTrailers(this);
   this.sink.onResponseEnd();
 }
 
 /** A strict HTTP/1.x response parser for one upstream connection, reused across responses. */
 export function createResponseParser(sink: ResponseSink, maxHeaderSize: number): NativeParser {
-  const p = new HTTPParser() as SinkParser;
-  p.sink = sink;
-  p.pending = [];
-  p[HTTPParser.kOnMessageBegin] = onMessageBegin;
-  p[HTTPParser.kOnHeaders] = onHeaders;
-  p[HTTPParser.kOnHeadersComplete] = onHeadersComplete;
-  p[HTTPParser.kOnBody] = onBody;
-  p[HTTPParser.kOnMessageComplete] = onMessageComplete;
-  p.initialize(HTTPParser.RESPONSE, PARSER_RESOURCE, maxHeaderSize, HTTPParser.kLenientNone);
-  return p;
+  return strictParser(
+    HTTPParser.RESPONSE,
+    maxHeaderSize,
+    { sink },
+    {
+      begin: onMessageBegin,
+      headersComplete: onHeadersComplete,
+      body: onBody,
+      complete: onMessageComplete,
+    },
+  );
 }
