@@ -38,6 +38,7 @@ export {
   zTrustedProxies,
 } from './http/proxy-config.js';
 export { type ProxyFailure, type ProxyHooks, proxyRequest } from './http/reverse-proxy.js';
+export { H2Request, H2Response, serveH2Streams } from './http/server/h2-stream.js';
 export { createHttp1Server, type Http1Handler, Http1Server } from './http/server/http1-server.js';
 export { normalizeIp, TrustedProxies } from './http/trusted-proxies.js';
 export { proxyUpgrade } from './http/upgrade-proxy.js';

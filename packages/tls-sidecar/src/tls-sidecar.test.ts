@@ -463,6 +463,48 @@ describe('timeouts and upstream failures', () => {
     expect(ready.status).toBe(503);
     expect(JSON.stringify(await ready.json())).toContain('unreachable');
   });
+
+  it('HTTP/2: 502 and 504 arrive as answers on the stream; a client reset mid-body harms nobody', async () => {
+    const h2get = (port: number, path: string, resetAfterFirstChunk = false) =>
+      new Promise<{ status: number; body: string; reset: boolean }>((resolve, reject) => {
+        const session = h2connect(`https://localhost:${port}`, { ca, host: '127.0.0.1' } as never);
+        session.on('error', () => {});
+        const s = session.request({ ':path': path });
+        let status = 0;
+        let body = '';
+        s.on('response', (h) => (status = Number(h[':status'])));
+        s.on('data', (d: Buffer) => {
+          body += d.toString('latin1');
+          if (resetAfterFirstChunk) {
+            s.close(8); // RST_STREAM CANCEL
+            session.close();
+            resolve({ status, body, reset: true });
+          }
+        });
+        s.on('end', () => {
+          session.close();
+          resolve({ status, body, reset: false });
+        });
+        s.on('error', reject);
+      });
+    expect(await h2get(deadSide.port, '/')).toEqual({
+      status: 502,
+      body: 'upstream unavailable\n',
+      reset: false,
+    });
+    expect(await h2get(side.port, '/slow?ms=3000')).toEqual({
+      status: 504,
+      body: 'upstream timed out\n',
+      reset: false,
+    });
+    const cut = await h2get(side.port, `/bytes/${64 << 20}`, true);
+    expect(cut.status).toBe(200);
+    expect(cut.reset).toBe(true);
+    // the sidecar is unharmed and the next stream is answered in full
+    const after = await h2get(side.port, `/bytes/${1 << 20}`);
+    expect(after.status).toBe(200);
+    expect(after.body.length).toBe(1 << 20);
+  });
 });
 
 describe('start-up errors exit 2 naming the file', () => {

@@ -22,6 +22,7 @@ import {
   parseAddress,
   proxyRequest,
   proxyUpgrade,
+  serveH2Streams,
   TrustedProxies,
   type Upstream,
 } from '@dds/core';
@@ -177,21 +178,20 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
     proxyRequest(req as IncomingMessage, res as ServerResponse, s.upstream, s.hooks);
   };
 
-  const server: Http2SecureServer = createSecureServer(
-    {
-      allowHTTP1: true,
-      // Without this, a response written after the TLS 1.3 session tickets waits for the
-      // client's delayed ACK (Nagle): tens of milliseconds per new connection.
-      noDelay: true,
-      ...certs.main.options,
-      SNICallback: (name, cb) => settings.certs.sniCallback(name, cb),
-      requestCert: initial.clientAuth !== 'none',
-      rejectUnauthorized: false, // enforced in 'secureConnection' below
-      handshakeTimeout: initial.handshakeTimeout,
-      settings: { maxHeaderListSize: initial.maxHeaderSize, maxConcurrentStreams: 256 },
-    },
-    onRequest,
-  );
+  const server: Http2SecureServer = createSecureServer({
+    allowHTTP1: true,
+    // Without this, a response written after the TLS 1.3 session tickets waits for the
+    // client's delayed ACK (Nagle): tens of milliseconds per new connection.
+    noDelay: true,
+    ...certs.main.options,
+    SNICallback: (name, cb) => settings.certs.sniCallback(name, cb),
+    requestCert: initial.clientAuth !== 'none',
+    rejectUnauthorized: false, // enforced in 'secureConnection' below
+    handshakeTimeout: initial.handshakeTimeout,
+    settings: { maxHeaderListSize: initial.maxHeaderSize, maxConcurrentStreams: 256 },
+  });
+  // HTTP/2 streams straight from the stream API (no compat-layer request/response objects)
+  serveH2Streams(server, onRequest);
   server.maxConnections = initial.maxConnections;
   // HTTP/1.1 connections (ALPN http/1.1, or none) are served by core's lean HTTP/1.1 server
   // instead of node:http's fallback inside the HTTP/2 server; h2 ones by node:http2.

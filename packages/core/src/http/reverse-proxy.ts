@@ -7,6 +7,7 @@ import {
   isHopByHopResponseName,
   upstreamHeaders,
 } from './forward-headers.js';
+import { H2Request } from './server/h2-stream.js';
 import { Http1Request } from './server/http1-request.js';
 import { Http1Response } from './server/http1-response.js';
 import type { Upstream } from './upstream.js';
@@ -48,7 +49,7 @@ export interface ProxyHooks extends ForwardOptions {
 }
 
 type Res = ServerResponse | (ServerResponse & { stream?: unknown });
-type H2Request = IncomingMessage & { stream: { endAfterHeaders: boolean } };
+type H2Message = IncomingMessage & { stream: { endAfterHeaders: boolean } };
 
 const kHandler = Symbol('dds.proxyHandler');
 type TaggedRes = Res & { [kHandler]?: ProxyHandler };
@@ -78,7 +79,7 @@ export function proxyRequest(
   const h2 = req.httpVersionMajor === 2;
   const rh = req.headers;
   const framing: BodyFraming = h2
-    ? (req as H2Request).stream.endAfterHeaders
+    ? (req as H2Message).stream.endAfterHeaders
       ? BodyFraming.None
       : rh['content-length'] !== undefined
         ? BodyFraming.Length
@@ -111,7 +112,14 @@ export function proxyRequest(
       method: req.method as Dispatcher.HttpMethod,
       path: req.url!,
       headers,
-      body: framing === BodyFraming.None ? null : req instanceof Http1Request ? readableBody(req) : req,
+      body:
+        framing === BodyFraming.None
+          ? null
+          : req instanceof Http1Request
+            ? readableBody(req)
+            : req instanceof H2Request
+              ? req.stream
+              : req,
       upgrade: null,
     },
     handler as unknown as Dispatcher.DispatchHandler,

@@ -1,0 +1,140 @@
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type {
+  Http2SecureServer,
+  Http2Server,
+  IncomingHttpHeaders,
+  OutgoingHttpHeaders,
+  ServerHttp2Stream,
+} from 'node:http2';
+import type { Socket } from 'node:net';
+
+/**
+ * An HTTP/2 request seen through the part of IncomingMessage core's proxy uses, straight from
+ * node:http2's stream API: no compat-layer Http2ServerRequest (a second Readable per request).
+ * The stream itself is the body source.
+ */
+export class H2Request {
+  readonly httpVersionMajor = 2;
+  readonly httpVersionMinor = 0;
+
+  constructor(
+    readonly stream: ServerHttp2Stream,
+    readonly headers: IncomingHttpHeaders,
+    /** flat [name, value, ...], pseudo-headers included */
+    readonly rawHeaders: string[],
+  ) {}
+
+  get method(): string {
+    return this.headers[':method'] ?? 'GET';
+  }
+
+  get url(): string {
+    return this.headers[':path'] ?? '/';
+  }
+
+  get socket(): Socket {
+    return this.stream.session!.socket as Socket;
+  }
+
+  on(event: string, listener: (chunk: Buffer) => void): this {
+    this.stream.on(event, listener);
+    return this;
+  }
+
+  removeListener(event: string, listener: (chunk: Buffer) => void): this {
+    this.stream.removeListener(event, listener);
+    return this;
+  }
+
+  pause(): this {
+    this.stream.pause();
+    return this;
+  }
+
+  resume(): this {
+    this.stream.resume();
+    return this;
+  }
+}
+
+/** The response side of one stream, with the part of ServerResponse the proxy uses. */
+export class H2Response extends EventEmitter {
+  statusCode = 200;
+
+  constructor(readonly stream: ServerHttp2Stream) {
+    super();
+    stream.once('close', () => this.emit('close'));
+  }
+
+  get headersSent(): boolean {
+    return this.stream.headersSent;
+  }
+
+  get destroyed(): boolean {
+    return this.stream.destroyed;
+  }
+
+  get writableEnded(): boolean {
+    return this.stream.writableEnded;
+  }
+
+  /** Headers as an object or a flat [name, value, ...] list (names lower-cased for HTTP/2). */
+  writeHead(
+    status: number,
+    headers?: Record<string, string | number | readonly string[]> | readonly string[],
+  ): this {
+    const s = this.stream;
+    this.statusCode = status;
+    if (s.headersSent || s.destroyed || s.closed) return this;
+    const out: OutgoingHttpHeaders = { ':status': status };
+    if (Array.isArray(headers)) {
+      const flat = headers as readonly string[];
+      for (let i = 0; i < flat.length; i += 2) out[flat[i]!.toLowerCase()] = flat[i + 1]!;
+    } else if (headers) Object.assign(out, headers);
+    s.respond(out);
+    return this;
+  }
+
+  write(chunk: Buffer | string): boolean {
+    if (!this.stream.headersSent) this.writeHead(this.statusCode);
+    if (this.stream.destroyed) return false;
+    const more = this.stream.write(chunk);
+    if (!more) this.stream.once('drain', () => this.emit('drain'));
+    return more;
+  }
+
+  end(chunk?: Buffer | string): this {
+    if (!this.stream.headersSent) this.writeHead(this.statusCode);
+    if (!this.stream.destroyed) this.stream.end(chunk);
+    return this;
+  }
+
+  destroy(): void {
+    this.stream.destroy();
+  }
+}
+
+/**
+ * Serves an HTTP/2 server's streams with a request handler of the node:http shape, through
+ * H2Request / H2Response instead of the compat layer. `Expect: 100-continue` is answered, and
+ * stream errors (client resets) are absorbed: the proxy sees them as the stream closing.
+ */
+export function serveH2Streams(
+  server: Http2SecureServer | Http2Server,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): void {
+  server.on(
+    'stream',
+    (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
+      stream.on('error', ignore);
+      if (headers.expect === '100-continue') stream.additionalHeaders({ ':status': 100 });
+      handler(
+        new H2Request(stream, headers, raw) as unknown as IncomingMessage,
+        new H2Response(stream) as unknown as ServerResponse,
+      );
+    },
+  );
+}
+
+function ignore(): void {}
