@@ -5,6 +5,7 @@ import { InputBuffer } from '../net/input-buffer.js';
 import { OutBuffer } from '../net/out-buffer.js';
 import { adoptSocket } from '../net/read-buffer.js';
 import type { HotKeys } from '../stats/hot-keys.js';
+import { ReplyStore } from './reply-store.js';
 import { type ReplySink, Request } from './request.js';
 import { RequestQueue } from './request-queue.js';
 import type { ServerPool } from './server-pool.js';
@@ -47,6 +48,8 @@ export abstract class ClientSession implements ReplySink, Flushable {
   private reading = false;
   private paused = false;
   private readonly out = new OutBuffer();
+  /** replies that came before an earlier request's */
+  private readonly early = new ReplyStore();
 
   /** `accepted` comes from a server with pauseOnConnect; its handle moves to `socket`. */
   constructor(
@@ -122,16 +125,16 @@ export abstract class ClientSession implements ReplySink, Flushable {
     const q = this.queue;
     if (req !== q.peek()) {
       // an earlier request is still waiting: this reply waits with it
-      req.keep(buf, start, end);
+      this.early.keep(req, buf, start, end);
       return;
     }
     q.shift();
     this.emit(req, buf, start, end);
     for (let r = q.peek(); r?.done; r = q.peek()) {
       q.shift();
-      const b = r.reply!;
+      this.emit(r, r.reply!, r.replyStart, r.replyEnd);
       r.reply = null;
-      this.emit(r, b, 0, b.length);
+      this.early.release();
     }
     // nothing else outstanding: write now, the client is waiting for exactly this (-P 1);
     // otherwise gather what else is answered during this event-loop turn into one write

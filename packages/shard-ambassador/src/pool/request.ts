@@ -14,8 +14,10 @@ export interface ReplySink {
  * once sent, in one server connection's FIFO; the reply is the raw bytes from the server.
  */
 export class Request {
-  /** a copy of the reply, when it came before the client could take it */
+  /** a copy of the reply, when it came before its sink could take it: reply[replyStart, replyEnd) */
   reply: Buffer | null = null;
+  replyStart = 0;
+  replyEnd = 0;
   done = false;
   /** the reply is an error produced by the proxy (dead shard, timeout...) */
   failed = false;
@@ -46,5 +48,7 @@ export class Request {
     const copy = Buffer.allocUnsafe(end - start);
     copyBytes(buf, start, end, copy, 0);
     this.reply = copy;
+    this.replyStart = 0;
+    this.replyEnd = copy.length;
   }
 }
