@@ -11,6 +11,9 @@ export class OutBuffer {
   private start = 0;
   private end = 0;
 
+  /** `slabSize`: the usual size of a new slab (an idle connection keeps at most one) */
+  constructor(private readonly slabSize = 16 * 1024) {}
+
   get length(): number {
     return this.end - this.start;
   }
@@ -32,7 +35,7 @@ export class OutBuffer {
   reserve(n: number): Buffer {
     if (this.slab !== null && this.end + n <= this.slab.length) return this.slab;
     const pending = this.end - this.start;
-    const next = Buffer.allocUnsafe(Math.max(SLAB, 2 * (pending + n)));
+    const next = Buffer.allocUnsafe(Math.max(this.slabSize, 2 * (pending + n)));
     if (pending > 0) this.slab!.copy(next, 0, this.start, this.end);
     this.slab = next;
     this.start = 0;
@@ -53,8 +56,9 @@ export class OutBuffer {
   take(): Buffer {
     const b = this.slab!.subarray(this.start, this.end);
     this.start = this.end;
-    // an almost used slab is not kept: the next append starts a new one
-    if (this.slab!.length - this.end < SLAB / 16) {
+    // an almost used slab, or one grown for a large reply, is not kept: the next append starts
+    // a new one (an idle connection does not hold a big slab)
+    if (this.slab!.length - this.end < this.slabSize / 16 || this.slab!.length > 4 * this.slabSize) {
       this.slab = null;
       this.start = 0;
       this.end = 0;
@@ -66,5 +70,3 @@ export class OutBuffer {
     this.start = this.end;
   }
 }
-
-const SLAB = 16 * 1024;

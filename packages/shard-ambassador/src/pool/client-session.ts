@@ -47,7 +47,8 @@ export abstract class ClientSession implements ReplySink, Flushable {
   /** parsing a read: replies the proxy gives itself wait for the end of it */
   private reading = false;
   private paused = false;
-  private readonly out = new OutBuffer();
+  /** small slabs: an idle client holds at most one (a shard connection's are larger) */
+  private readonly out = new OutBuffer(4096);
   /** replies that came before an earlier request's */
   private readonly early = new ReplyStore();
 

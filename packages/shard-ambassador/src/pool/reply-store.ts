@@ -1,7 +1,7 @@
 import { copyBytes } from '../net/copy-bytes.js';
 import type { Request } from './request.js';
 
-const SLAB = 16 * 1024;
+const SLAB = 4096;
 
 /**
  * Where a client session keeps replies that came before an earlier request was answered (a
