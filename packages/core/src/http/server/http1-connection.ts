@@ -248,7 +248,7 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
   private clientEnded(): void {
     this.ending = true;
     if (this.parsing !== null || this.headStarted) {
-      this.destroy(); // a request cut short
+      this.fail('bad_request'); // a request cut short: 400, as node:http answers it
       return;
     }
     if (this.active === null && this.queue.length === 0) this.socket.end();
