@@ -33,11 +33,13 @@ const redis = proc('redis-server', [
 await waitPort(redisPort);
 
 const targets = {
-  nginx: (rate, burst) => async () => {
-    const port = await freePort();
-    return nginx(
-      `limit-${rate}`,
-      `limit_req_zone $binary_remote_addr zone=per_ip:10m rate=${rate}r/s;
+  nginx:
+    (rate, burst, workers = 1) =>
+    async () => {
+      const port = await freePort();
+      return nginx(
+        `limit-${rate}-${workers}`,
+        `limit_req_zone $binary_remote_addr zone=per_ip:10m rate=${rate}r/s;
   upstream app { server 127.0.0.1:${upPort}; keepalive 64; }
   server {
     listen 127.0.0.1:${port};
@@ -53,9 +55,10 @@ const targets = {
       proxy_set_header X-Forwarded-Proto $scheme;
     }
   }`,
-      port,
-    );
-  },
+        port,
+        workers,
+      );
+    },
   ours: (rate, burst, extra) => async () => {
     const port = await freePort();
     const admin = await freePort();
@@ -179,11 +182,28 @@ try {
         start: targets.ours(1_000_000, 1_000_000, distributed),
       },
       { name: 'dds proxy path, no limit', role: 'reference', start: targets.ours(0, 0, []) },
+      {
+        name: 'nginx limit_req (2 workers)',
+        role: 'peer',
+        start: targets.nginx(1_000_000, 1_000_000, 2),
+      },
+      {
+        name: 'dds-rate-limiter redis --workers 2',
+        role: 'ours',
+        start: targets.ours(1_000_000, 1_000_000, [...distributed, '--workers', '2']),
+      },
       { name: 'Node ceiling: raw socket pipe (no HTTP)', role: 'reference', start: nodePipeTarget(upPort) },
     ],
     scenarios: [
       {
         name: 'GET /, one client IP, limit above the load',
+        targets: [
+          'nginx limit_req (1 worker)',
+          'dds-rate-limiter local',
+          'dds-rate-limiter redis',
+          'dds proxy path, no limit',
+          'Node ceiling: raw socket pipe (no HTTP)',
+        ],
         run: async (h) => {
           const before = await failOpenEvents(h);
           const r = await wrk({ url: `http://127.0.0.1:${h.port}/`, connections: 50, seconds: 5 });
@@ -192,6 +212,11 @@ try {
             console.log(`  (non-2xx ${r.non2xx}, socket errors ${r.socketErrors})`);
           return r;
         },
+      },
+      {
+        name: 'GET /, one client IP, limit above the load (2 processes)',
+        targets: ['nginx limit_req (2 workers)', 'dds-rate-limiter redis --workers 2'],
+        run: (h) => wrk({ url: `http://127.0.0.1:${h.port}/`, connections: 50, seconds: 5 }),
       },
     ],
   });
@@ -207,6 +232,8 @@ try {
       "Reference: the same binary with a policy no request matches, i.e. core's proxy path without limiting.",
       'Node ceiling: one Node process piping raw bytes to the upstream (no HTTP parsing): what no HTTP proxy in one Node',
       'process can beat on this machine.',
+      'Second scenario: `--workers 2` in distributed mode (local limits are per process, so workers need --redis) against',
+      'nginx `worker_processes 2` (one shared limit_req zone); the load tool, Redis and the upstream share the same 2 cores.',
       `Requests the redis target admitted by failing open (Redis slower than --redis-timeout 2s) during wrk: ${failOpen}.`,
       accuracyTable,
     ].join('\n');
@@ -253,13 +280,13 @@ async function offer(origin, perSecond, seconds) {
 }
 
 /** nginx in the foreground, one worker, with the given http{} body. */
-async function nginx(name, httpBody, port) {
+async function nginx(name, httpBody, port, workers = 1) {
   const prefix = join(dir, name);
   const conf = join(dir, `${name}.conf`);
   mkdirSync(prefix, { recursive: true });
   writeFileSync(
     conf,
-    `worker_processes 1;
+    `worker_processes ${workers};
 daemon off;
 pid ${prefix}/nginx.pid;
 error_log ${prefix}/error.log warn;

@@ -150,6 +150,12 @@ export const schema = z
     policies: zPolicies.default([]),
   })
   .superRefine((c, ctx) => {
+    if (c.workers > 1 && c.redis === '')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['workers'],
+        message: 'more than one worker needs --redis (local limits are kept per process)',
+      });
     if (c.rate === '' && c.policies.length === 0)
       ctx.addIssue({ code: 'custom', path: ['rate'], message: 'set --rate or define policies in YAML' });
     if (c.rate !== '' && c.policies.some((p) => p.name === flagPolicyName(c)))

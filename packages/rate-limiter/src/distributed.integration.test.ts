@@ -6,6 +6,7 @@ import {
   sleep,
   startComponent,
   startRedis,
+  waitForPort,
 } from '../../../test/support/index.js';
 import {
   offerLoad,
@@ -116,4 +117,44 @@ describe('distributed mode: two limiters sharing one redis-server', () => {
     expect(await metric(a.admin, 'dds_ratelimit_redis_up')).toBe(1);
     expect(await metric(a.admin, 'dds_ratelimit_redis_errors_total')).toBeGreaterThan(0);
   }, 40_000);
+});
+
+describe('--workers 2 (distributed mode only)', () => {
+  it('two worker processes share the Redis limit; the admin port sums their metrics', async () => {
+    const r = await startRedis();
+    const { p, base, admin } = await limiter(r.port, [
+      '--rate',
+      '20/m',
+      '--burst',
+      '9',
+      '--key',
+      'header:x-client',
+      '--workers',
+      '2',
+    ]);
+    try {
+      await waitForPort(Number(new URL(base).port)); // the workers listen after the primary started
+      const init = { headers: { 'x-client': 'w' } };
+      // new connections each time: the primary hands them to both workers in turn
+      const statuses: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const res = await fetch(`${base}/`, { ...init, headers: { ...init.headers, connection: 'close' } });
+        await res.arrayBuffer();
+        statuses.push(res.status);
+      }
+      // burst 9 + 1: ten admitted in all, whichever worker answered; the rest refused
+      expect(statuses.filter((s) => s === 200).length).toBe(10);
+      expect(statuses.filter((s) => s === 429).length).toBe(20);
+      expect(await metric(admin, 'dds_ratelimit_redis_up')).toBe(2); // one per worker, summed
+      const allowed = Number(
+        /^dds_ratelimit_decisions_total\{[^}]*outcome="allowed"[^}]*\} (\S+)$/m.exec(
+          await (await fetch(`${admin}/metrics`)).text(),
+        )?.[1],
+      );
+      expect(allowed).toBe(10);
+    } finally {
+      await p.kill();
+      await r.stop();
+    }
+  }, 30_000);
 });

@@ -12,6 +12,7 @@ await runComponent<RateLimiterConfig>({
   footer:
     'Policies (match, keys, several limits, overrides, allow-lists): see the YAML `policies` key in the README.',
   defaultAdmin: '0.0.0.0:9904',
+  workers: true, // with --redis only (config check): local limits are per process
   flags,
   schema,
   secretPaths: ['redis'],

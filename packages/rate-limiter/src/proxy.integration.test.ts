@@ -311,5 +311,16 @@ policies:
     const c = await run(process.execPath, [bin('rate-limiter'), '--admin', 'off']);
     expect(c.code).toBe(2);
     expect(c.stderr).toMatch(/rate: set --rate or define policies/);
+    const d = await run(process.execPath, [
+      bin('rate-limiter'),
+      '--rate',
+      '1/s',
+      '--workers',
+      '2',
+      '--admin',
+      'off',
+    ]);
+    expect(d.code).toBe(2);
+    expect(d.stderr).toMatch(/workers: more than one worker needs --redis .*\[from flag --workers\]/);
   });
 });
