@@ -1,8 +1,9 @@
-import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import {
-  createHttpServer,
+  createHttp1Server,
   createUpstream,
+  type Http1Server,
   type Logger,
   listen,
   proxyRequest,
@@ -40,7 +41,7 @@ const LIMITS = { maxHeaderSize: 16 * 1024, headerTimeout: 10_000, requestTimeout
  */
 export class HttpShardListener {
   readonly pool: ServerPool;
-  private server: HttpServer | null = null;
+  private server: Http1Server | null = null;
   private upstreams = new Map<Server, Upstream>();
   private key: ShardKeyFn;
   private draining = false;
@@ -83,7 +84,7 @@ export class HttpShardListener {
   }
 
   async start(cfg: PoolConfig): Promise<void> {
-    const server = createHttpServer(LIMITS, (req, res) => this.handle(req, res));
+    const server = createHttp1Server(LIMITS, (req, res) => this.handle(req, res));
     server.on('connection', (s: Socket) => {
       const limit = this.pool.cfg.client_connections;
       if (
