@@ -2,7 +2,10 @@
 // req/s is too noisy on a shared, loaded machine; CPU time of the proxy process (utime+stime
 // from /proc/<pid>/stat) divided by the requests it served is much steadier.
 //
-//   node bench/lib/proxy-cpu.mjs [--rounds 5] [--seconds 4] [--nginx] [--together] [--browser] [name=/path/to/core/dist/index.js ...]
+//   node bench/lib/proxy-cpu.mjs [--rounds 5] [--seconds 4] [--nginx] [--together] [--browser] [--node-http] [name=/path/to/core/dist/index.js ...]
+//
+// The proxy listens with core's lean HTTP/1.1 server (createHttp1Server), as the components do;
+// --node-http uses core's node:http front end (createHttpServer) instead.
 //
 // Without variants it compares `baseline` (/tmp/dds-core-baseline/dist/index.js, a copy of an
 // older build: `cp -r packages/core/dist /tmp/dds-core-baseline/ && ln -s $PWD/node_modules
@@ -47,7 +50,12 @@ async function serve(coreIndex, port, upstreamUrl) {
       if (status >= 500) failed++; // 499s: wrk stops with requests in flight
     },
   };
-  const server = core.createHttpServer(
+  // core's lean HTTP/1.1 server (what the proxying components use); node:http with --node-http
+  const front =
+    process.env.DDS_PROXY_CPU_FRONT === 'node:http' || !core.createHttp1Server
+      ? core.createHttpServer
+      : core.createHttp1Server;
+  const server = front(
     { maxHeaderSize: 16384, headerTimeout: 10_000, requestTimeout: 60_000, idleTimeout: 60_000 },
     (req, res) => core.proxyRequest(req, res, upstream, hooks),
   );
@@ -183,6 +191,7 @@ async function main() {
     else if (args[i] === '--nginx') withNginx = true;
     else if (args[i] === '--together') together = true;
     else if (args[i] === '--browser') wrkHeaders = BROWSER;
+    else if (args[i] === '--node-http') process.env.DDS_PROXY_CPU_FRONT = 'node:http';
     else {
       const eq = args[i].indexOf('=');
       variants.push({ name: args[i].slice(0, eq), path: args[i].slice(eq + 1) });
