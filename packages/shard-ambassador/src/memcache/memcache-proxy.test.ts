@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import Memcached from 'memcached';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type Service, startMemcached } from '../../../../test/support/index.js';
@@ -90,6 +91,32 @@ describe('memcache pools through the ambassador (real memcached shards)', () => 
     await c.lines(keys.map((k) => `set ${k} 1 0 1\r\nx\r\n`).join(''), 30);
     const got = await c.exchange(`gets ${keys.join(' ')}\r\n`, (b) => b.toString().endsWith('END\r\n'));
     expect(got.toString().match(/^VALUE g\d+ 1 1 \d+$/gm)).toHaveLength(30);
+    c.close();
+  });
+
+  it('binary values of up to 60 KB, pipelined, then fetched by one multi-key get split over the shards: every byte back', async () => {
+    const c = await RawClient.open(port);
+    const values = Array.from({ length: 24 }, (_, i) =>
+      randomBytes([0, 1, 63, 64, 65, 4096, 40_000, 60_000][i % 8]!),
+    );
+    const keys = values.map((_, i) => `bin${i}`);
+    const sets = Buffer.concat(
+      values.flatMap((v, i) => [Buffer.from(`set ${keys[i]} 7 0 ${v.length}\r\n`), v, Buffer.from('\r\n')]),
+    );
+    expect(await c.lines(sets, keys.length)).toEqual(keys.map(() => 'STORED'));
+    const got = await c.exchange(`get ${keys.join(' ')}\r\n`, (b) => b.subarray(-5).toString() === 'END\r\n');
+    // VALUE blocks of every shard, then one END: parse them back by their lengths
+    const found = new Map<string, Buffer>();
+    let p = 0;
+    while (got.subarray(p, p + 6).toString() === 'VALUE ') {
+      const eol = got.indexOf('\r\n', p);
+      const [, key, flags, len] = got.subarray(p, eol).toString().split(' ');
+      expect(flags).toBe('7');
+      found.set(key!, got.subarray(eol + 2, eol + 2 + Number(len)));
+      p = eol + 2 + Number(len) + 2;
+    }
+    expect(got.subarray(p).toString()).toBe('END\r\n');
+    expect(keys.map((k, i) => found.get(k)?.equals(values[i]!))).toEqual(keys.map(() => true));
     c.close();
   });
 
