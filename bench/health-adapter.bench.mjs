@@ -204,7 +204,7 @@ await runBenchmark({
   title: 'health-adapter: /readyz under probe load',
   rounds: 5,
   notes: [
-    'Setup: the adapter runs two critical checks (Redis PING+INFO and a TCP connect to the same real redis-server, every 1 s) and serves /readyz from its cache on core's lean HTTP/1.1 server.',
+    'Setup: the adapter runs two critical checks (Redis PING+INFO and a TCP connect to the same real redis-server, every 1 s) and serves /readyz from its cache on the lean HTTP/1.1 server from core.',
     '`nginx return 200` (1 worker, the peer) answers the same-sized application/health+json body from its config: the floor for an HTTP answer on this machine. `node:http static answer` (reference) is the Node ceiling: node:http writing the same bytes from a constant. `naive` (baseline) is the hand-written checker the adapter replaces: node:http + ioredis, one Redis PING per probe, no cache.',
     '"10 ms between probes": wrk -t1 -c10 with a delay() hook of 10 ms per connection, about 1000 probes/s in all (the issue\'s rate), latency measured by wrk. "max rate": wrk -t1 -c10 as fast as possible for 5 s.',
     'Issue target: p99 < 2 ms at 1k probes/s.',
