@@ -58,6 +58,7 @@ export {
 } from './metrics.js';
 export { type Address, formatAddress, listenOptions, parseAddress } from './net/host-port.js';
 export { listen } from './net/listen.js';
+export { adoptSocket, type OnRead, READ_BUFFER } from './net/read-buffer.js';
 export { type WatchHandle, watchFiles } from './reload/file-watcher.js';
 export { allFlags, type Component, type ComponentContext, type Instance, runComponent } from './runner.js';
 export * from './tls/index.js';

@@ -173,3 +173,18 @@ describe('the guard', () => {
     ).toBe(0);
   });
 });
+
+describe('SIGTERM', () => {
+  it('drains: an in-flight request completes on its kept-alive connection, then the process exits 0', async () => {
+    const control = await demoApp('control');
+    const experiment = await demoApp('experiment');
+    const s = await quickSplitter(control, experiment, ['--shutdown-delay', '0s']);
+    const slow = get(`${s.url}/slow?ms=800`, { cookie: 'uid=drain-1' });
+    await sleep(200);
+    s.proc.child.kill('SIGTERM');
+    const r = await slow;
+    expect(r.status).toBe(200);
+    expect(r.headers.connection).toBe('close'); // answered while draining: the client moves on
+    expect(await s.proc.exited).toBe(0);
+  });
+});

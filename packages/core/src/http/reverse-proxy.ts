@@ -91,7 +91,6 @@ export function proxyRequest(
       : rh['transfer-encoding'] !== undefined
         ? BodyFraming.Chunked
         : BodyFraming.None;
-  if (hooks.draining() && !h2) res.shouldKeepAlive = false;
   const http1 = upstream.http1;
   if (http1 !== undefined) {
     const head = requestHead(req, headers, extra, framing, upstream.hostHeader ?? 'localhost', h2);
@@ -227,6 +226,7 @@ class ProxyHandler implements UpstreamExchange {
   onHead(statusCode: number, headers: string[]): void {
     this.status = statusCode;
     const res = this.res;
+    this.closeIfDraining();
     const extra = this.hooks.responseHeaders?.(this.req);
     if (this.lean) {
       this.lean.writeProxiedHead(statusCode, headers, extra);
@@ -292,6 +292,7 @@ class ProxyHandler implements UpstreamExchange {
         this.reported = true;
         return;
       }
+      this.closeIfDraining();
       const status = timeout ? 504 : 502;
       const body = timeout ? 'upstream timed out\n' : 'upstream unavailable\n';
       res.writeHead(status, [
@@ -340,6 +341,11 @@ class ProxyHandler implements UpstreamExchange {
       err.code === 'UND_ERR_CONNECT_TIMEOUT' ||
       err.code === 'UND_ERR_BODY_TIMEOUT';
     this.onFail(timeout, err);
+  }
+
+  /** While draining, HTTP/1.1 responses close their connection so clients move elsewhere. */
+  private closeIfDraining(): void {
+    if (this.req.httpVersionMajor !== 2 && this.hooks.draining()) this.res.shouldKeepAlive = false;
   }
 
   private done(status: number, failure: ProxyFailure | undefined): void {

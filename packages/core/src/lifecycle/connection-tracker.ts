@@ -33,8 +33,10 @@ export class ConnectionTracker {
   async drain(deadline: number): Promise<void> {
     this.closing = true;
     await new Promise<void>((resolve) => {
-      if (!this.server.listening) return resolve();
-      this.server.close(() => resolve());
+      if (!this.server.listening && this.sockets.size === 0) return resolve();
+      // Done when the tracked connections are: the close callback alone is not enough, since a
+      // server may hand its accepted sockets over to others (core's lean HTTP/1.1 server does).
+      if (this.server.listening) this.server.close();
       const http = this.server as HttpServer;
       const tick = setInterval(() => {
         if (typeof http.closeIdleConnections === 'function') http.closeIdleConnections();

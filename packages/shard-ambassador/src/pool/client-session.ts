@@ -1,9 +1,8 @@
 import type { Socket } from 'node:net';
-import type { Logger } from '@dds/core';
+import { adoptSocket, type Logger } from '@dds/core';
 import { type Flushable, scheduleFlush } from '../net/flusher.js';
 import { InputBuffer } from '../net/input-buffer.js';
 import { OutBuffer } from '../net/out-buffer.js';
-import { adoptSocket } from '../net/read-buffer.js';
 import type { HotKeys } from '../stats/hot-keys.js';
 import { ReplyStore } from './reply-store.js';
 import { type ReplySink, Request } from './request.js';

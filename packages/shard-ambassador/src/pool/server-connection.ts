@@ -1,9 +1,9 @@
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { READ_BUFFER } from '@dds/core';
 import { type Flushable, scheduleFlush } from '../net/flusher.js';
 import { InputBuffer } from '../net/input-buffer.js';
 import { OutBuffer } from '../net/out-buffer.js';
-import { READ_BUFFER } from '../net/read-buffer.js';
 import type { ServerProtocol } from './protocol.js';
 import type { Request } from './request.js';
 import { RequestQueue } from './request-queue.js';

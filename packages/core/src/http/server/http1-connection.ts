@@ -92,11 +92,14 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
   /** the client half-closed: close after the responses it is owed */
   private ending = false;
   private broken = false;
+  private upgraded = false;
   private readonly onData = (chunk: Buffer) => this.read(chunk);
 
   constructor(
     readonly socket: Socket,
     private readonly host: ConnectionHost,
+    /** reads arrive in the shared READ_BUFFER (onread): body bytes that are kept are copied */
+    private readonly shared = false,
   ) {
     this.parser = strictParser(
       HTTPParser.REQUEST,
@@ -109,11 +112,18 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
         complete: onMessageComplete,
       },
     );
-    socket.on('data', this.onData);
+    if (!shared) socket.on('data', this.onData);
     socket.on('end', () => this.clientEnded());
     socket.on('error', () => this.destroy());
     socket.on('drain', () => this.active?.emit('drain'));
     socket.on('close', () => this.onClose());
+  }
+
+  /** A read into the shared buffer (adopted sockets): `n` bytes, valid during this call only. */
+  readShared(n: number, buf: Buffer): void {
+    // after an upgrade the socket belongs to a byte pipe, which listens for 'data'
+    if (this.upgraded) this.socket.emit('data', Buffer.from(buf.subarray(0, n)));
+    else this.read(buf.subarray(0, n));
   }
 
   private read(chunk: Buffer): void {
@@ -121,7 +131,10 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
     const r = this.parser.execute(chunk);
     if (typeof r !== 'number')
       this.fail(r.code === 'HPE_HEADER_OVERFLOW' ? 'header_too_large' : 'bad_request');
-    else if (this.upgradeReq !== null) this.takeUpgrade(chunk.subarray(r));
+    else if (this.upgradeReq !== null) {
+      const rest = chunk.subarray(r);
+      this.takeUpgrade(this.shared ? Buffer.from(rest) : rest);
+    }
   }
 
   messageBegin(): void {
@@ -163,7 +176,8 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
   }
 
   body(chunk: Buffer): void {
-    this.parsing?.pushBody(chunk);
+    // a body slice may wait for its consumer: out of the shared buffer it is copied
+    this.parsing?.pushBody(this.shared ? Buffer.from(chunk) : chunk);
   }
 
   messageComplete(): void {
@@ -304,6 +318,7 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
 
   /** The socket now belongs to someone else (an upgraded protocol). */
   private detach(): void {
+    this.upgraded = true;
     this.closed = true;
     this.phase = ConnPhase.Closed;
     this.socket.removeListener('data', this.onData);

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
+import { adoptSocket } from '../../net/read-buffer.js';
 import type { ClientErrorKind, HttpLimits } from '../http-server.js';
 import { type ConnectionHost, Http1Connection } from './http1-connection.js';
 import type { Http1Request } from './http1-request.js';
@@ -31,15 +32,30 @@ export class Http1Server extends NetServer implements ConnectionHost {
     private readonly handler: Http1Handler,
     private readonly onClientError?: (kind: ClientErrorKind) => void,
   ) {
-    super({ allowHalfOpen: true, noDelay: true });
+    // accepted paused: plain sockets are adopted to read with `onread` (see emit)
+    super({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true });
     this.maxHeaderSize = limits.maxHeaderSize;
     this.timeouts = {
       headers: limits.headerTimeout,
       request: limits.requestTimeout,
       keepAlive: limits.idleTimeout,
     };
-    this.on('connection', (socket: Socket) => this.accept(socket));
     this.on('close', () => this.stopSweeper());
+  }
+
+  /**
+   * An accepted TCP socket moves to a socket that reads into the process's shared buffer
+   * (`onread`: no allocation and no Readable machinery per read), and 'connection' listeners
+   * (drain tracking, connection limits) see that socket, never the empty one it came in.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's own signature
+  override emit(event: string | symbol, ...args: any[]): boolean {
+    if (event !== 'connection') return super.emit(event, ...args);
+    let conn: Http1Connection | undefined;
+    const socket = adoptSocket(args[0] as Socket, (n, buf) => conn?.readShared(n, buf), true);
+    socket.setNoDelay(true);
+    conn = this.serve(socket, true); // reads come through the callback, adopted or not
+    return super.emit('connection', socket);
   }
 
   // Settable on reload, like node:http's; the sweep follows the new values at once.
@@ -69,10 +85,16 @@ export class Http1Server extends NetServer implements ConnectionHost {
     this.sweeper = this.startSweeper();
   }
 
-  /** Serves HTTP/1.1 on a connected socket (plain, or TLS after its handshake). */
+  /** Serves HTTP/1.1 on a connected socket that reads with 'data' events (TLS after its handshake). */
   accept(socket: Socket): void {
-    this.conns.add(new Http1Connection(socket, this));
+    this.serve(socket, false);
+  }
+
+  private serve(socket: Socket, shared: boolean): Http1Connection {
+    const conn = new Http1Connection(socket, this, shared);
+    this.conns.add(conn);
     this.sweeper ??= this.startSweeper();
+    return conn;
   }
 
   dispatch(req: Http1Request, res: Http1Response): void {

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { READ_BUFFER } from '../../net/read-buffer.js';
 import { BodyFraming, type BodySource, type ExchangeControl, type UpstreamExchange } from './exchange.js';
 import type { Http1Pool } from './pool.js';
 import { createResponseParser, type NativeParser, type ResponseSink } from './response-parser.js';
@@ -15,9 +16,6 @@ export enum Phase {
 
 const CRLF = '\r\n';
 
-// Every connection reads into this one buffer (Node's `onread`: no Readable machinery, no
-// allocation per read). It is parsed at once; body slices are copied before they leave.
-const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 const LAST_CHUNK = '0\r\n\r\n';
 const KEEP_ALIVE_TIMEOUT = /timeout\s*=\s*(\d+)/i;
 
