@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startNginx } from './lib/nginx.mjs';
 import { nodePipeTarget } from './lib/node-pipe.mjs';
 import { freePort, proc, waitHttp } from './lib/processes.mjs';
 import { ROOT, runBenchmark } from './lib/runner.mjs';
@@ -44,7 +45,7 @@ function httpProxyBaseline(port, control, experiment) {
 async function bench() {
   const dir = mkdtempSync(join(tmpdir(), 'dds-bench-splitter-'));
   const [controlPort, expPort] = [await freePort(), await freePort()];
-  const backends = await nginx(
+  const backends = await startNginx(
     dir,
     'backends',
     `
@@ -163,7 +164,7 @@ function load(port, script) {
 }
 async function nginxSplit(dir, workers, controlPort, expPort) {
   const port = await freePort();
-  return nginx(
+  return startNginx(
     dir,
     `split-${workers}`,
     `
@@ -211,34 +212,6 @@ async function splitter(workers, control, experiment) {
     '--log-level',
     'warn',
   ]);
-  await waitHttp(`http://127.0.0.1:${port}/`);
-  return { ...p, port };
-}
-
-/** nginx in the foreground with the given http{} body. */
-async function nginx(dir, name, httpBody, port, workers = 1) {
-  const prefix = join(dir, name);
-  const conf = join(dir, `${name}.conf`);
-  mkdirSync(prefix, { recursive: true });
-  writeFileSync(
-    conf,
-    `worker_processes ${workers};
-daemon off;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
-  ${httpBody}
-}
-`,
-  );
-  const p = proc('nginx', ['-p', prefix, '-c', conf]);
   await waitHttp(`http://127.0.0.1:${port}/`);
   return { ...p, port };
 }

@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nginxConf } from './lib/nginx.mjs';
 import { ROOT, runBenchmark } from './lib/runner.mjs';
 import { wrk } from './lib/tools.mjs';
 
@@ -101,24 +102,13 @@ const targets = [
     async start() {
       const port = await freePort();
       const dir = mkdtempSync(join(tmpdir(), 'dds-bench-nginx-'));
-      const conf = `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  server {
+      const conf = nginxConf(
+        dir,
+        `server {
     listen 127.0.0.1:${port};
     location = /readyz { default_type application/health+json; return 200 '${SAMPLE_BODY}'; }
-  }
-}
-`;
+  }`,
+      );
       writeFileSync(join(dir, 'nginx.conf'), conf);
       const p = startProcess('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')]);
       const url = `http://127.0.0.1:${port}/readyz`;

@@ -1,7 +1,8 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import { startNginx } from './lib/nginx.mjs';
 import { nodePipeTarget } from './lib/node-pipe.mjs';
 import { freePort, proc, waitHttp, waitPort } from './lib/processes.mjs';
 import { ROOT, runBenchmark } from './lib/runner.mjs';
@@ -14,7 +15,8 @@ const SECONDS = 10;
 
 const dir = mkdtempSync(join(tmpdir(), 'dds-bench-ratelimit-'));
 const upPort = await freePort();
-const upstream = await nginx(
+const upstream = await startNginx(
+  dir,
   'upstream',
   `server { listen 127.0.0.1:${upPort}; keepalive_requests 1000000; location / { return 200 "ok\\n"; } }`,
   upPort,
@@ -37,7 +39,8 @@ const targets = {
     (rate, burst, workers = 1) =>
     async () => {
       const port = await freePort();
-      return nginx(
+      return startNginx(
+        dir,
         `limit-${rate}-${workers}`,
         `limit_req_zone $binary_remote_addr zone=per_ip:10m rate=${rate}r/s;
   upstream app { server 127.0.0.1:${upPort}; keepalive 64; }
@@ -277,32 +280,4 @@ async function offer(origin, perSecond, seconds) {
   await Promise.all(pending);
   await pool.close();
   return { offered: total, spanMs: last - start, ...counts };
-}
-
-/** nginx in the foreground, one worker, with the given http{} body. */
-async function nginx(name, httpBody, port, workers = 1) {
-  const prefix = join(dir, name);
-  const conf = join(dir, `${name}.conf`);
-  mkdirSync(prefix, { recursive: true });
-  writeFileSync(
-    conf,
-    `worker_processes ${workers};
-daemon off;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
-  ${httpBody}
-}
-`,
-  );
-  const p = proc('nginx', ['-p', prefix, '-c', conf]);
-  await waitHttp(`http://127.0.0.1:${port}/`);
-  return { ...p, port };
 }

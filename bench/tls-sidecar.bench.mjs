@@ -4,9 +4,10 @@
 // connections per second (wrk with `Connection: close`: one full handshake per request), and
 // HTTP/2 throughput (h2load). Same ECDSA P-256 certificate, TLS 1.2 + 1.3, for both.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startNginx } from './lib/nginx.mjs';
 import { nodePipeTarget } from './lib/node-pipe.mjs';
 import { freePort, waitPort } from './lib/processes.mjs';
 import { ROOT, runBenchmark } from './lib/runner.mjs';
@@ -36,7 +37,8 @@ await exec('openssl', [
 ]);
 
 const upstreamPort = await freePort();
-const upstream = await nginx(
+const upstream = await startNginx(
+  dir,
   'upstream',
   `server { listen 127.0.0.1:${upstreamPort}; keepalive_requests 1000000; location / { return 200 "hello\\n"; } }`,
   upstreamPort,
@@ -70,7 +72,8 @@ try {
         role: 'peer',
         start: async () => {
           const port = await freePort();
-          return nginx(
+          return startNginx(
+            dir,
             'frontend',
             `
   upstream app { server 127.0.0.1:${upstreamPort}; keepalive 64; }
@@ -204,35 +207,4 @@ function proc(cmd, args, signal = 'SIGKILL') {
       await exited;
     },
   };
-}
-
-async function nginx(name, body, port, workerCount = 1) {
-  const d = join(dir, name);
-  mkdirSync(d, { recursive: true });
-  writeFileSync(
-    join(d, 'nginx.conf'),
-    `worker_processes ${workerCount};
-daemon off;
-pid ${d}/nginx.pid;
-error_log ${d}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${d}/body;
-  proxy_temp_path ${d}/proxy;
-  fastcgi_temp_path ${d}/fastcgi;
-  uwsgi_temp_path ${d}/uwsgi;
-  scgi_temp_path ${d}/scgi;
-  ${body}
-}
-`,
-  );
-  const p = proc('nginx', ['-p', d, '-c', join(d, 'nginx.conf')], 'SIGTERM');
-  try {
-    await waitPort(port);
-  } catch (e) {
-    await p.stop();
-    throw e;
-  }
-  return { ...p, port };
 }

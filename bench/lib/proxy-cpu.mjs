@@ -21,6 +21,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { nginxConf } from './nginx.mjs';
 import { median, ROOT } from './runner.mjs';
 import { exec } from './tools.mjs';
 
@@ -94,24 +95,6 @@ function waitPort(port) {
     };
     tryOnce();
   });
-}
-
-function nginxConf(dir, body) {
-  return `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  ${body}
-}
-`;
 }
 
 async function startNginx(name, body, port) {
