@@ -85,7 +85,8 @@ export interface PodmanOptions {
  *   Kubernetes Secret volumes; the files inside the container are the same);
  * - Services are dropped (a pod is one network namespace here; nothing routes between pods);
  * - Downward API env from metadata.namespace (podman 4.3 knows no namespaces) becomes "default";
- * - the chosen container ports get a hostPort on 127.0.0.1.
+ * - the chosen container ports get a hostPort on 127.0.0.1; the others are dropped (probes use
+ *   port numbers, so nothing refers to them).
  */
 export function forPodman(docs: K8s[], opts: PodmanOptions = {}): K8s[] {
   const out: K8s[] = [];
@@ -120,10 +121,13 @@ export function forPodman(docs: K8s[], opts: PodmanOptions = {}): K8s[] {
             e.value = 'default';
           }
         }
-        for (const p of c.ports ?? []) {
-          const host = opts.publish?.[p.containerPort];
-          if (host !== undefined) Object.assign(p, { hostPort: host, hostIP: '127.0.0.1' });
-        }
+        // podman 4.3 publishes a containerPort without hostPort on the host's same port, so two
+        // pods playing at once (test files run in parallel) would clash: only chosen ones stay
+        const kept = (c.ports ?? []).filter((p: K8s) => opts.publish?.[p.containerPort] !== undefined);
+        for (const p of kept)
+          Object.assign(p, { hostPort: opts.publish![p.containerPort], hostIP: '127.0.0.1' });
+        if (kept.length > 0) c.ports = kept;
+        else delete c.ports;
       }
       for (const v of spec.volumes ?? []) {
         if (v.secret) {
