@@ -2,14 +2,20 @@ import { copyBytes } from './copy-bytes.js';
 
 /**
  * Bytes waiting to be written to one socket, copied into a slab. take() hands the pending bytes
- * over as one Buffer (a view of the slab) for a single write; that region is never written
- * again, so the write may complete whenever it likes, and the slab is dropped for a new one
- * when it is used up (garbage collected once its writes are done).
+ * over as one Buffer (a view of the slab) for a single write; that region is not written again
+ * until the owner says the kernel has all of it (written()), so a write may complete whenever it
+ * likes. A slab that is used up is dropped for a new one (garbage collected once its writes are
+ * done). With written() after every write that went out at once, which is the common case, one
+ * slab and the view of its start serve every write of a connection: no allocation per write.
  */
 export class OutBuffer {
   private slab: Buffer | null = null;
   private start = 0;
   private end = 0;
+  /** the last view take() made: slab[viewStart, viewStart + view.length) of viewSlab */
+  private view: Buffer | null = null;
+  private viewSlab: Buffer | null = null;
+  private viewStart = 0;
 
   /** `slabSize`: the usual size of a new slab (an idle connection keeps at most one) */
   constructor(private readonly slabSize = 16 * 1024) {}
@@ -52,18 +58,39 @@ export class OutBuffer {
     return this.end;
   }
 
-  /** The pending bytes, to be written now; they are not reused. */
+  /** The pending bytes, to be written now; their room is not reused before written(). */
   take(): Buffer {
-    const b = this.slab!.subarray(this.start, this.end);
+    const slab = this.slab!;
+    const start = this.start;
+    const n = this.end - start;
+    let b = this.view;
+    if (b === null || b.length !== n || this.viewStart !== start || this.viewSlab !== slab) {
+      b = slab.subarray(start, this.end);
+      this.view = b;
+      this.viewSlab = slab;
+      this.viewStart = start;
+    }
     this.start = this.end;
-    // an almost used slab, or one grown for a large reply, is not kept: the next append starts
-    // a new one (an idle connection does not hold a big slab)
-    if (this.slab!.length - this.end < this.slabSize / 16 || this.slab!.length > 4 * this.slabSize) {
+    // a slab grown for a large reply is not kept (an idle connection does not hold a big slab)
+    if (slab.length > 4 * this.slabSize) {
       this.slab = null;
+      this.view = null;
+      this.viewSlab = null;
       this.start = 0;
       this.end = 0;
     }
     return b;
+  }
+
+  /**
+   * Everything take() returned so far has reached the kernel (the socket queues nothing): the
+   * slab is filled from its start again.
+   */
+  written(): void {
+    if (this.start === this.end) {
+      this.start = 0;
+      this.end = 0;
+    }
   }
 
   clear(): void {

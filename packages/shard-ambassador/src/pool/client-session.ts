@@ -3,6 +3,7 @@ import { adoptSocket, type Logger } from '@dds/core';
 import { type Flushable, scheduleFlush } from '../net/flusher.js';
 import { InputBuffer } from '../net/input-buffer.js';
 import { OutBuffer } from '../net/out-buffer.js';
+import { SocketWriter } from '../net/socket-writer.js';
 import type { HotKeys } from '../stats/hot-keys.js';
 import { ReplyStore } from './reply-store.js';
 import { type ReplySink, Request } from './request.js';
@@ -35,6 +36,7 @@ const WRITE_HIGH_WATER = 4 * 1024 * 1024;
 export abstract class ClientSession implements ReplySink, Flushable {
   /** the client connection (reads into the shared read buffer) */
   readonly socket: Socket;
+  private readonly writer: SocketWriter;
   /** requests whose replies are not in the output yet, in arrival order */
   protected readonly queue = new RequestQueue();
   protected readonly input = new InputBuffer();
@@ -67,7 +69,7 @@ export abstract class ClientSession implements ReplySink, Flushable {
     socket.on('error', () => {
       ctx.pool.stats.clientErr++;
     });
-    socket.on('drain', () => this.maybeResume());
+    this.writer = new SocketWriter(socket, () => this.maybeResume());
   }
 
   /** requests whose replies are not in the output yet */
@@ -159,14 +161,14 @@ export abstract class ClientSession implements ReplySink, Flushable {
     // a client that went away meanwhile just has its replies dropped
     if (this.out.length > 0) {
       if (s.destroyed) this.out.clear();
-      else s.write(this.out.take());
+      else if (this.writer.write(this.out.take())) this.out.written();
     }
     if (this.ended || (this.closing && this.pending === 0)) {
       this.closing = true;
       s.end();
       return;
     }
-    if (s.writableLength > WRITE_HIGH_WATER) this.pause();
+    if (this.writer.pending > WRITE_HIGH_WATER) this.pause();
     else this.maybeResume();
   }
 
@@ -178,7 +180,7 @@ export abstract class ClientSession implements ReplySink, Flushable {
 
   private maybeResume(): void {
     if (!this.paused) return;
-    if (this.pending < this.ctx.limits.maxPending / 2 && this.socket.writableLength <= WRITE_HIGH_WATER) {
+    if (this.pending < this.ctx.limits.maxPending / 2 && this.writer.pending <= WRITE_HIGH_WATER) {
       this.paused = false;
       this.socket.resume();
     }

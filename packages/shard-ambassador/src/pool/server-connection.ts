@@ -4,6 +4,7 @@ import { READ_BUFFER } from '@dds/core';
 import { type Flushable, scheduleFlush } from '../net/flusher.js';
 import { InputBuffer } from '../net/input-buffer.js';
 import { OutBuffer } from '../net/out-buffer.js';
+import { SocketWriter } from '../net/socket-writer.js';
 import type { ServerProtocol } from './protocol.js';
 import type { Request } from './request.js';
 import { RequestQueue } from './request-queue.js';
@@ -17,6 +18,7 @@ import type { Server } from './server.js';
  */
 export class ServerConnection implements Flushable {
   private socket: Socket | null = null;
+  private writer: SocketWriter | null = null;
   private connected = false;
   private readonly fifo = new RequestQueue();
   private readonly out = new OutBuffer();
@@ -72,15 +74,15 @@ export class ServerConnection implements Flushable {
 
   flush(): void {
     this.flushQueued = false;
-    const s = this.socket;
-    if (!s || this.out.length === 0) return;
+    const w = this.writer;
+    if (this.socket === null || w === null || this.out.length === 0) return;
     const now = performance.now();
     const fifo = this.fifo;
     for (let i = this.written; i < fifo.length; i++) fifo.at(i).sentAt = now;
     this.written = fifo.length;
     this.server.stats.requestBytes += this.out.length;
     // one write per turn, of everything the clients sent for this server meanwhile
-    s.write(this.out.take());
+    if (w.write(this.out.take())) this.out.written();
   }
 
   /** Connects now instead of on the first request (preconnect). */
@@ -113,6 +115,7 @@ export class ServerConnection implements Flushable {
         : connect({ port: spec.port, host: spec.host, onread });
     s.setNoDelay(true);
     this.socket = s;
+    this.writer = new SocketWriter(s);
     this.connected = false;
     this.server.stats.connections++;
     const connectTimeout = this.server.timeout > 0 ? this.server.timeout : 5000;

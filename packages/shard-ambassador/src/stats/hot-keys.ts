@@ -1,3 +1,5 @@
+import { KeyCounts } from './key-counts.js';
+
 const SLICES = 6;
 const MAX_KEYS_PER_SLICE = 20_000;
 
@@ -17,10 +19,10 @@ export interface HotKey {
  * slice, hot keys having been counted already).
  */
 export class HotKeys {
-  /** per slice: pool -> key -> sampled hits (a map per pool: no "pool + key" string per sample) */
-  private slices: Map<string, Map<string, number>>[] = [];
-  /** keys in the current slice, over all pools */
-  private currentKeys = 0;
+  private readonly slices: KeyCounts[] = [];
+  /** pool name -> small number stored with each counted key */
+  private readonly poolIds = new Map<string, number>();
+  private readonly poolNames: string[] = [];
   private sliceStart = 0;
   private tick = 0;
   private readonly sliceMs: number;
@@ -31,7 +33,7 @@ export class HotKeys {
     readonly sample: number,
   ) {
     this.sliceMs = Math.max(1, Math.floor(windowMs / SLICES));
-    for (let i = 0; i < SLICES; i++) this.slices.push(new Map());
+    if (top > 0) for (let i = 0; i < SLICES; i++) this.slices.push(new KeyCounts(MAX_KEYS_PER_SLICE));
     this.sliceStart = Date.now();
   }
 
@@ -40,23 +42,21 @@ export class HotKeys {
   }
 
   /** Counts a request for key buf[start, end) in pool (sampled). */
-  record(pool: string, buf: Buffer, start: number, end: number): void {
-    if (++this.tick < this.sample) return;
+  record(pool: string, buf: Uint8Array, start: number, end: number): void {
+    if (++this.tick < this.sample || !this.enabled) return;
     this.tick = 0;
     this.rotate(Date.now());
-    const slice = this.slices[SLICES - 1]!;
-    let keys = slice.get(pool);
-    if (keys === undefined) {
-      keys = new Map();
-      slice.set(pool, keys);
+    this.slices[SLICES - 1]!.add(this.poolId(pool), buf, start, end);
+  }
+
+  private poolId(pool: string): number {
+    let id = this.poolIds.get(pool);
+    if (id === undefined) {
+      id = this.poolNames.length;
+      this.poolNames.push(pool);
+      this.poolIds.set(pool, id);
     }
-    const key = buf.toString('latin1', start, Math.min(end, start + 256));
-    const n = keys.get(key);
-    if (n !== undefined) keys.set(key, n + 1);
-    else if (this.currentKeys < MAX_KEYS_PER_SLICE) {
-      keys.set(key, 1);
-      this.currentKeys++;
-    }
+    return id;
   }
 
   private rotate(now: number): void {
@@ -65,28 +65,29 @@ export class HotKeys {
     this.sliceStart += steps * this.sliceMs;
     if (steps > SLICES) steps = SLICES;
     for (let i = 0; i < steps; i++) {
-      this.slices.shift();
-      this.slices.push(new Map());
+      const oldest = this.slices.shift()!;
+      oldest.clear();
+      this.slices.push(oldest);
     }
-    this.currentKeys = 0;
   }
 
   /** The hottest keys now, highest rate first. */
   list(limit = this.top): HotKey[] {
     this.rotate(Date.now());
-    const sum = new Map<string, Map<string, number>>();
+    const sum = new Map<number, Map<string, number>>();
     for (const slice of this.slices) {
-      for (const [pool, keys] of slice) {
+      slice.forEach((pool, key, n) => {
         let total = sum.get(pool);
         if (total === undefined) {
           total = new Map();
           sum.set(pool, total);
         }
-        for (const [k, n] of keys) total.set(k, (total.get(k) ?? 0) + n);
-      }
+        total.set(key, (total.get(key) ?? 0) + n);
+      });
     }
     const rows: { pool: string; key: string; hits: number }[] = [];
-    for (const [pool, keys] of sum) for (const [key, hits] of keys) rows.push({ pool, key, hits });
+    for (const [pool, keys] of sum)
+      for (const [key, hits] of keys) rows.push({ pool: this.poolNames[pool]!, key, hits });
     const seconds = this.windowMs / 1000;
     return rows
       .sort((a, b) => b.hits - a.hits)

@@ -1,0 +1,145 @@
+import type { Socket } from 'node:net';
+import { getSystemErrorName } from 'node:util';
+
+/** What a connected net.Socket's libuv handle (TCP or Pipe wrap) offers for writing. */
+interface StreamHandle {
+  writeBuffer(req: WriteReq, data: Buffer): number;
+  readonly writeQueueSize: number;
+}
+
+/** Node's WriteWrap: a request object the handle takes over when a write cannot finish at once. */
+interface WriteReq {
+  /** called by the handle when such a write finished (status < 0: failed) */
+  oncomplete: (status: number) => void;
+  /** keeps the bytes alive while libuv still has to write them */
+  buffer: Buffer;
+}
+
+type WriteWrapClass = new () => WriteReq;
+
+/**
+ * Node's WriteWrap class, learned from the first write a socket makes the ordinary way (the
+ * class is not exported: undefined until learned, null when this Node does not look as
+ * expected, and every write then goes through socket.write).
+ */
+let writeWrap: WriteWrapClass | null | undefined;
+let enabled = true;
+
+/** Turns direct writes off (or back on): the plain socket.write path, for tests and as a switch. */
+export function setDirectWrites(on: boolean): void {
+  enabled = on;
+}
+
+/** Whether writes currently go straight to the handle (after the class was learned). */
+export function directWritesActive(): boolean {
+  return enabled && typeof writeWrap === 'function';
+}
+
+function handleOf(socket: Socket): StreamHandle | null {
+  const h = (socket as unknown as { _handle?: unknown })._handle;
+  return h !== null && typeof h === 'object' && typeof (h as StreamHandle).writeBuffer === 'function'
+    ? (h as StreamHandle)
+    : null;
+}
+
+/**
+ * Writes one socket's output. socket.write() runs every chunk through stream.Writable (state,
+ * callbacks, a nextTick per write) before it reaches the handle; at one write per client request
+ * that is a good part of the proxy's CPU. This writer hands the bytes to the socket's libuv
+ * handle as Node's own net code does (the kernel takes them at once in the common case; libuv
+ * queues the rest and calls back), and falls back to socket.write() whenever that is not
+ * possible: while connecting, when the Writable itself still holds bytes, on a Node whose
+ * internals differ.
+ */
+export class SocketWriter {
+  /** oncomplete of this socket's write requests */
+  private readonly afterWrite = (status: number): void => {
+    if (status < 0) this.socket.destroy(writeError(status));
+    else this.onDrain?.();
+  };
+
+  constructor(
+    private readonly socket: Socket,
+    /** called when queued bytes were written (backpressure may lift) */
+    private readonly onDrain: (() => void) | null = null,
+  ) {
+    if (onDrain !== null) socket.on('drain', onDrain);
+  }
+
+  /** Bytes accepted but not yet taken by the kernel. */
+  get pending(): number {
+    const h = handleOf(this.socket);
+    return this.socket.writableLength + (h === null ? 0 : h.writeQueueSize);
+  }
+
+  /**
+   * Writes data; true when the kernel has taken all of it and nothing is queued on the socket
+   * (then the memory of this and every earlier write may be reused).
+   */
+  write(data: Buffer): boolean {
+    const s = this.socket;
+    const W = writeWrap;
+    if (typeof W === 'function' && enabled && !s.connecting && s.writableLength === 0) {
+      const h = handleOf(s);
+      if (h !== null) {
+        const req = new W();
+        req.oncomplete = this.afterWrite;
+        req.buffer = data;
+        const err = h.writeBuffer(req, data);
+        if (err !== 0) {
+          s.destroy(writeError(err));
+          return false;
+        }
+        // libuv has written everything it was given (a completion may still be reported)
+        return h.writeQueueSize === 0;
+      }
+    }
+    if (W === undefined && enabled) learn(s, data);
+    else s.write(data);
+    return false;
+  }
+}
+
+function writeError(code: number): NodeJS.ErrnoException {
+  let name = `E${-code}`;
+  try {
+    name = getSystemErrorName(code);
+  } catch {
+    // not a known errno: keep the number
+  }
+  const e = new Error(`write ${name}`) as NodeJS.ErrnoException;
+  e.errno = code;
+  e.code = name;
+  e.syscall = 'write';
+  return e;
+}
+
+/** Writes through socket.write, catching the request class Node hands its handle on the way. */
+function learn(s: Socket, data: Buffer): void {
+  const h = handleOf(s) as { writeBuffer?: StreamHandle['writeBuffer'] } | null;
+  if (h === null || s.connecting || Object.hasOwn(h, 'writeBuffer')) {
+    s.write(data);
+    return;
+  }
+  const own = h.writeBuffer!;
+  let seen: unknown;
+  let called = false;
+  h.writeBuffer = function (this: StreamHandle, req: WriteReq, bytes: Buffer): number {
+    called = true;
+    seen = (req as { constructor?: unknown } | null)?.constructor;
+    return own.call(this, req, bytes);
+  };
+  try {
+    s.write(data);
+  } finally {
+    delete h.writeBuffer;
+  }
+  if (called) writeWrap = asWriteWrap(seen); // else the Writable kept the bytes: learn on a later write
+}
+
+/** The request class seen on the way to the handle, if it is the one this code knows; else null. */
+export function asWriteWrap(seen: unknown): WriteWrapClass | null {
+  return typeof seen === 'function' && (seen as { name?: string }).name === 'WriteWrap'
+    ? (seen as WriteWrapClass)
+    : null;
+}
