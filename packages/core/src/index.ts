@@ -39,7 +39,15 @@ export {
 } from './http/proxy-config.js';
 export { type ProxyFailure, type ProxyHooks, proxyRequest } from './http/reverse-proxy.js';
 export { H2Request, H2Response, serveH2Streams } from './http/server/h2-stream.js';
-export { createHttp1Server, type Http1Handler, Http1Server } from './http/server/http1-server.js';
+export type { Http1Request } from './http/server/http1-request.js';
+export type { Http1Response } from './http/server/http1-response.js';
+export {
+  createHttp1Server,
+  type Http1Handler,
+  Http1Server,
+  type LeanHttp1Handler,
+} from './http/server/http1-server.js';
+export { PreparedResponse } from './http/server/prepared-response.js';
 export { normalizeIp, TrustedProxies } from './http/trusted-proxies.js';
 export { proxyUpgrade } from './http/upgrade-proxy.js';
 export { createUpstream, type Upstream, type UpstreamOptions } from './http/upstream.js';

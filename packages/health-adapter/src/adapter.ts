@@ -80,7 +80,7 @@ export function createHealthAdapter(
     const answer = readyAnswer(states, { version, draining: false }, true);
     process.stdout.write(answer.body);
     for (const { runner } of runners.values()) runner.stop();
-    process.exit(answer.code === 200 ? 0 : 1);
+    process.exit(answer.status === 200 ? 0 : 1);
   };
   const server = createProbeServer(source, version, ctx.registry);
   const tracker = new ConnectionTracker(server);

@@ -1,5 +1,13 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Counter, createHttp1Server, type Http1Server, METRIC_PREFIX, type Registry } from '@dds/core';
+import {
+  Counter,
+  createHttp1Server,
+  type Http1Request,
+  type Http1Response,
+  type Http1Server,
+  METRIC_PREFIX,
+  PreparedResponse,
+  type Registry,
+} from '@dds/core';
 import type { CheckState } from './health/check-runner.js';
 import { checkAnswer, liveAnswer, notFound, type ProbeAnswer, readyAnswer } from './health/health-report.js';
 
@@ -23,16 +31,17 @@ interface Served {
   cell: Cell;
 }
 
-const METHOD_NOT_ALLOWED: ProbeAnswer = {
-  code: 405,
-  headers: ['content-type', 'text/plain', 'content-length', '19', 'allow', 'GET, HEAD'],
-  body: Buffer.from('method not allowed\n'),
-};
+const METHOD_NOT_ALLOWED = new PreparedResponse(
+  405,
+  ['content-type', 'text/plain', 'allow', 'GET, HEAD'],
+  Buffer.from('method not allowed\n'),
+);
 
 /**
  * The probe port the kubelet hits. Every answer comes from memory: the check results are cached
- * by the runners and the rendered bodies are cached here per state version, so a probe storm costs
- * one map lookup and one write per request and never reaches a dependency.
+ * by the runners and the rendered answers (whole responses as bytes) are cached here per state
+ * version, so a probe storm costs one map lookup and one write of ready bytes per request and never
+ * reaches a dependency.
  */
 export function createProbeServer(source: ProbeSource, appVersion: string, registry: Registry): Http1Server {
   // plain integers on the hot path, one cell per endpoint and code, found when an answer is
@@ -82,10 +91,10 @@ export function createProbeServer(source: ProbeSource, appVersion: string, regis
   let cachedVersion = -1;
   let cachedDraining = false;
 
-  const handler = (req: IncomingMessage, res: ServerResponse) => {
+  const handler = (req: Http1Request, res: Http1Response) => {
     const method = req.method;
-    if (method !== 'GET' && method !== 'HEAD') return send(res, notAllowed, false);
-    const url = req.url ?? '/';
+    if (method !== 'GET' && method !== 'HEAD') return send(res, notAllowed);
+    const url = req.url;
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const verbose = q >= 0 && /(?:^|&)verbose(?:[=&]|$)/.test(url.slice(q + 1));
@@ -98,17 +107,16 @@ export function createProbeServer(source: ProbeSource, appVersion: string, regis
     let served = cache.get(key);
     if (!served) {
       const [endpoint, answer] = render(path, verbose);
-      served = { answer, cell: cellOf(endpoint, answer.code) };
+      served = { answer, cell: cellOf(endpoint, answer.status) };
       // unknown paths and %-escaped spellings of known ones are not cached, so random URLs
       // cannot grow the cache
       if (endpoint !== 'other' && !path.includes('%')) cache.set(key, served);
     }
-    send(res, served, method === 'HEAD');
+    send(res, served);
   };
 
-  const send = (res: ServerResponse, s: Served, head: boolean) => {
-    res.writeHead(s.answer.code, s.answer.headers);
-    res.end(head ? undefined : s.answer.body);
+  const send = (res: Http1Response, s: Served) => {
+    res.endPrepared(s.answer);
     s.cell.n++;
   };
 

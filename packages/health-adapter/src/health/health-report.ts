@@ -1,12 +1,8 @@
+import { PreparedResponse } from '@dds/core';
 import type { CheckState, HealthStatus } from './check-runner.js';
 
-/** A finished probe answer, rendered once per state change and then served from memory. */
-export interface ProbeAnswer {
-  code: number;
-  /** flat [name, value, ...] list, handed to writeHead as is */
-  headers: string[];
-  body: Buffer;
-}
+/** A finished probe answer, rendered once per state change and then served from memory as bytes. */
+export type ProbeAnswer = PreparedResponse;
 
 export const HEALTH_JSON = 'application/health+json';
 const TEXT = 'text/plain; charset=utf-8';
@@ -48,17 +44,15 @@ function checkEntry(s: CheckState): Record<string, unknown> {
 }
 
 function json(code: number, doc: unknown): ProbeAnswer {
-  const body = Buffer.from(JSON.stringify(doc));
-  return { code, headers: headers(HEALTH_JSON, body), body };
+  return answer(code, HEALTH_JSON, JSON.stringify(doc));
 }
 
 function text(code: number, t: string): ProbeAnswer {
-  const body = Buffer.from(t);
-  return { code, headers: headers(TEXT, body), body };
+  return answer(code, TEXT, t);
 }
 
-function headers(type: string, body: Buffer): string[] {
-  return ['content-type', type, 'content-length', String(body.length), 'cache-control', 'no-store'];
+function answer(code: number, type: string, body: string): ProbeAnswer {
+  return new PreparedResponse(code, ['content-type', type, 'cache-control', 'no-store'], Buffer.from(body));
 }
 
 const codeOf = (status: HealthStatus) => (status === 'fail' ? 503 : 200);

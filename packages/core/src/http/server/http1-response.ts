@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { isHopByHopResponseName } from '../forward-headers.js';
 import { httpDate } from './http-date.js';
 import type { Http1Request } from './http1-request.js';
+import type { PreparedResponse } from './prepared-response.js';
 
 /** What a response tells its connection. */
 export interface ResponseOwner {
@@ -157,6 +158,19 @@ export class Http1Response extends EventEmitter {
     this.writableEnded = true;
     if (this.chunked) this.out += '0\r\n\r\n';
     this.flush();
+    this.owner.responseDone(this, this.shouldKeepAlive);
+    return this;
+  }
+
+  /** The whole response from prepared bytes, as one write; nothing may have been written before. */
+  endPrepared(p: PreparedResponse): this {
+    if (this.headersSent) throw new Error('endPrepared after the head was written');
+    this.headersSent = true;
+    this.statusCode = p.status;
+    this.finished = true;
+    this.writableEnded = true;
+    const http11 = this.req.httpVersionMinor === 1 && this.req.httpVersionMajor === 1;
+    if (!this.owner.closed) this.owner.socket.write(p.bytes(this.noBody, this.shouldKeepAlive, http11));
     this.owner.responseDone(this, this.shouldKeepAlive);
     return this;
   }

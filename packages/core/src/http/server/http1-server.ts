@@ -13,6 +13,9 @@ import type { Http1Response } from './http1-response.js';
  */
 export type Http1Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** A handler written for the lean server alone (it may use what node:http lacks: endPrepared). */
+export type LeanHttp1Handler = (req: Http1Request, res: Http1Response) => void;
+
 /**
  * A lean HTTP/1.1 server for the proxying components, in place of node:http on the hot path:
  * raw sockets, Node's strict llhttp parser, no IncomingMessage / ServerResponse streams, each
@@ -29,7 +32,7 @@ export class Http1Server extends NetServer implements ConnectionHost {
 
   constructor(
     limits: HttpLimits,
-    private readonly handler: Http1Handler,
+    private readonly handler: Http1Handler | LeanHttp1Handler,
     private readonly onClientError?: (kind: ClientErrorKind) => void,
   ) {
     // accepted paused: plain sockets are adopted to read with `onread` (see emit)
@@ -99,7 +102,8 @@ export class Http1Server extends NetServer implements ConnectionHost {
 
   dispatch(req: Http1Request, res: Http1Response): void {
     try {
-      this.handler(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+      // both handler types take these objects (Http1Handler through node:http's types)
+      (this.handler as LeanHttp1Handler)(req, res);
     } catch (err) {
       if (!res.headersSent) res.writeHead(500, ['content-type', 'text/plain', 'content-length', '22']);
       if (!res.writableEnded) res.end('internal server error\n');
@@ -153,6 +157,16 @@ export class Http1Server extends NetServer implements ConnectionHost {
 export function createHttp1Server(
   limits: HttpLimits,
   handler: Http1Handler,
+  onClientError?: (kind: ClientErrorKind) => void,
+): Http1Server;
+export function createHttp1Server(
+  limits: HttpLimits,
+  handler: LeanHttp1Handler,
+  onClientError?: (kind: ClientErrorKind) => void,
+): Http1Server;
+export function createHttp1Server(
+  limits: HttpLimits,
+  handler: Http1Handler | LeanHttp1Handler,
   onClientError?: (kind: ClientErrorKind) => void,
 ): Http1Server {
   return new Http1Server(limits, handler, onClientError);
