@@ -4,6 +4,8 @@ import type { Distribution, DistServer } from './continuum.js';
 const POINTS_PER_SERVER = 160;
 const POINTS_PER_HASH = 4;
 const f = Math.fround;
+const BUCKET_SHIFT = 20;
+const BUCKETS = 2 ** (32 - BUCKET_SHIFT);
 
 /**
  * Ketama consistent hashing exactly as twemproxy 0.5 builds it: each live server gets
@@ -14,6 +16,12 @@ export class Ketama implements Distribution {
   readonly kind = 'ketama';
   private readonly values: Uint32Array;
   private readonly owners: Uint32Array;
+  /**
+   * first[b]: index of the first point >= b << BUCKET_SHIFT (values.length when none), for
+   * b in 0..BUCKETS: a key's search starts at its bucket and ends at the next one, a point or
+   * two instead of a binary search over the whole ring.
+   */
+  private readonly first: Uint32Array;
 
   constructor(live: readonly DistServer[]) {
     const total = live.reduce((s, x) => s + x.weight, 0);
@@ -31,6 +39,13 @@ export class Ketama implements Distribution {
     points.sort((a, b) => a.value - b.value);
     this.values = Uint32Array.from(points, (p) => p.value);
     this.owners = Uint32Array.from(points, (p) => p.index);
+    this.first = new Uint32Array(BUCKETS + 1);
+    let i = 0;
+    for (let b = 0; b <= BUCKETS; b++) {
+      const low = b * 2 ** BUCKET_SHIFT; // 2^32 for the last entry: above every point
+      while (i < this.values.length && this.values[i]! < low) i++;
+      this.first[b] = i;
+    }
   }
 
   get size(): number {
@@ -40,13 +55,10 @@ export class Ketama implements Distribution {
   /** The first point >= hash, wrapping around to the first point. */
   dispatch(hash: number): number {
     const v = this.values;
-    let lo = 0;
-    let hi = v.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (v[mid]! < hash) lo = mid + 1;
-      else hi = mid;
-    }
-    return this.owners[hi === v.length ? 0 : hi]!;
+    const b = hash >>> BUCKET_SHIFT;
+    let i = this.first[b]!;
+    const stop = this.first[b + 1]!;
+    while (i < stop && v[i]! < hash) i++;
+    return this.owners[i === v.length ? 0 : i]!;
   }
 }

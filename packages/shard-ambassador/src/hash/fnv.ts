@@ -1,4 +1,4 @@
-import { type HashFn, signedByte } from './bytes.js';
+import type { HashFn } from './bytes.js';
 
 // twemproxy truncates every FNV variant to 32 bits. For fnv1_64 only the low 32 bits of the
 // 64-bit product survive, and those depend only on the low 32 bits of the operands, so 32-bit
@@ -8,19 +8,21 @@ const PRIME64_LOW = 0x000001b3;
 const INIT32 = 0x811c9dc5;
 const PRIME32 = 0x01000193;
 
+// The loops stay in int32 (a sign-extended byte XORed in gives the same low 32 bits as the
+// unsigned one) and convert to unsigned once at the end: no float arithmetic per byte.
 const fnv1 =
   (init: number, prime: number): HashFn =>
   (buf, start, end) => {
-    let h = init;
-    for (let i = start; i < end; i++) h = (Math.imul(h, prime) ^ signedByte(buf[i]!)) >>> 0;
+    let h = init | 0;
+    for (let i = start; i < end; i++) h = Math.imul(h, prime) ^ ((buf[i]! << 24) >> 24);
     return h >>> 0;
   };
 
 const fnv1a =
   (init: number, prime: number): HashFn =>
   (buf, start, end) => {
-    let h = init;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ signedByte(buf[i]!), prime) >>> 0;
+    let h = init | 0;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ ((buf[i]! << 24) >> 24), prime);
     return h >>> 0;
   };
 

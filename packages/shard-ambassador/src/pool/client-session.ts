@@ -98,14 +98,14 @@ export abstract class ClientSession implements ReplySink, Flushable {
 
   /** Queues a request answered by a server. */
   protected track(): Request {
-    const r = new Request(this);
+    const r = Request.create(this);
     this.queue.push(r);
     return r;
   }
 
   /** Queues a reply the proxy gives itself. */
   protected local(reply: Buffer, closeAfter = false): void {
-    const r = new Request(this);
+    const r = Request.create(this);
     r.closeAfter = closeAfter;
     this.queue.push(r);
     r.answer(reply);
@@ -132,11 +132,13 @@ export abstract class ClientSession implements ReplySink, Flushable {
     }
     q.shift();
     this.emit(req, buf, start, end);
+    // out of every queue now, and the caller (req.finish) is done with it
+    Request.recycle(req);
     for (let r = q.peek(); r?.done; r = q.peek()) {
       q.shift();
       this.emit(r, r.reply!, r.replyStart, r.replyEnd);
-      r.reply = null;
       this.early.release();
+      Request.recycle(r);
     }
     // nothing else outstanding: write now, the client is waiting for exactly this (-P 1);
     // otherwise gather what else is answered during this event-loop turn into one write

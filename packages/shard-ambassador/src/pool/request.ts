@@ -30,6 +30,35 @@ export class Request {
 
   constructor(public sink: ReplySink | null) {}
 
+  /**
+   * A plain request for `sink`, reused when one is spare: one object per request was most of
+   * what the proxy allocated (young-generation collections, whose pauses show in p99).
+   */
+  static create(sink: ReplySink): Request {
+    const r = spare.pop();
+    if (r === undefined) return new Request(sink);
+    r.sink = sink;
+    return r;
+  }
+
+  /**
+   * Gives back a request whose reply was written out and that nothing refers to any more (its
+   * client queue and server FIFO let go of it); subclasses (multi-key) are not reused.
+   */
+  static recycle(r: Request): void {
+    if (r.constructor !== Request || spare.length >= MAX_SPARE) return;
+    r.sink = null;
+    r.reply = null;
+    r.replyStart = 0;
+    r.replyEnd = 0;
+    r.done = false;
+    r.failed = false;
+    r.sentAt = 0;
+    r.kind = 0;
+    r.closeAfter = false;
+    spare.push(r);
+  }
+
   /** The reply is buf[start, end) (see ReplySink.complete for how long those bytes are valid). */
   finish(buf: Buffer, start: number, end: number, failed = false): void {
     if (this.done) return;
@@ -52,3 +81,6 @@ export class Request {
     this.replyEnd = copy.length;
   }
 }
+
+const spare: Request[] = [];
+const MAX_SPARE = 4096;

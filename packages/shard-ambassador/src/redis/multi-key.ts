@@ -1,11 +1,24 @@
 import { copyBytes } from '../net/copy-bytes.js';
+import { ReplyStore } from '../pool/reply-store.js';
 import { type ReplySink, Request } from '../pool/request.js';
 import { Route } from './commands.js';
 import { OK } from './replies.js';
 import { RespReplyFramer } from './resp-reply.js';
 import { findCrlf, readInt } from './resp-request.js';
+import { headerLength, writeHeader } from './resp-writer.js';
 
 const framer = new RespReplyFramer();
+/** fragments' replies, copied (they may sit in the read buffer) until their siblings are in */
+const held = new ReplyStore();
+/**
+ * The merged reply is built here, not in a Buffer of its own: the client copies it during
+ * complete() (ReplySink's contract), so one scratch serves every merge.
+ */
+let scratch = Buffer.allocUnsafe(16 * 1024);
+const SCRATCH_KEEP = 256 * 1024;
+/** per fragment while merging: where its next value starts, and how many values it must hold */
+let cursor = new Int32Array(16);
+let expected = new Int32Array(16);
 
 /**
  * A multi-key command split over shards (MGET, MSET, DEL, UNLINK, EXISTS, TOUCH). Each
@@ -30,7 +43,7 @@ export class MultiKeyRequest extends Request implements ReplySink {
 
   /** A new fragment; create all of them before sending any (an answer may come at once). */
   fragment(): Request {
-    const r = new Request(this);
+    const r = Request.create(this);
     this.fragments.push(r);
     this.remaining++;
     return r;
@@ -41,59 +54,91 @@ export class MultiKeyRequest extends Request implements ReplySink {
   }
 
   complete(fragment: Request, buf: Buffer, start: number, end: number): void {
-    fragment.keep(buf, start, end);
+    held.keep(fragment, buf, start, end);
     if (--this.remaining > 0) return;
-    for (const f of this.fragments) {
-      if (f.failed || f.reply![0] === 0x2d) {
-        this.answer(f.reply!, f.failed);
-        return;
-      }
-    }
     try {
-      this.answer(this.merge());
-    } catch (err) {
-      this.answer(Buffer.from(`-ERR cannot merge shard replies: ${(err as Error).message}\r\n`), true);
+      this.answerMerged();
+    } finally {
+      // every fragment is answered and out of its server's FIFO: nothing refers to them now
+      for (const f of this.fragments) {
+        held.release();
+        Request.recycle(f);
+      }
+      this.fragments.length = 0;
     }
   }
 
-  private merge(): Buffer {
-    if (this.route === Route.MultiSet) return OK;
+  private answerMerged(): void {
+    for (const f of this.fragments) {
+      if (f.failed || f.reply![f.replyStart] === 0x2d) {
+        this.finish(f.reply!, f.replyStart, f.replyEnd, f.failed);
+        return;
+      }
+    }
+    let n: number;
+    try {
+      n = this.merge();
+    } catch (err) {
+      this.answer(Buffer.from(`-ERR cannot merge shard replies: ${(err as Error).message}\r\n`), true);
+      return;
+    }
+    const out = scratch;
+    if (scratch.length > SCRATCH_KEEP) scratch = Buffer.allocUnsafe(16 * 1024);
+    if (n < 0) this.answer(OK);
+    else this.finish(out, 0, n);
+  }
+
+  /** Writes the merged reply into scratch[0, n) and returns n; -1 for MSET's plain OK. */
+  private merge(): number {
+    if (this.route === Route.MultiSet) return -1;
+    const frags = this.fragments;
     if (this.route === Route.MultiCount) {
       let sum = 0;
-      for (const f of this.fragments) {
+      for (const f of frags) {
         const b = f.reply!;
-        if (b[0] !== 0x3a) throw new Error('expected an integer reply');
-        sum += readInt(b, 1, b.length - 2) ?? 0;
+        if (b[f.replyStart] !== 0x3a) throw new Error('expected an integer reply');
+        const n = readInt(b, f.replyStart + 1, f.replyEnd - 2);
+        if (n === null || n < 0) throw new Error('expected a count');
+        sum += n;
       }
-      return Buffer.from(`:${sum}\r\n`);
+      return writeHeader(room(headerLength(sum)), 0, 0x3a, sum);
     }
     // MGET: each fragment's array holds its keys' values in the client's order; the merged
     // reply is one header and the values interleaved back, copied once
-    const frags = this.fragments;
-    const cursor = new Array<number>(frags.length).fill(0);
-    const expected = new Array<number>(frags.length).fill(0);
+    if (cursor.length < frags.length) {
+      cursor = new Int32Array(frags.length * 2);
+      expected = new Int32Array(frags.length * 2);
+    }
+    expected.fill(0, 0, frags.length);
     for (const f of this.order) expected[f]!++;
-    const header = `*${this.keyCount}\r\n`;
-    let size = header.length;
+    let size = headerLength(this.keyCount);
     for (let i = 0; i < frags.length; i++) {
-      const b = frags[i]!.reply!;
-      if (b[0] !== 0x2a) throw new Error('expected an array reply');
-      const le = findCrlf(b, 1, b.length);
-      const n = readInt(b, 1, le);
+      const f = frags[i]!;
+      const b = f.reply!;
+      if (b[f.replyStart] !== 0x2a) throw new Error('expected an array reply');
+      const le = findCrlf(b, f.replyStart + 1, f.replyEnd);
+      const n = readInt(b, f.replyStart + 1, le);
       if (n !== expected[i]) throw new Error(`expected ${expected[i]} values, got ${n}`);
       cursor[i] = le + 2;
-      size += b.length - (le + 2);
+      size += f.replyEnd - (le + 2);
     }
-    const out = Buffer.allocUnsafe(size);
-    let o = out.write(header, 0, 'latin1');
-    for (const f of this.order) {
-      const b = frags[f]!.reply!;
-      const p = cursor[f]!;
-      const e = framer.frame(b, p, b.length);
+    const out = room(size);
+    let o = writeHeader(out, 0, 0x2a, this.keyCount);
+    for (const fi of this.order) {
+      const f = frags[fi]!;
+      const b = f.reply!;
+      const p = cursor[fi]!;
+      const e = framer.frame(b, p, f.replyEnd);
       if (e < 0) throw new Error('truncated array reply');
       o += copyBytes(b, p, e, out, o);
-      cursor[f] = e;
+      cursor[fi] = e;
     }
-    return out;
+    return o;
   }
+}
+
+/** The scratch buffer, with room for n bytes. */
+function room(n: number): Buffer {
+  if (scratch.length < n) scratch = Buffer.allocUnsafe(Math.max(n, 2 * scratch.length));
+  return scratch;
 }

@@ -127,6 +127,41 @@ describe('redis pools through the ambassador (real redis-server shards)', () => 
     expect(merged.map((v, i) => v?.equals(values[i]!))).toEqual(values.map(() => true));
   });
 
+  it('many split MGET / EXISTS / DEL from several clients at once: each merged reply is its own', async () => {
+    const keys = Array.from({ length: 60 }, (_, i) => `split:${i}`);
+    const setup = await client(plain);
+    await setup.mset(...keys.flatMap((k, i) => [k, `v${i}-${'x'.repeat(i * 37)}`]));
+    const value = (k: string) => {
+      const i = Number(k.slice(6));
+      return `v${i}-${'x'.repeat(i * 37)}`;
+    };
+    const rounds = await Promise.all(
+      [0, 1, 2, 3].map(async (c) => {
+        const r = await client(plain);
+        const p = r.pipeline();
+        const asked: string[][] = [];
+        for (let j = 0; j < 150; j++) {
+          // a different subset and order each time, with a key that does not exist
+          const pick = keys.filter((_, i) => (i * 7 + j * 13 + c) % 5 < 2).reverse();
+          asked.push(pick);
+          p.mget(...pick, 'split:none');
+          p.exists(...pick, 'split:none');
+        }
+        const res = await p.exec();
+        return { res: res!, asked };
+      }),
+    );
+    for (const { res, asked } of rounds) {
+      expect(res.every(([e]) => e === null)).toBe(true);
+      asked.forEach((pick, j) => {
+        expect(res[2 * j]![1]).toEqual([...pick.map(value), null]);
+        expect(res[2 * j + 1]![1]).toBe(pick.length);
+      });
+    }
+    expect(await setup.del(...keys, 'split:none')).toBe(keys.length);
+    expect(await setup.exists(...keys)).toBe(0);
+  });
+
   it('a client that stops reading is paused, others are served; once it reads, it gets every reply', async () => {
     const r = await client(plain);
     const value = randomBytes(800_000);

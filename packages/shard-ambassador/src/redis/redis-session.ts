@@ -13,8 +13,9 @@ const PROXY_NAME = 'dds-shard-ambassador';
 export class RedisSession extends ClientSession {
   private readonly parser: RespRequestParser;
   private authed: boolean;
-  /** scratch for splitKeys: the shard of each key */
+  /** scratch for splitKeys: the shard of each key, and the shard of each fragment */
   private shardOf = new Int32Array(16);
+  private shardList = new Int32Array(16);
 
   constructor(socket: Socket, ctx: SessionContext) {
     super(socket, ctx);
@@ -228,19 +229,22 @@ export class RedisSession extends ClientSession {
     const parent = new MultiKeyRequest(this, spec.route, keyCount);
     this.queue.push(parent);
     const order = parent.order;
-    const shards: number[] = [];
+    if (this.shardList.length < keyCount) this.shardList = new Int32Array(keyCount * 2);
+    const shards = this.shardList;
+    let fragments = 0;
     for (let k = 0; k < keyCount; k++) {
-      let f = shards.indexOf(shardOf[k]!);
-      if (f < 0) {
-        f = shards.length;
-        shards.push(shardOf[k]!);
+      const s = shardOf[k]!;
+      let f = 0;
+      while (f < fragments && shards[f] !== s) f++;
+      if (f === fragments) {
+        shards[fragments++] = s;
         parent.fragment();
       }
       order[k] = f;
     }
     const cmdStart = p.starts[0]!;
     const cmdEnd = p.ends[0]!;
-    for (let f = 0; f < shards.length; f++) {
+    for (let f = 0; f < fragments; f++) {
       let n = 0;
       for (let k = 0; k < keyCount; k++) if (order[k] === f) n++;
       pool.stats.fragments++;

@@ -24,8 +24,11 @@ export function writeBulk(out: OutBuffer, buf: Buffer, start: number, end: numbe
 
 const digits = (n: number): number => (n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : String(n).length);
 
-/** `<type><n>\r\n` at `at`; returns the offset after it. */
-function writeHeader(slab: Buffer, at: number, type: number, n: number): number {
+/** Length of `<type><n>\r\n` (n >= 0). */
+export const headerLength = (n: number): number => digits(n) + 3;
+
+/** `<type><n>\r\n` (n >= 0) at `at`; returns the offset after it. */
+export function writeHeader(slab: Buffer, at: number, type: number, n: number): number {
   const d = digits(n);
   let o = at;
   slab[o++] = type;
