@@ -15,27 +15,64 @@ export class MemcacheReplyFramer {
 
   frame(buf: Buffer, pos: number, end: number, kind: number): number {
     this.need = 0;
-    let p = pos;
-    for (;;) {
-      const nl = findByte(buf, LF, p, end);
+    if (kind !== ReplyKind.Retrieval) {
+      const nl = findByte(buf, LF, pos, end);
       if (nl < 0) return this.incomplete(pos, end, 0);
       const lineEnd = nl + 1;
-      if (kind === ReplyKind.Line) return lineEnd;
-      if (kind === ReplyKind.Meta) {
-        if (!startsWith(buf, p, 'VA ')) return lineEnd;
-        const size = tokenInt(buf, p + 3, nl);
-        if (size === null) throw new Error('invalid VA size in meta reply');
-        const stop = lineEnd + size + 2;
-        return stop > end ? this.incomplete(pos, end, stop - pos) : stop;
-      }
-      // retrieval: VALUE <key> <flags> <bytes> [<cas>]\r\n<data>\r\n ... END\r\n
-      if (!startsWith(buf, p, 'VALUE ')) return lineEnd; // END, or an error line
-      const size = valueBytes(buf, p, nl);
-      if (size === null) throw new Error('invalid VALUE line in reply');
+      if (kind === ReplyKind.Line || !startsWith(buf, pos, 'VA ')) return lineEnd;
+      // meta: a VA line is followed by its data block
+      const size = tokenInt(buf, pos + 3, nl);
+      if (size === null) throw new Error('invalid VA size in meta reply');
       const stop = lineEnd + size + 2;
+      return stop > end ? this.incomplete(pos, end, stop - pos) : stop;
+    }
+    // retrieval: VALUE <key> <flags> <bytes> [<cas>]\r\n<data>\r\n ... END\r\n
+    let p = pos;
+    for (;;) {
+      if (end - p < 6 || !startsWith(buf, p, 'VALUE ')) {
+        // END, or an error line (or too few bytes yet to tell)
+        const nl = findByte(buf, LF, p, end);
+        return nl < 0 ? this.incomplete(pos, end, 0) : nl + 1;
+      }
+      const size = this.valueLine(buf, p + 6, end);
+      if (size < 0) return this.incomplete(pos, end, 0);
+      const stop = this.lineEnd + size + 2;
       if (stop > end) return this.incomplete(pos, end, stop - pos);
       p = stop;
     }
+  }
+
+  /** after valueLine: where the VALUE line ends (after its LF) */
+  private lineEnd = 0;
+
+  /**
+   * Reads the rest of a VALUE line from `from` (after "VALUE ") in one pass: skips the key and
+   * flags, reads <bytes>, finds the LF. Returns <bytes>, or -1 when the line is not complete.
+   */
+  private valueLine(buf: Buffer, from: number, end: number): number {
+    let i = from;
+    for (let t = 0; t < 2; t++) {
+      // the key, then the flags
+      while (i < end && buf[i] === 0x20) i++;
+      while (i < end && buf[i] !== 0x20 && buf[i] !== LF) i++;
+      if (i < end && buf[i] === LF) throw new Error('invalid VALUE line in reply');
+    }
+    while (i < end && buf[i] === 0x20) i++;
+    let n = 0;
+    const first = i;
+    for (; i < end; i++) {
+      const d = buf[i]! - 48;
+      if (d < 0 || d > 9) break;
+      n = n * 10 + d;
+    }
+    if (i === end || (buf[i] === 13 && i + 1 === end)) return -1;
+    const c = buf[i];
+    const ok = c === 0x20 || c === LF || (c === 13 && buf[i + 1] === LF);
+    if (i === first || i - first > 16 || !ok) throw new Error('invalid VALUE line in reply');
+    const nl = findByte(buf, LF, i, end);
+    if (nl < 0) return -1;
+    this.lineEnd = nl + 1;
+    return n;
   }
 
   private incomplete(pos: number, end: number, need: number): number {
@@ -49,18 +86,4 @@ function tokenInt(buf: Buffer, from: number, to: number): number | null {
   let e = from;
   while (e < to && buf[e] !== 0x20 && buf[e] !== 13) e++;
   return readInt(buf, from, e);
-}
-
-/** The <bytes> field (4th token) of a VALUE line buf[p, nl). */
-function valueBytes(buf: Buffer, p: number, nl: number): number | null {
-  let t = 0;
-  let i = p;
-  const stop = buf[nl - 1] === 13 ? nl - 1 : nl;
-  while (i < stop) {
-    while (i < stop && buf[i] === 0x20) i++;
-    const s = i;
-    while (i < stop && buf[i] !== 0x20) i++;
-    if (++t === 4) return readInt(buf, s, i);
-  }
-  return null;
 }

@@ -1,4 +1,3 @@
-import { findByte } from '../net/find-byte.js';
 import { readInt } from '../redis/resp-request.js';
 
 export class MemcacheProtocolError extends Error {}
@@ -32,26 +31,31 @@ export class MemcacheRequestParser {
     end: number,
     dataLength: (p: MemcacheRequestParser, buf: Buffer) => number,
   ): boolean {
-    const nl = findByte(buf, LF, pos, end);
-    if (nl < 0) {
+    // one pass: tokens (space separated) are recorded while looking for the LF
+    let n = 0;
+    let from = -1; // start of the token being read, -1 between tokens
+    let i = pos;
+    for (; i < end; i++) {
+      const b = buf[i]!;
+      if (b === LF) break;
+      if (b === 0x20) {
+        if (from >= 0) {
+          n = this.push(n, from, i);
+          from = -1;
+        }
+      } else if (from < 0) from = i;
+    }
+    if (i === end) {
       if (end - pos > this.maxSize) throw new MemcacheProtocolError('line too long');
       this.need = end - pos + 1;
       return false;
     }
+    const nl = i;
     if (nl - pos > this.maxSize) throw new MemcacheProtocolError('line too long');
-    const stop = nl > pos && buf[nl - 1] === 13 ? nl - 1 : nl;
-    let n = 0;
-    let i = pos;
-    while (i < stop) {
-      while (i < stop && buf[i] === 0x20) i++;
-      if (i >= stop) break;
-      const s = i;
-      while (i < stop && buf[i] !== 0x20) i++;
-      if (n >= this.maxTokens) throw new MemcacheProtocolError('too many keys');
-      if (n >= this.starts.length) this.grow();
-      this.starts[n] = s;
-      this.ends[n] = i;
-      n++;
+    if (from >= 0) {
+      // the line's CR (before its LF) is not part of the last token
+      const stop = buf[nl - 1] === 13 ? nl - 1 : nl;
+      if (stop > from) n = this.push(n, from, stop);
     }
     this.ntokens = n;
     this.dataStart = -1;
@@ -72,6 +76,15 @@ export class MemcacheRequestParser {
     this.dataStart = lineEnd;
     this.frameEnd = total;
     return true;
+  }
+
+  /** Records token n as buf[from, to); returns the token count. */
+  private push(n: number, from: number, to: number): number {
+    if (n >= this.maxTokens) throw new MemcacheProtocolError('too many keys');
+    if (n >= this.starts.length) this.grow();
+    this.starts[n] = from;
+    this.ends[n] = to;
+    return n + 1;
   }
 
   token(buf: Buffer, i: number): string {
