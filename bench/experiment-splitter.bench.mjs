@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNginx } from './lib/nginx.mjs';
+import { nodeMinProxyTarget } from './lib/node-min-proxy.mjs';
 import { nodePipeTarget } from './lib/node-pipe.mjs';
 import { freePort, proc, waitHttp } from './lib/processes.mjs';
 import { ROOT, runBenchmark } from './lib/runner.mjs';
@@ -77,7 +78,10 @@ end
         'variant + experiment headers, per-variant metrics and sliding windows, guard off).',
         'Baseline: node:http + http-proxy (keep-alive agent, xfwd) with a regexp cookie parse and FNV hash.',
         'Node ceiling: one Node process piping raw bytes to the control backend (no HTTP parsing): what no HTTP proxy in',
-        'one Node process can beat on this machine.',
+        'one Node process can beat on this machine. Minimal HTTP splitter (bench/lib/node-min-proxy.mjs): the least HTTP',
+        'work a sticky splitter must do, in one Node process: find the head end, read the uid cookie, hash, add one',
+        'header, forward the head bytes; frame responses by Content-Length. No validation, no request bodies, no',
+        'pooling, no metrics: a bound on what a correct Node splitter can reach, not a proxy to run.',
         'Second scenario: `--workers 2` against nginx `worker_processes 2` (the load tool and backends share the',
         'same 2 cores). See packages/experiment-splitter/README.md for CPU time per request of each target.',
       ].join('\n'),
@@ -108,6 +112,11 @@ end
           start: nodePipeTarget(controlPort),
         },
         {
+          name: 'Node ceiling: minimal HTTP splitter',
+          role: 'reference',
+          start: nodeMinProxyTarget(controlPort, expPort, 10),
+        },
+        {
           name: 'http-proxy splitter',
           role: 'baseline',
           start: async () => {
@@ -132,6 +141,7 @@ end
             'dds-experiment-splitter',
             'http-proxy splitter',
             'Node ceiling: raw socket pipe (no HTTP)',
+            'Node ceiling: minimal HTTP splitter',
           ],
           run: (h) => load(h.port, script),
         },

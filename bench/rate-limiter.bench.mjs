@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { startNginx } from './lib/nginx.mjs';
+import { nodeMinProxyTarget } from './lib/node-min-proxy.mjs';
 import { nodePipeTarget } from './lib/node-pipe.mjs';
 import { freePort, proc, waitHttp, waitPort } from './lib/processes.mjs';
 import { ROOT, runBenchmark } from './lib/runner.mjs';
@@ -196,6 +197,11 @@ try {
         start: targets.ours(1_000_000, 1_000_000, [...distributed, '--workers', '2']),
       },
       { name: 'Node ceiling: raw socket pipe (no HTTP)', role: 'reference', start: nodePipeTarget(upPort) },
+      {
+        name: 'Node ceiling: minimal HTTP forwarder',
+        role: 'reference',
+        start: nodeMinProxyTarget(upPort, upPort, 0),
+      },
     ],
     scenarios: [
       {
@@ -206,6 +212,7 @@ try {
           'dds-rate-limiter redis',
           'dds proxy path, no limit',
           'Node ceiling: raw socket pipe (no HTTP)',
+          'Node ceiling: minimal HTTP forwarder',
         ],
         run: async (h) => {
           const before = await failOpenEvents(h);
@@ -234,7 +241,9 @@ try {
       '>= 0.5x. The Node ceiling on this machine is about 0.7x nginx for one process (see /work/shared/PERFORMANCE.md).',
       "Reference: the same binary with a policy no request matches, i.e. core's proxy path without limiting.",
       'Node ceiling: one Node process piping raw bytes to the upstream (no HTTP parsing): what no HTTP proxy in one Node',
-      'process can beat on this machine.',
+      'process can beat on this machine. Minimal HTTP forwarder (bench/lib/node-min-proxy.mjs): the least HTTP work',
+      'any per-request proxy must do in one Node process (find the head end, add one header, forward the bytes, frame',
+      'responses by Content-Length; no validation, no limiting, no pooling): a bound on what a correct one can reach.',
       'Second scenario: `--workers 2` in distributed mode (local limits are per process, so workers need --redis) against',
       'nginx `worker_processes 2` (one shared limit_req zone); the load tool, Redis and the upstream share the same 2 cores.',
       `Requests the redis target admitted by failing open (Redis slower than --redis-timeout 2s) during wrk: ${failOpen}.`,
