@@ -215,7 +215,8 @@ async function memaslap(port, seconds = 4) {
   const total = out.lastIndexOf('Total Statistics');
   const dist = out.slice(out.indexOf('Log2 Dist:', total), out.indexOf('\n\n', total));
   const buckets = [];
-  for (const m of dist.matchAll(/^\s+(\d+):((?:\s+\d+)+)/gm)) {
+  // [ \t], not \s: a row must not run on into the next line's bucket number
+  for (const m of dist.matchAll(/^[ \t]+(\d+):((?:[ \t]+\d+)+)/gm)) {
     m[2]
       .trim()
       .split(/\s+/)
@@ -228,7 +229,8 @@ async function memaslap(port, seconds = 4) {
     let acc = 0;
     for (const [e, n] of buckets) {
       acc += n;
-      if (acc >= q * count) return 2 ** (e + 1) / 1000; // bucket upper bound, µs -> ms
+      // memaslap counts a latency of b significant bits in bucket b: [2^(b-1), 2^b) µs
+      if (acc >= q * count) return 2 ** e / 1000; // bucket upper bound, µs -> ms
     }
     return Number.NaN;
   };

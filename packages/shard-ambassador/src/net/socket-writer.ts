@@ -24,6 +24,9 @@ type WriteWrapClass = new () => WriteReq;
  */
 let writeWrap: WriteWrapClass | null | undefined;
 let enabled = true;
+/** ordinary writes that passed without showing the class; after LEARN_TRIES, give up */
+let tries = 0;
+const LEARN_TRIES = 32;
 
 /** Turns direct writes off (or back on): the plain socket.write path, for tests and as a switch. */
 export function setDirectWrites(on: boolean): void {
@@ -116,7 +119,13 @@ function writeError(code: number): NodeJS.ErrnoException {
 
 /** Writes through socket.write, catching the request class Node hands its handle on the way. */
 function learn(s: Socket, data: Buffer): void {
-  const h = handleOf(s) as { writeBuffer?: StreamHandle['writeBuffer'] } | null;
+  const h = handleOf(s) as { writeBuffer?: StreamHandle['writeBuffer']; writeQueueSize?: unknown } | null;
+  // the direct path also needs the handle's queue size (backpressure, reuse of written bytes)
+  if (h !== null && typeof h.writeQueueSize !== 'number') {
+    writeWrap = null;
+    s.write(data);
+    return;
+  }
   if (h === null || s.connecting || Object.hasOwn(h, 'writeBuffer')) {
     s.write(data);
     return;
@@ -134,7 +143,8 @@ function learn(s: Socket, data: Buffer): void {
   } finally {
     delete h.writeBuffer;
   }
-  if (called) writeWrap = asWriteWrap(seen); // else the Writable kept the bytes: learn on a later write
+  if (called) writeWrap = asWriteWrap(seen);
+  else if (++tries >= LEARN_TRIES) writeWrap = null; // this Node writes some other way
 }
 
 /** The request class seen on the way to the handle, if it is the one this code knows; else null. */

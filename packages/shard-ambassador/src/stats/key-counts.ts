@@ -9,10 +9,11 @@ export const KEY_PREFIX = 256;
  * `maxKeys` keys; later new keys are not counted (hot ones are already in).
  */
 export class KeyCounts {
-  private readonly hashes: Int32Array;
-  private readonly counts: Int32Array;
-  private readonly pools: Int32Array;
-  private readonly keys: (string | undefined)[];
+  // allocated on the first add: an idle proxy does not hold the tables
+  private hashes = EMPTY;
+  private counts = EMPTY;
+  private pools = EMPTY;
+  private keys: (string | undefined)[] = [];
   private readonly mask: number;
   private size = 0;
 
@@ -20,6 +21,10 @@ export class KeyCounts {
     let slots = 16;
     while (slots < maxKeys * 1.5) slots *= 2;
     this.mask = slots - 1;
+  }
+
+  private allocate(): void {
+    const slots = this.mask + 1;
     this.hashes = new Int32Array(slots);
     this.counts = new Int32Array(slots);
     this.pools = new Int32Array(slots);
@@ -36,6 +41,7 @@ export class KeyCounts {
     let h = Math.imul(0x811c9dc5 ^ pool, 0x01000193);
     for (let i = start; i < stop; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
     h |= 1; // 0 marks an empty slot
+    if (this.hashes === EMPTY) this.allocate();
     const hashes = this.hashes;
     for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
       const at = hashes[i]!;
@@ -57,6 +63,7 @@ export class KeyCounts {
 
   /** Calls fn for every counted key. */
   forEach(fn: (pool: number, key: string, count: number) => void): void {
+    if (this.hashes === EMPTY) return;
     for (let i = 0; i <= this.mask; i++)
       if (this.hashes[i] !== 0) fn(this.pools[i]!, this.keys[i]!, this.counts[i]!);
   }
@@ -68,6 +75,8 @@ export class KeyCounts {
     this.size = 0;
   }
 }
+
+const EMPTY = new Int32Array(0);
 
 function same(key: string, buf: Uint8Array, start: number, stop: number): boolean {
   if (key.length !== stop - start) return false;
