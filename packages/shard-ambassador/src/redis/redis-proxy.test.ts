@@ -162,6 +162,28 @@ describe('redis pools through the ambassador (real redis-server shards)', () => 
     expect(await setup.exists(...keys)).toBe(0);
   });
 
+  it('clients that vanish with replies outstanding do not disturb the replies of others', async () => {
+    const setup = await client(plain);
+    const keys = Array.from({ length: 200 }, (_, i) => `gone:${i}`);
+    await setup.mset(...keys.flatMap((k) => [k, `value-of-${k}`]));
+    for (let round = 0; round < 5; round++) {
+      // a client pipelines GETs and MGETs and is gone before the replies come back
+      const quitter = connect(plain, '127.0.0.1');
+      await new Promise((r) => quitter.once('connect', r));
+      const burst: Buffer[] = [];
+      for (const k of keys) burst.push(resp('GET', k), resp('MGET', k, keys[(keys.indexOf(k) + 7) % 200]!));
+      quitter.write(Buffer.concat(burst));
+      quitter.destroy();
+      const r = await client(plain);
+      const p = r.pipeline();
+      for (const k of keys) p.get(k);
+      p.mget(...keys.slice(0, 50));
+      const res = await p.exec();
+      expect(res!.slice(0, 200).map(([, v]) => v)).toEqual(keys.map((k) => `value-of-${k}`));
+      expect(res![200]![1]).toEqual(keys.slice(0, 50).map((k) => `value-of-${k}`));
+    }
+  });
+
   it('a client that stops reading is paused, others are served; once it reads, it gets every reply', async () => {
     const r = await client(plain);
     const value = randomBytes(800_000);
