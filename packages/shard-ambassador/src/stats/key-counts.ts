@@ -9,10 +9,12 @@ export const KEY_PREFIX = 256;
  * `maxKeys` keys; later new keys are not counted (hot ones are already in).
  */
 export class KeyCounts {
-  // allocated on the first add: an idle proxy does not hold the tables
-  private hashes = EMPTY;
-  private counts = EMPTY;
-  private pools = EMPTY;
+  /**
+   * per slot i: [3i] the key's hash (0: empty), [3i + 1] its count, [3i + 2] its pool, side by
+   * side so that a probe touches one cache line; allocated on the first add (an idle proxy
+   * does not hold the tables)
+   */
+  private slots = EMPTY;
   private keys: (string | undefined)[] = [];
   private readonly mask: number;
   private size = 0;
@@ -24,11 +26,9 @@ export class KeyCounts {
   }
 
   private allocate(): void {
-    const slots = this.mask + 1;
-    this.hashes = new Int32Array(slots);
-    this.counts = new Int32Array(slots);
-    this.pools = new Int32Array(slots);
-    this.keys = new Array<string | undefined>(slots).fill(undefined);
+    const n = this.mask + 1;
+    this.slots = new Int32Array(3 * n);
+    this.keys = new Array<string | undefined>(n).fill(undefined);
   }
 
   get length(): number {
@@ -41,21 +41,21 @@ export class KeyCounts {
     let h = Math.imul(0x811c9dc5 ^ pool, 0x01000193);
     for (let i = start; i < stop; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
     h |= 1; // 0 marks an empty slot
-    if (this.hashes === EMPTY) this.allocate();
-    const hashes = this.hashes;
+    if (this.slots === EMPTY) this.allocate();
+    const slots = this.slots;
     for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
-      const at = hashes[i]!;
+      const at = slots[3 * i]!;
       if (at === 0) {
         if (this.size >= this.maxKeys) return;
-        hashes[i] = h;
-        this.counts[i] = 1;
-        this.pools[i] = pool;
+        slots[3 * i] = h;
+        slots[3 * i + 1] = 1;
+        slots[3 * i + 2] = pool;
         this.keys[i] = latin1(buf, start, stop);
         this.size++;
         return;
       }
-      if (at === h && this.pools[i] === pool && same(this.keys[i]!, buf, start, stop)) {
-        this.counts[i]!++;
+      if (at === h && slots[3 * i + 2] === pool && same(this.keys[i]!, buf, start, stop)) {
+        slots[3 * i + 1]!++;
         return;
       }
     }
@@ -63,14 +63,15 @@ export class KeyCounts {
 
   /** Calls fn for every counted key. */
   forEach(fn: (pool: number, key: string, count: number) => void): void {
-    if (this.hashes === EMPTY) return;
+    const slots = this.slots;
+    if (slots === EMPTY) return;
     for (let i = 0; i <= this.mask; i++)
-      if (this.hashes[i] !== 0) fn(this.pools[i]!, this.keys[i]!, this.counts[i]!);
+      if (slots[3 * i] !== 0) fn(slots[3 * i + 2]!, this.keys[i]!, slots[3 * i + 1]!);
   }
 
   clear(): void {
     if (this.size === 0) return;
-    this.hashes.fill(0);
+    this.slots.fill(0);
     this.keys.fill(undefined);
     this.size = 0;
   }
