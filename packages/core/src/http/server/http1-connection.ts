@@ -286,14 +286,14 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
     this.socket.end(clientErrorAnswer(kind));
   }
 
-  /** Called by the server's sweep: enforces the header, request and idle timeouts. */
+  /** Called by the server's sweep: enforces the header, request and idle timeouts (0: none). */
   checkTimeouts(now: number): void {
     const h = this.host;
     if (this.phase === ConnPhase.Head) {
-      if (now - this.since > h.headersTimeout) this.fail('timeout');
+      if (h.headersTimeout > 0 && now - this.since > h.headersTimeout) this.fail('timeout');
     } else if (this.phase === ConnPhase.Idle) {
-      if (now - this.since > h.keepAliveTimeout) this.destroy();
-    } else if (this.phase === ConnPhase.Busy) {
+      if (h.keepAliveTimeout > 0 && now - this.since > h.keepAliveTimeout) this.destroy();
+    } else if (this.phase === ConnPhase.Busy && h.requestTimeout > 0) {
       const req = this.active?.req ?? this.unread;
       if (req != null && !req.complete && now - this.requestStart > h.requestTimeout) this.fail('timeout');
     }

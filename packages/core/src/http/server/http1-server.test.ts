@@ -250,6 +250,38 @@ describe('lean HTTP/1.1 server', () => {
     s2.close();
   });
 
+  it('a timeout of 0 is no timeout: a slow body and a long idle spell are left alone', async () => {
+    // node:http's convention; shard-ambassador's HTTP listener sets requestTimeout 0
+    const s3 = createHttp1Server({ ...LIMITS, requestTimeout: 0, idleTimeout: 0 }, (req, res) => {
+      let n = 0;
+      req.on('data', (c: Buffer) => {
+        n += c.length;
+      });
+      req.on('end', () => res.end(`got ${n}\n`));
+    });
+    await new Promise<void>((r) => s3.listen(0, '127.0.0.1', r));
+    const c = connect((s3.address() as AddressInfo).port, '127.0.0.1');
+    let out = '';
+    let closed = false;
+    c.on('data', (d) => {
+      out += d;
+    });
+    c.on('close', () => {
+      closed = true;
+    });
+    await new Promise((r) => c.once('connect', r));
+    c.write('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\nabc');
+    // several sweeps pass (the header timeout of 300 ms sets it to every 75 ms) mid-body
+    await new Promise((r) => setTimeout(r, 600));
+    c.write('def');
+    await new Promise((r) => setTimeout(r, 600));
+    expect(out).toMatch(/^HTTP\/1\.1 200 /);
+    expect(out).toContain('got 6\n');
+    expect(closed).toBe(false);
+    c.destroy();
+    s3.close();
+  });
+
   it('hands upgrades over with the bytes that followed the head', async () => {
     const { out } = await exchange([
       'GET /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\nHELLO',

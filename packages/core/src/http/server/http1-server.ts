@@ -135,10 +135,10 @@ export class Http1Server extends NetServer implements ConnectionHost {
     for (const c of this.conns) c.destroy();
   }
 
-  /** One interval for all connections, at a fraction of the shortest timeout. */
+  /** One interval for all connections, at a fraction of the shortest timeout (0 is none). */
   private startSweeper(): NodeJS.Timeout {
     const t = this.timeouts;
-    const shortest = Math.min(t.headers, t.request, t.keepAlive);
+    const shortest = Math.min(...[t.headers, t.request, t.keepAlive].filter((ms) => ms > 0), 4000);
     const every = Math.max(50, Math.min(1000, Math.floor(shortest / 4)));
     const timer = setInterval(() => {
       const now = performance.now();
