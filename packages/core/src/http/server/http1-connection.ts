@@ -224,6 +224,7 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
 
   /** Serves the next pipelined request, or waits for one. */
   private next(): void {
+    this.resumeBody(); // a pause of the finished request's body must not hold the next one
     const next = this.queue.shift();
     if (next !== undefined) {
       if (this.queue.length === 0) this.resumeQueue();

@@ -150,7 +150,9 @@ export class Http1Request extends EventEmitter {
     if (this.endPending) {
       this.endPending = false;
       this.emit('end');
-    } else this.flow.resumeBody();
+    }
+    // the connection reads on: the rest of this body, or (body complete) the next request
+    this.flow.resumeBody();
   }
 }
 

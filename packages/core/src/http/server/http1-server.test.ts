@@ -282,6 +282,37 @@ describe('lean HTTP/1.1 server', () => {
     s3.close();
   });
 
+  it('a body paused until it was complete does not stop the connection reading the next request', async () => {
+    // what a proxy does under upstream back-pressure: pause the body, resume it after the whole
+    // body has arrived; the keep-alive connection must then serve its next request
+    const s4 = createHttp1Server(LIMITS, (req, res) => {
+      let n = 0;
+      req.on('data', (c: Buffer) => {
+        n += c.length;
+      });
+      req.on('end', () => res.end(`${req.url} ${n}\n`));
+      if (req.url === '/paused') {
+        req.pause();
+        setTimeout(() => req.resume(), 150);
+      }
+    });
+    await new Promise<void>((r) => s4.listen(0, '127.0.0.1', r));
+    const c = connect((s4.address() as AddressInfo).port, '127.0.0.1');
+    let out = '';
+    c.on('data', (d) => {
+      out += d;
+    });
+    await new Promise((r) => c.once('connect', r));
+    c.write('POST /paused HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello');
+    await new Promise((r) => setTimeout(r, 300));
+    c.write('GET /next HTTP/1.1\r\nHost: a\r\n\r\n');
+    for (let i = 0; i < 40 && !out.includes('/next 0'); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(out).toContain('/paused 5\n');
+    expect(out).toContain('/next 0\n');
+    c.destroy();
+    s4.close();
+  });
+
   it('hands upgrades over with the bytes that followed the head', async () => {
     const { out } = await exchange([
       'GET /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\nHELLO',
