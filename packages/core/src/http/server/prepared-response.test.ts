@@ -1,5 +1,7 @@
 import { type AddressInfo, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Http1Request } from './http1-request.js';
+import type { Http1Response } from './http1-response.js';
 import { createHttp1Server, type Http1Server } from './http1-server.js';
 import { PreparedResponse } from './prepared-response.js';
 
@@ -17,7 +19,7 @@ let port: number;
 beforeAll(async () => {
   server = createHttp1Server(
     { maxHeaderSize: 2048, headerTimeout: 1000, requestTimeout: 2000, idleTimeout: 2000 },
-    (req, res) => {
+    (req: Http1Request, res: Http1Response) => {
       res.endPrepared(req.url === '/gone' ? GONE : OK);
     },
   );
