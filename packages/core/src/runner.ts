@@ -15,7 +15,7 @@ import { Lifecycle } from './lifecycle/lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import { createRegistry, METRIC_PREFIX } from './metrics.js';
 import { parseAddress } from './net/host-port.js';
-import { watchFiles } from './reload/file-watcher.js';
+import { type WatchHandle, watchFiles } from './reload/file-watcher.js';
 
 export interface ComponentContext<C> {
   /** the config the component was created with; reload() hands over later ones */
@@ -216,11 +216,16 @@ export async function runComponent<C extends CommonConfig>(
       }
     });
   };
-  let watcher: { close(): void } | undefined;
+  let watcher: WatchHandle | undefined;
+  // A new watcher (files or interval changed) starts from what the old one last saw, not from the
+  // files as they are now: a write that landed while the reload ran is still reported.
   const rewatch = () => {
-    watcher?.close();
     const files = [...(loaded.file ? [loaded.file] : []), ...(instance.watchedFiles?.(config) ?? [])];
-    watcher = files.length ? watchFiles(files, applyReload, config.reloadInterval) : undefined;
+    const previous = watcher;
+    previous?.close();
+    watcher = files.length
+      ? watchFiles(files, applyReload, config.reloadInterval, previous?.digests)
+      : undefined;
   };
   rewatch();
   process.on('SIGHUP', () => applyReload(['SIGHUP']));

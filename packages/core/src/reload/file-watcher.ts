@@ -3,8 +3,13 @@ import { type FSWatcher, readFileSync, watch } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 export interface WatchHandle {
+  /** the content digest last reported (or seen at start) per file */
+  readonly digests: ReadonlyMap<string, string | undefined>;
   close(): void;
 }
+
+/** How long new content must stay unchanged before it is reported. */
+const SETTLE_MS = 100;
 
 function digest(file: string): string | undefined {
   try {
@@ -19,27 +24,53 @@ function digest(file: string): string | undefined {
  * and Secrets by swapping a `..data` symlink in the parent directory, which an inotify watch on
  * the file itself never sees; so this watches the directory for events and also polls the
  * content digest every `intervalMs`, comparing content so that touches without change are not
- * reported. Several files (a cert and its key) can share one handle; onChange fires once per
- * batch of changes.
+ * reported, and waiting until new content holds still for SETTLE_MS, so a file caught halfway
+ * through a write (empty or cut short) is not reported unless the writer stalls longer. Several files (a cert and its key) can share one handle;
+ * onChange fires once per batch of changes.
  */
 export function watchFiles(
   files: readonly string[],
   onChange: (changed: string[]) => void,
   intervalMs = 1000,
+  /**
+   * digests already known (a previous watcher's): a change that happened since it last looked
+   * is still reported, instead of being taken as the starting point
+   */
+  seen?: ReadonlyMap<string, string | undefined>,
 ): WatchHandle {
   const paths = files.map((f) => resolve(f));
-  const last = new Map(paths.map((p) => [p, digest(p)]));
+  const last = new Map(paths.map((p) => [p, seen?.has(p) ? seen.get(p) : digest(p)]));
   let timer: NodeJS.Timeout | undefined;
+  // new content, and when it was first seen: reported once it has held still long enough
+  const pending = new Map<string, { digest: string | undefined; since: number }>();
   const check = () => {
     timer = undefined;
     const changed: string[] = [];
+    let wait = 0;
+    const now = performance.now();
     for (const p of paths) {
       const d = digest(p);
-      if (d !== last.get(p)) {
-        last.set(p, d);
-        if (d !== undefined) changed.push(p);
+      if (d === last.get(p)) {
+        pending.delete(p);
+        continue;
       }
+      // A plain write is a truncate and then the bytes (editors, cp, writeFileSync): reading in
+      // between sees an empty or partial file. Content is reported once it holds still.
+      const seenAt = pending.get(p);
+      if (seenAt === undefined || seenAt.digest !== d) {
+        pending.set(p, { digest: d, since: now });
+        wait = Math.max(wait, SETTLE_MS);
+        continue;
+      }
+      if (now - seenAt.since < SETTLE_MS) {
+        wait = Math.max(wait, SETTLE_MS - (now - seenAt.since));
+        continue;
+      }
+      pending.delete(p);
+      last.set(p, d);
+      if (d !== undefined) changed.push(p);
     }
+    if (wait > 0 && !timer) timer = setTimeout(check, Math.ceil(wait));
     if (changed.length) onChange(changed);
   };
   // Coalesce a burst of events (a symlink swap is several renames) into one check.
@@ -58,7 +89,9 @@ export function watchFiles(
   }
   const poll = setInterval(check, intervalMs);
   poll.unref();
+  if (seen !== undefined) soon(); // compare the seeded digests with the files now
   return {
+    digests: last,
     close() {
       clearInterval(poll);
       if (timer) clearTimeout(timer);
