@@ -217,8 +217,9 @@ export async function runComponent<C extends CommonConfig>(
     });
   };
   let watcher: WatchHandle | undefined;
-  // A new watcher (files or interval changed) starts from what the old one last saw, not from the
-  // files as they are now: a write that landed while the reload ran is still reported.
+  // Replaced after every reload (the files or the interval may have changed). The new watcher
+  // starts from what the old one last saw, not from the files as they are now: a write that
+  // landed while the reload ran is still reported.
   const rewatch = () => {
     const files = [...(loaded.file ? [loaded.file] : []), ...(instance.watchedFiles?.(config) ?? [])];
     const previous = watcher;

@@ -25,8 +25,8 @@ function digest(file: string): string | undefined {
  * the file itself never sees; so this watches the directory for events and also polls the
  * content digest every `intervalMs`, comparing content so that touches without change are not
  * reported, and waiting until new content holds still for SETTLE_MS, so a file caught halfway
- * through a write (empty or cut short) is not reported unless the writer stalls longer. Several files (a cert and its key) can share one handle;
- * onChange fires once per batch of changes.
+ * through a write (empty or cut short) is not reported unless the writer stalls longer. Several
+ * files (a cert and its key) can share one handle; onChange fires once per batch of changes.
  */
 export function watchFiles(
   files: readonly string[],

@@ -138,7 +138,8 @@ export class Http1Server extends NetServer implements ConnectionHost {
   /** One interval for all connections, at a fraction of the shortest timeout (0 is none). */
   private startSweeper(): NodeJS.Timeout {
     const t = this.timeouts;
-    const shortest = Math.min(...[t.headers, t.request, t.keepAlive].filter((ms) => ms > 0), 4000);
+    // no timeout set: Infinity, and the sweep runs once a second
+    const shortest = Math.min(...[t.headers, t.request, t.keepAlive].filter((ms) => ms > 0));
     const every = Math.max(50, Math.min(1000, Math.floor(shortest / 4)));
     const timer = setInterval(() => {
       const now = performance.now();
