@@ -1,4 +1,5 @@
-// Prints vitest's JSON result as one closing line CI can read: "tests: N passed, N failed, N skipped".
+// Prints vitest's JSON result as one closing line CI can read: "tests: N passed, N failed, N skipped",
+// preceded by each failure with the start of its message (CI logs are often read from the tail).
 import { readFileSync } from 'node:fs';
 
 const file = process.argv[2];
@@ -10,17 +11,28 @@ try {
   console.log('0 passed, 1 failed');
   process.exit(1);
 }
-const failed = r.testResults.flatMap((f) =>
-  f.assertionResults
-    .filter((a) => a.status === 'failed')
-    .map((a) => `${f.name.replace(`${process.cwd()}/`, '')} > ${a.fullName}`),
-);
-const suiteErrors = r.testResults
-  .filter((f) => f.status === 'failed' && f.assertionResults.length === 0)
-  .map((f) => f.name);
-for (const f of failed) console.log(`  FAILED ${f}`);
-for (const f of suiteErrors) console.log(`  FAILED TO LOAD ${f}: ${f.message ?? ''}`);
-const nFailed = r.numFailedTests + suiteErrors.length;
+const rel = (name) => name.replace(`${process.cwd()}/`, '');
+const brief = (msg) =>
+  String(msg ?? '')
+    .replace(/\x1b\[[0-9;]*m/g, '')
+    .split('\n')
+    .filter((l) => !/node_modules|node:internal|new Promise/.test(l))
+    .slice(0, 12)
+    .join('\n      ')
+    .slice(0, 1500);
+let nFailed = 0;
+for (const f of r.testResults) {
+  const failedTests = f.assertionResults.filter((a) => a.status === 'failed');
+  for (const a of failedTests) {
+    nFailed++;
+    console.log(`  FAILED ${rel(f.name)} > ${a.fullName}\n      ${brief(a.failureMessages?.[0])}`);
+  }
+  // a file can fail with no failed test: it did not load, a hook failed, or an error escaped a test
+  if (f.status === 'failed' && failedTests.length === 0) {
+    nFailed++;
+    console.log(`  FAILED FILE ${rel(f.name)}\n      ${brief(f.message)}`);
+  }
+}
 console.log(
   `tests: ${r.numPassedTests} passed, ${nFailed} failed, ${r.numPendingTests + r.numTodoTests} skipped`,
 );

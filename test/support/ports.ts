@@ -1,23 +1,57 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
-/** A free TCP port on 127.0.0.1, chosen by the kernel. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+// Ports handed to processes the tests start. Asking the kernel for port 0 and closing it again is
+// racy under load: the kernel gives outgoing connections ports from the same ephemeral range, so a
+// client elsewhere in the run can take the port before the process under test binds it (seen as
+// an intermittent EADDRINUSE exit in CI). So ports come from below the ephemeral range, where only
+// explicit binds land, and each vitest worker gets its own slice so parallel files never collide.
+
+const SLICE = 1000;
+
+/** [low, high) of the ports outside the kernel's ephemeral range. */
+function usableRange(): [number, number] {
+  let low = 32768;
+  let high = 60999;
+  try {
+    [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number) as [number, number];
+  } catch {
+    // not Linux: keep the kernel's usual defaults
+  }
+  return low - 10_000 >= 10_000 ? [10_000, low] : [high + 1, 65_536];
+}
+
+const [rangeLow, rangeHigh] = usableRange();
+const slices = Math.max(1, Math.floor((rangeHigh - rangeLow) / SLICE));
+// VITEST_POOL_ID is stable per worker (1..maxForks) and unique among concurrently running workers.
+const worker = Number(process.env.VITEST_POOL_ID ?? process.env.VITEST_WORKER_ID ?? 1);
+const sliceBase = rangeLow + ((worker - 1) % slices) * SLICE;
+// A fresh start point per test file, so ports a previous file's processes still hold are rare.
+let next = Math.floor(Math.random() * SLICE);
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = createServer();
     s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
+    s.once('error', () => resolve(false));
+    s.listen({ port, host: '127.0.0.1', exclusive: true }, () => s.close(() => resolve(true)));
   });
+}
+
+/** A TCP port on 127.0.0.1 that is free now and that no other test worker will be given. */
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < SLICE; tries++) {
+    const port = sliceBase + (next++ % SLICE);
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free port in ${sliceBase}..${sliceBase + SLICE - 1}`);
 }
 
 export async function freePorts(n: number): Promise<number[]> {
   const out: number[] = [];
-  while (out.length < n) {
-    const p = await freePort();
-    if (!out.includes(p)) out.push(p);
-  }
+  while (out.length < n) out.push(await freePort());
   return out;
 }
