@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests, the demo and the benchmarks need (real servers and real
 # clients: no mocks), when any is missing. Idempotent and quiet when everything is present.
+# catatonit: podman's pod infra (pause) container needs it; podman only recommends it.
 # Extra packages a component needs are listed one per line in scripts/system-packages.txt.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 base=(
   redis-server redis-tools memcached libmemcached-tools nginx-light mariadb-server mariadb-client netcat-openbsd
   nutcracker wrk prometheus nghttp2-client curl openssl ca-certificates procps psmisc iproute2
-  podman buildah runc uidmap debootstrap
+  podman buildah runc uidmap debootstrap catatonit
 )
 mapfile -t extra < <(grep -vE '^\s*(#|$)' "$root/scripts/system-packages.txt" 2>/dev/null || true)
 missing=()

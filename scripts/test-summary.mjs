@@ -30,7 +30,10 @@ for (const f of r.testResults) {
   // a file can fail with no failed test: it did not load, a hook failed, or an error escaped a test
   if (f.status === 'failed' && failedTests.length === 0) {
     nFailed++;
-    console.log(`  FAILED FILE ${rel(f.name)}\n      ${brief(f.message)}`);
+    // vitest's JSON keeps no message for a failed hook: its FAIL lines above have it
+    console.log(
+      `  FAILED FILE ${rel(f.name)}\n      ${brief(f.message) || 'a hook failed (see its FAIL line above)'}`,
+    );
   }
 }
 console.log(
