@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { asWriteWrap, directWritesActive, SocketWriter, setDirectWrites } from './socket-writer.js';
+import { useStreamState } from './stream-state.js';
 
 /** A connected pair on loopback; the server side starts paused (nothing read until resumed). */
 async function pair(): Promise<{ client: Socket; peer: Socket; server: Server }> {
@@ -37,6 +38,7 @@ function chunks(): Buffer[] {
 const opened: { client: Socket; peer: Socket; server: Server }[] = [];
 afterEach(() => {
   setDirectWrites(true);
+  useStreamState(true);
   for (const { client, peer, server } of opened.splice(0)) {
     client.destroy();
     peer.destroy();
@@ -45,9 +47,13 @@ afterEach(() => {
 });
 
 describe.each([
-  ['straight to the handle', true],
-  ['through socket.write (fallback)', false],
-])('SocketWriter %s', (_name, direct) => {
+  // a request object is reused while writes finish at once (the stream state says so)
+  ['straight to the handle', true, true],
+  ['straight to the handle, a new request per write (no stream state)', true, false],
+  ['through socket.write (fallback)', false, true],
+])('SocketWriter %s', (_name, direct, state) => {
+  beforeEach(() => useStreamState(state));
+
   it('delivers every byte in order while a slow reader makes writes queue; drain is reported', async () => {
     setDirectWrites(direct);
     const p = await pair();

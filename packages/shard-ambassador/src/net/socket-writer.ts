@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
+import { streamState } from './stream-state.js';
 
 /** What a connected net.Socket's libuv handle (TCP or Pipe wrap) offers for writing. */
 interface StreamHandle {
@@ -12,7 +13,7 @@ interface WriteReq {
   /** called by the handle when such a write finished (status < 0: failed) */
   oncomplete: (status: number) => void;
   /** keeps the bytes alive while libuv still has to write them */
-  buffer: Buffer;
+  buffer: Buffer | null;
 }
 
 type WriteWrapClass = new () => WriteReq;
@@ -61,6 +62,12 @@ export class SocketWriter {
     else this.onDrain?.();
   };
 
+  /**
+   * the request object of the last direct write, when that write finished at once (the handle
+   * did not keep it): reused for the next one instead of constructing a WriteWrap per write
+   */
+  private spare: WriteReq | null = null;
+
   constructor(
     private readonly socket: Socket,
     /** called when queued bytes were written (backpressure may lift) */
@@ -85,10 +92,22 @@ export class SocketWriter {
     if (typeof W === 'function' && enabled && !s.connecting && s.writableLength === 0) {
       const h = handleOf(s);
       if (h !== null) {
-        const req = new W();
-        req.oncomplete = this.afterWrite;
+        let req = this.spare;
+        if (req === null) {
+          req = new W();
+          req.oncomplete = this.afterWrite;
+        }
         req.buffer = data;
         const err = h.writeBuffer(req, data);
+        // a request libuv took (async) belongs to it until oncomplete: never reuse that one; the
+        // flag is only readable through the stream state (without it: a new request per write)
+        const st = streamState();
+        if (st !== null && st.state[st.lastWriteWasAsync] === 0) {
+          req.buffer = null;
+          this.spare = req;
+          // not queued and no error: the kernel took every byte (no need to ask the handle)
+          if (err === 0) return true;
+        } else this.spare = null;
         if (err !== 0) {
           s.destroy(writeError(err));
           return false;

@@ -1,8 +1,9 @@
 import type { Socket } from 'node:net';
-import { adoptSocket, type Logger } from '@dds/core';
+import { adoptSocket, type Logger, READ_BUFFER } from '@dds/core';
 import { type Flushable, scheduleFlush } from '../net/flusher.js';
 import { InputBuffer } from '../net/input-buffer.js';
 import { OutBuffer } from '../net/out-buffer.js';
+import { readDirect } from '../net/socket-reader.js';
 import { SocketWriter } from '../net/socket-writer.js';
 import type { HotKeys } from '../stats/hot-keys.js';
 import { ReplyStore } from './reply-store.js';
@@ -60,6 +61,11 @@ export abstract class ClientSession implements ReplySink, Flushable {
   ) {
     const socket = adoptSocket(accepted, (n, buf) => this.onRead(n, buf), true);
     this.socket = socket;
+    // the handle calls onRead itself (no idle timeout is set on client sockets)
+    readDirect(socket, READ_BUFFER, (n, buf) => {
+      this.onRead(n, buf);
+      return true;
+    });
     socket.setNoDelay(true);
     socket.on('end', () => {
       // the client sent all it will send: answer what it asked, then close

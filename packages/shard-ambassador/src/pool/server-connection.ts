@@ -4,6 +4,7 @@ import { READ_BUFFER } from '@dds/core';
 import { type Flushable, scheduleFlush } from '../net/flusher.js';
 import { InputBuffer } from '../net/input-buffer.js';
 import { OutBuffer } from '../net/out-buffer.js';
+import { readDirect } from '../net/socket-reader.js';
 import { SocketWriter } from '../net/socket-writer.js';
 import type { ServerProtocol } from './protocol.js';
 import type { Request } from './request.js';
@@ -126,6 +127,8 @@ export class ServerConnection implements Flushable {
     s.on('connect', () => {
       this.connected = true;
       s.setTimeout(0);
+      // no idle timeout from here on: the handle may call onRead itself
+      readDirect(s, READ_BUFFER, onread.callback);
       this.server.connected();
     });
     if (this.handshake) {
