@@ -1,5 +1,7 @@
+import { READ_BUFFER } from '@dds/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { copyView, VIEW_COPY_MAX } from './copy-bytes.js';
 import { OutBuffer } from './out-buffer.js';
 
 describe('OutBuffer (property test)', () => {
@@ -72,5 +74,43 @@ describe('OutBuffer (property test)', () => {
     expect(third).not.toBe(second);
     expect(second.toString()).toBe('+NO\r\n');
     expect(third.toString()).toBe('+XY\r\n');
+  });
+});
+
+describe('copies out of the shared read buffer (property test)', () => {
+  it('append from READ_BUFFER (DataView copy up to VIEW_COPY_MAX bytes) equals the bytes appended', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(READ_BUFFER.length - 1), fc.nat(VIEW_COPY_MAX + 40), fc.integer()), {
+          maxLength: 80,
+        }),
+        (ops) => {
+          const out = new OutBuffer(4096);
+          const expected: Buffer[] = [];
+          for (const [from, len, seed] of ops) {
+            const to = Math.min(READ_BUFFER.length, from + len);
+            for (let i = from; i < to; i++) READ_BUFFER[i] = (i * 131 + seed) & 0xff;
+            expected.push(Buffer.from(READ_BUFFER.subarray(from, to)));
+            out.append(READ_BUFFER, from, to);
+          }
+          const all = Buffer.concat(expected);
+          if (all.length === 0) return;
+          expect(Buffer.from(out.take()).equals(all)).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it('copyView copies any range between any offsets', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(300), fc.nat(64), (bytes, cut, at) => {
+        const from = Math.min(cut, bytes.length);
+        const src = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+        const dst = new Uint8Array(at + bytes.length);
+        const n = copyView(src, from, bytes.length, new DataView(dst.buffer), at);
+        expect(n).toBe(bytes.length - from);
+        expect(Buffer.from(dst.subarray(at, at + n)).equals(Buffer.from(bytes.subarray(from)))).toBe(true);
+      }),
+    );
   });
 });

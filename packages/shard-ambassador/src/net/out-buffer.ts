@@ -1,4 +1,5 @@
-import { copyBytes } from './copy-bytes.js';
+import { READ_BUFFER } from '@dds/core';
+import { copyBytes, copyView, READ_VIEW, VIEW_COPY_MAX } from './copy-bytes.js';
 
 /**
  * Bytes waiting to be written to one socket, copied into a slab. take() hands the pending bytes
@@ -10,6 +11,8 @@ import { copyBytes } from './copy-bytes.js';
  */
 export class OutBuffer {
   private slab: Buffer | null = null;
+  /** a DataView of the slab (copies out of the shared read buffer, see copyView) */
+  private slabView: DataView | null = null;
   private start = 0;
   private end = 0;
   /** the last view take() made: slab[viewStart, viewStart + view.length) of viewSlab */
@@ -29,7 +32,10 @@ export class OutBuffer {
     const n = to - from;
     if (n <= 0) return;
     const slab = this.reserve(n); // may move the pending bytes to a new slab: read `end` after it
-    this.end += copyBytes(src, from, to, slab, this.end);
+    // requests and replies are mostly copied straight out of the shared read buffer
+    if (src === READ_BUFFER && n <= VIEW_COPY_MAX)
+      this.end += copyView(READ_VIEW, from, to, this.slabView!, this.end);
+    else this.end += copyBytes(src, from, to, slab, this.end);
   }
 
   /** Appends a whole buffer. */
@@ -44,6 +50,7 @@ export class OutBuffer {
     const next = Buffer.allocUnsafe(Math.max(this.slabSize, 2 * (pending + n)));
     if (pending > 0) this.slab!.copy(next, 0, this.start, this.end);
     this.slab = next;
+    this.slabView = new DataView(next.buffer, next.byteOffset, next.length);
     this.start = 0;
     this.end = pending;
     return next;
@@ -74,6 +81,7 @@ export class OutBuffer {
     // a slab grown for a large reply is not kept (an idle connection does not hold a big slab)
     if (slab.length > 4 * this.slabSize) {
       this.slab = null;
+      this.slabView = null;
       this.view = null;
       this.viewSlab = null;
       this.start = 0;
