@@ -368,9 +368,13 @@ describe('lean HTTP/1.1 server', () => {
             from = c;
           }
           pieces.push(all.slice(from));
+          // waits for all answers, however slow a loaded machine is (a fixed short wait failed
+          // under load, and shrinking that failure then outlasted the test timeout)
           const { out } = await exchange(
             pieces.filter((p) => p.length),
-            150 + pieces.length * 15,
+            5000,
+            false,
+            answers(reqs.length),
           );
           const lines = out.split(/\r?\n/).filter((l) => /^(GET|POST|DELETE) /.test(l));
           expect(lines).toEqual(reqs.map((r) => r.line));
