@@ -17,7 +17,7 @@ import {
   type Played,
   play,
 } from '../e2e/podman.js';
-import { freePorts, ROOT, run, tempDir } from '../support/index.js';
+import { freePorts, ROOT, run, tempDir, waitForPort } from '../support/index.js';
 
 // pods and podman on a busy shared machine: generous per-test time (every wait inside is bounded)
 vi.setConfig({ testTimeout: 60_000 });
@@ -391,6 +391,20 @@ describe.sequential('the umbrella chart rendered and run as a real pod (podman k
     await eventually('the health adapter reporting the app ready', async () =>
       (await httpStatus(`http://127.0.0.1:${probes}/readyz`)) === 200 ? true : undefined,
     );
+    // the app being ready says nothing of the pod's other containers: wait for each front door
+    // (the rate limiter only by a connect: a request would spend the tokens the test counts)
+    await eventually('the TLS sidecar answering', async () => {
+      const tls = await run('curl', [
+        '-sk',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        `https://localhost:${https}/`,
+      ]);
+      return tls.stdout === '200' ? true : undefined;
+    });
+    await waitForPort(limited, '127.0.0.1', 60_000);
   }, 600_000);
   afterAll(async () => {
     await pod?.down();
