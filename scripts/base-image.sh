@@ -14,7 +14,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=scripts/podman-env.sh
 source "$root/scripts/podman-env.sh"
 
-NODE_VERSION="${NODE_VERSION:-24.22.3}"
+NODE_VERSION="${NODE_VERSION:-$(tr -d ' \n' <"$root/.node-version")}"
 cache="$root/.cache/base"
 mkdir -p "$cache"
 script_hash="$(sha256sum "$0" | cut -c1-12)"

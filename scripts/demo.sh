@@ -4,6 +4,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+# shellcheck source=scripts/node-env.sh
+source scripts/node-env.sh
 bash scripts/setup-system.sh
 [[ -d node_modules/.bin ]] || npm ci --no-audit --no-fund --loglevel=error
 npm run build

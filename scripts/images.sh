@@ -21,7 +21,7 @@ ALL=(demo-app tls-sidecar shard-ambassador experiment-splitter rate-limiter metr
 components=("$@")
 [[ ${#components[@]} -gt 0 ]] || components=("${ALL[@]}")
 
-NODE_VERSION="${NODE_VERSION:-24.22.3}"
+NODE_VERSION="${NODE_VERSION:-$(tr -d ' \n' <"$root/.node-version")}"
 if [[ -z "${NODE_IMAGE:-}" ]]; then
   NODE_IMAGE="localhost/dds/node-base:$NODE_VERSION"
   [[ "${DDS_SKIP_BASE:-}" == 1 ]] || bash scripts/base-image.sh

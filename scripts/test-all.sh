@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The one test command (README, .ci/run): from a fresh Debian 12 machine with Node 20 + npm as root,
-# installs everything, builds, lints, type-checks, builds the container images and runs every test
+# The one test command (README, .ci/run): from a fresh Debian 12 machine with npm as root, fetches the
+# project's pinned Node LTS (.node-version, the one the images ship), installs everything, builds, lints, type-checks, builds the container images and runs every test
 # (unit, integration against real servers, Helm, end-to-end pods), then prints
 # "tests: N passed, N failed, N skipped".
 set -euo pipefail
@@ -8,6 +8,11 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 t0=$(date +%s)
 step() { echo; echo "=== $* ($(( $(date +%s) - t0 ))s)"; }
+
+step "node $(tr -d ' \n' <.node-version)"
+# shellcheck source=scripts/node-env.sh
+source scripts/node-env.sh
+node --version
 
 step "system packages"
 bash scripts/setup-system.sh

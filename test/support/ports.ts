@@ -28,7 +28,10 @@ const [rangeLow, rangeHigh] = usableRange();
 const slices = Math.max(1, Math.floor((rangeHigh - rangeLow) / SLICE));
 // VITEST_POOL_ID is stable per worker (1..maxForks) and unique among concurrently running workers.
 const worker = Number(process.env.VITEST_POOL_ID ?? process.env.VITEST_WORKER_ID ?? 1);
-const sliceBase = rangeLow + ((worker - 1) % slices) * SLICE;
+// DDS_TEST_PORT_SLICE shifts every worker's slice, so two test runs on one machine (two checkouts)
+// never share ports: give each run its own multiple of the worker count.
+const shift = Number(process.env.DDS_TEST_PORT_SLICE ?? 0);
+const sliceBase = rangeLow + ((worker - 1 + shift) % slices) * SLICE;
 // A fresh start point per test file, so ports a previous file's processes still hold are rare.
 let next = Math.floor(Math.random() * SLICE);
 

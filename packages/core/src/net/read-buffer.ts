@@ -32,5 +32,5 @@ export function adoptSocket(accepted: Socket, onRead: OnRead, allowHalfOpen: boo
     handle,
     allowHalfOpen,
     onread: { buffer: READ_BUFFER, callback: onRead },
-  } as ConstructorParameters<typeof Socket>[0]);
+  } as unknown as ConstructorParameters<typeof Socket>[0]);
 }
