@@ -1,5 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { type Address, ConnectionTracker, type Instance, listen, parseAddress } from '@dds/core';
+import { ConnectionTracker } from '@dds/core/lifecycle/connection-tracker';
+import { type Address, parseAddress } from '@dds/core/net/host-port';
+import { listen } from '@dds/core/net/listen';
+import type { Instance } from '@dds/core/runner';
 import { WebSocketServer } from 'ws';
 import type { DemoConfig } from './config.js';
 

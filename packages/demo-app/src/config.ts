@@ -1,4 +1,5 @@
-import { type CommonConfig, commonSchema, type FlagSpec, zAddress } from '@dds/core';
+import type { FlagSpec } from '@dds/core/config/flags';
+import { type CommonConfig, commonSchema, zAddress } from '@dds/core/config/schemas';
 import { z } from 'zod';
 
 export const flags: FlagSpec[] = [

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runComponent } from '@dds/core';
+import { runComponent } from '@dds/core/runner';
 import { createDemoApp } from './app.js';
 import { type DemoConfig, flags, schema } from './config.js';
 

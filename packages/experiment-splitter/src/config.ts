@@ -1,14 +1,6 @@
-import {
-  type CommonConfig,
-  commonSchema,
-  type FlagSpec,
-  type HttpProxyConfig,
-  httpProxyFlags,
-  httpProxySchema,
-  zAddress,
-  zDuration,
-  zUpstreamUrl,
-} from '@dds/core';
+import type { FlagSpec } from '@dds/core/config/flags';
+import { type CommonConfig, commonSchema, zAddress, zDuration, zUpstreamUrl } from '@dds/core/config/schemas';
+import { type HttpProxyConfig, httpProxyFlags, httpProxySchema } from '@dds/core/http/proxy-config';
 import { z } from 'zod';
 import { laneSize, weightToBuckets } from './bucketing.js';
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runComponent } from '@dds/core';
+import { runComponent } from '@dds/core/runner';
 import { flags, type SplitterConfig, schema } from './config.js';
 import { Splitter } from './splitter.js';
 

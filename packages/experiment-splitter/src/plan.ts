@@ -1,4 +1,5 @@
-import type { ProxyHooks, Upstream } from '@dds/core';
+import type { ProxyHooks } from '@dds/core/http/reverse-proxy';
+import type { Upstream } from '@dds/core/http/upstream';
 import { bucketTable, saltSeed, weightToBuckets } from './bucketing.js';
 import type { GuardConfig, SplitterConfig } from './config.js';
 import { experimentsOf } from './config.js';

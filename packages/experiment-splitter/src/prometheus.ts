@@ -1,4 +1,4 @@
-import { LATENCY_BUCKETS, METRIC_PREFIX, type Registry } from '@dds/core';
+import { LATENCY_BUCKETS, METRIC_PREFIX, type Registry } from '@dds/core/metrics';
 import { FAILURE_KINDS, STATUS_CLASSES, type VariantStats } from './variant-stats.js';
 
 type Value = { labels: Record<string, string | number>; value: number; metricName?: string };

@@ -1,25 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import {
-  type Address,
-  type ComponentContext,
-  ConnectionTracker,
-  Counter,
-  createHttp1Server,
-  createUpstream,
-  type Http1Server,
-  type Instance,
-  listen,
-  METRIC_PREFIX,
-  type ProxyFailure,
-  type ProxyHooks,
-  parseAddress,
-  proxyRequest,
-  proxyUpgrade,
-  TrustedProxies,
-  type Upstream,
-} from '@dds/core';
+import { type ProxyFailure, type ProxyHooks, proxyRequest } from '@dds/core/http/reverse-proxy';
+import { createHttp1Server, type Http1Server } from '@dds/core/http/server/http1-server';
+import { TrustedProxies } from '@dds/core/http/trusted-proxies';
+import { proxyUpgrade } from '@dds/core/http/upgrade-proxy';
+import { createUpstream, type Upstream } from '@dds/core/http/upstream';
+import { ConnectionTracker } from '@dds/core/lifecycle/connection-tracker';
+import { Counter, METRIC_PREFIX } from '@dds/core/metrics';
+import { type Address, parseAddress } from '@dds/core/net/host-port';
+import { listen } from '@dds/core/net/listen';
+import type { ComponentContext, Instance } from '@dds/core/runner';
 import type { FastifyInstance } from 'fastify';
 import { bucketOf, bucketTable } from './bucketing.js';
 import type { SplitterConfig } from './config.js';

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { TrustedProxies } from '@dds/core';
+import type { TrustedProxies } from '@dds/core/http/trusted-proxies';
 import { cookieValue } from './cookie.js';
 
 /** Where a request's user key comes from: `cookie:NAME`, `header:NAME` or `ip`. */

@@ -1,4 +1,4 @@
-import { LATENCY_BUCKETS } from '@dds/core';
+import { LATENCY_BUCKETS } from '@dds/core/metrics';
 import { SlidingWindow } from './sliding-window.js';
 
 /** Response classes counted per variant; `aborted` = the client left before the answer. */

@@ -1,13 +1,8 @@
-import {
-  type Address,
-  type ComponentContext,
-  ConnectionTracker,
-  Gauge,
-  type Instance,
-  listen,
-  METRIC_PREFIX,
-  parseAddress,
-} from '@dds/core';
+import { ConnectionTracker } from '@dds/core/lifecycle/connection-tracker';
+import { Gauge, METRIC_PREFIX } from '@dds/core/metrics';
+import { type Address, parseAddress } from '@dds/core/net/host-port';
+import { listen } from '@dds/core/net/listen';
+import type { ComponentContext, Instance } from '@dds/core/runner';
 import type { ResolvedCheck } from './checks/check-spec.js';
 import { checksFromConfig } from './checks-from-config.js';
 import type { HealthConfig } from './config.js';

@@ -1,4 +1,5 @@
-import { type CommonConfig, commonSchema, type FlagSpec, zAddress, zDuration } from '@dds/core';
+import type { FlagSpec } from '@dds/core/config/flags';
+import { type CommonConfig, commonSchema, zAddress, zDuration } from '@dds/core/config/schemas';
 import { z } from 'zod';
 import { checkSchema, zHttpUrl, zMysqlUrl, zPostgresUrl, zRedisUrl } from './checks/check-spec.js';
 import { quickChecks } from './quick-checks.js';

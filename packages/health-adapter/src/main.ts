@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runComponent } from '@dds/core';
+import { runComponent } from '@dds/core/runner';
 import { createHealthAdapter } from './adapter.js';
 import { flags, type HealthConfig, schema } from './config.js';
 

@@ -1,13 +1,8 @@
-import {
-  Counter,
-  createHttp1Server,
-  type Http1Request,
-  type Http1Response,
-  type Http1Server,
-  METRIC_PREFIX,
-  PreparedResponse,
-  type Registry,
-} from '@dds/core';
+import type { Http1Request } from '@dds/core/http/server/http1-request';
+import type { Http1Response } from '@dds/core/http/server/http1-response';
+import { createHttp1Server, type Http1Server } from '@dds/core/http/server/http1-server';
+import { PreparedResponse } from '@dds/core/http/server/prepared-response';
+import { Counter, METRIC_PREFIX, type Registry } from '@dds/core/metrics';
 import type { CheckState } from './health/check-runner.js';
 import { checkAnswer, liveAnswer, notFound, type ProbeAnswer, readyAnswer } from './health/health-report.js';
 

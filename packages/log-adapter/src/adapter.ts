@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { ComponentContext, Instance } from '@dds/core';
+import type { ComponentContext, Instance } from '@dds/core/runner';
 import type { LogAdapterConfig } from './config.js';
 import { FileTailer } from './inputs/file-tailer.js';
 import { PositionStore } from './inputs/position-store.js';

@@ -1,4 +1,5 @@
-import { type CommonConfig, commonSchema, type FlagSpec, zDuration } from '@dds/core';
+import type { FlagSpec } from '@dds/core/config/flags';
+import { type CommonConfig, commonSchema, zDuration } from '@dds/core/config/schemas';
 import { z } from 'zod';
 import { FORMAT_CHOICES, type FormatChoice } from './parsers/formats.js';
 

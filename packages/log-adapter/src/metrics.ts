@@ -1,4 +1,4 @@
-import { Counter, Gauge, METRIC_PREFIX, type Registry } from '@dds/core';
+import { Counter, Gauge, METRIC_PREFIX, type Registry } from '@dds/core/metrics';
 import { FORMAT_NAMES } from './parsers/formats.js';
 import type { PipelineStats } from './pipeline/stats.js';
 

@@ -1,4 +1,6 @@
-import { type ComponentContext, DdsError, type Instance, parseAddress } from '@dds/core';
+import { DdsError } from '@dds/core/errors';
+import { parseAddress } from '@dds/core/net/host-port';
+import type { ComponentContext, Instance } from '@dds/core/runner';
 import type { AdapterConfig } from './config.js';
 import { adapterMetrics } from './server/adapter-metrics.js';
 import { ExporterServer } from './server/exporter-server.js';

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runComponent } from '@dds/core';
+import { runComponent } from '@dds/core/runner';
 import { createAdapter } from './adapter.js';
 import { type AdapterConfig, flags, schema } from './config.js';
 

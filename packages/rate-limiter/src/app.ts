@@ -1,22 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import {
-  type Address,
-  type ComponentContext,
-  ConnectionTracker,
-  createHttp1Server,
-  createUpstream,
-  DdsError,
-  type Instance,
-  listen,
-  normalizeIp,
-  type ProxyHooks,
-  parseAddress,
-  proxyRequest,
-  proxyUpgrade,
-  TrustedProxies,
-  type Upstream,
-} from '@dds/core';
+import { DdsError } from '@dds/core/errors';
+import { type ProxyHooks, proxyRequest } from '@dds/core/http/reverse-proxy';
+import { createHttp1Server } from '@dds/core/http/server/http1-server';
+import { normalizeIp, TrustedProxies } from '@dds/core/http/trusted-proxies';
+import { proxyUpgrade } from '@dds/core/http/upgrade-proxy';
+import { createUpstream, type Upstream } from '@dds/core/http/upstream';
+import { ConnectionTracker } from '@dds/core/lifecycle/connection-tracker';
+import { type Address, parseAddress } from '@dds/core/net/host-port';
+import { listen } from '@dds/core/net/listen';
+import type { ComponentContext, Instance } from '@dds/core/runner';
 import { flagPolicyName, type RateLimiterConfig } from './config.js';
 import { pushRateLimitHeaders } from './http/ratelimit-headers.js';
 import { refuseUpgrade, sendLimited, sendUnavailable } from './http/responses.js';

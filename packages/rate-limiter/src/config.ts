@@ -1,15 +1,11 @@
+import type { FlagSpec } from '@dds/core/config/flags';
+import { type CommonConfig, commonSchema, zAddress, zDuration, zUpstreamUrl } from '@dds/core/config/schemas';
 import {
-  type CommonConfig,
-  commonSchema,
-  type FlagSpec,
   type HttpProxyConfig,
   httpProxyFlags,
   httpProxySchema,
   upstreamFlag,
-  zAddress,
-  zDuration,
-  zUpstreamUrl,
-} from '@dds/core';
+} from '@dds/core/http/proxy-config';
 import { z } from 'zod';
 import { zAlgorithm, zKey, zPolicies, zRate } from './policy/schema.js';
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runComponent } from '@dds/core';
+import { runComponent } from '@dds/core/runner';
 import { createRateLimiter } from './app.js';
 import { flags, type RateLimiterConfig, schema } from './config.js';
 

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, LATENCY_BUCKETS, METRIC_PREFIX, type Registry } from '@dds/core';
+import { Counter, Gauge, Histogram, LATENCY_BUCKETS, METRIC_PREFIX, type Registry } from '@dds/core/metrics';
 
 const P = `${METRIC_PREFIX}ratelimit_`;
 

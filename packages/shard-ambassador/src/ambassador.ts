@@ -1,6 +1,6 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import type { Server as NetServer, Socket } from 'node:net';
-import type { ComponentContext, Instance } from '@dds/core';
+import type { ComponentContext, Instance } from '@dds/core/runner';
 import type { FastifyInstance } from 'fastify';
 import type { PoolConfig } from './config/pool-schema.js';
 import type { AmbassadorConfig } from './config/schema.js';

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runComponent } from '@dds/core';
+import { runComponent } from '@dds/core/runner';
 import { createAmbassador, VERSION } from './ambassador.js';
 import { flags } from './config/flags.js';
 import { nutcrackerArgv } from './config/nutcracker-argv.js';

@@ -1,11 +1,8 @@
 import type { SecureContext } from 'node:tls';
-import {
-  type KeyPair,
-  ReloadableTlsContext,
-  type TlsFilePaths,
-  type TlsPolicy,
-  tlsDirPaths,
-} from '@dds/core';
+import type { KeyPair } from '@dds/core/tls/key-pair';
+import { ReloadableTlsContext } from '@dds/core/tls/reloadable-context';
+import type { TlsPolicy } from '@dds/core/tls/secure-context';
+import { type TlsFilePaths, tlsDirPaths } from '@dds/core/tls/tls-files';
 import type { SidecarConfig } from './config.js';
 
 export interface CertificateEvents {

@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
-import { type CertificateInfo, certificateInfo, rfc4514 } from '@dds/core';
+import { type CertificateInfo, certificateInfo, rfc4514 } from '@dds/core/tls/certificate-info';
 import type { SidecarConfig } from './config.js';
 
 /** Identity headers the sidecar sets; a client's own copies are always removed. */

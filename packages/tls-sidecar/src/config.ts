@@ -1,17 +1,19 @@
+import type { FlagSpec } from '@dds/core/config/flags';
 import {
   type CommonConfig,
   commonSchema,
-  type FlagSpec,
-  type HttpProxyConfig,
-  httpProxyFlags,
-  httpProxySchema,
-  INTERMEDIATE_CIPHERS,
-  upstreamFlag,
   zAddress,
   zAddressOrOff,
   zDuration,
   zUpstreamUrl,
-} from '@dds/core';
+} from '@dds/core/config/schemas';
+import {
+  type HttpProxyConfig,
+  httpProxyFlags,
+  httpProxySchema,
+  upstreamFlag,
+} from '@dds/core/http/proxy-config';
+import { INTERMEDIATE_CIPHERS } from '@dds/core/tls/secure-context';
 import { z } from 'zod';
 
 const TLS = 'TLS';

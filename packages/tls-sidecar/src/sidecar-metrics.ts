@@ -5,8 +5,8 @@ import {
   LATENCY_BUCKETS,
   METRIC_PREFIX as P,
   type Registry,
-  type ReloadableTlsContext,
-} from '@dds/core';
+} from '@dds/core/metrics';
+import type { ReloadableTlsContext } from '@dds/core/tls/reloadable-context';
 import type { HandshakeFailure } from './handshake-failure.js';
 
 type Inc = { inc(v?: number): void };

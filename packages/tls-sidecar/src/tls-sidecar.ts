@@ -8,24 +8,18 @@ import {
 } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import {
-  type Address,
-  type ComponentContext,
-  ConnectionTracker,
-  createHttp1Server,
-  createUpstream,
-  defaultTlsPolicy,
-  type HttpLimits,
-  type Instance,
-  listen,
-  type ProxyHooks,
-  parseAddress,
-  proxyRequest,
-  proxyUpgrade,
-  serveH2Streams,
-  TrustedProxies,
-  type Upstream,
-} from '@dds/core';
+import type { HttpLimits } from '@dds/core/http/http-server';
+import { type ProxyHooks, proxyRequest } from '@dds/core/http/reverse-proxy';
+import { serveH2Streams } from '@dds/core/http/server/h2-stream';
+import { createHttp1Server } from '@dds/core/http/server/http1-server';
+import { TrustedProxies } from '@dds/core/http/trusted-proxies';
+import { proxyUpgrade } from '@dds/core/http/upgrade-proxy';
+import { createUpstream, type Upstream } from '@dds/core/http/upstream';
+import { ConnectionTracker } from '@dds/core/lifecycle/connection-tracker';
+import { type Address, parseAddress } from '@dds/core/net/host-port';
+import { listen } from '@dds/core/net/listen';
+import type { ComponentContext, Instance } from '@dds/core/runner';
+import { defaultTlsPolicy } from '@dds/core/tls/secure-context';
 import { CertificateStore } from './certificate-store.js';
 import {
   type ClientIdentity,

@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import type { Upstream } from '@dds/core';
+import type { Upstream } from '@dds/core/http/upstream';
 
 /**
  * Readiness of the upstream: a TCP (or unix socket) connect every interval. A pod whose app

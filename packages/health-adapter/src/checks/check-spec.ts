@@ -1,4 +1,4 @@
-import { zAddress, zDuration } from '@dds/core';
+import { zAddress, zDuration } from '@dds/core/config/schemas';
 import { z } from 'zod';
 
 /** Names become URL paths (/readyz/<name>) and metric label values. */

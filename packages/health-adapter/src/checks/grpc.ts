@@ -1,4 +1,4 @@
-import { type Address, parseAddress } from '@dds/core';
+import { type Address, parseAddress } from '@dds/core/net/host-port';
 import { Client, credentials, status as grpcStatus, Metadata, type ServiceError } from '@grpc/grpc-js';
 import type { z } from 'zod';
 import type { grpcCheck } from './check-spec.js';

@@ -1,4 +1,4 @@
-import { type Address, parseAddress } from '@dds/core';
+import { type Address, parseAddress } from '@dds/core/net/host-port';
 import type { z } from 'zod';
 import type { memcachedCheck } from './check-spec.js';
 import { CheckFailure, type Probe } from './probe.js';

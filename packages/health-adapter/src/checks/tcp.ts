@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { type Address, parseAddress } from '@dds/core';
+import { type Address, parseAddress } from '@dds/core/net/host-port';
 import type { z } from 'zod';
 import type { tcpCheck } from './check-spec.js';
 import { CheckFailure, type Probe, toFailure } from './probe.js';

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, LATENCY_BUCKETS, METRIC_PREFIX, type Registry } from '@dds/core';
+import { Counter, Gauge, Histogram, LATENCY_BUCKETS, METRIC_PREFIX, type Registry } from '@dds/core/metrics';
 import type { ResolvedCheck } from '../checks/check-spec.js';
 import { FAILURE_REASONS, type FailureReason } from '../checks/probe.js';
 

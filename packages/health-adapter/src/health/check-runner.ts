@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Logger } from '@dds/core';
+import type { Logger } from '@dds/core/logger';
 import type { ResolvedCheck } from '../checks/check-spec.js';
 import { createProbe } from '../checks/create-probe.js';
 import { CheckFailure, type Probe, toFailure } from '../checks/probe.js';

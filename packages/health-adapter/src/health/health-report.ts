@@ -1,4 +1,4 @@
-import { PreparedResponse } from '@dds/core';
+import { PreparedResponse } from '@dds/core/http/server/prepared-response';
 import type { CheckState, HealthStatus } from './check-runner.js';
 
 /** A finished probe answer, rendered once per state change and then served from memory as bytes. */

@@ -1,7 +1,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Logger } from '@dds/core';
+import type { Logger } from '@dds/core/logger';
 import type { Output } from '../outputs/output.js';
 import { LineSplitter } from '../pipeline/line-splitter.js';
 import { type PipelineOptions, SourcePipeline } from '../pipeline/source-pipeline.js';

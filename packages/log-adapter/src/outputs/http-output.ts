@@ -1,4 +1,4 @@
-import type { Logger } from '@dds/core';
+import type { Logger } from '@dds/core/logger';
 import { Pool } from 'undici';
 import type { Output } from './output.js';
 

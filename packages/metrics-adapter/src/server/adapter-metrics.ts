@@ -1,4 +1,4 @@
-import { Counter, Histogram, LATENCY_BUCKETS, METRIC_PREFIX, type Registry } from '@dds/core';
+import { Counter, Histogram, LATENCY_BUCKETS, METRIC_PREFIX, type Registry } from '@dds/core/metrics';
 
 /** The adapter's own metrics on the admin /metrics (not in the scrape answers). */
 export interface AdapterMetrics {

@@ -1,5 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { type Address, ConnectionTracker, createHttpServer, type Logger, listen } from '@dds/core';
+import { createHttpServer } from '@dds/core/http/http-server';
+import { ConnectionTracker } from '@dds/core/lifecycle/connection-tracker';
+import type { Logger } from '@dds/core/logger';
+import type { Address } from '@dds/core/net/host-port';
+import { listen } from '@dds/core/net/listen';
 import { contentType, negotiate, render } from '../exposition/text-format.js';
 import type { Source } from '../sources/source.js';
 import type { AdapterMetrics } from './adapter-metrics.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '@dds/core';
+import type { Logger } from '@dds/core/logger';
 import { MetricSet } from '../exposition/metric-set.js';
 import type { Naming } from '../exposition/naming.js';
 import { ScrapeError } from '../sources/scrape-error.js';

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { TrustedProxies } from '@dds/core';
+import { TrustedProxies } from '@dds/core/http/trusted-proxies';
 import type { Algorithm } from '../algorithms/decision.js';
 import { gcra } from '../algorithms/gcra.js';
 import { slidingWindow } from '../algorithms/sliding-window.js';

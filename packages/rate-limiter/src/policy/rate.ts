@@ -1,4 +1,4 @@
-import { parseDuration } from '@dds/core';
+import { parseDuration } from '@dds/core/config/duration';
 
 /** `count` requests per `periodMs`, parsed from `100/s`, `1000/h`, `10/m`, `5/10s`, `50/500ms`. */
 export interface Rate {

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { TrustedProxies } from '@dds/core';
+import { TrustedProxies } from '@dds/core/http/trusted-proxies';
 import { z } from 'zod';
 import { parseKeyPart } from './key-spec.js';
 import { parseRate, RATE_HINT } from './rate.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '@dds/core';
+import type { Logger } from '@dds/core/logger';
 import { Redis } from 'ioredis';
 import { DenyCache } from '../limiter/deny-cache.js';
 import type { Limiter, LimitResult, Verdict } from '../limiter/verdict.js';

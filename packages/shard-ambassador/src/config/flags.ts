@@ -1,4 +1,4 @@
-import type { FlagSpec } from '@dds/core';
+import type { FlagSpec } from '@dds/core/config/flags';
 
 const NC = 'nutcracker compatible';
 const LIMITS = 'Limits';

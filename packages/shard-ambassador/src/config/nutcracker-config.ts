@@ -1,4 +1,4 @@
-import { isPlainObject } from '@dds/core';
+import { isPlainObject } from '@dds/core/config/object-path';
 
 /** Top-level key of a nutcracker.yaml that holds our own settings instead of a pool. */
 export const SETTINGS_KEY = 'dds';

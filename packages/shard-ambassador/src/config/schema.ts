@@ -1,4 +1,4 @@
-import { type CommonConfig, commonSchema } from '@dds/core';
+import { type CommonConfig, commonSchema } from '@dds/core/config/schemas';
 import { z } from 'zod';
 import { type PoolConfig, poolSchema } from './pool-schema.js';
 

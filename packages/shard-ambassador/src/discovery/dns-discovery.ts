@@ -1,5 +1,5 @@
 import { Resolver } from 'node:dns/promises';
-import type { Logger } from '@dds/core';
+import type { Logger } from '@dds/core/logger';
 
 export interface DnsDiscoveryConfig {
   /** SRV name (`_redis._tcp.redis.ns.svc.cluster.local`) or a host name with `port` */

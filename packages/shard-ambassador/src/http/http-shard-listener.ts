@@ -1,15 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import {
-  createHttp1Server,
-  createUpstream,
-  type Http1Server,
-  type Logger,
-  listen,
-  proxyRequest,
-  TrustedProxies,
-  type Upstream,
-} from '@dds/core';
+import { proxyRequest } from '@dds/core/http/reverse-proxy';
+import { createHttp1Server, type Http1Server } from '@dds/core/http/server/http1-server';
+import { TrustedProxies } from '@dds/core/http/trusted-proxies';
+import { createUpstream, type Upstream } from '@dds/core/http/upstream';
+import type { Logger } from '@dds/core/logger';
+import { listen } from '@dds/core/net/listen';
 import type { PoolConfig } from '../config/pool-schema.js';
 import type { Server } from '../pool/server.js';
 import { type PoolProtocol, ServerPool } from '../pool/server-pool.js';

@@ -1,4 +1,4 @@
-import { READ_BUFFER } from '@dds/core';
+import { READ_BUFFER } from '@dds/core/net/read-buffer';
 
 /**
  * Copies src[from, to) to dst at `at`; returns the number of bytes copied. Small copies (under 40 bytes: most

@@ -1,4 +1,4 @@
-import { READ_BUFFER } from '@dds/core';
+import { READ_BUFFER } from '@dds/core/net/read-buffer';
 import { copyBytes, copyView, READ_VIEW, VIEW_COPY_MAX } from './copy-bytes.js';
 
 /**

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import { adoptSocket, type Logger, READ_BUFFER } from '@dds/core';
+import type { Logger } from '@dds/core/logger';
+import { adoptSocket, READ_BUFFER } from '@dds/core/net/read-buffer';
 import { type Flushable, scheduleFlush } from '../net/flusher.js';
 import { InputBuffer } from '../net/input-buffer.js';
 import { OutBuffer } from '../net/out-buffer.js';

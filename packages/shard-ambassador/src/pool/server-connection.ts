@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { READ_BUFFER } from '@dds/core';
+import { READ_BUFFER } from '@dds/core/net/read-buffer';
 import { type Flushable, scheduleFlush } from '../net/flusher.js';
 import { InputBuffer } from '../net/input-buffer.js';
 import { OutBuffer } from '../net/out-buffer.js';

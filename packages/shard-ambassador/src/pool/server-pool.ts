@@ -1,4 +1,4 @@
-import type { Logger } from '@dds/core';
+import type { Logger } from '@dds/core/logger';
 import type { PoolConfig } from '../config/pool-schema.js';
 import { replicaSpec } from '../config/pool-schema.js';
 import { parseServer, type ServerSpec } from '../config/server-spec.js';

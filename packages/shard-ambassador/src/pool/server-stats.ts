@@ -1,4 +1,4 @@
-import { LATENCY_BUCKETS } from '@dds/core';
+import { LATENCY_BUCKETS } from '@dds/core/metrics';
 
 /** Plain counters per server, read by the metrics collector and the twemproxy stats port. */
 export class ServerStats {

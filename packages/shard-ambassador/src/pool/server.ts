@@ -1,4 +1,4 @@
-import type { Logger } from '@dds/core';
+import type { Logger } from '@dds/core/logger';
 import type { ServerSpec } from '../config/server-spec.js';
 import type { ServerProtocol } from './protocol.js';
 import { ServerConnection } from './server-connection.js';

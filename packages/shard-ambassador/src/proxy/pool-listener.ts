@@ -1,6 +1,8 @@
 import { chmodSync } from 'node:fs';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
-import { type Logger, listen, parseAddress } from '@dds/core';
+import type { Logger } from '@dds/core/logger';
+import { parseAddress } from '@dds/core/net/host-port';
+import { listen } from '@dds/core/net/listen';
 import type { PoolConfig } from '../config/pool-schema.js';
 import type { ClientSession, Limits, SessionContext } from '../pool/client-session.js';
 import type { ServerPool } from '../pool/server-pool.js';

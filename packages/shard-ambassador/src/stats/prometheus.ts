@@ -1,4 +1,4 @@
-import { LATENCY_BUCKETS, METRIC_PREFIX, type Registry } from '@dds/core';
+import { LATENCY_BUCKETS, METRIC_PREFIX, type Registry } from '@dds/core/metrics';
 import type { ServerPool } from '../pool/server-pool.js';
 import type { HotKeys } from './hot-keys.js';
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { DdsError } from '@dds/core';
+import { DdsError } from '@dds/core/errors';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { strictNameProblem } from '../../exposition/naming.js';
