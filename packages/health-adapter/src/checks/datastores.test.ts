@@ -105,7 +105,10 @@ describe('Redis and memcached checks against real servers', () => {
     await expect(runFor(redis({ url, tlsCa: cert.cert }))).resolves.toBe('PONG, role master');
     await expect(runFor(redis({ url, tlsInsecure: true }))).resolves.toBe('PONG, role master');
     const untrusted = await failure(redis({ url }));
-    expect(untrusted).toMatchObject({ reason: 'tls', message: 'self-signed certificate' });
+    expect(untrusted).toMatchObject({
+      reason: 'tls',
+      message: expect.stringMatching(/^self-signed certificate(;|$)/),
+    });
     const noCa = await failure(redis({ url, tlsCa: join(dir, 'missing.pem') }));
     expect(noCa).toMatchObject({
       reason: 'tls',

@@ -97,7 +97,10 @@ describe('PostgreSQL check against a real server', () => {
     });
     await expect(p.run(AbortSignal.timeout(3000))).resolves.toBe('query returned 1 row');
     const untrusted = await failure(pg({ url, passwordFile: pwfile, tls: true }));
-    expect(untrusted).toMatchObject({ reason: 'tls', message: 'self-signed certificate' });
+    expect(untrusted).toMatchObject({
+      reason: 'tls',
+      message: expect.stringMatching(/^self-signed certificate(;|$)/),
+    });
   });
 
   it('bad credentials and a missing database are auth failures with the SQLSTATE', async () => {

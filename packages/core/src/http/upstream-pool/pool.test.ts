@@ -179,8 +179,9 @@ describe('HTTP/1.1 upstream pool', () => {
     expect(r).not.toContain('103');
     expect(r).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(r).toContain('x-up: 1');
-    expect(r).toContain('5\r\nhello\r\n');
-    expect(r).toContain(' world');
+    expect(r).toMatch(/\r\ntransfer-encoding: chunked\r\n/i);
+    // re-framed: chunk boundaries are the proxy's own (Node 24's llhttp hands both chunks over at once)
+    expect(dechunk(Buffer.from(r.slice(r.indexOf('\r\n\r\n') + 4), 'latin1')).toString()).toBe('hello world');
     expect(r).not.toContain('x-trailer');
     up.respond = (_h, s) => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
     expect((await get()).endsWith('ok')).toBe(true); // the connection is still in step
@@ -419,3 +420,4 @@ describe('HTTP/1.1 upstream pool: limits', () => {
     expect(await r.text()).toBe('upstream unavailable\n');
   });
 });
+
