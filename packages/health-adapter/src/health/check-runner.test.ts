@@ -1,5 +1,5 @@
 import { createLogger, Registry } from '@dds/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { checkSchema, type ResolvedCheck } from '../checks/check-spec.js';
 import { CheckFailure, type Probe } from '../checks/probe.js';
 import { CheckMetrics } from './check-metrics.js';
@@ -51,6 +51,35 @@ describe('CheckRunner', () => {
       consecutiveFailures: 1,
     });
     expect(started).toBe(1);
+  });
+
+  it('successThreshold 2: a first success is pending, not a failure, and is confirmed within a second', async () => {
+    let runs = 0;
+    const { runner } = setup(
+      {
+        componentType: 'system',
+        run: async () => {
+          runs++;
+          return 'exit 0';
+        },
+      },
+      check({ interval: 30_000, successThreshold: 2 }),
+    );
+    await runner.runOnce();
+    expect(runner.state).toMatchObject({
+      status: 'fail',
+      output: '1 of 2 consecutive successes needed: exit 0',
+      consecutiveFailures: 0,
+    });
+    runner.start();
+    try {
+      // the 30 s interval would keep it failing until then; the confirming run comes at once
+      await vi.waitFor(() => expect(runner.state.status).toBe('pass'), { timeout: 5000, interval: 20 });
+    } finally {
+      runner.stop();
+    }
+    expect(runner.state.output).toBe('exit 0');
+    expect(runs).toBeGreaterThanOrEqual(2);
   });
 
   it('pass -> warn below failureThreshold -> fail at it -> pass again', async () => {

@@ -27,6 +27,9 @@ export interface CheckState {
  * (the run is aborted and counted as failed even if the client library ignores the abort). The
  * result is kept in memory for the probe server, which therefore never touches the dependency.
  */
+/** The longest wait before the run that may confirm a check turning passing (successThreshold > 1). */
+const CONFIRM_INTERVAL_MS = 1000;
+
 export class CheckRunner {
   readonly state: CheckState;
   private readonly probe: Probe;
@@ -91,7 +94,11 @@ export class CheckRunner {
     const began = performance.now();
     await this.runOnce();
     if (this.stopped) return;
-    const wait = Math.max(0, this.check.interval - (performance.now() - began));
+    // A check that has started passing but has not yet reached successThreshold confirms at once
+    // (within a second), so a successThreshold of 2 on a 30 s check is not 30 s of 503 at start.
+    const confirming = !this.thresholds.passing && this.thresholds.consecutiveSuccesses > 0;
+    const interval = confirming ? Math.min(this.check.interval, CONFIRM_INTERVAL_MS) : this.check.interval;
+    const wait = Math.max(0, interval - (performance.now() - began));
     this.timer = setTimeout(() => void this.loop(), wait);
   }
 
@@ -125,7 +132,12 @@ export class CheckRunner {
     const wasPassing = this.thresholds.passing;
     const changed = this.thresholds.record(!failure);
     const s = this.state;
-    s.output = output.length > 1024 ? `${output.slice(0, 1024)}...` : output;
+    const shown = output.length > 1024 ? `${output.slice(0, 1024)}...` : output;
+    // a success that does not yet make the check pass is not reported as a failure
+    s.output =
+      !failure && !this.thresholds.passing
+        ? `${this.thresholds.consecutiveSuccesses} of ${c.successThreshold} consecutive successes needed: ${shown}`
+        : shown;
     s.latencyMs = Math.round(ms * 1000) / 1000;
     s.time = new Date().toISOString();
     s.consecutiveFailures = this.thresholds.consecutiveFailures;

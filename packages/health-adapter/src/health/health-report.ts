@@ -63,7 +63,8 @@ function verboseLine(s: CheckState): string {
   const role = s.check.critical ? '' : ' (informational)';
   const ms = s.latencyMs === undefined ? '' : ` [${s.latencyMs} ms]`;
   const streak = s.consecutiveFailures > 0 ? ` (${s.consecutiveFailures} consecutive failures)` : '';
-  const word = s.status === 'pass' ? 'ok' : s.status === 'warn' ? 'warn' : 'failed';
+  const pending = s.status === 'fail' && s.consecutiveFailures === 0 && s.time !== undefined;
+  const word = s.status === 'pass' ? 'ok' : s.status === 'warn' ? 'warn' : pending ? 'pending' : 'failed';
   return `[${mark}]${s.check.name}${role} ${word}: ${s.output}${ms}${streak}\n`;
 }
 
