@@ -68,7 +68,7 @@ export async function runPrimary<C extends CommonConfig>(opts: PrimaryOptions<C>
           address: adminAddress,
           lifecycle,
           registry: {
-            contentType: aggregator.contentType as Registry['contentType'],
+            contentType: aggregator.contentType,
             metrics: () => aggregator.clusterMetrics(),
           },
           component: opts.name,

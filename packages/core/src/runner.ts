@@ -1,9 +1,9 @@
 import cluster from 'node:cluster';
-import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { stringify } from 'yaml';
 import type { z } from 'zod';
-import { startAdminServer } from './admin/admin-server.js';
+import type { AdminRoutes } from './admin/admin-router.js';
+import { type AdminServer, startAdminServer } from './admin/admin-server.js';
 import { runPrimary, setupWorker } from './cluster.js';
 import { commonFlags } from './config/common-flags.js';
 import { type FlagSpec, flagPath, renderHelp } from './config/flags.js';
@@ -36,7 +36,7 @@ export interface Instance<C> {
   /** the component's own readiness beyond "listeners bound, not draining" */
   ready?(): true | string;
   drain(deadline: number): Promise<void>;
-  adminRoutes?(app: FastifyInstance): void;
+  adminRoutes?(app: AdminRoutes): void;
   /** extra files to watch besides the config file (certificates); reload() is called on change */
   watchedFiles?(config: C): string[];
 }
@@ -168,7 +168,7 @@ export async function runComponent<C extends CommonConfig>(
   }
 
   const adminAddress = config.admin === 'off' ? undefined : parseAddress(config.admin);
-  let admin: FastifyInstance | undefined;
+  let admin: AdminServer | undefined;
   try {
     if (adminAddress && typeof adminAddress !== 'string' && !workerLink) {
       admin = await startAdminServer({

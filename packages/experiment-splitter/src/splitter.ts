@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { AdminRoutes } from '@dds/core/admin/admin-router';
 import { type ProxyFailure, type ProxyHooks, proxyRequest } from '@dds/core/http/reverse-proxy';
 import { createHttp1Server, type Http1Server } from '@dds/core/http/server/http1-server';
 import { TrustedProxies } from '@dds/core/http/trusted-proxies';
@@ -11,7 +12,6 @@ import { Counter, METRIC_PREFIX } from '@dds/core/metrics';
 import { type Address, parseAddress } from '@dds/core/net/host-port';
 import { listen } from '@dds/core/net/listen';
 import type { ComponentContext, Instance } from '@dds/core/runner';
-import type { FastifyInstance } from 'fastify';
 import { bucketOf, bucketTable } from './bucketing.js';
 import type { SplitterConfig } from './config.js';
 import { cookieSuffix, cookieValue } from './cookie.js';
@@ -103,9 +103,9 @@ export class Splitter implements Instance<SplitterConfig> {
     await Promise.all([...this.pools.values()].map((u) => u.close().catch(() => {})));
   }
 
-  adminRoutes(app: FastifyInstance): void {
+  adminRoutes(app: AdminRoutes): void {
     app.get('/experiments', async () => experimentsView(this.plan));
-    app.post<{ Params: { name: string } }>('/experiments/:name/reset', async (req, reply) => {
+    app.post<{ name: string }>('/experiments/:name/reset', async (req, reply) => {
       const exp = this.plan.experiments.find((e) => e.name === req.params.name);
       if (!exp) return reply.code(404).send({ error: `no experiment "${req.params.name}"` });
       exp.off.clear();

@@ -1,7 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import type { Server as NetServer, Socket } from 'node:net';
+import type { AdminRoutes } from '@dds/core/admin/admin-router';
 import type { ComponentContext, Instance } from '@dds/core/runner';
-import type { FastifyInstance } from 'fastify';
 import type { PoolConfig } from './config/pool-schema.js';
 import type { AmbassadorConfig } from './config/schema.js';
 import { DnsDiscovery } from './discovery/dns-discovery.js';
@@ -160,7 +160,7 @@ export function createAmbassador(ctx: ComponentContext<AmbassadorConfig>): Insta
       if (config.pidFile) rmSync(config.pidFile, { force: true });
     },
 
-    adminRoutes(app: FastifyInstance) {
+    adminRoutes(app: AdminRoutes) {
       app.get('/hotkeys', async (req) => {
         const q = req.query as { limit?: string; pool?: string };
         const limit = Math.min(1000, Number(q.limit) || hotKeys.top);
