@@ -17,6 +17,9 @@ node --version
 step "system packages"
 bash scripts/setup-system.sh
 
+step "RLS peers (envoyproxy/ratelimit and a gRPC client, from the Go module proxy)"
+bash scripts/install-rls-peers.sh
+
 step "npm ci"
 npm ci --no-audit --no-fund --loglevel=error
 

@@ -30,12 +30,12 @@ process.on('exit', () => {
 export function start(
   cmd: string,
   args: readonly string[],
-  opts: { env?: Record<string, string | undefined>; cwd?: string } = {},
+  opts: { env?: Record<string, string | undefined>; cwd?: string; stdin?: boolean } = {},
 ): Proc {
   const child = spawn(cmd, args, {
     env: { ...process.env, ...opts.env },
     cwd: opts.cwd ?? ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   running.add(child);
   let out = '';

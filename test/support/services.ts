@@ -30,13 +30,20 @@ async function service(proc: Proc, port: number, dir: string): Promise<Service> 
   };
 }
 
-/** A throw-away redis-server on a free loopback port, no persistence. */
-export async function startRedis(extra: string[] = [], port?: number): Promise<Service> {
+/**
+ * A throw-away redis-server on a free loopback port, no persistence. `tls.port: 0` turns the
+ * plain port off; the service is then ready (and `port` is) when `tls.readyPort` listens.
+ */
+export async function startRedis(
+  extra: string[] = [],
+  port?: number,
+  tls?: { port: 0; readyPort: number },
+): Promise<Service> {
   const p = port ?? (await freePort());
   const dir = tempDir('redis');
   const proc = start('redis-server', [
     '--port',
-    String(p),
+    String(tls ? 0 : p),
     '--bind',
     '127.0.0.1',
     '--save',
@@ -47,7 +54,7 @@ export async function startRedis(extra: string[] = [], port?: number): Promise<S
     dir,
     ...extra,
   ]);
-  return service(proc, p, dir);
+  return service(proc, tls ? tls.readyPort : p, dir);
 }
 
 /** A throw-away memcached on a free loopback port. */

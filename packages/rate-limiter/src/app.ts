@@ -9,16 +9,19 @@ import { createUpstream, type Upstream } from '@dds/core/http/upstream';
 import { ConnectionTracker } from '@dds/core/lifecycle/connection-tracker';
 import { type Address, parseAddress } from '@dds/core/net/host-port';
 import { listen } from '@dds/core/net/listen';
+import { redisTarget } from '@dds/core/redis/redis-target';
 import type { ComponentContext, Instance } from '@dds/core/runner';
 import { flagPolicyName, type RateLimiterConfig } from './config.js';
 import { pushRateLimitHeaders } from './http/ratelimit-headers.js';
 import { refuseUpgrade, sendLimited, sendUnavailable } from './http/responses.js';
 import { LocalLimiter } from './limiter/local-limiter.js';
 import type { Limiter, Verdict } from './limiter/verdict.js';
+import { LocalWindowCounter, type WindowCounter } from './limiter/window-counter.js';
 import { LimiterMetrics } from './metrics.js';
 import { type CompiledPolicy, collectChecks, compilePolicy, type PolicySkip } from './policy/compile.js';
 import type { PolicyConfig } from './policy/schema.js';
-import { RedisLimiter } from './redis/redis-limiter.js';
+import type { RedisLimiter } from './redis/redis-limiter.js';
+import type { RlsEndpoint } from './rls/rls-endpoint.js';
 
 const REQUEST_EXTRA = Symbol('dds.ratelimit.request');
 const RESPONSE_EXTRA = Symbol('dds.ratelimit.response');
@@ -56,7 +59,31 @@ export function policiesOf(c: RateLimiterConfig): PolicyConfig[] {
   return [...fromFlags, ...c.policies];
 }
 
-export function createRateLimiter(ctx: ComponentContext<RateLimiterConfig>): Instance<RateLimiterConfig> {
+/** Settings that need a restart: a reload changing one is rejected. */
+const RESTART_ONLY = [
+  'listen',
+  'redis',
+  'redisCluster',
+  'redisSentinel',
+  'redisSentinelMaster',
+  'redisUsername',
+  'redisPassword',
+  'redisPasswordFile',
+  'redisTlsCaFile',
+  'redisTlsCertFile',
+  'redisTlsKeyFile',
+  'redisTlsSkipVerify',
+  'redisPrefix',
+  'failMode',
+  'maxKeys',
+  'rlsListen',
+  'rlsAlgorithm',
+  'rlsRedisPrefix',
+] as const;
+
+export async function createRateLimiter(
+  ctx: ComponentContext<RateLimiterConfig>,
+): Promise<Instance<RateLimiterConfig>> {
   const { logger } = ctx;
   const first = ctx.config;
   let redis: RedisLimiter | undefined;
@@ -66,9 +93,12 @@ export function createRateLimiter(ctx: ComponentContext<RateLimiterConfig>): Ins
     evictions: () => local?.evictions() ?? 0,
     denyCacheHits: () => redis?.denyCache.hits ?? 0,
   });
-  if (first.redis) {
+  const target = redisTarget(first);
+  if (target) {
+    // loaded only in distributed mode: the Redis client library costs memory
+    const { RedisLimiter } = await import('./redis/redis-limiter.js');
     redis = new RedisLimiter({
-      url: first.redis,
+      target,
       prefix: first.redisPrefix,
       timeoutMs: first.redisTimeout,
       failMode: first.failMode,
@@ -78,13 +108,38 @@ export function createRateLimiter(ctx: ComponentContext<RateLimiterConfig>): Ins
       onLatency: (s) => metrics.redisLatency.observe(s),
       onError: () => metrics.redisErrors.inc(),
       onUnavailable: (mode) => (mode === 'open' ? metrics.failOpen : metrics.failClosed).inc(),
-      onStateChange: (up) => metrics.redisUp.set(up ? 1 : 0),
+      onStateChange: (up) => {
+        metrics.redisUp.set(up ? 1 : 0);
+        rls?.healthChanged();
+      },
     });
     metrics.redisUp.set(1);
   } else {
     local = new LocalLimiter(first.maxKeys, wallClock);
   }
   const limiter: Limiter = (redis ?? local)!;
+  const httpEnabled = policiesOf(first).length > 0;
+  const ready = (): true | string => redis?.readiness() ?? true;
+
+  let rls: RlsEndpoint | undefined;
+  if (first.rlsConfig) {
+    const { RlsEndpoint } = await import('./rls/rls-endpoint.js');
+    let rlsLocal: LocalLimiter | undefined;
+    let windows: WindowCounter | undefined = redis;
+    if (!redis) {
+      // RLS limits keep their own local stores: a policy reload must not drop them
+      rlsLocal = new LocalLimiter(first.maxKeys, wallClock);
+      windows = new LocalWindowCounter(first.maxKeys, wallClock);
+    }
+    rls = new RlsEndpoint(first, {
+      limiter: redis ?? rlsLocal!,
+      windows: windows!,
+      registry: ctx.registry,
+      logger,
+      clock: wallClock,
+      ready: () => !ctx.lifecycle.draining && ready() === true,
+    });
+  }
 
   const server = createHttp1Server(limitsOf(first), handle, (kind) => metrics.clientErrors.inc({ kind }));
   const tracker = new ConnectionTracker(server);
@@ -197,40 +252,61 @@ export function createRateLimiter(ctx: ComponentContext<RateLimiterConfig>): Ins
     async start() {
       if (redis && !(await redis.waitReady(Math.max(2000, first.redisTimeout))))
         logger.warn({ failMode: first.failMode }, 'redis not reachable yet: starting anyway');
+      if (rls) await rls.start(first.rlsListen);
+      if (!httpEnabled) return;
       await listen(server, parseAddress(first.listen) as Address);
       logger.info(
         {
           listen: first.listen,
           upstream: first.upstream,
-          mode: redis ? 'redis' : 'local',
+          mode: redis ? `redis (${target!.topology})` : 'local',
           policies: active.policies.map((p) => p.name),
         },
         'rate limiter listening',
       );
     },
+    ready,
     reload(next, prev) {
-      for (const f of ['listen', 'redis', 'redisPrefix', 'failMode', 'maxKeys'] as const) {
-        if (next[f] !== prev[f])
+      for (const f of RESTART_ONLY) {
+        if (JSON.stringify(next[f]) !== JSON.stringify(prev[f]))
           throw new DdsError('DDS_CONFIG_INVALID', `${f} cannot change on reload (restart to apply it)`);
       }
+      if (policiesOf(next).length > 0 !== httpEnabled || (next.rlsConfig === '') !== (rls === undefined))
+        throw new DdsError(
+          'DDS_CONFIG_INVALID',
+          'turning the HTTP listener (policies) or the RLS listener (rlsConfig) on or off needs a restart',
+        );
+      rls?.reload(next);
       const before = active;
       Object.assign(server, timeoutsOf(next));
       active = activate(next, before);
       if (active.upstream !== before.upstream) void before.upstream.close();
       logger.info({ policies: active.policies.map((p) => p.name) }, 'policies reloaded');
     },
+    watchedFiles: (c) => (rls ? rls.watched(c) : []),
     async drain(deadline) {
-      await tracker.drain(deadline);
+      await Promise.all([rls?.drain(deadline), httpEnabled ? tracker.drain(deadline) : undefined]);
       await limiter.close();
       await active.upstream.close();
     },
     adminRoutes(app) {
       app.get('/ratelimit', async () => ({
         mode: redis ? 'redis' : 'local',
+        topology: target?.topology,
         redisUp: redis ? redis.up : undefined,
         dryRun: active.config.dryRun,
         policies: policiesOf(active.config),
         keys: Object.fromEntries(limiter.keys()),
+        ...(rls
+          ? {
+              rls: {
+                listen: active.config.rlsListen,
+                algorithm: rls.service.settings.algorithm,
+                domains: [...rls.config.domains.keys()],
+                files: rls.config.files,
+              },
+            }
+          : {}),
       }));
     },
   };

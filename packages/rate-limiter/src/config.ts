@@ -6,11 +6,13 @@ import {
   httpProxySchema,
   upstreamFlag,
 } from '@dds/core/http/proxy-config';
+import { checkRedisSettings, redisConfigured, redisFlags, redisSchema } from '@dds/core/redis/redis-settings';
 import { z } from 'zod';
 import { zAlgorithm, zKey, zPolicies, zRate } from './policy/schema.js';
 
 const L = 'Rate limiting';
 const R = 'Distributed mode (Redis)';
+const G = "Envoy's global rate-limit service (RLS, gRPC)";
 
 export const flags: FlagSpec[] = [
   {
@@ -87,15 +89,11 @@ export const flags: FlagSpec[] = [
     default: 100_000,
     group: L,
   },
-  {
-    name: 'redis',
-    type: 'string',
-    help: 'share limits across replicas through this Redis (redis://[:pass@]host:port[/db])',
-    metavar: 'URL',
-    default: '',
-    secret: true,
+  ...redisFlags({
     group: R,
-  },
+    urlHelp:
+      'share limits across replicas through this Redis (redis://[[user]:password@]host:port[/db], rediss:// for TLS)',
+  }),
   { name: 'redis-prefix', type: 'string', help: 'prefix of every Redis key', default: 'dds:rl:', group: R },
   {
     name: 'redis-timeout',
@@ -119,6 +117,51 @@ export const flags: FlagSpec[] = [
     default: 1000,
     group: R,
   },
+  {
+    name: 'rls-config',
+    type: 'string',
+    help: 'envoyproxy/ratelimit descriptor YAML (a file or a directory of them; watched): serves RLS on --rls-listen',
+    metavar: 'PATH',
+    default: '',
+    group: G,
+  },
+  {
+    name: 'rls-listen',
+    type: 'string',
+    help: 'gRPC listener of envoy.service.ratelimit.v3.RateLimitService and grpc.health.v1 (with --rls-config)',
+    metavar: 'HOST:PORT',
+    default: '0.0.0.0:8081',
+    group: G,
+  },
+  {
+    name: 'rls-algorithm',
+    type: 'string',
+    help: "fixed-window (envoyproxy/ratelimit's decisions), gcra (bucket of N per unit) or sliding-window",
+    metavar: 'NAME',
+    default: 'fixed-window',
+    group: G,
+  },
+  {
+    name: 'rls-redis-prefix',
+    type: 'string',
+    help: "prefix of fixed-window keys (envoyproxy/ratelimit's CACHE_KEY_PREFIX; '' = its keys)",
+    default: '',
+    group: G,
+  },
+  {
+    name: 'rls-headers',
+    type: 'boolean',
+    help: 'ask Envoy to add RateLimit-Policy and RateLimit (IETF draft) to responses',
+    default: false,
+    group: G,
+  },
+  {
+    name: 'rls-shadow-mode',
+    type: 'boolean',
+    help: 'answer OK to every call, counting what would be limited (envoyproxy/ratelimit SHADOW_MODE)',
+    default: false,
+    group: G,
+  },
   ...httpProxyFlags(),
 ];
 
@@ -137,23 +180,41 @@ export const schema = z
     dryRun: z.boolean(),
     shadowHeader: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'a header name'),
     maxKeys: z.number().int().min(1).max(100_000_000),
-    redis: z.union([z.literal(''), z.string().regex(/^rediss?:\/\/\S+$/, 'expected redis://host:port')]),
-    redisPrefix: z.string(),
+    ...redisSchema,
+    redisPrefix: z.string().regex(/^[^{}]*$/, 'no braces: the limiter adds its own hash tag'),
     redisTimeout: zDuration,
     failMode: z.enum(['open', 'closed']),
     denyCache: zDuration,
+    rlsConfig: z.string(),
+    rlsListen: zAddress,
+    rlsAlgorithm: z.enum(['fixed-window', 'gcra', 'sliding-window']),
+    rlsRedisPrefix: z.string(),
+    rlsHeaders: z.boolean(),
+    rlsShadowMode: z.boolean(),
     /** YAML only: the policies (see README) */
     policies: zPolicies.default([]),
   })
   .superRefine((c, ctx) => {
-    if (c.workers > 1 && c.redis === '')
+    checkRedisSettings(c, ctx);
+    if (c.workers > 1 && !redisConfigured(c))
       ctx.addIssue({
         code: 'custom',
         path: ['workers'],
-        message: 'more than one worker needs --redis (local limits are kept per process)',
+        message:
+          'more than one worker needs --redis (or --redis-cluster, --redis-sentinel): local limits are kept per process',
       });
-    if (c.rate === '' && c.policies.length === 0)
-      ctx.addIssue({ code: 'custom', path: ['rate'], message: 'set --rate or define policies in YAML' });
+    if (c.workers > 1 && c.rlsConfig !== '')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['workers'],
+        message: 'the RLS listener runs in one process: no --workers',
+      });
+    if (c.rate === '' && c.policies.length === 0 && c.rlsConfig === '')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rate'],
+        message: 'set --rate, define policies in YAML, or serve Envoy with --rls-config',
+      });
     if (c.rate !== '' && c.policies.some((p) => p.name === flagPolicyName(c)))
       ctx.addIssue({
         code: 'custom',

@@ -310,7 +310,7 @@ policies:
     expect(b.stderr).toMatch(/rate: expected a rate like 100\/s/);
     const c = await run(process.execPath, [bin('rate-limiter'), '--admin', 'off']);
     expect(c.code).toBe(2);
-    expect(c.stderr).toMatch(/rate: set --rate or define policies/);
+    expect(c.stderr).toMatch(/rate: set --rate, define policies in YAML, or serve Envoy with --rls-config/);
     const d = await run(process.execPath, [
       bin('rate-limiter'),
       '--rate',

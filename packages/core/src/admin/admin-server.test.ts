@@ -134,7 +134,10 @@ describe('admin server', () => {
   });
 
   it('refuses a request head larger than 16 KiB with 431', async () => {
-    const r = await rawRequest(port, `GET /livez HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    const r = await rawRequest(
+      port,
+      `GET /livez HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
     expect(r).toMatch(/^HTTP\/1.1 431 /);
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type FSWatcher, readFileSync, watch } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { type FSWatcher, readdirSync, readFileSync, statSync, watch } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 export interface WatchHandle {
   /** the content digest last reported (or seen at start) per file */
@@ -14,6 +14,21 @@ const SETTLE_MS = 100;
 function digest(file: string): string | undefined {
   try {
     return createHash('sha1').update(readFileSync(file)).digest('hex');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EISDIR') return listing(file);
+    return undefined;
+  }
+}
+
+/** A directory's digest: its entries with their size and change time (a file added, removed or rewritten). */
+function listing(dir: string): string | undefined {
+  try {
+    const h = createHash('sha1');
+    for (const name of readdirSync(dir).sort()) {
+      const st = statSync(join(dir, name), { throwIfNoEntry: false });
+      h.update(`${name}\0${st?.size ?? -1}\0${st?.mtimeMs ?? -1}\n`);
+    }
+    return h.digest('hex');
   } catch {
     return undefined;
   }
@@ -26,7 +41,8 @@ function digest(file: string): string | undefined {
  * content digest every `intervalMs`, comparing content so that touches without change are not
  * reported, and waiting until new content holds still for SETTLE_MS, so a file caught halfway
  * through a write (empty or cut short) is not reported unless the writer stalls longer. Several
- * files (a cert and its key) can share one handle; onChange fires once per batch of changes.
+ * files (a cert and its key) can share one handle; onChange fires once per batch of changes. A
+ * directory is watched by its listing: an entry added, removed or rewritten is a change.
  */
 export function watchFiles(
   files: readonly string[],

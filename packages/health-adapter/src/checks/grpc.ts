@@ -1,8 +1,8 @@
 import { type Address, parseAddress } from '@dds/core/net/host-port';
+import { decodeHealthResponse, encodeHealthRequest, SERVING_STATUS } from '@dds/core/protobuf/grpc-health';
 import { Client, credentials, status as grpcStatus, Metadata, type ServiceError } from '@grpc/grpc-js';
 import type { z } from 'zod';
 import type { grpcCheck } from './check-spec.js';
-import { decodeHealthResponse, encodeHealthRequest, SERVING_STATUS } from './grpc-health-codec.js';
 import { CheckFailure, type Probe } from './probe.js';
 import { readCa } from './tls-options.js';
 

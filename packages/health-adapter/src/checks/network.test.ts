@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { decodeHealthRequest, encodeHealthResponse } from '@dds/core/protobuf/grpc-health';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,7 +15,6 @@ import {
 } from '../../../../test/support/index.js';
 import { checkSchema } from './check-spec.js';
 import { createProbe } from './create-probe.js';
-import { decodeHealthRequest, encodeHealthResponse } from './grpc-health-codec.js';
 import type { CheckFailure, Probe } from './probe.js';
 
 const probe = (spec: Record<string, unknown>): Probe =>

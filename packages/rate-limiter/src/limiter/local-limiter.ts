@@ -1,7 +1,6 @@
 import type { Decision } from '../algorithms/decision.js';
-import type { Check, LimitSpec } from '../policy/compile.js';
 import { BoundedStore } from '../store/bounded-store.js';
-import type { Limiter, Verdict } from './verdict.js';
+import type { LimitCheck, Limiter, LimiterLimit, Verdict } from './verdict.js';
 
 /** Entries looked at per store and sweep tick; bounds the pause a sweep can cause. */
 const SWEEP_BUDGET = 20_000;
@@ -26,14 +25,14 @@ export class LocalLimiter implements Limiter {
     }
   }
 
-  decide(checks: readonly Check[]): Verdict {
+  decide<C extends LimitCheck>(checks: readonly C[], cost = 1): Verdict<C> {
     const now = this.clock();
     const results: Decision<unknown>[] = new Array(checks.length);
     let admitted = true;
     for (let i = 0; i < checks.length; i++) {
       const c = checks[i]!;
       const store = this.storeFor(c.limit);
-      const d = c.limit.algorithm.decide(store.get(c.key, now), now, 1);
+      const d = c.limit.algorithm.decide(store.get(c.key, now), now, cost);
       results[i] = d;
       if (!d.allowed && c.enforced) admitted = false;
     }
@@ -47,7 +46,7 @@ export class LocalLimiter implements Limiter {
   }
 
   /** Forgets stores of limits that no longer exist (after a reload). */
-  retain(limits: readonly LimitSpec[]): void {
+  retain(limits: readonly LimiterLimit[]): void {
     const live = new Map(limits.map((l) => [l.id, l.signature]));
     for (const [id, s] of this.stores) if (live.get(id) !== s.signature) this.stores.delete(id);
   }
@@ -73,7 +72,7 @@ export class LocalLimiter implements Limiter {
     if (this.timer) clearInterval(this.timer);
   }
 
-  private storeFor(limit: LimitSpec): BoundedStore<unknown> {
+  private storeFor(limit: LimiterLimit): BoundedStore<unknown> {
     const s = this.stores.get(limit.id);
     if (s !== undefined && s.signature === limit.signature) return s.store;
     const store = new BoundedStore<unknown>(this.maxKeys, limit.algorithm.expiresAt);

@@ -6,10 +6,9 @@
  * own clock so replicas with skewed clocks still agree.
  *   KEYS     every request's limit keys, request after request
  *   ARGV[1]  now in milliseconds, or '' for redis TIME (tests pass a fixed clock)
- *   ARGV[2]  cost of each request
- *   ARGV[3]  number of requests
- *   then per request: its number of limits, then per limit: kind (1 gcra | 2 sliding window),
- *   a, b, enforced (1 | 0)
+ *   ARGV[2]  number of requests
+ *   then per request: its number of limits, its cost (hits), then per limit: kind (1 gcra |
+ *   2 sliding window), a, b, enforced (1 | 0)
  *     gcra: a = emission interval, b = capacity ((burst + 1) * interval)
  *     sliding window: a = limit, b = window
  * Returns, per request, {admitted, then per limit: allowed, remaining, reset ms, retry ms}, all
@@ -25,13 +24,13 @@ if ARGV[1] == '' then
 else
   now = tonumber(ARGV[1])
 end
-local cost = tonumber(ARGV[2])
 local out = {}
-local at = 3
+local at = 2
 local k = 0
-for _ = 1, tonumber(ARGV[3]) do
+for _ = 1, tonumber(ARGV[2]) do
   local n = tonumber(ARGV[at + 1])
-  at = at + 1
+  local cost = tonumber(ARGV[at + 2])
+  at = at + 2
   local head = #out + 1
   out[head] = 1
   local admitted = 1

@@ -1,4 +1,5 @@
-import { createLogger } from '@dds/core';
+import { createLogger } from '@dds/core/logger';
+import { parseRedisUrl, type RedisTarget } from '@dds/core/redis/redis-target';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +24,7 @@ afterAll(async () => {
 
 async function limiter(o: Partial<RedisLimiterOptions> & { port?: number } = {}): Promise<RedisLimiter> {
   const l = new RedisLimiter({
-    url: `redis://127.0.0.1:${o.port ?? redis.port}`,
+    target: parseRedisUrl(`redis://127.0.0.1:${o.port ?? redis.port}`) as RedisTarget,
     prefix: `t${Math.random().toString(36).slice(2)}:`,
     timeoutMs: 500,
     failMode: 'open',

@@ -420,4 +420,3 @@ describe('HTTP/1.1 upstream pool: limits', () => {
     expect(await r.text()).toBe('upstream unavailable\n');
   });
 });
-

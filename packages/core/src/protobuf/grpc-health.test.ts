@@ -5,7 +5,7 @@ import {
   decodeHealthResponse,
   encodeHealthRequest,
   encodeHealthResponse,
-} from './grpc-health-codec.js';
+} from './grpc-health.js';
 
 describe('grpc.health.v1 codec', () => {
   it('matches the protobuf wire bytes', () => {
@@ -40,6 +40,24 @@ describe('grpc.health.v1 codec', () => {
         }
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('protobuf wire reader', () => {
+  it('never reads past a length or a message end, whatever the bytes', async () => {
+    const { ProtoReader } = await import('./wire.js');
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        const r = new ProtoReader(bytes);
+        try {
+          while (!r.done) r.skip(r.tag()[1]);
+          expect(r.pos).toBe(bytes.length);
+        } catch (e) {
+          expect((e as Error).name).toBe('ProtobufError');
+        }
+      }),
+      { numRuns: 3000 },
     );
   });
 });
