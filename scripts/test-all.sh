@@ -33,6 +33,10 @@ npx tsc -p tsconfig.test.json
 step "helm"
 bash scripts/install-helm.sh
 
+step "OpenTelemetry Collector and Kafka (log-adapter's real backends)"
+bash scripts/install-otelcol.sh
+bash scripts/install-kafka.sh
+
 step "container images"
 bash scripts/images.sh
 

@@ -5,16 +5,22 @@ import { FileTailer } from './inputs/file-tailer.js';
 import { PositionStore } from './inputs/position-store.js';
 import { StdinInput } from './inputs/stdin-input.js';
 import { registerMetrics } from './metrics.js';
-import { HttpOutput } from './outputs/http-output.js';
-import type { Output } from './outputs/output.js';
-import { StreamOutput } from './outputs/stream-output.js';
-import { ParseContext } from './parsers/context.js';
-import type { PipelineOptions } from './pipeline/source-pipeline.js';
+import { buildOutput, outputKey } from './outputs/build.js';
+import { Fanout } from './outputs/fanout.js';
+import type { OutputQueue } from './outputs/output-queue.js';
+import { type OutputTarget, resolveTargets } from './outputs/targets.js';
+import { pipelineSelector } from './parsers/custom/select.js';
 import { PipelineStats } from './pipeline/stats.js';
-import { buildResource, resourceMember } from './resource.js';
-import { ZoneClock } from './time/zone-clock.js';
+import { buildResource } from './resource.js';
 
-/** Wires inputs (files or stdin) through the pipeline into one output. Config changes apply on restart. */
+const targetsOf = (c: LogAdapterConfig): OutputTarget[] =>
+  resolveTargets(c.output, c.outputPolicy) as OutputTarget[];
+
+/**
+ * Wires inputs (files or stdin) through the per-source pipelines into one or more outputs. A
+ * reload swaps parsers and outputs in place: outputs whose settings did not change keep running,
+ * changed ones hand their queued batches to their successor, and files keep their read offsets.
+ */
 export function createLogAdapter({
   config,
   logger,
@@ -24,55 +30,9 @@ export function createLogAdapter({
   const useStdin = config.input.length === 1 && config.input[0] === '-';
   let tailer: FileTailer | undefined;
   const metrics = registerMetrics(registry, stats, () => tailer?.lag() ?? { bytes: 0, seconds: 0, files: 0 });
-  const outName = config.output === 'stdout' ? 'stdout' : config.output.startsWith('file:') ? 'file' : 'http';
-  const counted = (o: Output): Output => ({
-    write: (batch, records, done) =>
-      o.write(batch, records, () => {
-        if (outName !== 'http') metrics.sent.inc({ output: outName }, records);
-        done();
-      }),
-    room: () => o.room(),
-    close: (deadline) => o.close(deadline),
-  });
-  const outputFile = config.output.startsWith('file:') ? resolve(config.output.slice(5)) : undefined;
-  const outputError = (err: Error) =>
-    logger.error({ err, output: config.output }, 'output failed; inputs stop here');
-  const output = counted(
-    config.output === 'stdout'
-      ? new StreamOutput({ fd: 1 }, outputError)
-      : outputFile
-        ? new StreamOutput({ path: outputFile }, outputError)
-        : new HttpOutput({
-            url: config.output,
-            batchBytes: config.httpBatchSize,
-            flushInterval: config.httpFlushInterval,
-            bufferBytes: config.httpBufferSize,
-            overflow: config.httpOverflow,
-            retryLimit: config.httpRetryLimit,
-            retryBase: config.httpRetryBase,
-            retryMax: config.httpRetryMax,
-            timeout: config.httpTimeout,
-            headers: Object.fromEntries(
-              config.httpHeader.map((h) => [
-                h.slice(0, h.indexOf(':')).trim(),
-                h.slice(h.indexOf(':') + 1).trim(),
-              ]),
-            ),
-            logger,
-            onSent: (n) => metrics.sent.inc({ output: 'http' }, n),
-            onDropped: (n, reason) => metrics.dropped.inc({ reason }, n),
-            onRetry: () => metrics.retries.inc(),
-          }),
-  );
-  const pipeline: PipelineOptions = {
-    format: config.format,
-    multiline: config.multiline,
-    multilineMaxLines: config.multilineMaxLines,
-    maxLineLength: config.maxLineLength,
-    ctx: new ParseContext(new ZoneClock(config.timezone)),
-    resource: resourceMember(buildResource(process.env, config.resource)),
-    stats,
-  };
+  const resource = buildResource(process.env, config.resource);
+  const fanout = new Fanout([]);
+  let keys = new Map<string, string>();
   const positionFile = config.positionFile ? resolve(config.positionFile) : undefined;
   const positions = new PositionStore(positionFile);
   if (positions.corrupt)
@@ -80,49 +40,110 @@ export function createLogAdapter({
   let stdin: StdinInput | undefined;
   let syncTimer: NodeJS.Timeout | undefined;
 
+  const outputFiles = (c: LogAdapterConfig) =>
+    targetsOf(c)
+      .filter((t) => t.kind === 'file')
+      .map((t) => resolve(t.location));
+
+  /** Builds the outputs of `c`, keeping running ones whose settings are unchanged. */
+  const applyOutputs = async (c: LogAdapterConfig, deadline: number) => {
+    const old = new Map(fanout.outputs.map((o) => [o.name, o]));
+    const nextKeys = new Map<string, string>();
+    await fanout.swap(async () => {
+      const next: OutputQueue[] = [];
+      const retired: OutputQueue[] = [];
+      for (const t of targetsOf(c)) {
+        const key = outputKey(t, c);
+        nextKeys.set(t.name, key);
+        const prev = old.get(t.name);
+        if (prev && keys.get(t.name) === key) {
+          next.push(prev);
+          old.delete(t.name);
+          continue;
+        }
+        // a changed output hands its queued batches to its successor (same name, same spool)
+        const carried = prev ? await prev.stop() : [];
+        old.delete(t.name);
+        const q = await buildOutput(t, c, logger, metrics);
+        q.adopt(carried);
+        q.start();
+        next.push(q);
+        if (prev) logger.info({ output: t.name, target: t.target }, 'output reconfigured');
+        else logger.info({ output: t.name, target: t.target, policy: t.policy }, 'output started');
+      }
+      for (const o of old.values()) retired.push(o);
+      // removed outputs deliver what they hold until the deadline; the rest is counted as dropped
+      void Promise.all(retired.map((o) => o.retire(deadline))).then(() => {
+        for (const o of retired) logger.info({ output: o.name }, 'output removed');
+      });
+      return next;
+    });
+    keys = nextKeys;
+  };
+
   return {
     async start() {
+      await applyOutputs(config, Date.now() + config.drainTimeout);
+      const select = pipelineSelector(config, stats, resource);
       if (useStdin) {
-        stdin = new StdinInput(
-          process.stdin,
-          { ...pipeline, multilineTimeout: config.multilineTimeout },
-          output,
-          () => {
-            logger.info('stdin closed; flushing and exiting');
-            process.kill(process.pid, 'SIGTERM');
-          },
-        );
+        stdin = new StdinInput(process.stdin, select('-'), fanout, () => {
+          logger.info('stdin closed; flushing and exiting');
+          process.kill(process.pid, 'SIGTERM');
+        });
         stdin.start();
         return;
       }
       if (!positionFile) logger.warn('no --position-file: a restart re-reads files from --read-from');
       tailer = new FileTailer({
         patterns: config.input.map((p) => resolve(p)),
-        exclude: [positionFile, positionFile && `${positionFile}.tmp`, outputFile].filter(
+        exclude: [positionFile, positionFile && `${positionFile}.tmp`, ...outputFiles(config)].filter(
           (p): p is string => !!p,
         ),
+        allowedRoots: config.allowedRoot.map((p) => resolve(p)),
         pollInterval: config.pollInterval,
         readFrom: config.readFrom,
         rotateWait: config.rotateWait,
         fingerprintSize: config.fingerprintSize,
         chunkSize: 256 * 1024,
         multilineTimeout: config.multilineTimeout,
-        pipeline,
+        pipelineFor: select,
         positions,
-        output,
+        output: fanout,
         logger,
         onEvent: (event) => metrics.fileEvents.inc({ event }),
+        onSkipped: (reason) => metrics.skippedFiles.inc({ reason }),
       });
       tailer.start();
-      syncTimer = setInterval(() => {
-        positions.save().catch((err) => logger.error({ err }, 'cannot save positions'));
-      }, config.positionSync);
+      const sync = () =>
+        positions.save().catch((err) => {
+          metrics.positionWriteFailures.inc();
+          logger.error({ err, file: positionFile }, 'cannot save positions; retrying at the next sync');
+        });
+      syncTimer = setInterval(sync, config.positionSync);
+    },
+    async reload(next, prev) {
+      const fixed = [
+        'positionFile',
+        'input',
+        'exclude',
+        'allowedRoot',
+        'pollInterval',
+        'readFrom',
+        'resource',
+      ] as const;
+      const changed = fixed.filter((k) => JSON.stringify(next[k]) !== JSON.stringify(prev[k]));
+      if (changed.length) logger.warn({ settings: changed }, 'these settings apply on restart only');
+      await applyOutputs(next, Date.now() + next.drainTimeout);
+      const select = pipelineSelector(next, stats, resource);
+      await tailer?.reconfigure(select);
+      stdin?.reconfigure(select('-'));
+      for (const o of outputFiles(next)) tailer?.exclude(o);
     },
     async drain(deadline) {
       clearInterval(syncTimer);
       stdin?.finish();
       await tailer?.stop();
-      await output.close(deadline);
+      await fanout.close(deadline);
       await positions.save().catch((err) => logger.error({ err }, 'cannot save positions'));
       await tailer?.closeFiles();
     },

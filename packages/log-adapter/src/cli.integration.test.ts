@@ -58,7 +58,21 @@ describe('dds-log-adapter CLI', () => {
       '--max-line-length',
       '--timezone',
       '--output',
-      '--http-retry-limit',
+      '--output-policy',
+      '--retry-limit',
+      '--spool-dir',
+      '--spool-max-size',
+      '--dead-letter-dir',
+      '--otlp-encoding',
+      '--otlp-compression',
+      '--http-headers-file',
+      '--kafka-key',
+      '--kafka-compression',
+      '--kafka-tls-ca',
+      '--kafka-sasl-mechanism',
+      '--kafka-sasl-password-file',
+      '--input-format',
+      '--allowed-root',
     ]) {
       expect(r.stdout).toContain(f);
     }

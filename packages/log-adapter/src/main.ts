@@ -6,8 +6,10 @@ import { flags, type LogAdapterConfig, schema } from './config.js';
 await runComponent<LogAdapterConfig>({
   name: 'log-adapter',
   version: '0.1.0',
-  summary: 'normalizes application logs (files or stdin) into OpenTelemetry-shaped JSON lines',
-  usage: "dds-log-adapter --input '/logs/*.log' [--format auto] [--output stdout|file:PATH|http://URL]",
+  summary:
+    'normalizes application logs (files or stdin) into OpenTelemetry log records and ships them (stdout, file, HTTP, OTLP, Kafka)',
+  usage:
+    "dds-log-adapter --input '/logs/*.log' [--format auto] [--output stdout|file:PATH|http(s)://URL|otlp-http://HOST:PORT|kafka://BROKERS/TOPIC]...",
   defaultAdmin: '0.0.0.0:9906',
   logStream: 'stderr',
   flags,

@@ -1,4 +1,5 @@
 import { Counter, Gauge, METRIC_PREFIX, type Registry } from '@dds/core/metrics';
+import type { OutputStats } from './outputs/output-queue.js';
 import { FORMAT_NAMES } from './parsers/formats.js';
 import type { PipelineStats } from './pipeline/stats.js';
 
@@ -19,18 +20,19 @@ function mirrored(registry: Registry, name: string, help: string, read: () => nu
   });
 }
 
-export interface OutputMetrics {
-  sent: Counter<'output'>;
-  dropped: Counter<'reason'>;
-  retries: Counter;
+export interface AdapterMetrics {
   fileEvents: Counter<'event'>;
+  /** the stats one output reports into, labelled with its name */
+  forOutput(name: string, pending: () => number): OutputStats;
+  positionWriteFailures: Counter;
+  skippedFiles: Counter<'reason'>;
 }
 
 export function registerMetrics(
   registry: Registry,
   stats: PipelineStats,
   lag: () => { bytes: number; seconds: number; files: number },
-): OutputMetrics {
+): AdapterMetrics {
   mirrored(
     registry,
     'lines_read_total',
@@ -101,29 +103,83 @@ export function registerMetrics(
       this.set(lag().files);
     },
   });
+  const sent = new Counter({
+    name: `${P}records_sent_total`,
+    help: 'Records an output delivered (written, or accepted by the backend).',
+    labelNames: ['output'],
+    registers: [registry],
+  });
+  const dropped = new Counter({
+    name: `${P}records_dropped_total`,
+    help: 'Records an output with policy drop gave up on: queue_full, rejected (refused for good), retries_exhausted.',
+    labelNames: ['output', 'reason'],
+    registers: [registry],
+  });
+  const deadLettered = new Counter({
+    name: `${P}records_dead_lettered_total`,
+    help: 'Records written to the dead-letter file: rejected (refused for good) or retries_exhausted.',
+    labelNames: ['output', 'reason'],
+    registers: [registry],
+  });
+  const rejected = new Counter({
+    name: `${P}records_rejected_total`,
+    help: 'Records the backend refused inside an accepted batch (OTLP partial_success); not retried.',
+    labelNames: ['output'],
+    registers: [registry],
+  });
+  const retries = new Counter({
+    name: `${P}output_retries_total`,
+    help: 'Batch send retries.',
+    labelNames: ['output'],
+    registers: [registry],
+  });
+  const blocked = new Gauge({
+    name: `${P}output_blocked`,
+    help: '1 while an output holds a batch it can neither deliver nor dead-letter (inputs wait).',
+    labelNames: ['output'],
+    registers: [registry],
+  });
+  const pendingFns = new Map<string, () => number>();
+  new Gauge({
+    name: `${P}output_pending_bytes`,
+    help: 'Bytes of records waiting in an output (memory queue and disk spool).',
+    labelNames: ['output'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [name, fn] of pendingFns) this.set({ output: name }, fn());
+    },
+  });
   return {
-    sent: new Counter({
-      name: `${P}records_sent_total`,
-      help: 'Records the output accepted (written, or delivered to the HTTP endpoint).',
-      labelNames: ['output'],
-      registers: [registry],
-    }),
-    dropped: new Counter({
-      name: `${P}records_dropped_total`,
-      help: 'Records given up on: endpoint rejected them, retries exhausted, or buffer full with --http-overflow drop.',
-      labelNames: ['reason'],
-      registers: [registry],
-    }),
-    retries: new Counter({
-      name: `${P}http_retries_total`,
-      help: 'HTTP batch retries.',
-      registers: [registry],
-    }),
     fileEvents: new Counter({
       name: `${P}file_events_total`,
       help: 'Files opened, rotated away, truncated (copytruncate) and closed.',
       labelNames: ['event'],
       registers: [registry],
     }),
+    positionWriteFailures: new Counter({
+      name: `${P}position_write_failures_total`,
+      help: 'Failed writes of the position file (retried at the next sync).',
+      registers: [registry],
+    }),
+    skippedFiles: new Counter({
+      name: `${P}files_skipped_total`,
+      help: 'Files matched by --input but not followed: outside_allowed_roots.',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    forOutput(output, pending) {
+      pendingFns.set(output, pending);
+      sent.inc({ output }, 0);
+      blocked.set({ output }, 0);
+      return {
+        sent: (n) => sent.inc({ output }, n),
+        dropped: (n, reason) => dropped.inc({ output, reason }, n),
+        deadLettered: (n, reason) => deadLettered.inc({ output, reason }, n),
+        rejected: (n) => rejected.inc({ output }, n),
+        retried: () => retries.inc({ output }),
+        blocked: (on) => blocked.set({ output }, on ? 1 : 0),
+      };
+    },
   };
 }

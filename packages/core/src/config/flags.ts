@@ -27,6 +27,8 @@ export interface FlagSpec {
   metavar?: string;
   /** group heading in --help */
   group?: string;
+  /** what separates several values of a list flag in one argument or env var (default `,`) */
+  separator?: string;
 }
 
 export const camel = (s: string): string => s.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -64,7 +66,7 @@ export function coerceFlag(f: FlagSpec, raw: string, origin: string): unknown {
     }
     case 'list':
       return raw
-        .split(',')
+        .split(f.separator ?? ',')
         .map((s) => s.trim())
         .filter((s) => s !== '');
   }

@@ -1,6 +1,6 @@
 import { type FSWatcher, watch } from 'node:fs';
-import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { type FileHandle, open, readdir, realpath, stat } from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
 import type { Logger } from '@dds/core/logger';
 import type { Output } from '../outputs/output.js';
 import { LineSplitter } from '../pipeline/line-splitter.js';
@@ -19,11 +19,15 @@ export interface TailerOptions {
   fingerprintSize: number;
   chunkSize: number;
   multilineTimeout: number;
-  pipeline: PipelineOptions;
+  /** real directories tailed files must resolve into (symlinks followed); empty = anywhere */
+  allowedRoots: string[];
+  /** pipeline options (format or custom parser, multiline rule) for a file's path */
+  pipelineFor(path: string): PipelineOptions;
   positions: PositionStore;
   output: Output;
   logger: Logger;
   onEvent(kind: 'opened' | 'rotated' | 'truncated' | 'closed'): void;
+  onSkipped(reason: 'outside_allowed_roots'): void;
 }
 
 /** One file being followed, by its open handle: reading continues after a rename or delete. */
@@ -40,6 +44,8 @@ class TailedFile {
   pipeline: SourcePipeline;
   /** bumped on truncation: acks of batches read before it must not move the new position */
   generation = 0;
+  /** batches handed to the output, oldest first: the position moves only past a prefix of acked ones */
+  readonly inflight: Array<{ commit: number; acked: boolean }> = [];
 
   constructor(
     readonly key: string,
@@ -51,15 +57,16 @@ class TailedFile {
   ) {
     this.offset = offset;
     this.acked = offset;
-    this.splitter = new LineSplitter(opts.pipeline.maxLineLength, offset);
-    this.pipeline = this.newPipeline();
+    this.pipeline = this.newPipeline(opts.pipelineFor(path));
+    this.splitter = new LineSplitter(this.pipeline.opts.maxLineLength, offset);
   }
 
-  newPipeline(): SourcePipeline {
-    let attrs = `,"log.file.path":${JSON.stringify(this.path)}`;
-    for (const [k, v] of Object.entries(k8sFromPath(this.path)))
-      attrs += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
-    return new SourcePipeline(this.opts.pipeline, attrs);
+  newPipeline(options: PipelineOptions): SourcePipeline {
+    return new SourcePipeline(
+      options,
+      `,"log.file.path":${JSON.stringify(this.path)}`,
+      k8sFromPath(this.path),
+    );
   }
 }
 
@@ -144,14 +151,45 @@ export class FileTailer {
     return { bytes, seconds, files: this.files.size };
   }
 
-  private async tick(): Promise<void> {
+  /**
+   * New parsers (a reload): each file's held records are written out with the parser that read
+   * them, and the lines read from now on go through the new one; offsets stay where they are.
+   */
+  async reconfigure(pipelineFor: (path: string) => PipelineOptions): Promise<void> {
+    await this.idle();
+    this.o.pipelineFor = pipelineFor;
+    for (const f of this.files.values()) {
+      f.pipeline.flush(true);
+      this.send(f, f.splitter.consumed);
+      f.pipeline = f.newPipeline(pipelineFor(f.path));
+    }
+  }
+
+  /** Paths added to the exclusions (a reload added a file output). */
+  exclude(path: string): void {
+    if (!this.o.exclude.includes(path)) this.o.exclude.push(path);
+  }
+
+  private ticking: Promise<void> = Promise.resolve();
+
+  /** Resolves between two ticks (no file is being read). */
+  private async idle(): Promise<void> {
+    await this.ticking;
+  }
+
+  private tick(): Promise<void> {
+    this.ticking = this.tickOnce();
+    return this.ticking;
+  }
+
+  private async tickOnce(): Promise<void> {
     await this.scan();
     const now = Date.now();
     for (const f of [...this.files.values()]) {
       await this.readAvailable(f);
       if (f.offset >= f.size) {
         f.caughtUpAt = now;
-        if (f.pipeline.holding() && now - f.lastDataAt >= this.o.multilineTimeout) {
+        if (f.pipeline.holding() && now - f.lastDataAt >= f.pipeline.opts.multilineTimeout) {
           f.pipeline.flush(true);
           this.send(f, f.splitter.consumed);
         }
@@ -161,10 +199,27 @@ export class FileTailer {
     this.first = false;
   }
 
+  /** patterns that matched nothing at the last scan (warned once until they match) */
+  private readonly empty = new Set<string>();
+  private readonly refused = new Set<string>();
+
   private async scan(): Promise<void> {
     const seen = new Set<string>();
-    for (const path of await expandGlobs(this.o.patterns)) {
+    const paths = new Set<string>();
+    for (const pattern of this.o.patterns) {
+      const found = await expandGlobs([pattern]);
+      if (found.length === 0 && !this.empty.has(pattern)) {
+        this.empty.add(pattern);
+        this.o.logger.warn(
+          { input: pattern },
+          '--input matches no file (yet); it is checked every --poll-interval',
+        );
+      } else if (found.length > 0) this.empty.delete(pattern);
+      for (const p of found) paths.add(p);
+    }
+    for (const path of [...paths].sort()) {
       if (this.o.exclude.includes(path)) continue;
+      if (this.o.allowedRoots.length && !(await this.allowed(path))) continue;
       const st = await stat(path).catch(() => undefined);
       if (!st?.isFile()) continue;
       const key = `${st.dev}:${st.ino}`;
@@ -188,6 +243,22 @@ export class FileTailer {
         this.o.logger.info({ path: f.path }, 'file rotated away or deleted; reading it to the end');
       }
     }
+  }
+
+  /** Is the file's real path (symlinks resolved) under an allowed root? Refusals are logged once. */
+  private async allowed(path: string): Promise<boolean> {
+    const real = await realpath(path).catch(() => undefined);
+    if (real && this.o.allowedRoots.some((r) => real === r || real.startsWith(r.endsWith(sep) ? r : r + sep)))
+      return true;
+    if (real && !this.refused.has(path)) {
+      this.refused.add(path);
+      this.o.onSkipped('outside_allowed_roots');
+      this.o.logger.warn(
+        { path, real, allowedRoots: this.o.allowedRoots },
+        'not following a file outside --allowed-root',
+      );
+    }
+    return false;
   }
 
   private async track(path: string, key: string, size: number, gone = false): Promise<void> {
@@ -261,8 +332,9 @@ export class FileTailer {
       f.offset = 0;
       f.acked = 0;
       f.generation++;
+      f.inflight.length = 0;
       f.splitter.consumed = 0;
-      f.pipeline = f.newPipeline();
+      f.pipeline = f.newPipeline(f.pipeline.opts);
       f.fp = await fingerprint(f.fh, st.size, this.o.fingerprintSize);
       this.o.positions.set(f.key, { path: f.path, offset: 0, fp: f.fp });
     } else if (f.fp.len < this.o.fingerprintSize && st.size > f.fp.len) {
@@ -272,7 +344,7 @@ export class FileTailer {
     while (f.offset < f.size && !this.stopped) {
       const { bytesRead } = await f.fh.read(this.buf, 0, this.buf.length, f.offset);
       if (bytesRead === 0) break;
-      this.o.pipeline.stats.bytesRead += bytesRead;
+      f.pipeline.opts.stats.bytesRead += bytesRead;
       const observed = new Date().toISOString();
       f.splitter.push(this.buf.subarray(0, bytesRead), f.offset, f.pipeline, observed);
       f.offset += bytesRead;
@@ -295,9 +367,17 @@ export class FileTailer {
     const records = f.pipeline.batchRecords;
     f.pipeline.batchRecords = 0;
     const generation = f.generation;
+    const entry = { commit, acked: false };
+    f.inflight.push(entry);
+    // outputs may acknowledge out of order (several outputs, halved batches): the position moves
+    // only past batches that every earlier batch of the file was acknowledged before
     const ack = () => {
-      if (generation === f.generation && commit > f.acked) {
-        f.acked = commit;
+      entry.acked = true;
+      if (generation !== f.generation) return;
+      let to = f.acked;
+      while (f.inflight.length && f.inflight[0]!.acked) to = Math.max(to, f.inflight.shift()!.commit);
+      if (to > f.acked) {
+        f.acked = to;
         if (this.files.get(f.key) === f)
           this.o.positions.set(f.key, { path: f.path, offset: f.acked, fp: f.fp });
       }

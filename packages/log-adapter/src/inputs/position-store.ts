@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { open, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Fingerprint } from './fingerprint.js';
 
 export interface Position {
@@ -60,17 +61,36 @@ export class PositionStore {
     if (this.entries.delete(key)) this.dirty = true;
   }
 
-  /** Writes the file if anything changed since the last save. */
+  /**
+   * Writes the file if anything changed since the last save: temp file, fsync, rename, fsync of
+   * the directory, so after a crash (even of the machine) the file holds either the old or the new
+   * positions. A failed write leaves the store dirty, so the next save retries it.
+   */
   save(): Promise<void> {
     if (!this.file || !this.dirty) return this.saving;
     this.dirty = false;
     const file = this.file;
     const body = `${JSON.stringify({ version: 1, files: Object.fromEntries(this.entries) }, null, 1)}\n`;
-    this.saving = this.saving.then(async () => {
+    const run = this.saving.then(async () => {
       const tmp = `${file}.tmp`;
-      await writeFile(tmp, body);
+      const fh = await open(tmp, 'w');
+      try {
+        await fh.writeFile(body);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
       await rename(tmp, file);
+      const dir = await open(dirname(file), 'r');
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
     });
-    return this.saving;
+    this.saving = run.catch(() => {
+      this.dirty = true;
+    });
+    return run;
   }
 }

@@ -8,13 +8,13 @@ import { type PipelineOptions, SourcePipeline } from '../pipeline/source-pipelin
  */
 export class StdinInput {
   private readonly splitter: LineSplitter;
-  private readonly pipeline: SourcePipeline;
+  private pipeline: SourcePipeline;
   private timer: NodeJS.Timeout | undefined;
   private lastDataAt = 0;
 
   constructor(
     private readonly stream: NodeJS.ReadableStream,
-    private readonly opts: PipelineOptions & { multilineTimeout: number },
+    opts: PipelineOptions,
     private readonly output: Output,
     private readonly onEnd: () => void,
   ) {
@@ -26,7 +26,7 @@ export class StdinInput {
     let base = 0;
     this.stream.on('data', (chunk: Buffer) => {
       const observed = new Date().toISOString();
-      this.opts.stats.bytesRead += chunk.length;
+      this.pipeline.opts.stats.bytesRead += chunk.length;
       this.splitter.push(chunk, base, this.pipeline, observed);
       base += chunk.length;
       this.lastDataAt = Date.now();
@@ -39,15 +39,19 @@ export class StdinInput {
       this.finish();
       this.onEnd();
     });
-    this.timer = setInterval(
-      () => {
-        if (this.pipeline.holding() && Date.now() - this.lastDataAt >= this.opts.multilineTimeout) {
-          this.pipeline.flush(true);
-          this.send();
-        }
-      },
-      Math.max(50, Math.min(this.opts.multilineTimeout, 250)),
-    );
+    this.timer = setInterval(() => {
+      if (this.pipeline.holding() && Date.now() - this.lastDataAt >= this.pipeline.opts.multilineTimeout) {
+        this.pipeline.flush(true);
+        this.send();
+      }
+    }, 50);
+  }
+
+  /** New parser options (a reload): held records go out with the old ones first. */
+  reconfigure(opts: PipelineOptions): void {
+    this.pipeline.flush(true);
+    this.send();
+    this.pipeline = new SourcePipeline(opts, '');
   }
 
   /** Flushes everything held (end of input or shutdown). */

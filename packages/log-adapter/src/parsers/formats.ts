@@ -20,6 +20,7 @@ export const FORMAT_NAMES = [
   'mysql-error',
   'json',
   'app-text',
+  'custom',
 ] as const;
 export type FormatName = (typeof FORMAT_NAMES)[number];
 
@@ -45,6 +46,8 @@ export const F = {
   mysql: 6,
   json: 7,
   appText: 8,
+  /** a user-defined parser (parsers: in the config file) */
+  custom: 9,
 } as const;
 
 /** `--format` values: the names users know, mapped to a parser (or auto / raw / a container). */

@@ -2,13 +2,23 @@ import { ContainerLine } from '../container/container-line.js';
 import { unwrapCri } from '../container/cri.js';
 import { unwrapDockerJson } from '../container/docker-json.js';
 import type { ParseContext } from '../parsers/context.js';
+import type { RegexParser } from '../parsers/custom/regex-parser.js';
 import { AUTO, F, FORMAT_CHOICES, type FormatChoice, parseAs, parseAuto, RAW } from '../parsers/formats.js';
 import { K, LogRecord, toJsonLine } from '../record.js';
+import { resourceMember } from '../resource.js';
 import { continues, isExceptionHeader, nameException } from './stack-trace.js';
 import type { PipelineStats } from './stats.js';
 
 export interface PipelineOptions {
   format: FormatChoice;
+  /** name of the format or custom parser (metrics label of records no parser understood) */
+  label: string;
+  /** a user-defined regex parser, tried instead of the format */
+  custom?: RegexParser;
+  /** multiline rule: a line matching this starts a record; other lines join the one before */
+  multilineStart?: RegExp;
+  /** how long a held record waits for more lines when the input pauses */
+  multilineTimeout: number;
   /** join stack traces and other continuation lines into the record before them */
   multiline: boolean;
   /** most lines one record may join */
@@ -16,10 +26,15 @@ export interface PipelineOptions {
   /** longest record body / joined record, in characters */
   maxLineLength: number;
   ctx: ParseContext;
-  /** constant `,"resource":{...}` member or '' */
-  resource: string;
+  /** resource attributes of every record (the pod's) */
+  resource: Record<string, string>;
+  /** the same as the constant `,"resource":{...}` member, or '' */
+  resourceJson: string;
   stats: PipelineStats;
 }
+
+const CUSTOM = -3;
+const PY_TRACEBACK = 'Traceback (most recent call last):';
 
 /**
  * Per output stream of a source (stdout/stderr in container logs): partial chunks and the last
@@ -38,6 +53,9 @@ class StreamState {
   pText = '';
   pChar = 0;
   pBase = 0;
+  /** lines joined so far by a start-pattern multiline rule (null: none held) */
+  mlText: string | null = null;
+  mlLines = 0;
 }
 
 const offsetOf = (text: string, char: number, base: number): number =>
@@ -59,14 +77,21 @@ export class SourcePipeline {
   private readonly container: 'auto' | 'cri' | 'docker';
   private readonly failLabel: string;
 
+  private readonly resource: string;
+
   constructor(
-    private readonly opts: PipelineOptions,
+    readonly opts: PipelineOptions,
     /** source attributes as JSON members with a leading comma (`,"log.file.path":"..."`) */
     private readonly sourceAttrs: string,
+    /** resource attributes of this source beyond the pod's (a kubelet log path names its container) */
+    sourceResource: Record<string, string> = {},
   ) {
-    this.formatId = FORMAT_CHOICES[opts.format];
+    this.formatId = opts.custom ? CUSTOM : FORMAT_CHOICES[opts.format];
     this.container = opts.format === 'cri' ? 'cri' : opts.format === 'docker' ? 'docker' : 'auto';
-    this.failLabel = opts.format;
+    this.failLabel = opts.label;
+    this.resource = Object.keys(sourceResource).length
+      ? resourceMember({ ...opts.resource, ...sourceResource })
+      : opts.resourceJson;
   }
 
   private chunkText = '';
@@ -111,6 +136,10 @@ export class SourcePipeline {
       ctime = cl.time;
       stream = cl.stream;
     }
+    if (this.opts.multilineStart) {
+      this.startPatternLine(text, st, at, joinedPartial, originalSize);
+      return;
+    }
     const prev = st.pending;
     if (prev !== null && prev.lines < this.opts.multilineMaxLines && continues(text, prev)) {
       if (prev.stack.length + text.length < this.opts.maxLineLength) {
@@ -135,6 +164,50 @@ export class SourcePipeline {
         st.pBase = this.chunkBase;
       }
     } else this.emit(rec, st);
+  }
+
+  /** Multiline by a start pattern: a matching line begins a record, the others join it. */
+  private startPatternLine(
+    text: string,
+    st: StreamState,
+    at: number,
+    joinedPartial: boolean,
+    cut: number,
+  ): void {
+    if (
+      st.mlText !== null &&
+      !this.opts.multilineStart!.test(text) &&
+      st.mlLines < this.opts.multilineMaxLines &&
+      st.mlText.length + text.length < this.opts.maxLineLength
+    ) {
+      st.mlText += `\n${text}`;
+      st.mlLines++;
+      return;
+    }
+    if (st.mlText !== null) this.emitJoined(st);
+    if (cut > 0) {
+      // a line cut at --max-line-length is a record of its own, marked as such
+      this.emit(this.parse(text, cut), st);
+      return;
+    }
+    st.mlText = text;
+    st.mlLines = 1;
+    if (joinedPartial) {
+      st.pText = st.qText;
+      st.pChar = st.qChar;
+      st.pBase = st.qBase;
+    } else {
+      st.pText = this.chunkText;
+      st.pChar = at;
+      st.pBase = this.chunkBase;
+    }
+  }
+
+  private emitJoined(st: StreamState): void {
+    const rec = this.parse(st.mlText!, 0);
+    rec.lines = st.mlLines;
+    st.mlText = null;
+    this.emit(rec, st);
   }
 
   private unwrap(text: string): boolean {
@@ -163,7 +236,11 @@ export class SourcePipeline {
           ? parseAuto(text, rec, this.opts.ctx)
           : this.formatId === RAW
             ? -1
-            : parseAs(this.formatId, text, rec, this.opts.ctx);
+            : this.formatId === CUSTOM
+              ? this.opts.custom!.parse(text, rec, this.opts.ctx)
+                ? F.custom
+                : -1
+              : parseAs(this.formatId, text, rec, this.opts.ctx);
     } catch (err) {
       // a parser bug must cost the line its fields, never the line itself or the process
       rec = new LogRecord();
@@ -176,7 +253,11 @@ export class SourcePipeline {
     else if (rec.attrs !== '') rec.body = text;
     else {
       rec.body = text;
-      if (isExceptionHeader(text)) rec.stack = text;
+      if (text.startsWith(PY_TRACEBACK)) {
+        // a traceback with no log line before it is a record of its own, up to its XxxError: line
+        rec.stack = text;
+        rec.pythonTraceback = true;
+      } else if (isExceptionHeader(text)) rec.stack = text;
       else if (this.formatId !== RAW) {
         rec.str(K.parseError, this.formatId === AUTO ? 'no known format' : `not ${this.failLabel}`);
         stats.fail(this.failLabel);
@@ -205,7 +286,7 @@ export class SourcePipeline {
 
   private emit(rec: LogRecord, st: StreamState): void {
     if (rec.stack !== '') nameException(rec);
-    this.out += toJsonLine(rec, this.observed, this.sourceAttrs, this.opts.resource);
+    this.out += toJsonLine(rec, this.observed, this.sourceAttrs, this.resource);
     this.opts.stats.records++;
     this.batchRecords++;
     st.pending = null;
@@ -219,11 +300,12 @@ export class SourcePipeline {
    */
   flush(all: boolean): void {
     for (const st of [this.plain, ...this.streams.values()]) {
+      if (all && st.mlText !== null) this.emitJoined(st);
       if (all && st.partial !== '') {
-        const rec = this.parse(st.partial, 0);
+        const text = st.partial;
         st.partial = '';
         if (st.pending) this.emit(st.pending, st);
-        this.emit(rec, st);
+        this.emit(this.parse(text, 0), st);
       }
       const p = st.pending;
       if (p && (all || !(p.severityNumber >= 13 || p.stack !== '' || p.attrs.includes(K.parseError))))
@@ -233,8 +315,8 @@ export class SourcePipeline {
 
   /** Anything held (partial chunks, a record awaiting continuation lines)? */
   holding(): boolean {
-    if (this.plain.pending || this.plain.partial) return true;
-    for (const st of this.streams.values()) if (st.pending || st.partial) return true;
+    for (const st of [this.plain, ...this.streams.values()])
+      if (st.pending || st.partial || st.mlText !== null) return true;
     return false;
   }
 
@@ -242,7 +324,7 @@ export class SourcePipeline {
   heldFrom(): number {
     let min = Number.POSITIVE_INFINITY;
     for (const st of [this.plain, ...this.streams.values()]) {
-      if (st.pending) min = Math.min(min, offsetOf(st.pText, st.pChar, st.pBase));
+      if (st.pending || st.mlText !== null) min = Math.min(min, offsetOf(st.pText, st.pChar, st.pBase));
       if (st.partial !== '') min = Math.min(min, offsetOf(st.qText, st.qChar, st.qBase));
     }
     return min;

@@ -5,7 +5,7 @@ import { ParseContext } from '../parsers/context.js';
 import type { FormatChoice } from '../parsers/formats.js';
 import { ZoneClock } from '../time/zone-clock.js';
 import { LineSplitter } from './line-splitter.js';
-import { SourcePipeline } from './source-pipeline.js';
+import { type PipelineOptions, SourcePipeline } from './source-pipeline.js';
 import { PipelineStats } from './stats.js';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../__fixtures__');
@@ -17,6 +17,8 @@ export interface RunOptions {
   multiline?: boolean;
   sourceAttrs?: string;
   now?: number;
+  /** extra pipeline options (a custom parser, a multiline start pattern) */
+  options?: Partial<PipelineOptions>;
 }
 
 /** Runs bytes through splitter + pipeline in-process; returns the JSON lines and the stats. */
@@ -30,12 +32,16 @@ export function runPipeline(
   const pipeline = new SourcePipeline(
     {
       format: o.format ?? 'auto',
+      label: o.format ?? 'auto',
+      multilineTimeout: 500,
       multiline: o.multiline ?? true,
       multilineMaxLines: 1000,
       maxLineLength: o.maxLineLength ?? 65536,
       ctx,
-      resource: '',
+      resource: {},
+      resourceJson: '',
       stats,
+      ...o.options,
     },
     o.sourceAttrs ?? '',
   );

@@ -8,44 +8,43 @@ import {
   readSync,
   type WriteStream,
 } from 'node:fs';
-import type { Output } from './output.js';
+import type { SendResult, Sink } from './sink.js';
 
 /**
  * stdout or a file, through an fs write stream: writes run on the libuv pool, so a slow pipe
- * reader blocks neither the event loop nor the admin server; `room()` follows the stream's
- * high-water mark.
+ * reader blocks neither the event loop nor the admin server. A batch counts as delivered once
+ * written to the file descriptor; after a write error (reader gone, disk full) nothing more is
+ * acknowledged, so positions stay before the lost batch.
  */
-export class StreamOutput implements Output {
+export class StreamSink implements Sink {
   private readonly stream: WriteStream;
+  private failed: Error | undefined;
 
-  constructor(target: { fd: number } | { path: string }, onError: (err: Error) => void) {
+  constructor(target: { fd: number } | { path: string }) {
     this.stream =
       'fd' in target
         ? createWriteStream('', { fd: target.fd, autoClose: false, highWaterMark: 1 << 20 })
         : createWriteStream(cutTornLine(target.path), { flags: 'a', highWaterMark: 1 << 20 });
     this.stream.on('error', (err) => {
       this.failed = err;
-      onError(err);
     });
   }
 
-  private failed: Error | undefined;
-
-  write(batch: string, _records: number, done: () => void): void {
-    // after a write error (reader gone, disk full) nothing is acknowledged: positions stay put
-    if (!this.failed) this.stream.write(batch, (err) => !err && done());
+  send(body: string): Promise<SendResult> {
+    if (this.failed) return Promise.resolve({ ok: false, retry: false, reason: this.failed.message });
+    return new Promise((resolve) =>
+      this.stream.write(body, (err) =>
+        resolve(err ? { ok: false, retry: false, reason: err.message } : { ok: true }),
+      ),
+    );
   }
 
-  async room(): Promise<void> {
-    if (this.stream.writableNeedDrain && !this.failed) await once(this.stream, 'drain');
-  }
-
-  /** Ends the stream (fd 1 stays open: autoClose is off) once everything queued is written. */
-  async close(deadline: number): Promise<void> {
-    if (this.failed) return;
+  /** Ends the stream (fd 1 stays open: autoClose is off) once everything written is flushed. */
+  async close(): Promise<void> {
+    if (this.failed || this.stream.writableFinished) return;
     const finished = once(this.stream, 'finish').catch(() => {});
     this.stream.end();
-    await Promise.race([finished, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+    await finished;
   }
 }
 

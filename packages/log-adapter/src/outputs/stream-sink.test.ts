@@ -2,21 +2,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../../../test/support/index.js';
-import { StreamOutput } from './stream-output.js';
+import { StreamSink } from './stream-sink.js';
 
 describe('file output', () => {
   it('cuts a record torn by a crash back to the last complete line, then appends', async () => {
     const file = join(tempDir('log-adapter-out'), 'out.ndjson');
     writeFileSync(file, '{"a":1}\n{"b":2}\n{"c":');
-    const out = new StreamOutput({ path: file }, (err) => {
-      throw err;
-    });
-    let acked = false;
-    out.write('{"c":3}\n', 1, () => {
-      acked = true;
-    });
-    await out.close(Date.now() + 5000);
-    expect(acked).toBe(true);
+    const out = new StreamSink({ path: file });
+    expect(await out.send('{"c":3}\n')).toEqual({ ok: true });
+    await out.close();
     expect(readFileSync(file, 'utf8')).toBe('{"a":1}\n{"b":2}\n{"c":3}\n');
   });
 
@@ -26,7 +20,7 @@ describe('file output', () => {
     const clean = join(dir, 'clean.ndjson');
     writeFileSync(torn, 'x'.repeat(200_000));
     writeFileSync(clean, '{"a":1}\n');
-    for (const f of [torn, clean]) await new StreamOutput({ path: f }, () => {}).close(Date.now() + 5000);
+    for (const f of [torn, clean]) await new StreamSink({ path: f }).close();
     expect(readFileSync(torn, 'utf8')).toBe('');
     expect(readFileSync(clean, 'utf8')).toBe('{"a":1}\n');
   });

@@ -1,0 +1,133 @@
+import { join, resolve } from 'node:path';
+import type { Logger } from '@dds/core/logger';
+import { headerObject, type LogAdapterConfig, readHeaderLines } from '../config.js';
+import type { AdapterMetrics } from '../metrics.js';
+import { DeadLetter } from './dead-letter.js';
+import { OutputQueue } from './output-queue.js';
+import type { Sink } from './sink.js';
+import { Spool } from './spool.js';
+import { StreamSink } from './stream-sink.js';
+import type { OutputTarget } from './targets.js';
+
+/** The settings an output of this kind depends on: a reload keeps an output whose key is unchanged. */
+export function outputKey(t: OutputTarget, c: LogAdapterConfig): string {
+  const common = [
+    t.target,
+    t.policy,
+    c.batchSize,
+    c.flushInterval,
+    c.bufferSize,
+    c.retryLimit,
+    c.retryBase,
+    c.retryMax,
+  ];
+  const spool = t.policy === 'spool' ? [c.spoolDir, c.spoolMaxSize] : [];
+  const dl = [c.deadLetterDir, c.deadLetterMaxSize];
+  const http =
+    t.kind === 'http' || t.kind === 'otlp'
+      ? [c.httpTimeout, c.httpHeader, c.httpHeadersFile && readHeaderLines(c.httpHeadersFile)]
+      : [];
+  const otlp = t.kind === 'otlp' ? [c.otlpEncoding, c.otlpCompression] : [];
+  const kafka =
+    t.kind === 'kafka'
+      ? [
+          c.kafkaKey,
+          c.kafkaCompression,
+          c.kafkaClientId,
+          c.kafkaTimeout,
+          c.kafkaTls,
+          c.kafkaTlsCa,
+          c.kafkaTlsCert,
+          c.kafkaTlsKey,
+          c.kafkaTlsServerName,
+          c.kafkaSaslMechanism,
+          c.kafkaSaslUsername,
+          c.kafkaSaslPasswordFile,
+        ]
+      : [];
+  return JSON.stringify([...common, ...spool, ...dl, ...http, ...otlp, ...kafka]);
+}
+
+/**
+ * The sink of a target. Protocol libraries load here, on first use: a process without an OTLP
+ * output never loads protobufjs, one without Kafka never loads the Kafka client.
+ */
+async function createSink(t: OutputTarget, c: LogAdapterConfig, logger: Logger): Promise<Sink> {
+  const headers = () =>
+    headerObject([...(c.httpHeadersFile ? readHeaderLines(c.httpHeadersFile) : []), ...c.httpHeader]);
+  switch (t.kind) {
+    case 'stdout':
+      return new StreamSink({ fd: 1 });
+    case 'file':
+      return new StreamSink({ path: resolve(t.location) });
+    case 'http': {
+      const { ndjsonSink } = await import('./http-sink.js');
+      return ndjsonSink(t.location, c.httpTimeout, headers());
+    }
+    case 'otlp': {
+      const { OtlpSink } = await import('./otlp-sink.js');
+      const proto =
+        c.otlpEncoding === 'protobuf' ? await (await import('./otlp-proto.js')).loadOtlpProto() : undefined;
+      return new OtlpSink({
+        url: t.location,
+        encoding: c.otlpEncoding,
+        compression: c.otlpCompression,
+        timeout: c.httpTimeout,
+        headers: headers(),
+        logger,
+        proto,
+      });
+    }
+    case 'kafka': {
+      const { KafkaSink } = await import('./kafka-sink.js');
+      return KafkaSink.create({
+        brokers: t.brokers,
+        topic: t.topic,
+        clientId: c.kafkaClientId,
+        keyField: c.kafkaKey,
+        compression: c.kafkaCompression,
+        timeout: c.kafkaTimeout,
+        tls: c.kafkaTls,
+        tlsCa: c.kafkaTlsCa,
+        tlsCert: c.kafkaTlsCert,
+        tlsKey: c.kafkaTlsKey,
+        tlsServerName: c.kafkaTlsServerName,
+        saslMechanism: c.kafkaSaslMechanism,
+        saslUsername: c.kafkaSaslUsername,
+        saslPasswordFile: c.kafkaSaslPasswordFile,
+        logger,
+      });
+    }
+  }
+}
+
+export async function buildOutput(
+  t: OutputTarget,
+  c: LogAdapterConfig,
+  logger: Logger,
+  metrics: AdapterMetrics,
+): Promise<OutputQueue> {
+  const sink = await createSink(t, c, logger);
+  const stream = t.kind === 'stdout' || t.kind === 'file';
+  let q: OutputQueue | undefined;
+  const queue = new OutputQueue({
+    name: t.name,
+    policy: t.policy,
+    sink,
+    batchBytes: c.batchSize,
+    // stdout and files take each batch as soon as they are idle; network outputs gather batches
+    flushInterval: stream ? 0 : c.flushInterval,
+    bufferBytes: c.bufferSize,
+    retryLimit: c.retryLimit,
+    retryBase: c.retryBase,
+    retryMax: c.retryMax,
+    spool: t.policy === 'spool' ? new Spool(join(resolve(c.spoolDir), t.name), c.spoolMaxSize) : undefined,
+    deadLetter: c.deadLetterDir
+      ? new DeadLetter(resolve(c.deadLetterDir), t.name, c.deadLetterMaxSize)
+      : undefined,
+    stats: metrics.forOutput(t.name, () => q?.pending() ?? 0),
+    logger,
+  });
+  q = queue;
+  return queue;
+}

@@ -1,0 +1,33 @@
+/**
+ * A field of a normalized record by a dotted path, where attribute keys hold dots themselves:
+ * `attributes.k8s.pod.name` is `record.attributes["k8s.pod.name"]`. At each level the longest
+ * key present wins, so both `{"k8s.pod.name": ..}` and nested `{"k8s": {"pod": ..}}` resolve.
+ */
+export function recordField(record: unknown, path: string): unknown {
+  const parts = path.split('.');
+  let cur: unknown = record;
+  let i = 0;
+  while (i < parts.length) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    const o = cur as Record<string, unknown>;
+    let found = false;
+    for (let j = parts.length; j > i; j--) {
+      const key = parts.slice(i, j).join('.');
+      if (Object.hasOwn(o, key)) {
+        cur = o[key];
+        i = j;
+        found = true;
+        break;
+      }
+    }
+    if (!found) return undefined;
+  }
+  return cur;
+}
+
+/** The field as message-key text: strings as they are, other values as JSON, absent as undefined. */
+export function fieldText(record: unknown, path: string): string | undefined {
+  const v = recordField(record, path);
+  if (v === undefined || v === null) return undefined;
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
