@@ -1,7 +1,6 @@
 import cluster from 'node:cluster';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { stringify } from 'yaml';
-import type { z } from 'zod';
 import type { AdminRoutes } from './admin/admin-router.js';
 import { type AdminServer, startAdminServer } from './admin/admin-server.js';
 import { runPrimary, setupWorker } from './cluster.js';
@@ -10,6 +9,7 @@ import { type FlagSpec, flagPath, renderHelp } from './config/flags.js';
 import { type LoadOptions, loadConfig } from './config/load.js';
 import { redact } from './config/redact.js';
 import type { CommonConfig } from './config/schemas.js';
+import type * as z from './config/zod.js';
 import { ConfigError, DdsError, EXIT } from './errors.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
@@ -49,7 +49,7 @@ export interface Component<C extends CommonConfig> {
   footer?: string;
   defaultAdmin: string;
   flags: FlagSpec[];
-  schema: z.ZodType<C>;
+  schema: z.ZodMiniType<C>;
   /** name of the flag that gives the config file (default `config`) */
   fileFlag?: string;
   fromFile?: LoadOptions<C>['fromFile'];

@@ -1,6 +1,6 @@
 import type { FlagSpec } from '@dds/core/config/flags';
 import { type CommonConfig, commonSchema, zAddress } from '@dds/core/config/schemas';
-import { z } from 'zod';
+import * as z from '@dds/core/config/zod';
 
 export const flags: FlagSpec[] = [
   {
@@ -34,10 +34,10 @@ export const flags: FlagSpec[] = [
 export const schema = z.strictObject({
   ...commonSchema,
   listen: zAddress,
-  name: z.string().min(1),
+  name: z.string().check(z.minLength(1)),
   message: z.string(),
-  failRate: z.number().min(0).max(1),
-  delay: z.number().min(0),
+  failRate: z.number().check(z.minimum(0), z.maximum(1)),
+  delay: z.number().check(z.minimum(0)),
 });
 
 export type DemoConfig = z.infer<typeof schema> & CommonConfig;

@@ -1,7 +1,7 @@
 import type { FlagSpec } from '@dds/core/config/flags';
 import { type CommonConfig, commonSchema, zAddress, zDuration, zUpstreamUrl } from '@dds/core/config/schemas';
+import * as z from '@dds/core/config/zod';
 import { type HttpProxyConfig, httpProxyFlags, httpProxySchema } from '@dds/core/http/proxy-config';
-import { z } from 'zod';
 import { laneSize, weightToBuckets } from './bucketing.js';
 
 const S = 'Splitting (flags-only quick mode: one experiment, control + experiment)';
@@ -242,25 +242,29 @@ export const flags: FlagSpec[] = [
 ];
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
-const zName = z.string().regex(NAME, 'use 1-64 of A-Z a-z 0-9 _ . -');
+const zName = z.string().check(z.regex(NAME, 'use 1-64 of A-Z a-z 0-9 _ . -'));
 const HEADER = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
-const zHeaderOrOff = z.string().regex(HEADER, 'expected a header name or "off"');
-const zCookieOrOff = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'expected a cookie name or "off"');
+const zHeaderOrOff = z.string().check(z.regex(HEADER, 'expected a header name or "off"'));
+const zCookieOrOff = z
+  .string()
+  .check(z.regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'expected a cookie name or "off"'));
 
 /** `cookie:NAME`, `header:NAME` or `ip`. */
 export const zKeySource = z
   .string()
-  .regex(
-    /^(cookie:[A-Za-z0-9!#$%&'*+.^_`|~-]+|header:[A-Za-z0-9!#$%&'*+.^_`|~-]+|ip)$/,
-    'expected cookie:NAME, header:NAME or ip',
+  .check(
+    z.regex(
+      /^(cookie:[A-Za-z0-9!#$%&'*+.^_`|~-]+|header:[A-Za-z0-9!#$%&'*+.^_`|~-]+|ip)$/,
+      'expected cookie:NAME, header:NAME or ip',
+    ),
   );
 
 const guardFields = {
   enabled: z.boolean(),
-  errorMargin: z.number().min(0).max(1),
-  p99Margin: z.number().min(0),
-  minSamples: z.number().int().min(1),
-  window: zDuration.pipe(z.number().min(1000, 'must be at least 1s')),
+  errorMargin: z.number().check(z.minimum(0), z.maximum(1)),
+  p99Margin: z.number().check(z.minimum(0)),
+  minSamples: z.number().check(z.int(), z.minimum(1)),
+  window: z.pipe(zDuration, z.number().check(z.minimum(1000, 'must be at least 1s'))),
 };
 const zGuard = z.strictObject(guardFields);
 
@@ -268,20 +272,22 @@ const zVariant = z.strictObject({
   name: zName,
   backend: zUpstreamUrl,
   /** percent of users; control's is the remainder when not given */
-  weight: z.number().optional(),
+  weight: z.optional(z.number()),
 });
 
 const zExperiment = z.strictObject({
   name: zName,
   /** Host header values (without port) this experiment applies to; none = any host */
-  hosts: z.array(z.string().min(1)).default([]),
-  pathPrefix: z.string().startsWith('/').default('/'),
-  salt: z.string().min(1).optional(),
-  key: zKeySource.optional(),
-  control: zName.default('control'),
-  fallbackToControl: z.boolean().optional(),
-  guard: z.strictObject(guardFields).partial().optional(),
-  variants: z.array(zVariant).min(2, 'an experiment needs a control and at least one other variant').max(64),
+  hosts: z._default(z.array(z.string().check(z.minLength(1))), []),
+  pathPrefix: z._default(z.string().check(z.startsWith('/')), '/'),
+  salt: z.optional(z.string().check(z.minLength(1))),
+  key: z.optional(zKeySource),
+  control: z._default(zName, 'control'),
+  fallbackToControl: z.optional(z.boolean()),
+  guard: z.optional(z.partial(z.strictObject(guardFields))),
+  variants: z
+    .array(zVariant)
+    .check(z.minLength(2, 'an experiment needs a control and at least one other variant'), z.maxLength(64)),
 });
 
 export type VariantConfig = z.infer<typeof zVariant>;
@@ -305,8 +311,8 @@ export const schema = z
     idCookie: z.strictObject({
       enabled: z.boolean(),
       name: z.union([z.literal(''), zCookieOrOff]),
-      path: z.string().regex(/^[^;\s]*$/, 'no ";" or spaces'),
-      domain: z.string().regex(/^[^;\s]*$/, 'no ";" or spaces'),
+      path: z.string().check(z.regex(/^[^;\s]*$/, 'no ";" or spaces')),
+      domain: z.string().check(z.regex(/^[^;\s]*$/, 'no ";" or spaces')),
       maxAge: zDuration,
       sameSite: z.enum(['Lax', 'Strict', 'None', 'off']),
       secure: z.boolean(),
@@ -319,61 +325,63 @@ export const schema = z
     overrideCookie: zCookieOrOff,
     guard: zGuard,
     /** YAML only: several experiments (lists of objects do not fit flags) */
-    experiments: z.array(zExperiment).optional(),
+    experiments: z.optional(z.array(zExperiment)),
   })
-  .superRefine((c, ctx) => {
-    const quick = c.control !== '' || c.experiment !== '';
-    if (quick && c.experiments) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['experiments'],
-        message: 'use either --control/--experiment or experiments:, not both',
-      });
-      return;
-    }
-    if (!quick && !c.experiments?.length) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['control'],
-        message: 'give --control and --experiment, or experiments: in a config file',
-      });
-      return;
-    }
-    if (quick) {
-      if (c.control === '')
-        ctx.addIssue({ code: 'custom', path: ['control'], message: 'required with --experiment' });
-      if (c.experiment === '')
-        ctx.addIssue({ code: 'custom', path: ['experiment'], message: 'required with --control' });
-      const err = weightError(c.percent, 1);
-      if (err) ctx.addIssue({ code: 'custom', path: ['percent'], message: err });
-      return;
-    }
-    const seen = new Set<string>();
-    const routes = new Set<string>();
-    c.experiments!.forEach((e, i) => {
-      const at = (...p: (string | number)[]) => ['experiments', i, ...p];
-      if (seen.has(e.name))
-        ctx.addIssue({ code: 'custom', path: at('name'), message: `duplicate experiment "${e.name}"` });
-      seen.add(e.name);
-      for (const h of e.hosts.length ? e.hosts : ['*']) {
-        const route = `${h.toLowerCase()} ${e.pathPrefix}`;
-        if (routes.has(route))
-          ctx.addIssue({
-            code: 'custom',
-            path: at('pathPrefix'),
-            message: `another experiment already takes host ${h} and prefix ${e.pathPrefix}`,
-          });
-        routes.add(route);
+  .check(
+    z.superRefine((c, ctx) => {
+      const quick = c.control !== '' || c.experiment !== '';
+      if (quick && c.experiments) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['experiments'],
+          message: 'use either --control/--experiment or experiments:, not both',
+        });
+        return;
       }
-      validateVariants(e, at, ctx);
-    });
-  });
+      if (!quick && !c.experiments?.length) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['control'],
+          message: 'give --control and --experiment, or experiments: in a config file',
+        });
+        return;
+      }
+      if (quick) {
+        if (c.control === '')
+          ctx.addIssue({ code: 'custom', path: ['control'], message: 'required with --experiment' });
+        if (c.experiment === '')
+          ctx.addIssue({ code: 'custom', path: ['experiment'], message: 'required with --control' });
+        const err = weightError(c.percent, 1);
+        if (err) ctx.addIssue({ code: 'custom', path: ['percent'], message: err });
+        return;
+      }
+      const seen = new Set<string>();
+      const routes = new Set<string>();
+      c.experiments!.forEach((e, i) => {
+        const at = (...p: (string | number)[]) => ['experiments', i, ...p];
+        if (seen.has(e.name))
+          ctx.addIssue({ code: 'custom', path: at('name'), message: `duplicate experiment "${e.name}"` });
+        seen.add(e.name);
+        for (const h of e.hosts.length ? e.hosts : ['*']) {
+          const route = `${h.toLowerCase()} ${e.pathPrefix}`;
+          if (routes.has(route))
+            ctx.addIssue({
+              code: 'custom',
+              path: at('pathPrefix'),
+              message: `another experiment already takes host ${h} and prefix ${e.pathPrefix}`,
+            });
+          routes.add(route);
+        }
+        validateVariants(e, at, ctx);
+      });
+    }),
+  );
 
 /** Checks one experiment's variants and weights; every issue names its field. */
 function validateVariants(
   e: ExperimentConfig,
   at: (...p: (string | number)[]) => (string | number)[],
-  ctx: z.RefinementCtx,
+  ctx: z.core.$RefinementCtx,
 ): void {
   const names = new Set<string>();
   e.variants.forEach((v, j) => {

@@ -1,6 +1,6 @@
 import type { FlagSpec } from '@dds/core/config/flags';
 import { type CommonConfig, commonSchema, zAddress, zDuration } from '@dds/core/config/schemas';
-import { z } from 'zod';
+import * as z from '@dds/core/config/zod';
 import { checkSchema, zHttpUrl, zMysqlUrl, zPostgresUrl, zRedisUrl } from './checks/check-spec.js';
 import { quickChecks } from './quick-checks.js';
 
@@ -139,52 +139,55 @@ export const flags: FlagSpec[] = [
   },
 ];
 
-const threshold = z.number().int().min(1).max(1000);
+const threshold = z.number().check(z.int(), z.minimum(1), z.maximum(1000));
 
-export const schema = z
-  .strictObject({
-    ...commonSchema,
-    listen: zAddress,
-    once: z.boolean(),
-    mysql: zMysqlUrl.optional(),
-    query: z.string().min(1),
-    mysqlPasswordFile: z.string().optional(),
-    postgres: zPostgresUrl.optional(),
-    postgresPasswordFile: z.string().optional(),
-    redis: zRedisUrl.optional(),
-    redisPasswordFile: z.string().optional(),
-    redisReplicaLink: z.boolean(),
-    memcached: zAddress.optional(),
-    http: z.array(zHttpUrl),
-    tcp: z.array(zAddress),
-    grpc: z.array(zAddress),
-    exec: z.string().min(1).optional(),
-    interval: zDuration.pipe(z.number().min(100, 'at least 100ms')),
-    timeout: zDuration.pipe(z.number().min(1, 'at least 1ms')),
-    successThreshold: threshold,
-    failureThreshold: threshold,
-    checks: z.array(checkSchema).default([]),
-  })
-  .superRefine((c, ctx) => {
-    const seen = new Set(quickChecks(c).map((q) => q.name));
-    if (seen.size === 0 && c.checks.length === 0)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['checks'],
-        message:
-          'no checks configured: give a quick flag (--mysql, --redis, --http, ...) or checks: in --config',
-      });
-    c.checks.forEach((check, i) => {
-      if (seen.has(check.name))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['checks', i, 'name'],
-          message: `duplicate check name "${check.name}" (quick-flag checks are named mysql, redis, http, http-2, ...)`,
+export const schema = z.pipe(
+  z
+    .strictObject({
+      ...commonSchema,
+      listen: zAddress,
+      once: z.boolean(),
+      mysql: z.optional(zMysqlUrl),
+      query: z.string().check(z.minLength(1)),
+      mysqlPasswordFile: z.optional(z.string()),
+      postgres: z.optional(zPostgresUrl),
+      postgresPasswordFile: z.optional(z.string()),
+      redis: z.optional(zRedisUrl),
+      redisPasswordFile: z.optional(z.string()),
+      redisReplicaLink: z.boolean(),
+      memcached: z.optional(zAddress),
+      http: z.array(zHttpUrl),
+      tcp: z.array(zAddress),
+      grpc: z.array(zAddress),
+      exec: z.optional(z.string().check(z.minLength(1))),
+      interval: z.pipe(zDuration, z.number().check(z.minimum(100, 'at least 100ms'))),
+      timeout: z.pipe(zDuration, z.number().check(z.minimum(1, 'at least 1ms'))),
+      successThreshold: threshold,
+      failureThreshold: threshold,
+      checks: z._default(z.array(checkSchema), []),
+    })
+    .check(
+      z.superRefine((c, ctx) => {
+        const seen = new Set(quickChecks(c).map((q) => q.name));
+        if (seen.size === 0 && c.checks.length === 0)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['checks'],
+            message:
+              'no checks configured: give a quick flag (--mysql, --redis, --http, ...) or checks: in --config',
+          });
+        c.checks.forEach((check, i) => {
+          if (seen.has(check.name))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['checks', i, 'name'],
+              message: `duplicate check name "${check.name}" (quick-flag checks are named mysql, redis, http, http-2, ...)`,
+            });
+          seen.add(check.name);
         });
-      seen.add(check.name);
-    });
-  })
-  // --once serves nothing, so it must not take the admin port of an adapter already running
-  .transform((c) => (c.once ? { ...c, admin: 'off' } : c));
+      }),
+    ),
+  z.transform((c) => (c.once ? { ...c, admin: 'off' } : c)),
+);
 
 export type HealthConfig = z.infer<typeof schema> & CommonConfig;

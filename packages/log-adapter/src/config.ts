@@ -1,7 +1,7 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import type { FlagSpec } from '@dds/core/config/flags';
 import { type CommonConfig, commonSchema, zDuration } from '@dds/core/config/schemas';
-import { z } from 'zod';
+import * as z from '@dds/core/config/zod';
 import { type OutputTarget, resolveTargets } from './outputs/targets.js';
 import { compileTimeFormat } from './parsers/custom/time-format.js';
 import { FORMAT_CHOICES, type FormatChoice } from './parsers/formats.js';
@@ -358,45 +358,48 @@ const validZone = (z: string): boolean => {
 };
 
 const regexSource = (flags: string) =>
-  z.string().superRefine((src, ctx) => {
-    try {
-      new RegExp(src, flags);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` });
-    }
-  });
+  z.string().check(
+    z.superRefine((src, ctx) => {
+      try {
+        new RegExp(src, flags);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` });
+      }
+    }),
+  );
 
 /** A user-defined parser under `parsers:` in the config file. */
 const zParser = z
   .strictObject({
-    regex: regexSource('s').optional(),
-    format: z.enum(FORMATS).optional(),
-    timeKey: z.string().default('time'),
-    timeFormat: z
-      .string()
-      .default('rfc3339')
-      .superRefine((f, ctx) => {
+    regex: z.optional(regexSource('s')),
+    format: z.optional(z.enum(FORMATS)),
+    timeKey: z._default(z.string(), 'time'),
+    timeFormat: z._default(z.string(), 'rfc3339').check(
+      z.superRefine((f, ctx) => {
         const r = compileTimeFormat(f);
         if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: r });
       }),
-    severityKey: z.string().default('level'),
-    messageKey: z.string().default('message'),
-    types: z.record(z.string(), z.enum(['string', 'int', 'float', 'bool'])).default({}),
-    rename: z.record(z.string(), z.string().min(1)).default({}),
-    multiline: z
-      .strictObject({
+    ),
+    severityKey: z._default(z.string(), 'level'),
+    messageKey: z._default(z.string(), 'message'),
+    types: z._default(z.record(z.string(), z.enum(['string', 'int', 'float', 'bool'])), {}),
+    rename: z._default(z.record(z.string(), z.string().check(z.minLength(1))), {}),
+    multiline: z.optional(
+      z.strictObject({
         start: regexSource(''),
-        timeout: zDuration.optional(),
-        maxLines: z.number().int().min(1).optional(),
-      })
-      .optional(),
+        timeout: z.optional(zDuration),
+        maxLines: z.optional(z.number().check(z.int(), z.minimum(1))),
+      }),
+    ),
   })
-  .superRefine((p, ctx) => {
-    if (!p.regex === !p.format)
-      ctx.addIssue({ code: 'custom', message: 'a parser has either regex or format' });
-    if (p.regex && !/\(\?<[A-Za-z_$][\w$]*>/.test(p.regex))
-      ctx.addIssue({ code: 'custom', path: ['regex'], message: 'needs named groups, e.g. (?<level>\\w+)' });
-  });
+  .check(
+    z.superRefine((p, ctx) => {
+      if (!p.regex === !p.format)
+        ctx.addIssue({ code: 'custom', message: 'a parser has either regex or format' });
+      if (p.regex && !/\(\?<[A-Za-z_$][\w$]*>/.test(p.regex))
+        ctx.addIssue({ code: 'custom', path: ['regex'], message: 'needs named groups, e.g. (?<level>\\w+)' });
+    }),
+  );
 
 export type ParserConfig = z.infer<typeof zParser>;
 
@@ -404,57 +407,50 @@ const HEADER = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:\s*.*$/;
 
 const base = z.strictObject({
   ...commonSchema,
-  input: z.array(z.string().min(1)).min(1),
+  input: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
   exclude: z.array(z.string()),
   positionFile: z.string(),
   positionSync: zDuration,
-  pollInterval: zDuration.refine((v) => v >= 10, 'at least 10ms'),
+  pollInterval: zDuration.check(z.refine((v) => v >= 10, 'at least 10ms')),
   readFrom: z.enum(['head', 'tail']),
   rotateWait: zDuration,
-  fingerprintSize: z
-    .number()
-    .int()
-    .min(16)
-    .max(1 << 20),
-  allowedRoot: z.array(z.string().min(1)),
-  inputFormat: z.array(z.string().regex(/^.+=[A-Za-z0-9_-]+$/, 'expected GLOB=NAME')),
+  fingerprintSize: z.number().check(z.int(), z.minimum(16), z.maximum(1 << 20)),
+  allowedRoot: z.array(z.string().check(z.minLength(1))),
+  inputFormat: z.array(z.string().check(z.regex(/^.+=[A-Za-z0-9_-]+$/, 'expected GLOB=NAME'))),
   format: z.string(),
-  parsers: z
-    .record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'parser names use letters, digits, _ and -'), zParser)
-    .default({}),
-  maxLineLength: z
-    .number()
-    .int()
-    .min(256)
-    .max(64 << 20),
+  parsers: z._default(
+    z.record(
+      z.string().check(z.regex(/^[A-Za-z0-9_-]+$/, 'parser names use letters, digits, _ and -')),
+      zParser,
+    ),
+    {},
+  ),
+  maxLineLength: z.number().check(z.int(), z.minimum(256), z.maximum(64 << 20)),
   multiline: z.boolean(),
   multilineTimeout: zDuration,
-  multilineMaxLines: z.number().int().min(1),
-  timezone: z.string().refine(validZone, 'unknown IANA time zone'),
-  resource: z.array(z.string().regex(/^[^=]+=.*$/, 'expected key=value')),
-  output: z.array(z.string().min(1)).min(1),
+  multilineMaxLines: z.number().check(z.int(), z.minimum(1)),
+  timezone: z.string().check(z.refine(validZone, 'unknown IANA time zone')),
+  resource: z.array(z.string().check(z.regex(/^[^=]+=.*$/, 'expected key=value'))),
+  output: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
   outputPolicy: z.array(z.string()),
-  batchSize: z.number().int().min(1024),
+  batchSize: z.number().check(z.int(), z.minimum(1024)),
   flushInterval: zDuration,
-  bufferSize: z.number().int().min(1024),
-  retryLimit: z.number().int().min(0),
-  retryBase: zDuration.refine((v) => v > 0, 'must be above 0'),
-  retryMax: zDuration.refine((v) => v > 0, 'must be above 0'),
+  bufferSize: z.number().check(z.int(), z.minimum(1024)),
+  retryLimit: z.number().check(z.int(), z.minimum(0)),
+  retryBase: zDuration.check(z.refine((v) => v > 0, 'must be above 0')),
+  retryMax: zDuration.check(z.refine((v) => v > 0, 'must be above 0')),
   spoolDir: z.string(),
-  spoolMaxSize: z
-    .number()
-    .int()
-    .min(1 << 16),
+  spoolMaxSize: z.number().check(z.int(), z.minimum(1 << 16)),
   deadLetterDir: z.string(),
-  deadLetterMaxSize: z.number().int().min(1024),
+  deadLetterMaxSize: z.number().check(z.int(), z.minimum(1024)),
   httpTimeout: zDuration,
-  httpHeader: z.array(z.string().regex(HEADER, 'expected "Name: value"')),
+  httpHeader: z.array(z.string().check(z.regex(HEADER, 'expected "Name: value"'))),
   httpHeadersFile: z.string(),
   otlpEncoding: z.enum(['protobuf', 'json']),
   otlpCompression: z.enum(['gzip', 'none']),
   kafkaKey: z.string(),
   kafkaCompression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']),
-  kafkaClientId: z.string().min(1),
+  kafkaClientId: z.string().check(z.minLength(1)),
   kafkaTimeout: zDuration,
   kafkaTls: z.boolean(),
   kafkaTlsCa: z.string(),
@@ -467,12 +463,12 @@ const base = z.strictObject({
 });
 
 // runs even when a field failed, so one run reports every bad field (the checks guard their inputs)
-export const schema = base.superRefine(checkOutputs, { when: () => true });
+export const schema = base.check(z.superRefine(checkOutputs, { when: () => true }));
 
 export type LogAdapterConfig = z.infer<typeof schema> & CommonConfig;
 
 /** Cross-field checks: output targets and policies, and what each output kind needs. */
-function checkOutputs(c: z.infer<typeof base>, ctx: z.RefinementCtx): void {
+function checkOutputs(c: z.infer<typeof base>, ctx: z.core.$RefinementCtx): void {
   const issue = (path: string, message: string) =>
     ctx.addIssue({
       code: 'custom',

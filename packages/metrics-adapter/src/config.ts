@@ -1,6 +1,6 @@
 import type { FlagSpec } from '@dds/core/config/flags';
 import { type CommonConfig, commonSchema, zAddress, zDuration } from '@dds/core/config/schemas';
-import { z } from 'zod';
+import * as z from '@dds/core/config/zod';
 
 const S = 'Sources';
 const L = 'Listeners';
@@ -211,36 +211,36 @@ export const schema = z
     memcachedSlabs: z.boolean(),
     json: z.string(),
     jsonConfig: z.string(),
-    jsonModule: z.string().min(1),
+    jsonModule: z.string().check(z.minLength(1)),
     listen: z.union([z.literal(''), zAddress]),
     redisListen: zAddress,
     mysqlListen: zAddress,
     memcachedListen: zAddress,
     jsonListen: zAddress,
     naming: z.enum(['compat', 'strict']),
-    scrapeTimeout: zDuration.pipe(z.number().min(10, 'at least 10ms')),
+    scrapeTimeout: z.pipe(zDuration, z.number().check(z.minimum(10, 'at least 10ms'))),
     maxReplySize: z
       .number()
-      .int()
-      .min(1024, 'at least 1024 bytes')
-      .max(1024 * 1024 * 1024),
+      .check(z.int(), z.minimum(1024, 'at least 1024 bytes'), z.maximum(1024 * 1024 * 1024)),
   })
-  .superRefine((c, ctx) => {
-    const enabled = [c.redis, c.mysql, c.memcached, c.json].filter(Boolean).length;
-    if (enabled === 0)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['redis'],
-        message: 'configure at least one source: --redis, --mysql, --memcached or --json',
-      });
-    if (c.listen && enabled > 1)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['listen'],
-        message: 'only with a single source; use --redis-listen, --mysql-listen, ... instead',
-      });
-    if (c.json && !c.jsonConfig)
-      ctx.addIssue({ code: 'custom', path: ['jsonConfig'], message: '--json needs --json-config FILE' });
-  });
+  .check(
+    z.superRefine((c, ctx) => {
+      const enabled = [c.redis, c.mysql, c.memcached, c.json].filter(Boolean).length;
+      if (enabled === 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['redis'],
+          message: 'configure at least one source: --redis, --mysql, --memcached or --json',
+        });
+      if (c.listen && enabled > 1)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['listen'],
+          message: 'only with a single source; use --redis-listen, --mysql-listen, ... instead',
+        });
+      if (c.json && !c.jsonConfig)
+        ctx.addIssue({ code: 'custom', path: ['jsonConfig'], message: '--json needs --json-config FILE' });
+    }),
+  );
 
 export type AdapterConfig = z.infer<typeof schema> & CommonConfig;

@@ -1,5 +1,6 @@
 import type { FlagSpec } from '@dds/core/config/flags';
 import { type CommonConfig, commonSchema, zAddress, zDuration, zUpstreamUrl } from '@dds/core/config/schemas';
+import * as z from '@dds/core/config/zod';
 import {
   type HttpProxyConfig,
   httpProxyFlags,
@@ -7,7 +8,6 @@ import {
   upstreamFlag,
 } from '@dds/core/http/proxy-config';
 import { checkRedisSettings, redisConfigured, redisFlags, redisSchema } from '@dds/core/redis/redis-settings';
-import { z } from 'zod';
 import { zAlgorithm, zKey, zPolicies, zRate } from './policy/schema.js';
 
 const L = 'Rate limiting';
@@ -172,16 +172,16 @@ export const schema = z
     listen: zAddress,
     upstream: zUpstreamUrl,
     rate: z.union([z.literal(''), zRate]),
-    burst: z.number().int().min(0),
+    burst: z.number().check(z.int(), z.minimum(0)),
     key: zKey,
     algorithm: zAlgorithm,
-    policyName: z.string().regex(/^[A-Za-z0-9._:/-]*$/, 'letters, digits and . _ : / - only'),
+    policyName: z.string().check(z.regex(/^[A-Za-z0-9._:/-]*$/, 'letters, digits and . _ : / - only')),
     headers: z.enum(['denied', 'all', 'off']),
     dryRun: z.boolean(),
-    shadowHeader: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'a header name'),
-    maxKeys: z.number().int().min(1).max(100_000_000),
+    shadowHeader: z.string().check(z.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'a header name')),
+    maxKeys: z.number().check(z.int(), z.minimum(1), z.maximum(100_000_000)),
     ...redisSchema,
-    redisPrefix: z.string().regex(/^[^{}]*$/, 'no braces: the limiter adds its own hash tag'),
+    redisPrefix: z.string().check(z.regex(/^[^{}]*$/, 'no braces: the limiter adds its own hash tag')),
     redisTimeout: zDuration,
     failMode: z.enum(['open', 'closed']),
     denyCache: zDuration,
@@ -192,36 +192,38 @@ export const schema = z
     rlsHeaders: z.boolean(),
     rlsShadowMode: z.boolean(),
     /** YAML only: the policies (see README) */
-    policies: zPolicies.default([]),
+    policies: z._default(zPolicies, []),
   })
-  .superRefine((c, ctx) => {
-    checkRedisSettings(c, ctx);
-    if (c.workers > 1 && !redisConfigured(c))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['workers'],
-        message:
-          'more than one worker needs --redis (or --redis-cluster, --redis-sentinel): local limits are kept per process',
-      });
-    if (c.workers > 1 && c.rlsConfig !== '')
-      ctx.addIssue({
-        code: 'custom',
-        path: ['workers'],
-        message: 'the RLS listener runs in one process: no --workers',
-      });
-    if (c.rate === '' && c.policies.length === 0 && c.rlsConfig === '')
-      ctx.addIssue({
-        code: 'custom',
-        path: ['rate'],
-        message: 'set --rate, define policies in YAML, or serve Envoy with --rls-config',
-      });
-    if (c.rate !== '' && c.policies.some((p) => p.name === flagPolicyName(c)))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['policyName'],
-        message: `"${flagPolicyName(c)}" is also a YAML policy name`,
-      });
-  });
+  .check(
+    z.superRefine((c, ctx) => {
+      checkRedisSettings(c, ctx);
+      if (c.workers > 1 && !redisConfigured(c))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['workers'],
+          message:
+            'more than one worker needs --redis (or --redis-cluster, --redis-sentinel): local limits are kept per process',
+        });
+      if (c.workers > 1 && c.rlsConfig !== '')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['workers'],
+          message: 'the RLS listener runs in one process: no --workers',
+        });
+      if (c.rate === '' && c.policies.length === 0 && c.rlsConfig === '')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rate'],
+          message: 'set --rate, define policies in YAML, or serve Envoy with --rls-config',
+        });
+      if (c.rate !== '' && c.policies.some((p) => p.name === flagPolicyName(c)))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['policyName'],
+          message: `"${flagPolicyName(c)}" is also a YAML policy name`,
+        });
+    }),
+  );
 
 export type RateLimiterConfig = z.output<typeof schema> & CommonConfig & HttpProxyConfig;
 

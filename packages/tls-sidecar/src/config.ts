@@ -7,6 +7,7 @@ import {
   zDuration,
   zUpstreamUrl,
 } from '@dds/core/config/schemas';
+import * as z from '@dds/core/config/zod';
 import {
   type HttpProxyConfig,
   httpProxyFlags,
@@ -14,7 +15,6 @@ import {
   upstreamFlag,
 } from '@dds/core/http/proxy-config';
 import { INTERMEDIATE_CIPHERS } from '@dds/core/tls/secure-context';
-import { z } from 'zod';
 
 const TLS = 'TLS';
 const MTLS = 'Client certificates (mTLS)';
@@ -187,34 +187,37 @@ export const schema = z
     cert: z.string(),
     key: z.string(),
     tlsDir: z.string(),
-    sniDirs: z.array(z.string().min(1)),
+    sniDirs: z.array(z.string().check(z.minLength(1))),
     minTlsVersion: z.enum(['TLSv1.2', 'TLSv1.3']),
-    ciphers: z.string().min(1),
+    ciphers: z.string().check(z.minLength(1)),
     handshakeTimeout: zDuration,
     sessionTickets: z.boolean(),
-    maxConnections: z.number().int().min(1),
-    hsts: z.string().refine((s) => !/[\r\n]/.test(s), { message: 'must be one line' }),
+    maxConnections: z.number().check(z.int(), z.minimum(1)),
+    hsts: z.string().check(z.refine((s) => !/[\r\n]/.test(s), { message: 'must be one line' })),
     redirectListen: zAddressOrOff,
-    redirectPort: z.number().int().min(0).max(65535),
+    redirectPort: z.number().check(z.int(), z.minimum(0), z.maximum(65535)),
     readyUpstream: z.boolean(),
     upstreamCheckInterval: zDuration,
     clientAuth: z.enum(['none', 'optional', 'require']),
     clientCa: z.string(),
-    allowCn: z.array(z.string().min(1)),
-    allowSan: z.array(z.string().min(1)),
+    allowCn: z.array(z.string().check(z.minLength(1))),
+    allowSan: z.array(z.string().check(z.minLength(1))),
     clientCertHeader: z.boolean(),
     clientCertChainHeader: z.boolean(),
     xfcc: z.boolean(),
   })
-  .superRefine((c, ctx) => {
-    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-    if (c.tlsDir && (c.cert || c.key)) issue('tlsDir', 'give either --tls-dir or --cert/--key, not both');
-    else if (!c.tlsDir && !(c.cert && c.key))
-      issue(c.cert ? 'key' : 'cert', 'a certificate and key are required (--cert and --key, or --tls-dir)');
-    if (c.clientAuth !== 'none' && !c.clientCa && !c.tlsDir)
-      issue('clientCa', `--client-auth ${c.clientAuth} needs --client-ca (or --tls-dir with ca.crt)`);
-    if (c.clientAuth === 'none' && (c.allowCn.length || c.allowSan.length))
-      issue('clientAuth', '--allow-cn/--allow-san need --client-auth optional or require');
-  });
+  .check(
+    z.superRefine((c, ctx) => {
+      const issue = (path: string, message: string) =>
+        ctx.addIssue({ code: 'custom', path: [path], message });
+      if (c.tlsDir && (c.cert || c.key)) issue('tlsDir', 'give either --tls-dir or --cert/--key, not both');
+      else if (!c.tlsDir && !(c.cert && c.key))
+        issue(c.cert ? 'key' : 'cert', 'a certificate and key are required (--cert and --key, or --tls-dir)');
+      if (c.clientAuth !== 'none' && !c.clientCa && !c.tlsDir)
+        issue('clientCa', `--client-auth ${c.clientAuth} needs --client-ca (or --tls-dir with ca.crt)`);
+      if (c.clientAuth === 'none' && (c.allowCn.length || c.allowSan.length))
+        issue('clientAuth', '--allow-cn/--allow-san need --client-auth optional or require');
+    }),
+  );
 
 export type SidecarConfig = z.infer<typeof schema> & CommonConfig & HttpProxyConfig;

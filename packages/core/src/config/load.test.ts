@@ -2,13 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { commonFlags } from './common-flags.js';
 import type { FlagSpec } from './flags.js';
 import { loadConfig } from './load.js';
 import { redact } from './redact.js';
 import { commonSchema, zAddress } from './schemas.js';
+import * as z from './zod.js';
 
 const flags: FlagSpec[] = [
   { name: 'listen', type: 'string', help: '', default: '0.0.0.0:8080' },
@@ -19,9 +19,12 @@ const flags: FlagSpec[] = [
 const schema = z.strictObject({
   ...commonSchema,
   listen: zAddress,
-  percent: z.number().min(0).max(100),
-  redisPassword: z.string().optional(),
-  routes: z.array(z.strictObject({ prefix: z.string(), weight: z.number().min(0) })).default([]),
+  percent: z.number().check(z.minimum(0), z.maximum(100)),
+  redisPassword: z.optional(z.string()),
+  routes: z._default(
+    z.array(z.strictObject({ prefix: z.string(), weight: z.number().check(z.minimum(0)) })),
+    [],
+  ),
 });
 
 const file = (text: string) => {
@@ -115,8 +118,8 @@ describe('config errors never print secrets', () => {
   it('masks URL credentials and values of secret-named fields', () => {
     const secretSchema = z.strictObject({
       ...commonSchema,
-      target: z.string().url(),
-      redisPassword: z.string().min(20),
+      target: z.url(),
+      redisPassword: z.string().check(z.minLength(20)),
     });
     let err: ConfigError | undefined;
     try {

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { coerceFlag, type FlagSpec, flagEnv, flagPath, parseArgv } from './flags.js';
 import { deepFreeze, getPath, isPlainObject, setPath } from './object-path.js';
+import type { ZodMiniType } from './zod.js';
 
 export interface LoadOptions<C> {
   flags: readonly FlagSpec[];
-  schema: z.ZodType<C>;
+  schema: ZodMiniType<C>;
   argv: readonly string[];
   env: Readonly<Record<string, string | undefined>>;
   /** flag naming the config file (its env var is read too); default `config` */

@@ -1,32 +1,50 @@
-import { z } from 'zod';
 import { parseAddress } from '../net/host-port.js';
 import { parseDuration } from './duration.js';
+import * as z from './zod.js';
 
 /** Reusable schema pieces so every component validates addresses and durations alike. */
-export const zAddress = z.string().superRefine((s, ctx) => {
-  const a = parseAddress(s);
-  if (typeof a === 'string') ctx.addIssue({ code: 'custom', message: `invalid address: ${a}` });
-});
+export const zAddress = z.string().check(
+  z.superRefine((s, ctx) => {
+    const a = parseAddress(s);
+    if (typeof a === 'string') ctx.addIssue({ code: 'custom', message: `invalid address: ${a}` });
+  }),
+);
 
 /** `off` or an address. */
 export const zAddressOrOff = z.union([z.literal('off'), zAddress]);
 
+/**
+ * Reports a problem from inside `z.transform` (zod/mini hands a transform the bare parse payload,
+ * without classic zod's `ctx.addIssue`); the path is relative to the transformed value.
+ */
+export function addIssue(
+  ctx: z.core.ParsePayload,
+  issue: { path?: (string | number)[]; message: string },
+): void {
+  ctx.issues.push({ code: 'custom', input: ctx.value, ...issue });
+}
+
 /** Milliseconds; accepts `10s`, `500ms`, `2m` or a number of milliseconds. */
-export const zDuration = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const ms = parseDuration(v);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'expected a duration like 500ms, 10s or 2m' });
-    return z.NEVER;
-  }
-  return ms;
-});
+export const zDuration = z.pipe(
+  z.union([z.number(), z.string()]),
+  z.transform((v: number | string, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === undefined) {
+      addIssue(ctx, { message: 'expected a duration like 500ms, 10s or 2m' });
+      return z.NEVER;
+    }
+    return ms;
+  }),
+);
 
 export const zLogLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
 
 /** Upstream URL: http://host:port, https://host:port or unix:/path/to.sock */
-export const zUpstreamUrl = z.string().refine((s) => /^(https?:\/\/[^/\s]+\/?|unix:\/.+)$/.test(s), {
-  message: 'expected http://host:port, https://host:port or unix:/path.sock',
-});
+export const zUpstreamUrl = z.string().check(
+  z.refine((s) => /^(https?:\/\/[^/\s]+\/?|unix:\/.+)$/.test(s), {
+    message: 'expected http://host:port, https://host:port or unix:/path.sock',
+  }),
+);
 
 /** The settings every component shares (admin server, logging, lifecycle). */
 export const commonSchema = {
@@ -35,7 +53,7 @@ export const commonSchema = {
   shutdownDelay: zDuration,
   drainTimeout: zDuration,
   reloadInterval: zDuration,
-  workers: z.number().int().min(1).max(64).default(1),
+  workers: z._default(z.int().check(z.minimum(1), z.maximum(64)), 1),
 };
 
 export type CommonConfig = {

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import type { FlagSpec } from '../config/flags.js';
 import { zDuration } from '../config/schemas.js';
+import * as z from '../config/zod.js';
 import { TrustedProxies } from './trusted-proxies.js';
 
 /** `--upstream`: the app a sidecar proxy stands in front of (same pod, so loopback by default). */
@@ -84,26 +84,24 @@ export function httpProxyFlags(): FlagSpec[] {
   ];
 }
 
-export const zTrustedProxies = z.array(z.string()).superRefine((list, ctx) => {
-  const err = TrustedProxies.validate(list);
-  if (err) ctx.addIssue({ code: 'custom', message: err });
-});
+export const zTrustedProxies = z.array(z.string()).check(
+  z.superRefine((list, ctx) => {
+    const err = TrustedProxies.validate(list);
+    if (err) ctx.addIssue({ code: 'custom', message: err });
+  }),
+);
 
 /** Schema fields matching httpProxyFlags(). */
 export const httpProxySchema = {
   trustedProxies: zTrustedProxies,
   forwarded: z.boolean(),
-  maxHeaderSize: z
-    .number()
-    .int()
-    .min(1024)
-    .max(1 << 20),
+  maxHeaderSize: z.number().check(z.int(), z.minimum(1024), z.maximum(1 << 20)),
   headerTimeout: zDuration,
   requestTimeout: zDuration,
   idleTimeout: zDuration,
   upstreamTimeout: zDuration,
   connectTimeout: zDuration,
-  upstreamConnections: z.number().int().min(1).max(10_000),
+  upstreamConnections: z.number().check(z.int(), z.minimum(1), z.maximum(10_000)),
 };
 
 export interface HttpProxyConfig {

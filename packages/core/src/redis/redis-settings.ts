@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import type { FlagSpec } from '../config/flags.js';
+import * as z from '../config/zod.js';
 
 /**
  * How a component reaches Redis: one standalone server (`--redis URL`), a Cluster (seed nodes) or
@@ -134,7 +134,9 @@ export function parseRedisNode(s: string): { host: string; port: number; tls: bo
 export const redisSchema = {
   redis: z.union([
     z.literal(''),
-    z.string().regex(/^rediss?:\/\/\S+$/, 'expected redis://[[user]:password@]host:port[/db] or rediss://'),
+    z
+      .string()
+      .check(z.regex(/^rediss?:\/\/\S+$/, 'expected redis://[[user]:password@]host:port[/db] or rediss://')),
   ]),
   redisCluster: z.array(z.string()),
   redisSentinel: z.array(z.string()),
@@ -149,7 +151,7 @@ export const redisSchema = {
 };
 
 /** Cross-field rules of RedisSettings, for the component schema's superRefine. */
-export function checkRedisSettings(c: RedisSettings, ctx: z.RefinementCtx): void {
+export function checkRedisSettings(c: RedisSettings, ctx: z.core.$RefinementCtx): void {
   const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
   const given = [
     c.redis && 'redis',

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { z } from 'zod';
+import type * as z from '@dds/core/config/zod';
 import type { execCheck } from './check-spec.js';
 import { CheckFailure, type Probe } from './probe.js';
 

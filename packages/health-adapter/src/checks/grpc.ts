@@ -1,7 +1,7 @@
+import type * as z from '@dds/core/config/zod';
 import { type Address, parseAddress } from '@dds/core/net/host-port';
 import { decodeHealthResponse, encodeHealthRequest, SERVING_STATUS } from '@dds/core/protobuf/grpc-health';
 import { Client, credentials, status as grpcStatus, Metadata, type ServiceError } from '@grpc/grpc-js';
-import type { z } from 'zod';
 import type { grpcCheck } from './check-spec.js';
 import { CheckFailure, type Probe } from './probe.js';
 import { readCa } from './tls-options.js';

@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { z } from 'zod';
+import type * as z from '@dds/core/config/zod';
 import type { httpCheck } from './check-spec.js';
 import { CheckFailure, type Probe, toFailure } from './probe.js';
 

@@ -1,5 +1,5 @@
+import type * as z from '@dds/core/config/zod';
 import { type Address, parseAddress } from '@dds/core/net/host-port';
-import type { z } from 'zod';
 import type { memcachedCheck } from './check-spec.js';
 import { CheckFailure, type Probe } from './probe.js';
 import { type ReplyParser, SocketSession } from './socket-session.js';

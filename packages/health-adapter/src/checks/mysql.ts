@@ -1,5 +1,5 @@
+import type * as z from '@dds/core/config/zod';
 import { createConnection } from 'mysql2/promise';
-import type { z } from 'zod';
 import type { mysqlCheck } from './check-spec.js';
 import { readPassword } from './password.js';
 import { abortPromise, CheckFailure, type Probe, toFailure } from './probe.js';

@@ -1,5 +1,5 @@
+import type * as z from '@dds/core/config/zod';
 import pg from 'pg';
-import type { z } from 'zod';
 import type { postgresCheck } from './check-spec.js';
 import { readPassword } from './password.js';
 import { abortPromise, CheckFailure, type Probe, toFailure } from './probe.js';

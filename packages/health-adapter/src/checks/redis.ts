@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from '@dds/core/config/zod';
 import type { redisCheck } from './check-spec.js';
 import { readPassword } from './password.js';
 import { CheckFailure, type Probe } from './probe.js';

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
+import type * as z from '@dds/core/config/zod';
 import { type Address, parseAddress } from '@dds/core/net/host-port';
-import type { z } from 'zod';
 import type { tcpCheck } from './check-spec.js';
 import { CheckFailure, type Probe, toFailure } from './probe.js';
 

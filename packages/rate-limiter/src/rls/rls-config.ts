@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import * as z from '@dds/core/config/zod';
 import { DdsError } from '@dds/core/errors';
 import { parse } from 'yaml';
-import { z } from 'zod';
 import { UNITS, type Unit } from './rls-codec.js';
 
 /**
@@ -12,41 +12,47 @@ import { UNITS, type Unit } from './rls-codec.js';
  * `shadow_mode`, `detailed_metric` and `value_to_metric`. Unknown keys are refused, as there.
  */
 const zReplaces = z.array(
-  z.strictObject({ name: z.string().min(1, 'should not have an empty replaces entry') }),
+  z.strictObject({ name: z.string().check(z.minLength(1, 'should not have an empty replaces entry')) }),
 );
 
 const zRateLimit = z
   .strictObject({
-    unit: z.string().optional(),
-    requests_per_unit: z.number().int().min(0).max(0xffffffff).optional(),
-    unlimited: z.boolean().default(false),
-    name: z.string().default(''),
-    replaces: zReplaces.default([]),
+    unit: z.optional(z.string()),
+    requests_per_unit: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(0xffffffff))),
+    unlimited: z._default(z.boolean(), false),
+    name: z._default(z.string(), ''),
+    replaces: z._default(zReplaces, []),
   })
-  .superRefine((r, ctx) => {
-    const unit = r.unit?.toLowerCase();
-    const valid = unit !== undefined && unit !== 'unknown' && (UNITS as readonly string[]).includes(unit);
-    if (r.unlimited && valid)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['unit'],
-        message: 'should not specify rate limit unit when unlimited',
-      });
-    else if (!r.unlimited && !valid)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['unit'],
-        message: `invalid rate limit unit '${r.unit ?? ''}' (second, minute, hour, day, week, month or year)`,
-      });
-    if (!r.unlimited && r.requests_per_unit === undefined)
-      ctx.addIssue({ code: 'custom', path: ['requests_per_unit'], message: 'required (or unlimited: true)' });
-    if (r.name && r.replaces.some((x) => x.name === r.name))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['replaces'],
-        message: 'replaces should not contain name of same descriptor',
-      });
-  });
+  .check(
+    z.superRefine((r, ctx) => {
+      const unit = r.unit?.toLowerCase();
+      const valid = unit !== undefined && unit !== 'unknown' && (UNITS as readonly string[]).includes(unit);
+      if (r.unlimited && valid)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['unit'],
+          message: 'should not specify rate limit unit when unlimited',
+        });
+      else if (!r.unlimited && !valid)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['unit'],
+          message: `invalid rate limit unit '${r.unit ?? ''}' (second, minute, hour, day, week, month or year)`,
+        });
+      if (!r.unlimited && r.requests_per_unit === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['requests_per_unit'],
+          message: 'required (or unlimited: true)',
+        });
+      if (r.name && r.replaces.some((x) => x.name === r.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['replaces'],
+          message: 'replaces should not contain name of same descriptor',
+        });
+    }),
+  );
 
 interface YamlDescriptor {
   key: string;
@@ -59,28 +65,25 @@ interface YamlDescriptor {
 }
 
 const unsupported = (what: string) =>
-  z
-    .unknown()
-    .refine(() => false, `${what} is not supported by dds (remove it)`)
-    .optional();
+  z.optional(z.unknown().check(z.refine(() => false, `${what} is not supported by dds (remove it)`)));
 
-const zDescriptor: z.ZodType<YamlDescriptor> = z.lazy(() =>
+const zDescriptor: z.ZodMiniType<YamlDescriptor> = z.lazy(() =>
   z.strictObject({
-    key: z.string().min(1, 'descriptor has empty key'),
-    value: z.union([z.string(), z.number()]).transform(String).optional(),
-    rate_limit: zRateLimit.optional(),
-    descriptors: z.array(zDescriptor).default([]),
-    shadow_mode: z.boolean().default(false),
-    detailed_metric: z.boolean().default(false),
-    value_to_metric: z.boolean().default(false),
+    key: z.string().check(z.minLength(1, 'descriptor has empty key')),
+    value: z.optional(z.pipe(z.union([z.string(), z.number()]), z.transform(String))),
+    rate_limit: z.optional(zRateLimit),
+    descriptors: z._default(z.array(zDescriptor), []),
+    shadow_mode: z._default(z.boolean(), false),
+    detailed_metric: z._default(z.boolean(), false),
+    value_to_metric: z._default(z.boolean(), false),
     quota_mode: unsupported('quota_mode'),
     share_threshold: unsupported('share_threshold'),
   }),
-) as z.ZodType<YamlDescriptor>;
+) as z.ZodMiniType<YamlDescriptor>;
 
 const zRoot = z.strictObject({
-  domain: z.string().min(1, 'config file cannot have empty domain'),
-  descriptors: z.array(zDescriptor).default([]),
+  domain: z.string().check(z.minLength(1, 'config file cannot have empty domain')),
+  descriptors: z._default(z.array(zDescriptor), []),
 });
 
 /** Seconds of one unit, as envoyproxy/ratelimit counts them (a month is 30 days, a year 365). */

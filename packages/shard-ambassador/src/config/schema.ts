@@ -1,5 +1,5 @@
-import { type CommonConfig, commonSchema } from '@dds/core/config/schemas';
-import { z } from 'zod';
+import { addIssue, type CommonConfig, commonSchema } from '@dds/core/config/schemas';
+import * as z from '@dds/core/config/zod';
 import { type PoolConfig, poolSchema } from './pool-schema.js';
 
 const VERBOSE_LEVELS = [
@@ -26,80 +26,80 @@ const quickSchema = z.strictObject({
 
 const rawSchema = z.strictObject({
   ...commonSchema,
-  pools: z
-    .record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'pool names are letters, digits, _ . -'), poolSchema)
-    .default({}),
-  verbose: z.number().int().min(0).max(11).optional(),
-  output: z.string().optional(),
-  statsPort: z.number().int().min(0).max(65535),
-  statsAddr: z.string().min(1),
-  statsInterval: z.number().int().min(1),
-  pidFile: z.string().optional(),
-  mbufSize: z
-    .number()
-    .int()
-    .min(512)
-    .max(16 * 1024 * 1024),
-  maxClients: z.number().int().min(1),
-  maxRequestSize: z.number().int().min(1024),
-  maxArrayLength: z.number().int().min(2),
-  maxPending: z.number().int().min(1),
+  pools: z._default(
+    z.record(
+      z.string().check(z.regex(/^[A-Za-z0-9_.-]+$/, 'pool names are letters, digits, _ . -')),
+      poolSchema,
+    ),
+    {},
+  ),
+  verbose: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(11))),
+  output: z.optional(z.string()),
+  statsPort: z.number().check(z.int(), z.minimum(0), z.maximum(65535)),
+  statsAddr: z.string().check(z.minLength(1)),
+  statsInterval: z.number().check(z.int(), z.minimum(1)),
+  pidFile: z.optional(z.string()),
+  mbufSize: z.number().check(z.int(), z.minimum(512), z.maximum(16 * 1024 * 1024)),
+  maxClients: z.number().check(z.int(), z.minimum(1)),
+  maxRequestSize: z.number().check(z.int(), z.minimum(1024)),
+  maxArrayLength: z.number().check(z.int(), z.minimum(2)),
+  maxPending: z.number().check(z.int(), z.minimum(1)),
   hotkeys: z.strictObject({
-    top: z.number().int().min(0).max(1000),
-    window: z.number().min(1000),
-    sample: z.number().int().min(1),
+    top: z.number().check(z.int(), z.minimum(0), z.maximum(1000)),
+    window: z.number().check(z.minimum(1000)),
+    sample: z.number().check(z.int(), z.minimum(1)),
   }),
   quick: quickSchema,
 });
 
 /** Adds the quick-mode pools (flags only) and applies nutcracker's -v to the log level. */
-export const schema = rawSchema.transform((c, ctx) => {
-  const quick: Record<string, unknown> = {};
-  const q = c.quick;
-  const add = (name: string, extra: Record<string, unknown>, servers: string[]) => {
-    if (servers.length === 0) return;
-    if (c.pools[name]) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['pools', name],
-        message: `pool "${name}" is also defined by --${name}-servers`,
-      });
-      return;
+export const schema = z.pipe(
+  rawSchema,
+  z.transform((c, ctx) => {
+    const quick: Record<string, unknown> = {};
+    const q = c.quick;
+    const add = (name: string, extra: Record<string, unknown>, servers: string[]) => {
+      if (servers.length === 0) return;
+      if (c.pools[name]) {
+        addIssue(ctx, {
+          path: ['pools', name],
+          message: `pool "${name}" is also defined by --${name}-servers`,
+        });
+        return;
+      }
+      quick[name] = { ...extra, servers };
+    };
+    add('redis', { listen: q.redisListen, redis: true }, q.redisServers);
+    add('memcache', { listen: q.memcacheListen }, q.memcacheServers);
+    add('http', { listen: q.httpListen, http: true, shard_key: q.httpShardKey }, q.httpServers);
+    const parsed = z.record(z.string(), poolSchema).safeParse(quick);
+    if (!parsed.success) {
+      for (const i of parsed.error.issues)
+        addIssue(ctx, { path: ['pools', ...i.path.map(String)], message: i.message });
+      return z.NEVER;
     }
-    quick[name] = { ...extra, servers };
-  };
-  add('redis', { listen: q.redisListen, redis: true }, q.redisServers);
-  add('memcache', { listen: q.memcacheListen }, q.memcacheServers);
-  add('http', { listen: q.httpListen, http: true, shard_key: q.httpShardKey }, q.httpServers);
-  const parsed = z.record(z.string(), poolSchema).safeParse(quick);
-  if (!parsed.success) {
-    for (const i of parsed.error.issues)
-      ctx.addIssue({ code: 'custom', path: ['pools', ...i.path.map(String)], message: i.message });
-    return z.NEVER;
-  }
-  const pools = { ...c.pools, ...parsed.data };
-  if (Object.keys(pools).length === 0) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['pools'],
-      message: 'no pools: give -c nutcracker.yaml or --redis-servers/--memcache-servers/--http-servers',
-    });
-    return z.NEVER;
-  }
-  const listens = new Map<string, string>();
-  for (const [name, p] of Object.entries(pools)) {
-    const other = listens.get(p.listen);
-    if (other)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['pools', name, 'listen'],
-        message: `pools "${other}" and "${name}" have the same listen address ${p.listen}`,
+    const pools = { ...c.pools, ...parsed.data };
+    if (Object.keys(pools).length === 0) {
+      addIssue(ctx, {
+        path: ['pools'],
+        message: 'no pools: give -c nutcracker.yaml or --redis-servers/--memcache-servers/--http-servers',
       });
-    listens.set(p.listen, name);
-  }
-  const logLevel = c.verbose === undefined ? c.logLevel : (VERBOSE_LEVELS[c.verbose] ?? 'trace');
-  return { ...c, logLevel, pools };
-});
+      return z.NEVER;
+    }
+    const listens = new Map<string, string>();
+    for (const [name, p] of Object.entries(pools)) {
+      const other = listens.get(p.listen);
+      if (other)
+        addIssue(ctx, {
+          path: ['pools', name, 'listen'],
+          message: `pools "${other}" and "${name}" have the same listen address ${p.listen}`,
+        });
+      listens.set(p.listen, name);
+    }
+    const logLevel = c.verbose === undefined ? c.logLevel : (VERBOSE_LEVELS[c.verbose] ?? 'trace');
+    return { ...c, logLevel, pools };
+  }),
+);
 
 export type AmbassadorConfig = Omit<z.infer<typeof rawSchema>, 'pools'> &
   CommonConfig & { pools: Record<string, PoolConfig> };

@@ -1,36 +1,43 @@
 import { readFileSync } from 'node:fs';
+import * as z from '@dds/core/config/zod';
 import { DdsError } from '@dds/core/errors';
 import { parse } from 'yaml';
-import { z } from 'zod';
 import { strictNameProblem } from '../../exposition/naming.js';
 import { type CompiledPath, compileJsonPath } from './json-path.js';
 import { compileLabel, type LabelTemplate } from './label-template.js';
 
-const metricName = z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'not a valid Prometheus metric name');
-const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'not a valid Prometheus label name');
+const metricName = z
+  .string()
+  .check(z.regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'not a valid Prometheus metric name'));
+const labelName = z.string().check(z.regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'not a valid Prometheus label name'));
 
 const metricSchema = z.strictObject({
   name: metricName,
-  help: z.string().optional(),
-  type: z.enum(['value', 'object']).default('value'),
-  path: z.string().min(1),
-  valuetype: z.enum(['gauge', 'counter', 'untyped']).default('untyped'),
-  labels: z.record(labelName, z.string()).default({}),
+  help: z.optional(z.string()),
+  type: z._default(z.enum(['value', 'object']), 'value'),
+  path: z.string().check(z.minLength(1)),
+  valuetype: z._default(z.enum(['gauge', 'counter', 'untyped']), 'untyped'),
+  labels: z._default(z.record(labelName, z.string()), {}),
   /** object metrics: suffix -> value path relative to each object (or a constant) */
-  values: z.record(z.string().regex(/^[a-zA-Z0-9_]+$/), z.union([z.string(), z.number()])).optional(),
+  values: z.optional(
+    z.record(z.string().check(z.regex(/^[a-zA-Z0-9_]+$/)), z.union([z.string(), z.number()])),
+  ),
   /** string values -> numbers, matched case-insensitively (e.g. {up: 1, down: 0}) */
-  valueconverter: z.record(z.string(), z.number()).optional(),
+  valueconverter: z.optional(z.record(z.string(), z.number())),
 });
 
 const moduleSchema = z.strictObject({
-  headers: z.record(z.string(), z.string()).default({}),
-  metrics: z.array(metricSchema).min(1),
+  headers: z._default(z.record(z.string(), z.string()), {}),
+  metrics: z.array(metricSchema).check(z.minLength(1)),
 });
 
 const fileSchema = z.union([
   z.strictObject({ modules: z.record(z.string(), moduleSchema) }),
   // json_exporter < 0.5 style: metrics at the top level form the module "default"
-  moduleSchema.transform((m) => ({ modules: { default: m } })),
+  z.pipe(
+    moduleSchema,
+    z.transform((m) => ({ modules: { default: m } })),
+  ),
 ]);
 
 export interface JsonMetric {
