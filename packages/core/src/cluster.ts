@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { startAdminServer } from './admin/admin-server.js';
+import { WORKER_ENV } from './cluster-env.js';
 import { type LoadOptions, loadConfig } from './config/load.js';
 import { redact } from './config/redact.js';
 import type { CommonConfig } from './config/schemas.js';
@@ -40,7 +41,7 @@ export async function runPrimary<C extends CommonConfig>(opts: PrimaryOptions<C>
   lifecycle.addReadiness('workers', () => listening.size >= n || `${listening.size}/${n} workers listening`);
 
   const fork = (): Worker => {
-    const w = cluster.fork({ DDS_WORKER_OF: String(process.pid) });
+    const w = cluster.fork({ [WORKER_ENV]: String(process.pid) });
     w.on('message', (m: unknown) => {
       if (m === WORKER_LISTENING) listening.add(w.id);
     });
@@ -82,9 +83,9 @@ export async function runPrimary<C extends CommonConfig>(opts: PrimaryOptions<C>
   const watcher = opts.file
     ? watchFiles(
         [opts.file],
-        () => {
+        async () => {
           try {
-            config = loadConfig(opts.loadOpts).config as C;
+            config = (await loadConfig(opts.loadOpts)).config as C;
           } catch {
             // rejected: the workers log why and keep the old config, and so does /config
           }

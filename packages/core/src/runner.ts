@@ -1,9 +1,7 @@
-import cluster from 'node:cluster';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { stringify } from 'yaml';
 import type { AdminRoutes } from './admin/admin-router.js';
 import { type AdminServer, startAdminServer } from './admin/admin-server.js';
-import { runPrimary, setupWorker } from './cluster.js';
+import { WORKER_ENV } from './cluster-env.js';
 import { commonFlags } from './config/common-flags.js';
 import { type FlagSpec, flagPath, renderHelp } from './config/flags.js';
 import { type LoadOptions, loadConfig } from './config/load.js';
@@ -86,7 +84,7 @@ export async function runComponent<C extends CommonConfig>(
     fromFile: c.fromFile,
   };
   const secrets = new Set([...(c.secretPaths ?? []), ...flags.filter((f) => f.secret).map(flagPath)]);
-  let loaded: ReturnType<typeof loadConfig<C>>;
+  let loaded: Awaited<ReturnType<typeof loadConfig<C>>>;
   try {
     if (argv.includes('--help') || argv.includes('-h')) {
       process.stdout.write(
@@ -98,7 +96,7 @@ export async function runComponent<C extends CommonConfig>(
       process.stdout.write(`dds-${c.name} ${c.version}\n`);
       return process.exit(EXIT.OK);
     }
-    loaded = loadConfig(loadOpts);
+    loaded = await loadConfig(loadOpts);
   } catch (err) {
     return exitWithConfigError(c.name, err);
   }
@@ -113,6 +111,7 @@ export async function runComponent<C extends CommonConfig>(
     return process.exit(EXIT.OK);
   }
   if (loaded.actions.get('print-config')) {
+    const { stringify } = await import('yaml');
     process.stdout.write(stringify(redact(loaded.config, secrets)));
     return process.exit(EXIT.OK);
   }
@@ -130,10 +129,13 @@ export async function runComponent<C extends CommonConfig>(
       ]),
     );
   }
-  if (config.workers > 1 && cluster.isPrimary) {
+  // node:cluster and the metrics aggregator load only for --workers N; a worker knows itself by
+  // the variable its primary forked it with (Node removes its own NODE_UNIQUE_ID at start)
+  const clusterWorker = process.env[WORKER_ENV] !== undefined && process.send !== undefined;
+  if (config.workers > 1 && !clusterWorker) {
+    const { runPrimary } = await import('./cluster.js');
     return runPrimary({ name: c.name, version: c.version, config, file: loaded.file, loadOpts, secrets });
   }
-  const worker = cluster.isWorker ? setupWorker : undefined;
   const logger = createLogger(c.name, config.logLevel, c.logStream === 'stderr' ? 2 : 1);
   const registry = createRegistry(c.name, c.version);
   const lifecycle = new Lifecycle();
@@ -154,7 +156,7 @@ export async function runComponent<C extends CommonConfig>(
   });
   lastReload.setToCurrentTime();
   installCrashGuards(logger, registry);
-  const workerLink = worker?.(registry);
+  const workerLink = clusterWorker ? (await import('./cluster.js')).setupWorker(registry) : undefined;
 
   let instance: Instance<C>;
   let listening = false;
@@ -196,7 +198,7 @@ export async function runComponent<C extends CommonConfig>(
   const applyReload = (why: string[]) => {
     reloading = reloading.then(async () => {
       try {
-        const next = loadConfig(loadOpts).config as C;
+        const next = (await loadConfig(loadOpts)).config as C;
         const prev = config;
         if (instance.reload) await instance.reload(next, prev);
         else if (loaded.file) logger.warn('this component applies config changes only on restart');

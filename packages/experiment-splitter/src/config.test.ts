@@ -8,8 +8,9 @@ import { BUCKETS, bucketTable, laneSize, weightToBuckets } from './bucketing.js'
 import { experimentsOf, flags, type SplitterConfig, schema } from './config.js';
 
 const component = { name: 'experiment-splitter', defaultAdmin: '0.0.0.0:9903', flags } as never;
-const load = (argv: string[]) =>
-  loadConfig<SplitterConfig>({ flags: allFlags(component), schema: schema as never, argv, env: {} }).config;
+const load = async (argv: string[]) =>
+  (await loadConfig<SplitterConfig>({ flags: allFlags(component), schema: schema as never, argv, env: {} }))
+    .config;
 
 const dir = tempDir('splitter-config');
 let n = 0;
@@ -25,9 +26,9 @@ experiments:
     variants:
 ${variants}
 `;
-const errorOf = (fn: () => unknown): string => {
+const errorOf = async (fn: () => Promise<unknown>): Promise<string> => {
   try {
-    fn();
+    await fn();
   } catch (e) {
     expect(e).toBeInstanceOf(ConfigError);
     return (e as Error).message;
@@ -36,8 +37,8 @@ const errorOf = (fn: () => unknown): string => {
 };
 
 describe('config', () => {
-  it('turns quick-mode flags into one experiment', () => {
-    const c = load([
+  it('turns quick-mode flags into one experiment', async () => {
+    const c = await load([
       '--control',
       'http://127.0.0.1:1',
       '--experiment',
@@ -58,30 +59,30 @@ describe('config', () => {
     expect(c.key).toBe('cookie:dds_uid');
   });
 
-  it('rejects bad quick-mode values naming the flag', () => {
-    expect(errorOf(() => load(['--control', 'http://127.0.0.1:1']))).toMatch(
+  it('rejects bad quick-mode values naming the flag', async () => {
+    expect(await errorOf(() => load(['--control', 'http://127.0.0.1:1']))).toMatch(
       /experiment: required with --control/,
     );
-    expect(errorOf(() => load([]))).toMatch(/control: give --control and --experiment/);
+    expect(await errorOf(() => load([]))).toMatch(/control: give --control and --experiment/);
     expect(
-      errorOf(() =>
+      await errorOf(() =>
         load(['--control', 'http://127.0.0.1:1', '--experiment', 'http://127.0.0.1:2', '--percent', '-1']),
       ),
     ).toMatch(/percent: must not be negative.*--percent/);
     expect(
-      errorOf(() =>
+      await errorOf(() =>
         load(['--control', 'http://127.0.0.1:1', '--experiment', 'http://127.0.0.1:2', '--percent', '101']),
       ),
     ).toMatch(/percent: must be at most 100/);
     expect(
-      errorOf(() =>
+      await errorOf(() =>
         load(['--control', 'http://127.0.0.1:1', '--experiment', 'http://127.0.0.1:2', '--key', 'query:x']),
       ),
     ).toMatch(/key: expected cookie:NAME, header:NAME or ip/);
   });
 
-  it('accepts several experiments with weights, hosts, prefixes and salts', () => {
-    const c = yaml(`
+  it('accepts several experiments with weights, hosts, prefixes and salts', async () => {
+    const c = await yaml(`
 experiments:
   - name: checkout
     hosts: [shop.example.com]
@@ -102,14 +103,14 @@ experiments:
     expect(c.experiments![1]!.control).toBe('control');
   });
 
-  it('names the field of every invalid weight', () => {
+  it('names the field of every invalid weight', async () => {
     const v = (w: string) => `      - { name: control, backend: "http://127.0.0.1:1" }
       - { name: exp, backend: "http://127.0.0.1:2", weight: ${w} }`;
-    expect(errorOf(() => yaml(experiment(v('-5'))))).toMatch(
+    expect(await errorOf(() => yaml(experiment(v('-5'))))).toMatch(
       /experiments\.0\.variants\.1\.weight: must not be negative/,
     );
     expect(
-      errorOf(() =>
+      await errorOf(() =>
         yaml(
           experiment(`      - { name: control, backend: "http://127.0.0.1:1", weight: 0 }
       - { name: exp, backend: "http://127.0.0.1:2", weight: 0 }`),
@@ -117,7 +118,7 @@ experiments:
       ),
     ).toMatch(/experiments\.0\.variants: all weights are zero/);
     expect(
-      errorOf(() =>
+      await errorOf(() =>
         yaml(
           experiment(`      - { name: control, backend: "http://127.0.0.1:1" }
       - { name: a, backend: "http://127.0.0.1:2", weight: 50 }
@@ -126,12 +127,12 @@ experiments:
         ),
       ),
     ).toMatch(/experiments\.0\.variants: weights sum to 130%, over 100%/);
-    expect(errorOf(() => yaml(experiment(v('10'), 'control: baseline')))).toMatch(
+    expect(await errorOf(() => yaml(experiment(v('10'), 'control: baseline')))).toMatch(
       /experiments\.0\.control: unknown variant "baseline"/,
     );
-    expect(errorOf(() => yaml(experiment(v('0.001'))))).toMatch(/weight: use steps of 0.01/);
+    expect(await errorOf(() => yaml(experiment(v('0.001'))))).toMatch(/weight: use steps of 0.01/);
     expect(
-      errorOf(() =>
+      await errorOf(() =>
         yaml(
           experiment(`      - { name: control, backend: "http://127.0.0.1:1", weight: 50 }
       - { name: exp, backend: "http://127.0.0.1:2", weight: 10 }`),
@@ -139,7 +140,7 @@ experiments:
       ),
     ).toMatch(/weights sum to 60%; with control's weight given they must sum to 100%/);
     expect(
-      errorOf(() =>
+      await errorOf(() =>
         yaml(
           experiment(`      - { name: control, backend: "http://127.0.0.1:1" }
       - { name: a, backend: "http://127.0.0.1:2", weight: 60 }
@@ -149,12 +150,14 @@ experiments:
     ).toMatch(/variants\.1\.weight: at most 50% per variant with 2 non-control variants/);
   });
 
-  it('rejects duplicates, mixed modes and unknown keys', () => {
+  it('rejects duplicates, mixed modes and unknown keys', async () => {
     const v = `      - { name: control, backend: "http://127.0.0.1:1" }
       - { name: control, backend: "http://127.0.0.1:2", weight: 10 }`;
-    expect(errorOf(() => yaml(experiment(v)))).toMatch(/variants\.1\.name: duplicate variant "control"/);
+    expect(await errorOf(() => yaml(experiment(v)))).toMatch(
+      /variants\.1\.name: duplicate variant "control"/,
+    );
     expect(
-      errorOf(() =>
+      await errorOf(() =>
         yaml(`control: http://127.0.0.1:1
 experiment: http://127.0.0.1:2
 ${experiment(`      - { name: control, backend: "http://127.0.0.1:1" }
@@ -162,7 +165,7 @@ ${experiment(`      - { name: control, backend: "http://127.0.0.1:1" }
       ),
     ).toMatch(/experiments: use either --control\/--experiment or experiments:, not both/);
     expect(
-      errorOf(() =>
+      await errorOf(() =>
         yaml(
           experiment(`      - { name: control, backend: "http://127.0.0.1:1", wieght: 3 }
       - { name: exp, backend: "http://127.0.0.1:2", weight: 10 }`),
@@ -170,7 +173,7 @@ ${experiment(`      - { name: control, backend: "http://127.0.0.1:1" }
       ),
     ).toMatch(/experiments\.0\.variants\.0.*wieght/);
     expect(
-      errorOf(() =>
+      await errorOf(() =>
         yaml(`${experiment(`      - { name: control, backend: "http://127.0.0.1:1" }
       - { name: exp, backend: "http://127.0.0.1:2", weight: 10 }`)}
   - name: checkout
@@ -181,9 +184,9 @@ ${experiment(`      - { name: control, backend: "http://127.0.0.1:1" }
     ).toMatch(/experiments\.1\.name: duplicate experiment "checkout"/);
   });
 
-  it('accepts exactly the weight sets the bucket layout can honour (property)', () => {
+  it('accepts exactly the weight sets the bucket layout can honour (property)', async () => {
     const base = {
-      ...load(['--control', 'http://127.0.0.1:1', '--experiment', 'http://127.0.0.1:2']),
+      ...(await load(['--control', 'http://127.0.0.1:1', '--experiment', 'http://127.0.0.1:2'])),
       control: '',
       experiment: '',
     };

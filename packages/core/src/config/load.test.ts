@@ -35,42 +35,42 @@ const file = (text: string) => {
 };
 
 describe('loadConfig', () => {
-  it('merges defaults < file < env < flags', () => {
+  it('merges defaults < file < env < flags', async () => {
     const f = file('listen: 127.0.0.1:1000\npercent: 20\nlogLevel: debug\n');
     const base = { flags, schema, env: {} };
-    expect(loadConfig({ ...base, argv: [] }).config).toMatchObject({
+    expect((await loadConfig({ ...base, argv: [] })).config).toMatchObject({
       listen: '0.0.0.0:8080',
       percent: 10,
       admin: '0.0.0.0:9999',
       drainTimeout: 30000,
     });
-    expect(loadConfig({ ...base, argv: ['--config', f] }).config).toMatchObject({
+    expect((await loadConfig({ ...base, argv: ['--config', f] })).config).toMatchObject({
       listen: '127.0.0.1:1000',
       percent: 20,
       logLevel: 'debug',
     });
     const env = { DDS_PERCENT: '30', DDS_CONFIG: f };
-    expect(loadConfig({ ...base, env, argv: [] }).config).toMatchObject({
+    expect((await loadConfig({ ...base, env, argv: [] })).config).toMatchObject({
       listen: '127.0.0.1:1000',
       percent: 30,
     });
-    expect(loadConfig({ ...base, env, argv: ['--percent', '40'] }).config).toMatchObject({
+    expect((await loadConfig({ ...base, env, argv: ['--percent', '40'] })).config).toMatchObject({
       percent: 40,
       logLevel: 'debug',
     });
   });
 
-  it('freezes the result', () => {
-    const { config } = loadConfig({ flags, schema, env: {}, argv: [] });
+  it('freezes the result', async () => {
+    const { config } = await loadConfig({ flags, schema, env: {}, argv: [] });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.routes)).toBe(true);
   });
 
-  it('names the field, the expectation, the value and its source', () => {
+  it('names the field, the expectation, the value and its source', async () => {
     const f = file('percent: 20\nroutes:\n  - prefix: /a\n    weight: -1\n  - prefix: /b\n    wieght: 2\n');
     let err: ConfigError | undefined;
     try {
-      loadConfig({
+      await loadConfig({
         flags,
         schema,
         env: { DDS_LISTEN: 'nowhere' },
@@ -91,20 +91,20 @@ describe('loadConfig', () => {
     expect(err!.message).toContain('percent:');
   });
 
-  it('reports YAML syntax errors and unreadable files', () => {
-    expect(() =>
+  it('reports YAML syntax errors and unreadable files', async () => {
+    await expect(
       loadConfig({ flags, schema, env: {}, argv: ['--config', file('listen: [unclosed\n')] }),
-    ).toThrow(/YAML/);
-    expect(() => loadConfig({ flags, schema, env: {}, argv: ['--config', '/nonexistent/x.yaml'] })).toThrow(
-      /ENOENT/,
-    );
-    expect(() => loadConfig({ flags, schema, env: {}, argv: ['--config', file('- a\n- b\n')] })).toThrow(
-      /mapping/,
-    );
+    ).rejects.toThrow(/YAML/);
+    await expect(
+      loadConfig({ flags, schema, env: {}, argv: ['--config', '/nonexistent/x.yaml'] }),
+    ).rejects.toThrow(/ENOENT/);
+    await expect(
+      loadConfig({ flags, schema, env: {}, argv: ['--config', file('- a\n- b\n')] }),
+    ).rejects.toThrow(/mapping/);
   });
 
-  it('redacts secrets for printing', () => {
-    const { config } = loadConfig({ flags, schema, env: { DDS_REDIS_PASSWORD: 'hunter2' }, argv: [] });
+  it('redacts secrets for printing', async () => {
+    const { config } = await loadConfig({ flags, schema, env: { DDS_REDIS_PASSWORD: 'hunter2' }, argv: [] });
     const shown = redact(config, new Set(['redisPassword'])) as Record<string, unknown>;
     expect(shown.redisPassword).toBe('<redacted>');
     expect(JSON.stringify(shown)).not.toContain('hunter2');
@@ -115,7 +115,7 @@ describe('loadConfig', () => {
 });
 
 describe('config errors never print secrets', () => {
-  it('masks URL credentials and values of secret-named fields', () => {
+  it('masks URL credentials and values of secret-named fields', async () => {
     const secretSchema = z.strictObject({
       ...commonSchema,
       target: z.url(),
@@ -123,7 +123,7 @@ describe('config errors never print secrets', () => {
     });
     let err: ConfigError | undefined;
     try {
-      loadConfig({
+      await loadConfig({
         flags: [
           ...flags.filter((f) => f.name !== 'listen' && f.name !== 'percent'),
           { name: 'target', type: 'string', help: '' },

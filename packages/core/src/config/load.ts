@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { coerceFlag, type FlagSpec, flagEnv, flagPath, parseArgv } from './flags.js';
 import { deepFreeze, getPath, isPlainObject, setPath } from './object-path.js';
@@ -28,9 +27,10 @@ export interface LoadedConfig<C> {
 /**
  * Merges defaults < YAML file < env DDS_* < CLI flags, validates once against the component's
  * schema, and returns a frozen config. Throws ConfigError (exit 2) naming every bad field and
- * where its value came from. Re-run on reload with the same argv and env.
+ * where its value came from. Re-run on reload with the same argv and env. Async only because the
+ * YAML parser is loaded when a config file is first read (flags-only processes never load it).
  */
-export function loadConfig<C>(opts: LoadOptions<C>): LoadedConfig<C> {
+export async function loadConfig<C>(opts: LoadOptions<C>): Promise<LoadedConfig<C>> {
   const { values, positionals } = parseArgv(opts.argv, opts.flags);
   const fileFlag = opts.flags.find((f) => f.name === (opts.fileFlag ?? 'config'));
   const sources = new Map<string, string>();
@@ -48,7 +48,7 @@ export function loadConfig<C>(opts: LoadOptions<C>): LoadedConfig<C> {
     (envName ? opts.env[envName] : undefined) ||
     undefined;
   if (file) {
-    const doc = readConfigFile(file);
+    const doc = await readConfigFile(file);
     const shaped = opts.fromFile ? opts.fromFile(doc, file) : doc;
     if (shaped !== null && shaped !== undefined) {
       if (!isPlainObject(shaped)) {
@@ -89,7 +89,7 @@ export function loadConfig<C>(opts: LoadOptions<C>): LoadedConfig<C> {
   return { config: deepFreeze(parsed.data), file, actions, positionals };
 }
 
-export function readConfigFile(file: string): unknown {
+export async function readConfigFile(file: string): Promise<unknown> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -100,6 +100,7 @@ export function readConfigFile(file: string): unknown {
       'DDS_CONFIG_FILE',
     );
   }
+  const { parseDocument } = await import('yaml');
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(

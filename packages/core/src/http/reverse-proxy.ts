@@ -73,6 +73,15 @@ export function proxyRequest(
   upstream: Upstream,
   hooks: ProxyHooks,
 ): void {
+  if (upstream.http1 === undefined && upstream.pool === undefined) {
+    // an https upstream whose client (undici) is still loading: only the first requests wait
+    const later = () => {
+      if (upstream.pool !== undefined) proxyRequest(req, res, upstream, hooks);
+      else new ProxyHandler(req, res, upstream, hooks).onFail(false, new Error('upstream closed'));
+    };
+    void (upstream.loading ?? Promise.resolve()).then(later, later);
+    return;
+  }
   const handler = new ProxyHandler(req, res, upstream, hooks);
   const headers = upstreamHeaders(req, hooks);
   const extra = hooks.requestHeaders?.(req);
@@ -106,7 +115,7 @@ export function proxyRequest(
     return;
   }
   if (extra) for (let i = 0; i < extra.length; i++) headers.push(extra[i]!);
-  upstream.pool.dispatch(
+  upstream.pool!.dispatch(
     {
       method: req.method as Dispatcher.HttpMethod,
       path: req.url!,

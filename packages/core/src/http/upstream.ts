@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import { Http1Pool } from './upstream-pool/pool.js';
 
 export interface UpstreamOptions {
@@ -16,8 +16,13 @@ export interface UpstreamOptions {
 export interface Upstream {
   /** as configured, e.g. http://127.0.0.1:8080 or unix:/run/app.sock */
   readonly url: string;
-  /** undici pool: https upstreams go through it */
-  readonly pool: Pool;
+  /**
+   * undici pool: https upstreams go through it. undici (about 9 MB of RSS) is loaded only for an
+   * https upstream, when the first one is created: until then this is undefined and `loading`
+   * settles once it is set.
+   */
+  readonly pool: Pool | undefined;
+  readonly loading?: Promise<void>;
   /** core's own keep-alive HTTP/1.1 pool for plain-text upstreams (http:, unix:) */
   readonly http1?: Http1Pool;
   /** Host header for requests that came without one */
@@ -39,29 +44,45 @@ export function createUpstream(url: string, opts: UpstreamOptions = {}): Upstrea
   };
   if (url.startsWith('unix:')) {
     const path = url.slice(5);
-    const pool = new Pool('http://localhost', { ...common, socketPath: path });
     const http1 = new Http1Pool({ path }, common);
     return {
       url,
-      pool,
+      pool: undefined,
       http1,
       hostHeader: 'localhost',
       connect: { path },
-      close: () => Promise.all([pool.close(), http1.close()]).then(() => {}),
+      close: () => http1.close(),
     };
   }
   const u = new URL(url);
   const tls = u.protocol === 'https:';
-  const pool = new Pool(u.origin, common);
   const port = Number(u.port || (tls ? 443 : 80));
   const host = u.hostname.replace(/^\[|\]$/g, '');
-  const http1 = tls ? undefined : new Http1Pool({ host, port }, common);
-  return {
+  if (!tls) {
+    const http1 = new Http1Pool({ host, port }, common);
+    return {
+      url,
+      pool: undefined,
+      http1,
+      hostHeader: u.host,
+      connect: { host, port, tls },
+      close: () => http1.close(),
+    };
+  }
+  let closed = false;
+  const upstream: { -readonly [K in keyof Upstream]: Upstream[K] } = {
     url,
-    pool,
-    ...(http1 ? { http1 } : {}),
+    pool: undefined,
     hostHeader: u.host,
     connect: { host, port, tls },
-    close: () => Promise.all([pool.close(), http1?.close()]).then(() => {}),
+    close: async () => {
+      closed = true;
+      await upstream.loading;
+      await upstream.pool?.close();
+    },
   };
+  upstream.loading = import('undici').then((undici) => {
+    if (!closed) upstream.pool = new undici.Pool(u.origin, common);
+  });
+  return upstream;
 }

@@ -1,20 +1,20 @@
 import type { ResolvedCheck } from './check-spec.js';
 import { execProbe } from './exec.js';
-import { grpcProbe } from './grpc.js';
 import { httpProbe } from './http.js';
 import { memcachedProbe } from './memcached.js';
-import { mysqlProbe } from './mysql.js';
-import { postgresProbe } from './postgres.js';
 import type { Probe } from './probe.js';
 import { redisProbe } from './redis.js';
 import { tcpProbe } from './tcp.js';
 
 export function createProbe(check: ResolvedCheck): Probe {
   switch (check.type) {
+    // the clients of these three (mysql2, pg, @grpc/grpc-js) load with the first check that uses them
     case 'mysql':
-      return mysqlProbe(check);
+      return lazyProbe('datastore', async () => (await import('./mysql.js')).mysqlProbe(check));
     case 'postgres':
-      return postgresProbe(check);
+      return lazyProbe('datastore', async () => (await import('./postgres.js')).postgresProbe(check));
+    case 'grpc':
+      return lazyProbe('component', async () => (await import('./grpc.js')).grpcProbe(check));
     case 'redis':
       return redisProbe(check);
     case 'memcached':
@@ -23,9 +23,26 @@ export function createProbe(check: ResolvedCheck): Probe {
       return httpProbe(check);
     case 'tcp':
       return tcpProbe(check);
-    case 'grpc':
-      return grpcProbe(check);
     case 'exec':
       return execProbe(check);
   }
+}
+
+/** A probe whose module loads on its first run. */
+function lazyProbe(componentType: Probe['componentType'], load: () => Promise<Probe>): Probe {
+  let loading: Promise<Probe> | undefined;
+  let probe: Probe | undefined;
+  let closed = false;
+  return {
+    componentType,
+    async run(signal) {
+      probe ??= await (loading ??= load());
+      if (closed) probe.close?.();
+      return probe.run(signal);
+    },
+    close() {
+      closed = true;
+      probe?.close?.();
+    },
+  };
 }

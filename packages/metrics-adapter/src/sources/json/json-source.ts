@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import type { request } from 'undici';
 import type { MetricSet } from '../../exposition/metric-set.js';
 import { ScrapeError, toScrapeError } from '../scrape-error.js';
 import type { CollectNotes, ScrapeOptions, Source } from '../source.js';
@@ -29,7 +29,9 @@ async function fetchJson(url: string, headers: Record<string, string>, opts: Scr
   const signal = AbortSignal.timeout(opts.timeoutMs);
   let res: Awaited<ReturnType<typeof request>>;
   try {
-    res = await request(url, {
+    // undici loads with the first JSON scrape (the Redis, MySQL and memcached sources never use it)
+    const undici = await import('undici');
+    res = await undici.request(url, {
       method: 'GET',
       headers: { accept: 'application/json', ...headers },
       signal,
