@@ -431,7 +431,11 @@ const base = z.strictObject({
   multilineMaxLines: z.number().check(z.int(), z.minimum(1)),
   timezone: z.string().check(z.refine(validZone, 'unknown IANA time zone')),
   resource: z.array(z.string().check(z.regex(/^[^=]+=.*$/, 'expected key=value'))),
-  output: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+  // one target may be written as a string in the config file
+  output: z.pipe(
+    z.transform((v: unknown) => (typeof v === 'string' ? [v] : v)),
+    z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+  ),
   outputPolicy: z.array(z.string()),
   batchSize: z.number().check(z.int(), z.minimum(1024)),
   flushInterval: zDuration,
