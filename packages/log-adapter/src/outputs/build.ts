@@ -49,8 +49,8 @@ export function outputKey(t: OutputTarget, c: LogAdapterConfig): string {
 }
 
 /**
- * The sink of a target. Protocol libraries load here, on first use: a process without an OTLP
- * output never loads protobufjs, one without Kafka never loads the Kafka client.
+ * The sink of a target. Protocol code loads here, on first use: a process without a Kafka output
+ * never loads the Kafka client, one without an HTTP or OTLP output never loads undici's pool.
  */
 async function createSink(t: OutputTarget, c: LogAdapterConfig, logger: Logger): Promise<Sink> {
   const headers = () =>
@@ -66,8 +66,6 @@ async function createSink(t: OutputTarget, c: LogAdapterConfig, logger: Logger):
     }
     case 'otlp': {
       const { OtlpSink } = await import('./otlp-sink.js');
-      const proto =
-        c.otlpEncoding === 'protobuf' ? await (await import('./otlp-proto.js')).loadOtlpProto() : undefined;
       return new OtlpSink({
         url: t.location,
         encoding: c.otlpEncoding,
@@ -75,7 +73,6 @@ async function createSink(t: OutputTarget, c: LogAdapterConfig, logger: Logger):
         timeout: c.httpTimeout,
         headers: headers(),
         logger,
-        proto,
       });
     }
     case 'kafka': {

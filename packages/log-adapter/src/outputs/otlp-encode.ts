@@ -36,7 +36,7 @@ export interface OtlpRequest {
   }>;
 }
 
-interface NormalizedRecord {
+export interface NormalizedRecord {
   timestamp?: string;
   observed_timestamp?: string;
   severity_text?: string;
@@ -48,7 +48,7 @@ interface NormalizedRecord {
   resource?: Record<string, unknown>;
 }
 
-const SCOPE = { name: 'dds-log-adapter', version: '0.1.0' };
+export const SCOPE = { name: 'dds-log-adapter', version: '0.1.0' };
 
 /** Nanoseconds since the epoch of an RFC 3339 UTC stamp (`...T..:..:..[.fraction]Z`), or undefined. */
 export function stampNanos(stamp: string): bigint | undefined {
@@ -64,9 +64,14 @@ export function stampNanos(stamp: string): bigint | undefined {
 
 const HEX = /^[0-9a-fA-F]+$/;
 
+/** A trace or span id as its hex text when valid (right length, not all zeros), else undefined. */
+export function validId(id: string | undefined, len: number): string | undefined {
+  return id && id.length === len * 2 && HEX.test(id) && !/^0+$/.test(id) ? id : undefined;
+}
+
 function hexId(id: string | undefined, len: number, json: boolean): string | Uint8Array | undefined {
-  if (!id || id.length !== len * 2 || !HEX.test(id) || /^0+$/.test(id)) return undefined;
-  return json ? id.toLowerCase() : Buffer.from(id, 'hex');
+  if (!validId(id, len)) return undefined;
+  return json ? id!.toLowerCase() : Buffer.from(id!, 'hex');
 }
 
 function int64(v: number | bigint, json: boolean): OtlpAnyValue['intValue'] {
@@ -124,37 +129,47 @@ export function logRecord(r: NormalizedRecord, json: boolean): OtlpLogRecord {
   return out;
 }
 
-/** The request for a batch of NDJSON lines (each a normalized record). */
-export function exportRequest(ndjson: string, json: boolean): { request: OtlpRequest; records: number } {
-  const groups = new Map<
-    string,
-    { resource: Record<string, unknown> | undefined; records: OtlpLogRecord[] }
-  >();
-  let records = 0;
+export interface ResourceGroup {
+  resource: Record<string, unknown> | undefined;
+  records: NormalizedRecord[];
+}
+
+/**
+ * The records of a batch of NDJSON lines, grouped by resource (the resource member is the last of
+ * each line and repeats from line to line, so its text is the group key without re-serializing).
+ */
+export function groupByResource(ndjson: string): ResourceGroup[] {
+  const groups = new Map<string, ResourceGroup>();
   let start = 0;
   while (start < ndjson.length) {
     let end = ndjson.indexOf('\n', start);
     if (end < 0) end = ndjson.length;
     if (end > start) {
-      const r = JSON.parse(ndjson.slice(start, end)) as NormalizedRecord;
-      const key = r.resource ? JSON.stringify(r.resource) : '';
+      const line = ndjson.slice(start, end);
+      const r = JSON.parse(line) as NormalizedRecord;
+      const at = line.lastIndexOf(',"resource":');
+      const key = r.resource ? (at > 0 ? line.slice(at) : JSON.stringify(r.resource)) : '';
       let g = groups.get(key);
       if (!g) {
         g = { resource: r.resource, records: [] };
         groups.set(key, g);
       }
-      g.records.push(logRecord(r, json));
-      records++;
+      g.records.push(r);
     }
     start = end + 1;
   }
-  return {
-    request: {
-      resourceLogs: [...groups.values()].map((g) => ({
-        resource: { attributes: keyValues(g.resource, json) },
-        scopeLogs: [{ scope: SCOPE, logRecords: g.records }],
-      })),
-    },
-    records,
-  };
+  return [...groups.values()];
+}
+
+/** The request for a batch of NDJSON lines (each a normalized record), as plain objects. */
+export function exportRequest(ndjson: string, json: boolean): { request: OtlpRequest; records: number } {
+  let records = 0;
+  const resourceLogs = groupByResource(ndjson).map((g) => {
+    records += g.records.length;
+    return {
+      resource: { attributes: keyValues(g.resource, json) },
+      scopeLogs: [{ scope: SCOPE, logRecords: g.records.map((r) => logRecord(r, json)) }],
+    };
+  });
+  return { request: { resourceLogs }, records };
 }

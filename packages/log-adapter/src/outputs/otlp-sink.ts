@@ -3,7 +3,7 @@ import { gzip } from 'node:zlib';
 import type { Logger } from '@dds/core/logger';
 import { HttpSink } from './http-sink.js';
 import { exportRequest } from './otlp-encode.js';
-import type { OtlpProto } from './otlp-proto.js';
+import { decodeLogsResponse, encodeLogsRequest } from './otlp-wire.js';
 import type { SendResult, Sink } from './sink.js';
 
 const gzipAsync = promisify(gzip);
@@ -15,8 +15,6 @@ export interface OtlpSinkOptions {
   timeout: number;
   headers: Record<string, string>;
   logger: Logger;
-  /** loaded by the caller for the protobuf encoding */
-  proto: OtlpProto | undefined;
 }
 
 /**
@@ -41,10 +39,9 @@ export class OtlpSink implements Sink {
   }
 
   async send(body: string, _records: number): Promise<SendResult> {
-    const { request } = exportRequest(body, this.json);
     let payload: Uint8Array | string = this.json
-      ? JSON.stringify(request)
-      : this.o.proto!.encodeRequest(request);
+      ? JSON.stringify(exportRequest(body, true).request)
+      : encodeLogsRequest(body);
     const headers: Record<string, string> = {};
     if (this.o.compression === 'gzip') {
       payload = await gzipAsync(payload);
@@ -63,7 +60,7 @@ export class OtlpSink implements Sink {
             rejected: Number(doc.partialSuccess?.rejectedLogRecords ?? 0),
             message: doc.partialSuccess?.errorMessage ?? '',
           };
-        } else partial = this.o.proto!.decodeResponse(raw);
+        } else partial = decodeLogsResponse(raw);
       } catch (err) {
         // the batch was accepted (2xx); an unreadable answer only loses the partial-success count
         this.o.logger.warn({ error: (err as Error).message }, 'unreadable OTLP response body');

@@ -1,10 +1,9 @@
-import type { OtlpRequest } from './otlp-encode.js';
+import type { OtlpRequest } from '../outputs/otlp-encode.js';
 
 /**
- * The OTLP logs messages (opentelemetry-proto `collector/logs/v1`, `logs/v1`, `common/v1`,
- * `resource/v1`) as a protobufjs reflection schema: only the fields the adapter writes or reads,
- * with the wire numbers of the .proto files. protobufjs is loaded on first use, so a process that
- * sends no protobuf OTLP never pays for it.
+ * For tests: the OTLP logs messages (opentelemetry-proto `collector/logs/v1`, `logs/v1`,
+ * `common/v1`, `resource/v1`) as a protobufjs reflection schema, the independent reference the
+ * adapter's own wire encoder (outputs/otlp-wire.ts) is checked against.
  */
 const KV = { key: { type: 'string', id: 1 }, value: { type: 'AnyValue', id: 2 } };
 const SCHEMA = {
@@ -89,8 +88,7 @@ const SCHEMA = {
 
 export interface OtlpProto {
   encodeRequest(request: OtlpRequest): Uint8Array;
-  /** rejected records and message of an ExportLogsServiceResponse (empty body = all accepted) */
-  decodeResponse(body: Uint8Array): { rejected: number; message: string };
+  encodeResponse(rejected: number, message: string): Uint8Array;
   /** for tests: a protobuf request back to plain objects (int64 as strings, bytes as hex) */
   decodeRequest(body: Uint8Array): unknown;
 }
@@ -105,16 +103,8 @@ export function loadOtlpProto(): Promise<OtlpProto> {
     const res = root.lookupType('ExportLogsServiceResponse');
     return {
       encodeRequest: (request) => req.encode(request as unknown as Record<string, unknown>).finish(),
-      decodeResponse(body) {
-        if (body.length === 0) return { rejected: 0, message: '' };
-        const m = res.toObject(res.decode(body), { longs: Number }) as {
-          partialSuccess?: { rejectedLogRecords?: number; errorMessage?: string };
-        };
-        return {
-          rejected: m.partialSuccess?.rejectedLogRecords ?? 0,
-          message: m.partialSuccess?.errorMessage ?? '',
-        };
-      },
+      encodeResponse: (rejected, message) =>
+        res.encode({ partialSuccess: { rejectedLogRecords: rejected, errorMessage: message } }).finish(),
       decodeRequest: (body) =>
         req.toObject(req.decode(body), { longs: String, bytes: String, defaults: false, oneofs: false }),
     };
