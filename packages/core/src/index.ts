@@ -32,9 +32,11 @@ export {
 } from './http/http-server.js';
 export {
   type HttpProxyConfig,
+  httpLimitsOf,
   httpProxyFlags,
   httpProxySchema,
   upstreamFlag,
+  upstreamOptionsOf,
   zTrustedProxies,
 } from './http/proxy-config.js';
 export { type ProxyFailure, type ProxyHooks, proxyRequest } from './http/reverse-proxy.js';
@@ -49,7 +51,7 @@ export {
 } from './http/server/http1-server.js';
 export { PreparedResponse } from './http/server/prepared-response.js';
 export { normalizeIp, TrustedProxies } from './http/trusted-proxies.js';
-export { proxyUpgrade } from './http/upgrade-proxy.js';
+export { proxyUpgrade, type TunnelTimeouts } from './http/upgrade-proxy.js';
 export { createUpstream, type Upstream, type UpstreamOptions } from './http/upstream.js';
 export { ConnectionTracker } from './lifecycle/connection-tracker.js';
 export { Lifecycle, type ReadinessCheck, type ReadinessReport } from './lifecycle/lifecycle.js';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { AdminRoutes } from '@dds/core/admin/admin-router';
+import { httpLimitsOf, upstreamOptionsOf } from '@dds/core/http/proxy-config';
 import { type ProxyFailure, type ProxyHooks, proxyRequest } from '@dds/core/http/reverse-proxy';
 import { createHttp1Server, type Http1Server } from '@dds/core/http/server/http1-server';
 import { TrustedProxies } from '@dds/core/http/trusted-proxies';
@@ -89,9 +90,7 @@ export class Splitter implements Instance<SplitterConfig> {
     if (next.listen !== prev.listen) throw new Error('listen cannot change on reload; restart instead');
     if (next.maxHeaderSize !== prev.maxHeaderSize)
       throw new Error('maxHeaderSize cannot change on reload; restart instead');
-    this.server.headersTimeout = next.headerTimeout;
-    this.server.requestTimeout = next.requestTimeout;
-    this.server.keepAliveTimeout = next.idleTimeout;
+    this.server.setLimits(httpLimitsOf(next));
     this.config = next;
     this.trusted = new TrustedProxies(next.trustedProxies);
     this.apply(next);
@@ -131,12 +130,7 @@ export class Splitter implements Instance<SplitterConfig> {
           const k = poolKey(url);
           let u = used.get(k) ?? this.pools.get(k);
           if (!u) {
-            u = createUpstream(url, {
-              connections: c.upstreamConnections,
-              connectTimeout: c.connectTimeout,
-              headersTimeout: c.upstreamTimeout,
-              bodyTimeout: c.upstreamTimeout,
-            });
+            u = createUpstream(url, { ...upstreamOptionsOf(c), bodyTimeout: c.upstreamTimeout });
           }
           used.set(k, u);
           return u;

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { DdsError } from '@dds/core/errors';
+import { httpLimitsOf, upstreamOptionsOf } from '@dds/core/http/proxy-config';
 import { type ProxyHooks, proxyRequest } from '@dds/core/http/reverse-proxy';
 import { createHttp1Server } from '@dds/core/http/server/http1-server';
 import { normalizeIp, TrustedProxies } from '@dds/core/http/trusted-proxies';
@@ -141,7 +142,7 @@ export async function createRateLimiter(
     });
   }
 
-  const server = createHttp1Server(limitsOf(first), handle, (kind) => metrics.clientErrors.inc({ kind }));
+  const server = createHttp1Server(httpLimitsOf(first), handle, (kind) => metrics.clientErrors.inc({ kind }));
   const tracker = new ConnectionTracker(server);
   let active = activate(first, undefined);
 
@@ -151,11 +152,7 @@ export async function createRateLimiter(
     const upstream =
       prev && prev.config.upstream === config.upstream && sameUpstreamOptions(prev.config, config)
         ? prev.upstream
-        : createUpstream(config.upstream, {
-            connections: config.upstreamConnections,
-            connectTimeout: config.connectTimeout,
-            headersTimeout: config.upstreamTimeout,
-          });
+        : createUpstream(config.upstream, upstreamOptionsOf(config));
     const hooks: ProxyHooks = {
       trusted: new TrustedProxies(config.trustedProxies),
       proto: 'http',
@@ -278,7 +275,7 @@ export async function createRateLimiter(
         );
       rls?.reload(next);
       const before = active;
-      Object.assign(server, timeoutsOf(next));
+      server.setLimits(httpLimitsOf(next));
       active = activate(next, before);
       if (active.upstream !== before.upstream) void before.upstream.close();
       logger.info({ policies: active.policies.map((p) => p.name) }, 'policies reloaded');
@@ -323,27 +320,13 @@ function shadowNames(v: Verdict): string | undefined {
   return out;
 }
 
-function limitsOf(c: RateLimiterConfig) {
-  return {
-    maxHeaderSize: c.maxHeaderSize,
-    headerTimeout: c.headerTimeout,
-    requestTimeout: c.requestTimeout,
-    idleTimeout: c.idleTimeout,
-  };
-}
-
-function timeoutsOf(c: RateLimiterConfig) {
-  return {
-    headersTimeout: c.headerTimeout,
-    requestTimeout: c.requestTimeout,
-    keepAliveTimeout: c.idleTimeout,
-  };
-}
-
 function sameUpstreamOptions(a: RateLimiterConfig, b: RateLimiterConfig): boolean {
   return (
     a.upstreamConnections === b.upstreamConnections &&
     a.connectTimeout === b.connectTimeout &&
-    a.upstreamTimeout === b.upstreamTimeout
+    a.upstreamTimeout === b.upstreamTimeout &&
+    a.upstreamQueue === b.upstreamQueue &&
+    a.upstreamQueueTimeout === b.upstreamQueueTimeout &&
+    a.tunnelIdleTimeout === b.tunnelIdleTimeout
   );
 }

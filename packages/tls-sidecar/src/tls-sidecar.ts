@@ -8,7 +8,7 @@ import {
 } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { HttpLimits } from '@dds/core/http/http-server';
+import { httpLimitsOf, upstreamOptionsOf } from '@dds/core/http/proxy-config';
 import { type ProxyHooks, proxyRequest } from '@dds/core/http/reverse-proxy';
 import { serveH2Streams } from '@dds/core/http/server/h2-stream';
 import { createHttp1Server } from '@dds/core/http/server/http1-server';
@@ -49,22 +49,20 @@ interface Settings {
   hooks: ProxyHooks;
 }
 
-const limitsOf = (c: SidecarConfig): HttpLimits => ({
-  maxHeaderSize: c.maxHeaderSize,
-  headerTimeout: c.headerTimeout,
-  requestTimeout: c.requestTimeout,
-  idleTimeout: c.idleTimeout,
-});
+const limitsOf = httpLimitsOf;
 
-const upstreamOf = (c: SidecarConfig): Upstream =>
-  createUpstream(c.upstream, {
-    connections: c.upstreamConnections,
-    connectTimeout: c.connectTimeout,
-    headersTimeout: c.upstreamTimeout,
-  });
+const upstreamOf = (c: SidecarConfig): Upstream => createUpstream(c.upstream, upstreamOptionsOf(c));
 
 const CERT_FIELDS = ['cert', 'key', 'tlsDir', 'sniDirs', 'minTlsVersion', 'ciphers', 'clientCa'] as const;
-const UPSTREAM_FIELDS = ['upstream', 'upstreamConnections', 'connectTimeout', 'upstreamTimeout'] as const;
+const UPSTREAM_FIELDS = [
+  'upstream',
+  'upstreamConnections',
+  'connectTimeout',
+  'upstreamTimeout',
+  'upstreamQueue',
+  'upstreamQueueTimeout',
+  'tunnelIdleTimeout',
+] as const;
 const RESTART_FIELDS = [
   'listen',
   'redirectListen',
@@ -185,7 +183,9 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
     settings: { maxHeaderListSize: initial.maxHeaderSize, maxConcurrentStreams: 256 },
   });
   // HTTP/2 streams straight from the stream API (no compat-layer request/response objects)
-  serveH2Streams(server, onRequest);
+  serveH2Streams(server, onRequest, (status) =>
+    metrics.clientErrors.inc({ kind: status === 405 ? 'not_allowed' : 'bad_request' }),
+  );
   server.maxConnections = initial.maxConnections;
   // HTTP/1.1 connections (ALPN http/1.1, or none) are served by core's lean HTTP/1.1 server
   // instead of node:http's fallback inside the HTTP/2 server; h2 ones by node:http2.
@@ -197,9 +197,7 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
     else http1.accept(sock);
   });
   const setLimits = (c: SidecarConfig) => {
-    http1.headersTimeout = c.headerTimeout;
-    http1.requestTimeout = c.requestTimeout;
-    http1.keepAliveTimeout = c.idleTimeout;
+    http1.setLimits(limitsOf(c));
     server.setTimeout(c.idleTimeout);
     server.maxConnections = c.maxConnections;
   };

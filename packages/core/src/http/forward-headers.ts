@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { rawHeader } from './llhttp.js';
 import { normalizeIp, type TrustedProxies } from './trusted-proxies.js';
 
 /** Headers that describe one connection and never cross a proxy (RFC 9110 7.6.1). */
@@ -9,7 +8,6 @@ const HOP_BY_HOP = new Set([
   'proxy-connection',
   'te',
   'trailer',
-  'transfer-encoding',
   'upgrade',
   'expect',
   'http2-settings',
@@ -26,30 +24,70 @@ export interface ForwardOptions {
 }
 
 /**
- * Builds the upstream request headers as a flat [name, value, ...] array straight from
- * rawHeaders: hop-by-hop headers dropped (kept for upgrades), client forwarding headers kept
- * only from trusted proxies, then X-Forwarded-For/-Proto/-Host (and Forwarded) appended.
+ * What upstreamHeaders read from the client's framing and Host, for the caller to write its own
+ * framing from. One object reused by every call (the call is synchronous): no allocation.
  */
-export function upstreamHeaders(req: IncomingMessage, opts: ForwardOptions, upgrade = false): string[] {
+export const clientFraming = {
+  /** the Content-Length the front end's parser verified, without leading zeros */
+  contentLength: undefined as string | undefined,
+  /** the client sent Transfer-Encoding (HTTP/1.1: exactly `chunked`, checked by the front end) */
+  chunked: false,
+  /** the Host (or :authority) the request came with */
+  host: undefined as string | undefined,
+};
+
+/**
+ * Builds the upstream request headers as a flat [name, value, ...] array straight from
+ * rawHeaders. The proxy owns framing and trust headers: the client's Content-Length,
+ * Transfer-Encoding and Host are never copied (clientFraming reports them, and the caller writes
+ * framing from what was parsed); hop-by-hop headers and every header named in any Connection line
+ * are dropped; client forwarding headers are kept only from trusted proxies, then
+ * Host, X-Forwarded-For/-Proto/-Host (and Forwarded) are appended, after the Connection filter,
+ * so no token can remove them. HTTP/2 cookie fields are joined into one (RFC 9113 8.2.3).
+ */
+export function upstreamHeaders(req: IncomingMessage, opts: ForwardOptions): string[] {
   const raw = req.rawHeaders;
   const out: string[] = [];
   const peer = normalizeIp(req.socket.remoteAddress ?? '');
   const trustedPeer = opts.trusted.has(peer);
-  const connTokens = connectionTokens(rawHeader(raw, 'connection'));
+  const h2 = req.httpVersionMajor === 2;
+  let tokens: Set<string> | undefined;
   let xff: string | undefined;
   let xfProto: string | undefined;
   let xfHost: string | undefined;
   let fwd: string | undefined;
   let host: string | undefined;
+  let cookie: string | undefined;
+  let contentLength: string | undefined;
+  let chunked = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
     const lower = name.toLowerCase();
-    if (lower.charCodeAt(0) === 58 /* ':' */) {
-      if (lower === ':authority') host = value;
-      continue;
+    switch (lower) {
+      case ':authority':
+        host ??= value;
+        continue;
+      case 'host':
+        host = value;
+        continue;
+      case 'content-length':
+        contentLength = value;
+        continue;
+      case 'transfer-encoding':
+        chunked = true;
+        continue;
+      case 'connection':
+        tokens = connectionTokens(value, tokens);
+        continue;
+      case 'cookie':
+        if (h2) {
+          cookie = cookie === undefined ? value : `${cookie}; ${value}`;
+          continue;
+        }
+        break;
     }
-    if (lower === 'host') host = value;
+    if (lower.charCodeAt(0) === 58 /* ':' */) continue;
     if (FORWARDING.has(lower)) {
       if (!trustedPeer) continue;
       if (lower === 'x-forwarded-for') xff = xff ? `${xff}, ${value}` : value;
@@ -58,16 +96,19 @@ export function upstreamHeaders(req: IncomingMessage, opts: ForwardOptions, upgr
       else fwd = fwd ? `${fwd}, ${value}` : value;
       continue;
     }
-    if (HOP_BY_HOP.has(lower) || connTokens?.has(lower)) {
-      if (!(upgrade && (lower === 'connection' || lower === 'upgrade'))) continue;
-    }
+    if (HOP_BY_HOP.has(lower)) continue;
     if (opts.strip?.has(lower)) continue;
     out.push(name, value);
   }
-  if (host === undefined && req.httpVersionMajor === 2 && req.headers[':authority'])
-    host = String(req.headers[':authority']);
-  if (host !== undefined && !out.some((v, i) => i % 2 === 0 && v.toLowerCase() === 'host'))
-    out.push('host', host);
+  if (tokens !== undefined) dropNominated(out, tokens);
+  if (cookie !== undefined) out.push('cookie', cookie);
+  clientFraming.contentLength =
+    contentLength !== undefined && contentLength.length > 1 && contentLength.charCodeAt(0) === 48
+      ? contentLength.replace(/^0+(?=\d)/, '')
+      : contentLength?.trim();
+  clientFraming.chunked = chunked;
+  clientFraming.host = host;
+  if (host !== undefined) out.push('host', host);
   out.push('x-forwarded-for', xff ? `${xff}, ${peer}` : peer);
   out.push('x-forwarded-proto', xfProto ?? opts.proto);
   if (xfHost ?? host) out.push('x-forwarded-host', (xfHost ?? host)!);
@@ -80,9 +121,29 @@ export function upstreamHeaders(req: IncomingMessage, opts: ForwardOptions, upgr
   return out;
 }
 
-function connectionTokens(v: string | undefined): Set<string> | undefined {
-  if (!v || v === 'keep-alive' || v === 'close') return undefined;
-  return new Set(v.split(',').map((t) => t.trim().toLowerCase()));
+/** Adds the header names a Connection line nominates (beyond keep-alive / close) to `into`. */
+function connectionTokens(v: string, into: Set<string> | undefined): Set<string> | undefined {
+  if (v.length <= 10) {
+    const l = v.toLowerCase();
+    if (l === 'keep-alive' || l === 'close') return into;
+  }
+  const set = into ?? new Set<string>();
+  for (const t of v.split(',')) {
+    const name = t.trim().toLowerCase();
+    if (name !== '' && name !== 'keep-alive' && name !== 'close') set.add(name);
+  }
+  return set.size === 0 ? into : set;
+}
+
+/** Removes the nominated headers from the client's passthrough headers, in place. */
+function dropNominated(out: string[], tokens: ReadonlySet<string>): void {
+  let n = 0;
+  for (let i = 0; i < out.length; i += 2) {
+    if (tokens.has(out[i]!.toLowerCase())) continue;
+    out[n++] = out[i]!;
+    out[n++] = out[i + 1]!;
+  }
+  out.length = n;
 }
 
 /** Response header names dropped on the way back to the client. */

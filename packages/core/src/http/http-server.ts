@@ -10,10 +10,23 @@ export interface HttpLimits {
   requestTimeout: number;
   /** keep-alive idle time before the connection is closed */
   idleTimeout: number;
+  /** request body bytes held for one request before its client is paused (lean server; 64 KiB) */
+  bodyHighWater?: number;
+  /** bytes/s a request body must average over each headerTimeout window; 0 none (lean server) */
+  minBodyRate?: number;
+  /** request body bytes the whole process may hold for clients (lean server; 64 MiB) */
+  bufferBudget?: number;
 }
 
 /** What a malformed or abusive client got, for metrics. */
-export type ClientErrorKind = 'header_too_large' | 'timeout' | 'bad_request' | 'reset';
+export type ClientErrorKind =
+  | 'header_too_large'
+  | 'timeout'
+  | 'slow_body'
+  | 'bad_request'
+  | 'unsupported'
+  | 'not_allowed'
+  | 'reset';
 
 /**
  * Sets the limits every HTTP front end shares and answers parse errors before they reach the
@@ -55,9 +68,13 @@ export function clientErrorAnswer(kind: ClientErrorKind): string {
   const status =
     kind === 'header_too_large'
       ? '431 Request Header Fields Too Large'
-      : kind === 'timeout'
+      : kind === 'timeout' || kind === 'slow_body'
         ? '408 Request Timeout'
-        : '400 Bad Request';
+        : kind === 'unsupported'
+          ? '501 Not Implemented'
+          : kind === 'not_allowed'
+            ? '405 Method Not Allowed'
+            : '400 Bad Request';
   const body = `${status}\n`;
   return `HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`;
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import {
+  clientFraming,
   type ForwardOptions,
   isHopByHopResponse,
   isHopByHopResponseName,
@@ -15,11 +16,12 @@ import {
   BodyFraming,
   type BodySource,
   type ExchangeControl,
+  PoolBusyError,
   type UpstreamExchange,
 } from './upstream-pool/exchange.js';
 
 /** Why a proxied request ended without an upstream response. */
-export type ProxyFailure = 'upstream_error' | 'upstream_timeout' | 'client_abort';
+export type ProxyFailure = 'upstream_error' | 'upstream_timeout' | 'upstream_busy' | 'client_abort';
 
 export interface ProxyHooks extends ForwardOptions {
   /** extra request headers for this request, flat [name, value, ...] */
@@ -85,24 +87,32 @@ export function proxyRequest(
   const handler = new ProxyHandler(req, res, upstream, hooks);
   const headers = upstreamHeaders(req, hooks);
   const extra = hooks.requestHeaders?.(req);
-  const h2 = req.httpVersionMajor === 2;
-  const rh = req.headers;
-  const framing: BodyFraming = h2
-    ? (req as H2Message).stream.endAfterHeaders
-      ? BodyFraming.None
-      : rh['content-length'] !== undefined
-        ? BodyFraming.Length
-        : BodyFraming.Chunked
-    : rh['content-length'] !== undefined
-      ? rh['content-length'] !== '0'
-        ? BodyFraming.Length
-        : BodyFraming.None
-      : rh['transfer-encoding'] !== undefined
-        ? BodyFraming.Chunked
-        : BodyFraming.None;
+  // framing from what the front end parsed: a verified length, or chunked re-encoding
+  const length = clientFraming.contentLength;
+  const framing: BodyFraming =
+    req.httpVersionMajor === 2
+      ? (req as H2Message).stream.endAfterHeaders
+        ? BodyFraming.None
+        : length !== undefined
+          ? BodyFraming.Length
+          : BodyFraming.Chunked
+      : length !== undefined
+        ? length !== '0'
+          ? BodyFraming.Length
+          : BodyFraming.None
+        : clientFraming.chunked
+          ? BodyFraming.Chunked
+          : BodyFraming.None;
   const http1 = upstream.http1;
   if (http1 !== undefined) {
-    const head = requestHead(req, headers, extra, framing, upstream.hostHeader ?? 'localhost', h2);
+    const head = requestHead(
+      req,
+      headers,
+      extra,
+      length,
+      framing,
+      clientFraming.host === undefined ? (upstream.hostHeader ?? 'localhost') : undefined,
+    );
     handler.body = framing === BodyFraming.None ? null : req;
     handler.framing = framing;
     handler.headOnly = req.method === 'HEAD';
@@ -115,6 +125,7 @@ export function proxyRequest(
     return;
   }
   if (extra) for (let i = 0; i < extra.length; i++) headers.push(extra[i]!);
+  if (length !== undefined) headers.push('content-length', length);
   upstream.pool!.dispatch(
     {
       method: req.method as Dispatcher.HttpMethod,
@@ -147,24 +158,27 @@ function readableBody(req: Http1Request): Readable {
   return out;
 }
 
-/** Request line and headers as one string; undefined if a header or the path cannot be sent. */
+/**
+ * Request line and headers as one string, framing written by the proxy; undefined if a header or
+ * the path cannot be sent. `hostHeader` is the Host for a request that came without one.
+ */
 function requestHead(
   req: IncomingMessage,
   headers: string[],
   extra: readonly string[] | undefined,
+  length: string | undefined,
   framing: BodyFraming,
-  hostHeader: string,
-  h2: boolean,
+  hostHeader: string | undefined,
 ): string | undefined {
   const path = req.url!;
+  const h2 = req.httpVersionMajor === 2;
   if (h2 && (BAD_PATH.test(path) || !TOKEN.test(req.method!))) return undefined;
   let head = `${req.method} ${path} HTTP/1.1\r\n`;
-  let hasHost = false;
+  if (hostHeader !== undefined) head += `host: ${hostHeader}\r\n`;
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!;
     const value = headers[i + 1]!;
     if (h2 && (!TOKEN.test(name) || BAD_VALUE.test(value))) return undefined;
-    if (!hasHost && name.length === 4 && name.toLowerCase() === 'host') hasHost = true;
     head += `${name}: ${value}\r\n`;
   }
   if (extra) {
@@ -175,8 +189,8 @@ function requestHead(
       head += `${name}: ${value}\r\n`;
     }
   }
-  if (!hasHost) head += `host: ${hostHeader}\r\n`;
-  if (framing === BodyFraming.Chunked) head += 'transfer-encoding: chunked\r\n';
+  if (length !== undefined) head += `content-length: ${length}\r\n`;
+  else if (framing === BodyFraming.Chunked) head += 'transfer-encoding: chunked\r\n';
   return `${head}connection: keep-alive\r\n\r\n`;
 }
 
@@ -291,25 +305,23 @@ class ProxyHandler implements UpstreamExchange {
     this.done(this.status, undefined);
   }
 
-  onFail(timeout: boolean, _err: Error): void {
+  onFail(timeout: boolean, err: Error): void {
     if (this.finished) return;
     this.finished = true;
     const res = this.res;
-    const failure = timeout ? 'upstream_timeout' : 'upstream_error';
+    const busy = err instanceof PoolBusyError;
+    const failure = busy ? 'upstream_busy' : timeout ? 'upstream_timeout' : 'upstream_error';
     if (!res.headersSent && !res.destroyed) {
       if (this.hooks.onUpstreamFailure?.(this.req, res as ServerResponse, failure, this.upstream)) {
         this.reported = true;
         return;
       }
       this.closeIfDraining();
-      const status = timeout ? 504 : 502;
-      const body = timeout ? 'upstream timed out\n' : 'upstream unavailable\n';
-      res.writeHead(status, [
-        'content-type',
-        'text/plain; charset=utf-8',
-        'content-length',
-        String(body.length),
-      ]);
+      const status = busy ? 503 : timeout ? 504 : 502;
+      const body = busy ? 'upstream busy\n' : timeout ? 'upstream timed out\n' : 'upstream unavailable\n';
+      const head = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(body.length)];
+      if (busy) head.push('retry-after', '1');
+      res.writeHead(status, head);
       res.end(body);
       this.done(status, failure);
     } else {

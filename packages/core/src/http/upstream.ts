@@ -1,4 +1,5 @@
 import type { Pool } from 'undici';
+import type { TunnelTimeouts } from './upgrade-proxy.js';
 import { Http1Pool } from './upstream-pool/pool.js';
 
 export interface UpstreamOptions {
@@ -10,6 +11,12 @@ export interface UpstreamOptions {
   /** max idle time between body chunks */
   bodyTimeout?: number;
   keepAliveTimeout?: number;
+  /** requests that may wait for a connection (beyond: 503) */
+  queueLimit?: number;
+  /** how long a request may wait for a connection (then: 503) */
+  queueTimeout?: number;
+  /** idle time of a spliced tunnel (upgrades) */
+  tunnelIdleTimeout?: number;
 }
 
 /** One upstream origin behind a keep-alive pool. */
@@ -29,6 +36,8 @@ export interface Upstream {
   readonly hostHeader?: string;
   /** where raw connections (WebSocket upgrades) go */
   readonly connect: { host: string; port: number; tls: boolean } | { path: string };
+  /** timeouts of upgraded connections */
+  readonly tunnel?: TunnelTimeouts;
   close(): Promise<void>;
 }
 
@@ -42,15 +51,23 @@ export function createUpstream(url: string, opts: UpstreamOptions = {}): Upstrea
     keepAliveTimeout: opts.keepAliveTimeout ?? 30_000,
     keepAliveMaxTimeout: 600_000,
   };
+  // core's pool only: undici's (https upstreams) has no bounded queue of ours
+  const queue = { queueLimit: opts.queueLimit ?? 1024, queueTimeout: opts.queueTimeout ?? 10_000 };
+  const tunnel: TunnelTimeouts = {
+    connect: common.connectTimeout,
+    response: common.headersTimeout,
+    idle: opts.tunnelIdleTimeout ?? 600_000,
+  };
   if (url.startsWith('unix:')) {
     const path = url.slice(5);
-    const http1 = new Http1Pool({ path }, common);
+    const http1 = new Http1Pool({ path }, { ...common, ...queue });
     return {
       url,
       pool: undefined,
       http1,
       hostHeader: 'localhost',
       connect: { path },
+      tunnel,
       close: () => http1.close(),
     };
   }
@@ -59,13 +76,14 @@ export function createUpstream(url: string, opts: UpstreamOptions = {}): Upstrea
   const port = Number(u.port || (tls ? 443 : 80));
   const host = u.hostname.replace(/^\[|\]$/g, '');
   if (!tls) {
-    const http1 = new Http1Pool({ host, port }, common);
+    const http1 = new Http1Pool({ host, port }, { ...common, ...queue });
     return {
       url,
       pool: undefined,
       http1,
       hostHeader: u.host,
       connect: { host, port, tls },
+      tunnel,
       close: () => http1.close(),
     };
   }
@@ -75,6 +93,7 @@ export function createUpstream(url: string, opts: UpstreamOptions = {}): Upstrea
     pool: undefined,
     hostHeader: u.host,
     connect: { host, port, tls },
+    tunnel,
     close: async () => {
       closed = true;
       await upstream.loading;

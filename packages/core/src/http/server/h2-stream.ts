@@ -8,6 +8,7 @@ import type {
   ServerHttp2Stream,
 } from 'node:http2';
 import type { Socket } from 'node:net';
+import { checkH2Head, refusalText } from '../request-checks.js';
 
 /**
  * An HTTP/2 request seen through the part of IncomingMessage core's proxy uses, straight from
@@ -117,17 +118,28 @@ export class H2Response extends EventEmitter {
 
 /**
  * Serves an HTTP/2 server's streams with a request handler of the node:http shape, through
- * H2Request / H2Response instead of the compat layer. `Expect: 100-continue` is answered, and
- * stream errors (client resets) are absorbed: the proxy sees them as the stream closing.
+ * H2Request / H2Response instead of the compat layer. Heads the proxy will not forward
+ * (checkH2Head) are answered 400 / 405 here; `Expect: 100-continue` is answered, and stream
+ * errors (client resets) are absorbed: the proxy sees them as the stream closing.
  */
 export function serveH2Streams(
   server: Http2SecureServer | Http2Server,
   handler: (req: IncomingMessage, res: ServerResponse) => void,
+  onRefused?: (status: number) => void,
 ): void {
   server.on(
     'stream',
     (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
       stream.on('error', ignore);
+      const verdict = checkH2Head(raw);
+      if (verdict !== 0) {
+        // refused before any handler or upstream sees it (RFC 9113 8.1.1: malformed)
+        const body = refusalText(verdict);
+        stream.respond({ ':status': verdict, 'content-type': 'text/plain', 'content-length': body.length });
+        stream.end(body);
+        onRefused?.(verdict);
+        return;
+      }
       if (headers.expect === '100-continue') stream.additionalHeaders({ ':status': 100 });
       handler(
         new H2Request(stream, headers, raw) as unknown as IncomingMessage,

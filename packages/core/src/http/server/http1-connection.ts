@@ -7,8 +7,10 @@ import {
   HTTPParser,
   METHODS,
   type NativeParser,
+  rawHeader,
   strictParser,
 } from '../llhttp.js';
+import { checkHttp1Head, type HeadVerdict, originForm, refusalText } from '../request-checks.js';
 import { type BodyFlow, Http1Request } from './http1-request.js';
 import { Http1Response, type ResponseOwner } from './http1-response.js';
 
@@ -18,6 +20,10 @@ export interface ConnectionHost {
   headersTimeout: number;
   requestTimeout: number;
   keepAliveTimeout: number;
+  /** request body bytes held for one request before its client socket is paused */
+  readonly bodyHighWater: number;
+  /** bytes per second a request body must average over each headersTimeout window (0: none) */
+  readonly minBodyRate: number;
   dispatch(req: Http1Request, res: Http1Response): void;
   upgrade(req: Http1Request, socket: Socket, head: Buffer): boolean;
   clientError(kind: ClientErrorKind): void;
@@ -37,6 +43,7 @@ export enum ConnPhase {
 type ConnParser = NativeParser & HeaderCollector & { conn: Http1Connection };
 
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+const H2C = /(?:^|,)\s*h2c\s*(?:,|$)/i;
 /** pipelined requests parsed ahead of the one being answered, at most (then reading stops) */
 const MAX_QUEUED = 32;
 
@@ -93,6 +100,13 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
   private ending = false;
   private broken = false;
   private upgraded = false;
+  /** nothing more is parsed: a refused request, or one served in place of an upgrade */
+  private stopped = false;
+  /** a request that asked for an upgrade the proxy will not tunnel: served, then the connection closes */
+  private lastRequest: Http1Request | null = null;
+  /** body bytes received since rateSince (minimum body rate) */
+  private rateBytes = 0;
+  private rateSince = 0;
   private readonly onData = (chunk: Buffer) => this.read(chunk);
 
   constructor(
@@ -126,8 +140,12 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
     else this.read(buf.subarray(0, n));
   }
 
+  get bodyHighWater(): number {
+    return this.host.bodyHighWater;
+  }
+
   private read(chunk: Buffer): void {
-    if (this.broken || this.closed) return;
+    if (this.broken || this.closed || this.stopped) return;
     const r = this.parser.execute(chunk);
     if (typeof r !== 'number')
       this.fail(r.code === 'HPE_HEADER_OVERFLOW' ? 'header_too_large' : 'bad_request');
@@ -156,14 +174,49 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
     keepAlive: boolean,
   ): void {
     this.headStarted = false;
-    const req = new Http1Request(this.socket, METHODS[method] ?? 'GET', url, headers, major, minor, this);
-    if (upgrade) {
-      // llhttp stops after this head: what follows belongs to the upgraded protocol
-      this.upgradeReq = req;
+    if (this.stopped) return;
+    const name = METHODS[method] ?? 'GET';
+    let verdict: HeadVerdict = checkHttp1Head(name, headers, minor);
+    if (verdict === 0 && url.charCodeAt(0) !== 47 /* '/' */ && url !== '*') {
+      // absolute-form: forwarded in origin-form, and only if it names the Host it came with
+      const path = originForm(url, rawHeader(headers, 'host'));
+      if (path === undefined) verdict = 400;
+      else url = path;
+    }
+    const req = new Http1Request(this.socket, name, url, headers, major, minor, this);
+    if (verdict !== 0) {
+      // answered in its turn, then the connection closes; nothing after it is parsed
+      this.stopped = true;
+      this.socket.pause();
+      req.refusal = verdict;
+      this.host.clientError(
+        verdict === 501 ? 'unsupported' : verdict === 405 ? 'not_allowed' : 'bad_request',
+      );
+      this.enqueue(new Http1Response(this, req, false));
       return;
     }
+    if (upgrade) {
+      const up = req.header('upgrade') ?? '';
+      if (
+        !H2C.test(up) &&
+        req.header('content-length') === undefined &&
+        req.header('transfer-encoding') === undefined
+      ) {
+        // llhttp stops after this head: what follows belongs to the upgraded protocol
+        this.upgradeReq = req;
+        return;
+      }
+      // h2c, or an upgrade with a body: never tunnelled; served as plain HTTP, then closed
+      this.lastRequest = req;
+      keepAlive = false;
+    }
     this.parsing = req;
-    const res = new Http1Response(this, req, keepAlive && !this.ending);
+    this.rateBytes = 0;
+    this.rateSince = performance.now();
+    this.enqueue(new Http1Response(this, req, keepAlive && !this.ending));
+  }
+
+  private enqueue(res: Http1Response): void {
     if (this.active === null) this.start(res);
     else {
       this.queue.push(res);
@@ -176,6 +229,7 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
   }
 
   body(chunk: Buffer): void {
+    this.rateBytes += chunk.length;
     // a body slice may wait for its consumer: out of the shared buffer it is copied
     this.parsing?.pushBody(this.shared ? Buffer.from(chunk) : chunk);
   }
@@ -185,6 +239,10 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
     if (req === null) return;
     this.parsing = null;
     req.endBody();
+    if (req === this.lastRequest) {
+      this.stopped = true; // llhttp stopped at the upgrade: the bytes after it are not HTTP we parse
+      this.socket.pause();
+    }
     if (req === this.unread) {
       this.unread = null;
       this.next();
@@ -195,6 +253,12 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
     this.active = res;
     this.phase = ConnPhase.Busy;
     const req = res.req;
+    if (req.refusal !== 0) {
+      const body = refusalText(req.refusal as HeadVerdict);
+      res.writeHead(req.refusal, ['content-type', 'text/plain', 'content-length', String(body.length)]);
+      res.end(body);
+      return;
+    }
     if (!req.complete && req.httpVersionMinor === 1) {
       const expect = req.header('expect');
       if (expect !== undefined && expect.toLowerCase() === '100-continue') this.socket.write(CONTINUE);
@@ -296,8 +360,32 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
       if (h.keepAliveTimeout > 0 && now - this.since > h.keepAliveTimeout) this.destroy();
     } else if (this.phase === ConnPhase.Busy && h.requestTimeout > 0) {
       const req = this.active?.req ?? this.unread;
-      if (req != null && !req.complete && now - this.requestStart > h.requestTimeout) this.fail('timeout');
+      if (req != null && !req.complete && now - this.requestStart > h.requestTimeout) {
+        this.fail('timeout');
+        return;
+      }
     }
+    if (this.parsing !== null && h.minBodyRate > 0) this.checkBodyRate(now, h.minBodyRate, h.headersTimeout);
+  }
+
+  /**
+   * A body must bring minBodyRate bytes a second, averaged over each window (the header timeout,
+   * or 10 s without one); windows in which the proxy itself paused reading do not count.
+   */
+  private checkBodyRate(now: number, rate: number, window: number): void {
+    if (this.bodyPaused || this.queuePaused) {
+      this.rateSince = now;
+      this.rateBytes = 0;
+      return;
+    }
+    const elapsed = now - this.rateSince;
+    if (elapsed < (window > 0 ? window : 10_000)) return;
+    if (this.rateBytes < (rate * elapsed) / 1000) {
+      this.fail('slow_body');
+      return;
+    }
+    this.rateSince = now;
+    this.rateBytes = 0;
   }
 
   /** Closes the connection if it is not answering a request (drain, closeIdleConnections). */

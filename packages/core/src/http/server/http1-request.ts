@@ -1,10 +1,13 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import { bufferBudget } from '../buffer-budget.js';
 import { rawHeader } from '../llhttp.js';
 
 /** What the request body is doing, for the connection's flow control. */
 export interface BodyFlow {
+  /** body bytes held (no consumer yet) before the client socket is paused */
+  readonly bodyHighWater: number;
   pauseBody(): void;
   resumeBody(): void;
 }
@@ -43,8 +46,12 @@ export class Http1Request extends EventEmitter {
   complete = false;
   /** the client went away before the body was complete */
   aborted = false;
+  /** a status the server answers instead of dispatching (a head the proxy refuses) */
+  refusal = 0;
   private parsedHeaders: IncomingHttpHeaders | undefined = undefined;
   private held: Buffer[] | null = null;
+  /** bytes in `held`, also counted in the process-wide bufferBudget */
+  private heldBytes = 0;
   private flowing = false;
   private endPending = false;
   private dumped = false;
@@ -103,7 +110,7 @@ export class Http1Request extends EventEmitter {
   /** The response is complete: the rest of the body is read and dropped. */
   dump(): void {
     this.dumped = true;
-    this.held = null;
+    this.dropHeld();
     this.endPending = false;
     this.closed(); // whoever streamed the body stops: it ends unread
   }
@@ -111,9 +118,23 @@ export class Http1Request extends EventEmitter {
   /** A body slice from the parser (it stays valid: it is a slice of a fresh socket read). */
   pushBody(chunk: Buffer): void {
     if (this.dumped) return;
-    if (this.flowing && this.held === null) this.emit('data', chunk);
-    else if (this.held === null) this.held = [chunk];
+    if (this.flowing && this.held === null) {
+      this.emit('data', chunk);
+      return;
+    }
+    if (this.held === null) this.held = [chunk];
     else this.held.push(chunk);
+    this.heldBytes += chunk.length;
+    bufferBudget.held += chunk.length;
+    // no consumer yet (waiting for an upstream connection): hold up to the high-water mark
+    if (this.heldBytes >= this.flow.bodyHighWater || bufferBudget.held > bufferBudget.limit)
+      this.flow.pauseBody();
+  }
+
+  private dropHeld(): void {
+    this.held = null;
+    bufferBudget.held -= this.heldBytes;
+    this.heldBytes = 0;
   }
 
   /** The body is complete. */
@@ -128,6 +149,7 @@ export class Http1Request extends EventEmitter {
   closed(): void {
     if (this.closeEmitted) return;
     this.closeEmitted = true;
+    if (this.heldBytes !== 0) this.dropHeld();
     if (!this.complete) this.aborted = true;
     this.emit('close');
   }
@@ -135,12 +157,14 @@ export class Http1Request extends EventEmitter {
   /** @internal */
   releaseHeld(): void {
     const held = this.held;
-    this.held = null;
+    this.dropHeld();
     if (held !== null) {
       for (let i = 0; i < held.length; i++) {
         if (!this.flowing) {
           // paused again by a listener: keep the rest
           this.held = held.slice(i).concat(this.held ?? []);
+          for (const c of this.held) this.heldBytes += c.length;
+          bufferBudget.held += this.heldBytes;
           return;
         }
         this.emit('data', held[i]);

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
 import { adoptSocket } from '../../net/read-buffer.js';
+import { setBufferBudget } from '../buffer-budget.js';
 import type { ClientErrorKind, HttpLimits } from '../http-server.js';
 import { type ConnectionHost, Http1Connection } from './http1-connection.js';
 import type { Http1Request } from './http1-request.js';
@@ -26,6 +27,8 @@ export type LeanHttp1Handler = (req: Http1Request, res: Http1Response) => void;
  */
 export class Http1Server extends NetServer implements ConnectionHost {
   readonly maxHeaderSize: number;
+  bodyHighWater: number;
+  minBodyRate: number;
   private timeouts: { headers: number; request: number; keepAlive: number };
   private readonly conns = new Set<Http1Connection>();
   private sweeper: NodeJS.Timeout | undefined;
@@ -38,6 +41,9 @@ export class Http1Server extends NetServer implements ConnectionHost {
     // accepted paused: plain sockets are adopted to read with `onread` (see emit)
     super({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true });
     this.maxHeaderSize = limits.maxHeaderSize;
+    this.bodyHighWater = limits.bodyHighWater ?? 64 * 1024;
+    this.minBodyRate = limits.minBodyRate ?? 0;
+    if (limits.bufferBudget !== undefined) setBufferBudget(limits.bufferBudget);
     this.timeouts = {
       headers: limits.headerTimeout,
       request: limits.requestTimeout,
@@ -79,6 +85,18 @@ export class Http1Server extends NetServer implements ConnectionHost {
   }
   set keepAliveTimeout(ms: number) {
     this.setTimeouts({ ...this.timeouts, keepAlive: ms });
+  }
+
+  /** Applies reloadable limits at once (maxHeaderSize is fixed at creation). */
+  setLimits(limits: HttpLimits): void {
+    this.bodyHighWater = limits.bodyHighWater ?? this.bodyHighWater;
+    this.minBodyRate = limits.minBodyRate ?? this.minBodyRate;
+    if (limits.bufferBudget !== undefined) setBufferBudget(limits.bufferBudget);
+    this.setTimeouts({
+      headers: limits.headerTimeout,
+      request: limits.requestTimeout,
+      keepAlive: limits.idleTimeout,
+    });
   }
 
   private setTimeouts(t: { headers: number; request: number; keepAlive: number }): void {

@@ -95,14 +95,21 @@ const verdict = (out: string) => {
 };
 
 describe('lean server vs node:http on smuggling ingredients', () => {
-  it('property: same answers, same requests seen by the handler', async () => {
+  it('property: the lean server is at least as strict, and sees the same requests', async () => {
     await fc.assert(
       fc.asyncProperty(request, async (raw) => {
         const [a, b] = servers as [(typeof servers)[0], (typeof servers)[0]];
         a.seen.length = 0;
         b.seen.length = 0;
         const [outA, outB] = await Promise.all([send(a.port, raw), send(b.port, raw)]);
-        expect({ answers: verdict(outB), seen: b.seen }).toEqual({ answers: verdict(outA), seen: a.seen });
+        // a = node:http, b = the lean server, which also refuses codings other than chunked (501)
+        if (verdict(outB) === 'ok') {
+          expect({ answers: verdict(outA), seen: a.seen }).toEqual({ answers: 'ok', seen: b.seen });
+        } else {
+          expect(a.seen.slice(0, b.seen.length)).toEqual(b.seen);
+          // refused where node:http accepted: only for a coding the proxy does not re-encode
+          if (verdict(outA) === 'ok') expect(raw).toMatch(/Transfer-Encoding: gzip, chunked/);
+        }
       }),
       { numRuns: 120 },
     );

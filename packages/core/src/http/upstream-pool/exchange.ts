@@ -1,7 +1,7 @@
 /** How the request body is framed on the way upstream. */
 export enum BodyFraming {
   None = 0,
-  /** the client's Content-Length header is forwarded and the bytes follow as they are */
+  /** the verified Content-Length is written by the proxy and the bytes follow as they are */
   Length = 1,
   /** no length known (HTTP/1.1 chunked or HTTP/2 without content-length): re-chunked */
   Chunked = 2,
@@ -49,4 +49,12 @@ export interface UpstreamExchange {
   readDone?(): void;
   onEnd(): void;
   onFail(timeout: boolean, err: Error): void;
+}
+
+/** The pool's wait queue is full, or a request waited longer than the queue timeout: 503. */
+export class PoolBusyError extends Error {
+  constructor(why: string) {
+    super(why);
+    this.name = 'PoolBusyError';
+  }
 }

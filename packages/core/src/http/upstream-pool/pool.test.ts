@@ -159,7 +159,7 @@ describe('HTTP/1.1 upstream pool', () => {
     expect(up.connections - before).toBeLessThanOrEqual(1);
     const last = up.requests.at(-1)!;
     expect(last).toMatch(/^GET \/n4 HTTP\/1\.1\r\n/);
-    expect(last).toContain('\r\nHost: x\r\n');
+    expect(last).toContain('\r\nhost: x\r\n'); // written by the proxy, not copied
     expect(last).toContain('\r\nx-forwarded-for: 127.0.0.1\r\n');
     expect(last).toContain('\r\nconnection: keep-alive');
   });
@@ -271,7 +271,7 @@ describe('HTTP/1.1 upstream pool', () => {
     expect(got).toMatch(/\r\ntransfer-encoding: chunked\r\n/);
     expect(got.endsWith('\nabcdefg')).toBe(true);
     await raw('POST /l HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello');
-    expect(got).toMatch(/\r\nContent-Length: 5/);
+    expect(got).toMatch(/\r\ncontent-length: 5\r\n/); // the verified length, written by the proxy
     expect(got).not.toMatch(/transfer-encoding/i);
     expect(got.endsWith('\nhello')).toBe(true);
   });

@@ -1,5 +1,5 @@
 import { Phase, UpstreamConnection } from './connection.js';
-import type { UpstreamExchange } from './exchange.js';
+import { PoolBusyError, type UpstreamExchange } from './exchange.js';
 
 export type PoolTarget = { host: string; port: number } | { path: string };
 
@@ -10,12 +10,16 @@ export interface Http1PoolOptions {
   bodyTimeout: number;
   keepAliveTimeout: number;
   maxHeaderSize?: number;
+  /** requests that may wait for a connection; beyond, they fail at once (PoolBusyError) */
+  queueLimit?: number;
+  /** ms a request may wait for a connection (0: no limit) */
+  queueTimeout?: number;
 }
 
 /**
  * Keep-alive HTTP/1.1 connections to one plain-text upstream (TCP or unix socket), one request
  * per connection at a time, most recently used first. Requests beyond the connection limit
- * wait in FIFO order. Timeouts run off one coarse clock per pool instead of a timer per request.
+ * wait in FIFO order, in a bounded queue with a wait timeout (PoolBusyError). Timeouts run off one coarse clock per pool instead of a timer per request.
  */
 export class Http1Pool {
   /** milliseconds, advanced by the pool's ticker */
@@ -25,7 +29,11 @@ export class Http1Pool {
   private readonly all = new Set<UpstreamConnection>();
   private readonly idle: UpstreamConnection[] = [];
   private queue: UpstreamExchange[] = [];
+  /** when each queued request started waiting (pool clock), beside `queue` */
+  private queuedAt: number[] = [];
   private queueHead = 0;
+  private readonly queueLimit: number;
+  private readonly queueTimeout: number;
   private ticker: NodeJS.Timeout | undefined;
   private readonly tickMs: number;
   private closed = false;
@@ -37,7 +45,14 @@ export class Http1Pool {
   ) {
     this.maxHeaderSize = opts.maxHeaderSize ?? 0;
     this.keepAliveTimeout = opts.keepAliveTimeout;
-    const shortest = Math.min(opts.connectTimeout, opts.headersTimeout, opts.bodyTimeout);
+    this.queueLimit = opts.queueLimit ?? 1024;
+    this.queueTimeout = opts.queueTimeout ?? 0;
+    const shortest = Math.min(
+      opts.connectTimeout,
+      opts.headersTimeout,
+      opts.bodyTimeout,
+      this.queueTimeout || Number.POSITIVE_INFINITY,
+    );
     this.tickMs = Math.max(5, Math.min(1000, Math.floor(shortest / 10)));
   }
 
@@ -49,7 +64,12 @@ export class Http1Pool {
     const conn = this.idle.pop();
     if (conn !== undefined) conn.send(ex);
     else if (this.all.size < this.opts.connections) this.open().send(ex);
-    else this.queue.push(ex);
+    else if (this.queue.length - this.queueHead >= this.queueLimit)
+      ex.onFail(false, new PoolBusyError('upstream connection queue full'));
+    else {
+      this.queue.push(ex);
+      this.queuedAt.push(this.now);
+    }
   }
 
   /** Sends a request again on a new connection (its reused one was closed under it). */
@@ -80,15 +100,22 @@ export class Http1Pool {
   /** The oldest waiting request, if any (an array with a moving head: no shift() copies). */
   private dequeue(): UpstreamExchange | undefined {
     while (this.queueHead < this.queue.length) {
-      const next = this.queue[this.queueHead]!;
-      this.queue[this.queueHead++] = undefined as unknown as UpstreamExchange;
-      if (this.queueHead === this.queue.length) {
-        this.queue = [];
-        this.queueHead = 0;
-      }
+      const next = this.shift();
       if (!next.abandoned) return next;
     }
     return undefined;
+  }
+
+  /** Takes the queue's head (the queue must not be empty). */
+  private shift(): UpstreamExchange {
+    const next = this.queue[this.queueHead]!;
+    this.queue[this.queueHead++] = undefined as unknown as UpstreamExchange;
+    if (this.queueHead === this.queue.length) {
+      this.queue = [];
+      this.queuedAt = [];
+      this.queueHead = 0;
+    }
+    return next;
   }
 
   remove(conn: UpstreamConnection): void {
@@ -117,6 +144,16 @@ export class Http1Pool {
     this.now = now;
     const o = this.opts;
     const slack = this.tickMs;
+    const qt = this.queueTimeout;
+    // the queue is FIFO: only its head can be the oldest waiter
+    while (
+      qt > 0 &&
+      this.queueHead < this.queue.length &&
+      now - this.queuedAt[this.queueHead]! > qt + slack
+    ) {
+      const ex = this.shift();
+      if (!ex.abandoned) ex.onFail(false, new PoolBusyError('waited too long for an upstream connection'));
+    }
     for (const c of this.all) {
       const age = now - c.since;
       switch (c.phase) {
