@@ -66,3 +66,109 @@ export async function offerLoad(
   const statuses = await Promise.all(pending);
   return { statuses, spanMs: last - start };
 }
+
+/** One request as a strict upstream parsed it: head fields as sent, and the whole body. */
+export interface SeenRequest {
+  method: string;
+  url: string;
+  httpVersion: string;
+  /** flat [name, value, ...] in the order and case received */
+  rawHeaders: string[];
+  body: Buffer;
+  /** the body arrived complete (false: the connection ended inside it) */
+  complete: boolean;
+}
+
+/** A strict recording upstream (Node's llhttp, no lenient flags) that logs every request it parses. */
+export interface StrictUpstream {
+  url: string;
+  port: number;
+  seen: SeenRequest[];
+  /** resolves once a request for `url` has been seen (e.g. a barrier after a probe) */
+  waitFor(url: string, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A strict upstream for adversarial tests. Every request is logged when its head is parsed, so a
+ * smuggled request shows up even if its body never completes. It answers 200 with a length to
+ * everything, Upgrade requests included, as most apps do (no 'upgrade' listener: node:http then
+ * serves them as ordinary requests and keeps parsing the connection as HTTP), unless
+ * `acceptWebSocket` is set, in which case `Upgrade: websocket` gets a 101 and an echo. Paths under
+ * /hold never read their body (back-pressure probes).
+ */
+export async function startStrictUpstream(opts: { acceptWebSocket?: boolean } = {}): Promise<StrictUpstream> {
+  const seen: SeenRequest[] = [];
+  const waiters = new Set<() => void>();
+  const server: Server = createServer(
+    { requireHostHeader: false, joinDuplicateHeaders: false },
+    (req, res) => {
+      const entry: SeenRequest = {
+        method: req.method!,
+        url: req.url!,
+        httpVersion: req.httpVersion,
+        rawHeaders: req.rawHeaders,
+        body: Buffer.alloc(0),
+        complete: false,
+      };
+      seen.push(entry);
+      for (const w of waiters) w();
+      if (req.url?.startsWith('/hold')) return;
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        entry.body = Buffer.concat(chunks);
+        entry.complete = true;
+        const text = `seen ${req.method} ${req.url} ${entry.body.length}\n`;
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(text.length) }).end(text);
+      });
+    },
+  );
+  if (opts.acceptWebSocket)
+    server.on('upgrade', (req, socket) => {
+      seen.push({
+        method: req.method!,
+        url: req.url!,
+        httpVersion: req.httpVersion,
+        rawHeaders: req.rawHeaders,
+        body: Buffer.alloc(0),
+        complete: true,
+      });
+      for (const w of waiters) w();
+      if (String(req.headers.upgrade).toLowerCase() !== 'websocket') {
+        socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+        return;
+      }
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n');
+      socket.pipe(socket);
+    });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    seen,
+    waitFor(url, timeoutMs = 10_000) {
+      if (seen.some((s) => s.url === url)) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!seen.some((s) => s.url === url)) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`the upstream never saw ${url}`));
+        }, timeoutMs);
+        waiters.add(check);
+      });
+    },
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
