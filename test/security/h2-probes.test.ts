@@ -105,6 +105,11 @@ const H2_PROBES: H2Probe[] = [
   { name: 'an unknown pseudo-header', fields: [...base(), [':foo', 'bar']], ours: 0 },
   { name: 'a :path that is not origin-form', fields: base('GET', 'h2'), ours: 0 },
   { name: 'CR/LF in :path', fields: base('GET', '/a HTTP/1.1\r\nX-A: b'), ours: 0 },
+  {
+    name: 'two authorization fields',
+    fields: [...base(), ['authorization', 'Bearer a'], ['authorization', 'Bearer b']],
+    ours: 0,
+  },
   { name: ':authority and host disagree', fields: [...base(), ['host', 'evil']], ours: 0 },
   {
     name: 'two host fields',

@@ -93,9 +93,10 @@ export function h2Request(
       }
       const frames = [Buffer.from(PREFACE), frame(Type.SETTINGS, 0, 0, Buffer.alloc(0))];
       frames.push(frame(Type.HEADERS, END_HEADERS | (data.length ? 0 : END_STREAM), 1, headerBlock(fields)));
-      data.forEach((d, i) =>
-        frames.push(frame(Type.DATA, i === data.length - 1 ? END_STREAM : 0, 1, Buffer.from(d, 'latin1'))),
-      );
+      for (let i = 0; i < data.length; i++)
+        frames.push(
+          frame(Type.DATA, i === data.length - 1 ? END_STREAM : 0, 1, Buffer.from(data[i]!, 'latin1')),
+        );
       s.write(Buffer.concat(frames));
     });
     s.on('data', (d: Buffer) => {
@@ -118,10 +119,8 @@ export function h2Request(
           outcome.reset = true;
           finish();
         } else if (type === Type.HEADERS && outcome.status === undefined) {
-          const padded = flags & 0x8 ? 1 + payload[0]! : 0;
-          const prio = flags & 0x20 ? 5 : 0;
-          const first = payload[(flags & 0x8 ? 1 : 0) + prio]!;
-          void padded;
+          // the first field of the block, after the pad length and priority fields if flagged
+          const first = payload[(flags & 0x8 ? 1 : 0) + (flags & 0x20 ? 5 : 0)]!;
           outcome.status = first & 0x80 ? (STATIC_STATUS[first & 0x7f] ?? -1) : -1;
           if (flags & END_STREAM) finish();
         } else if (type === Type.DATA && flags & END_STREAM) finish();

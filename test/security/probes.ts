@@ -172,6 +172,14 @@ export const PROBES: Probe[] = [
     responses: 1,
   },
   {
+    name: 'two Authorization headers (policy and app could read different ones)',
+    class: 'host',
+    bytes: 'GET /a HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b\r\n\r\n',
+    legit: [],
+    ours: 0,
+    responses: 1,
+  },
+  {
     name: 'no Host in HTTP/1.1',
     class: 'host',
     bytes: 'GET /a HTTP/1.1\r\nX-A: b\r\n\r\n',

@@ -159,7 +159,7 @@ export function rawConnect(t: Target): Promise<Socket> {
   });
 }
 
-/** Status codes of the complete HTTP/1.1 responses in `out` (bodies skipped by their length). */
+/** Status codes of the complete final HTTP/1.x responses in `out` (bodies skipped by their framing). */
 export function responses(out: string): number[] {
   const codes: number[] = [];
   let i = 0;
@@ -184,7 +184,7 @@ export function responses(out: string): number[] {
     } else if (len) next += Number(len[1]);
     else if (status >= 200 && status !== 204 && status !== 304 && status !== 101) next = out.length;
     if (next > out.length) break;
-    codes.push(status);
+    if (status >= 200 || status === 101) codes.push(status); // 100 Continue is interim
     i = next;
   }
   return codes;

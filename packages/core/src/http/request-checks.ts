@@ -25,16 +25,25 @@ export function validAuthority(v: string): boolean {
 
 /**
  * HTTP/1.x: exactly one valid Host (HTTP/1.1; at most one for 1.0), a Transfer-Encoding that is
- * exactly `chunked` and only in HTTP/1.1 (other codings -> 501, as nginx answers), no CONNECT.
+ * exactly `chunked` and only in HTTP/1.1 (other codings -> 501, as nginx answers), at most one
+ * Expect, Authorization and Proxy-Authorization (two could be read differently by the proxy's
+ * policy and the app, as nginx also refuses), no CONNECT.
  */
 export function checkHttp1Head(method: string, raw: readonly string[], minor: number): HeadVerdict {
   let hosts = 0;
+  let singles = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const n = name.length;
     if (n === 4) {
       if (name.toLowerCase() !== 'host') continue;
       if (++hosts > 1 || !validAuthority(raw[i + 1]!)) return 400;
+    } else if (n === 6 || n === 13 || n === 19) {
+      const bit = singleBit(name.toLowerCase());
+      if (bit !== 0) {
+        if ((singles & bit) !== 0) return 400;
+        singles |= bit;
+      }
     } else if (n === 17 && name.toLowerCase() === 'transfer-encoding') {
       // llhttp refused a second Transfer-Encoding line, and one where chunked is not last
       if (minor === 0) return 400; // RFC 9112 6.1: faulty framing
@@ -44,6 +53,11 @@ export function checkHttp1Head(method: string, raw: readonly string[], minor: nu
   if (hosts === 0 && minor === 1) return 400;
   if (method === 'CONNECT') return 405;
   return 0;
+}
+
+/** Fields that may appear once (a bit each), or 0. */
+function singleBit(lower: string): number {
+  return lower === 'expect' ? 1 : lower === 'authorization' ? 2 : lower === 'proxy-authorization' ? 4 : 0;
 }
 
 /**
@@ -74,6 +88,7 @@ export function checkH2Head(raw: readonly string[]): HeadVerdict {
   let path: string | undefined;
   let scheme = false;
   let length: string | undefined;
+  let singles = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
@@ -107,6 +122,14 @@ export function checkH2Head(raw: readonly string[]): HeadVerdict {
         if (!DIGITS.test(value) || (length !== undefined && length !== value)) return 400;
         length = value;
         break;
+      case 'expect':
+      case 'authorization':
+      case 'proxy-authorization': {
+        const bit = singleBit(name);
+        if ((singles & bit) !== 0) return 400;
+        singles |= bit;
+        break;
+      }
     }
   }
   if (method === 'CONNECT') return 405;

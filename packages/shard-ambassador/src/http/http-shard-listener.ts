@@ -28,7 +28,15 @@ const HTTP_POOL: PoolProtocol = {
   handshake: () => null,
 };
 
-const LIMITS = { maxHeaderSize: 16 * 1024, headerTimeout: 10_000, requestTimeout: 0, idleTimeout: 60_000 };
+// the shared proxy flags are not offered here: these are their defaults (README, "HTTP mode")
+const LIMITS = {
+  maxHeaderSize: 16 * 1024,
+  headerTimeout: 10_000,
+  requestTimeout: 0,
+  idleTimeout: 60_000,
+  bodyHighWater: 64 * 1024,
+  minBodyRate: 512,
+};
 
 /**
  * The consistent HTTP sharding proxy of the book (nginx `hash $request_uri consistent`): the

@@ -102,6 +102,8 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
   private upgraded = false;
   /** nothing more is parsed: a refused request, or one served in place of an upgrade */
   private stopped = false;
+  /** a parse error that waits for the responses owed before it */
+  private deferred: ClientErrorKind | undefined = undefined;
   /** a request that asked for an upgrade the proxy will not tunnel: served, then the connection closes */
   private lastRequest: Http1Request | null = null;
   /** body bytes received since rateSince (minimum body rate) */
@@ -270,12 +272,18 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
     if (res !== this.active || this.closed) return;
     this.active = null;
     res.closed();
-    if (!keepAlive || this.broken) {
+    if (!keepAlive || (this.broken && this.deferred === undefined)) {
       this.phase = ConnPhase.Closed;
       this.socket.end();
       return;
     }
     const req = res.req;
+    if (this.deferred !== undefined && this.queue.length === 0) {
+      // the requests parsed before the bad bytes are answered: now the error, then close
+      this.phase = ConnPhase.Closed;
+      this.socket.end(clientErrorAnswer(this.deferred));
+      return;
+    }
     if (req.complete) this.next();
     else {
       // answered before its body was read (or before the parser finished the message): the
@@ -338,8 +346,25 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
     if (this.broken || this.closed) return;
     this.broken = true;
     this.host.clientError(kind);
-    this.parsing?.closed(); // a body cut short: whoever streams it stops
+    const parsing = this.parsing;
+    parsing?.closed(); // a body cut short: whoever streams it stops
     this.parsing = null;
+    if (
+      this.active !== null &&
+      this.active.req.complete &&
+      (kind === 'bad_request' || kind === 'header_too_large')
+    ) {
+      // bad bytes after complete requests: those are answered first, in order (their upstream
+      // saw them), then the error; a queued request whose body was cut short is dropped
+      this.deferred = kind;
+      this.stopped = true;
+      this.socket.pause();
+      if (parsing !== null) {
+        const i = this.queue.findIndex((r) => r.req === parsing);
+        if (i >= 0) this.queue.splice(i, 1)[0]!.closed();
+      }
+      return;
+    }
     const res = this.active;
     this.active = null;
     res?.closed();
