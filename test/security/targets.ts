@@ -17,6 +17,8 @@ export interface Target {
   tls: boolean;
   /** the nginx reference, not one of ours */
   reference: boolean;
+  /** the process (for its RSS) */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -45,13 +47,14 @@ async function component(
     port,
     tls,
     reference: false,
+    pid: proc.child.pid,
     stop: async () => {
       await proc.kill('SIGKILL');
     },
   };
 }
 
-export const startTlsSidecar = (upstream: string) =>
+export const startTlsSidecar = (upstream: string, extra: string[] = []) =>
   component(
     'tls-sidecar',
     'tls-sidecar',
@@ -68,11 +71,12 @@ export const startTlsSidecar = (upstream: string) =>
       CERT.key,
       '--redirect-listen',
       'off',
+      ...extra,
     ],
     true,
   );
 
-export const startSplitter = (upstream: string) =>
+export const startSplitter = (upstream: string, extra: string[] = []) =>
   component('experiment-splitter', 'experiment-splitter', (p, a) => [
     '--listen',
     `127.0.0.1:${p}`,
@@ -84,12 +88,11 @@ export const startSplitter = (upstream: string) =>
     upstream,
     '--percent',
     '50',
+    ...extra,
   ]);
 
-export const startRateLimiter = (
-  upstream: string,
-  extra: string[] = ['--rate', '100000/s', '--burst', '100000'],
-) =>
+/** The rate limiter with a limit no probe reaches, unless `extra` sets its own --rate. */
+export const startRateLimiter = (upstream: string, extra: string[] = []) =>
   component('rate-limiter', 'rate-limiter', (p, a) => [
     '--listen',
     `127.0.0.1:${p}`,
@@ -97,6 +100,7 @@ export const startRateLimiter = (
     `127.0.0.1:${a}`,
     '--upstream',
     upstream,
+    ...(extra.includes('--rate') ? [] : ['--rate', '100000/s', '--burst', '100000']),
     ...extra,
   ]);
 

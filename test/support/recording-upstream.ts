@@ -94,7 +94,8 @@ export interface StrictUpstream {
  * smuggled request shows up even if its body never completes. It answers 200 with a length to
  * everything, Upgrade requests included, as most apps do (no 'upgrade' listener: node:http then
  * serves them as ordinary requests and keeps parsing the connection as HTTP), unless
- * `acceptWebSocket` is set, in which case `Upgrade: websocket` gets a 101 and an echo. Paths under
+ * `acceptWebSocket` is set, in which case every upgrade gets a 101 for websocket (whatever it
+ * asked for) and an echo. Paths under
  * /hold never read their body (back-pressure probes).
  */
 export async function startStrictUpstream(opts: { acceptWebSocket?: boolean } = {}): Promise<StrictUpstream> {
@@ -135,10 +136,7 @@ export async function startStrictUpstream(opts: { acceptWebSocket?: boolean } = 
         complete: true,
       });
       for (const w of waiters) w();
-      if (String(req.headers.upgrade).toLowerCase() !== 'websocket') {
-        socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
-        return;
-      }
+      // any upgrade gets a 101 for websocket: a proxy must splice only if that is what was asked
       socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n');
       socket.pipe(socket);
     });

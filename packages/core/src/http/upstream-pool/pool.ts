@@ -64,7 +64,7 @@ export class Http1Pool {
     const conn = this.idle.pop();
     if (conn !== undefined) conn.send(ex);
     else if (this.all.size < this.opts.connections) this.open().send(ex);
-    else if (this.queue.length - this.queueHead >= this.queueLimit)
+    else if (this.queue.length - this.queueHead >= this.queueLimit && this.compact() >= this.queueLimit)
       ex.onFail(false, new PoolBusyError('upstream connection queue full'));
     else {
       this.queue.push(ex);
@@ -104,6 +104,21 @@ export class Http1Pool {
       if (!next.abandoned) return next;
     }
     return undefined;
+  }
+
+  /** Drops waiters whose client went away (only when the queue looks full); returns the length. */
+  private compact(): number {
+    const queue: UpstreamExchange[] = [];
+    const at: number[] = [];
+    for (let i = this.queueHead; i < this.queue.length; i++) {
+      if (this.queue[i]!.abandoned) continue;
+      queue.push(this.queue[i]!);
+      at.push(this.queuedAt[i]!);
+    }
+    this.queue = queue;
+    this.queuedAt = at;
+    this.queueHead = 0;
+    return queue.length;
   }
 
   /** Takes the queue's head (the queue must not be empty). */
