@@ -349,11 +349,7 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
     const parsing = this.parsing;
     parsing?.closed(); // a body cut short: whoever streams it stops
     this.parsing = null;
-    if (
-      this.active !== null &&
-      this.active.req.complete &&
-      (kind === 'bad_request' || kind === 'header_too_large')
-    ) {
+    if (this.active?.req.complete && (kind === 'bad_request' || kind === 'header_too_large')) {
       // bad bytes after complete requests: those are answered first, in order (their upstream
       // saw them), then the error; a queued request whose body was cut short is dropped
       this.deferred = kind;
