@@ -3,13 +3,15 @@ import { AggregatorRegistry, type Registry } from 'prom-client';
 import { startAdminServer } from './admin/admin-server.js';
 import { WORKER_ENV } from './cluster-env.js';
 import { type LoadOptions, loadConfig } from './config/load.js';
-import { redact } from './config/redact.js';
 import type { CommonConfig } from './config/schemas.js';
 import { EXIT } from './errors.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { createLogger } from './logger.js';
 import { parseAddress } from './net/host-port.js';
 import { watchFiles } from './reload/file-watcher.js';
+
+/** More than `exits` worker exits within `windowMs` is a crash loop: the primary gives up. */
+export const CRASH_LOOP = Object.freeze({ exits: 5, windowMs: 10_000 });
 
 /** IPC message a worker sends once its listeners are bound. */
 export const WORKER_LISTENING = 'dds:listening';
@@ -20,13 +22,15 @@ export interface PrimaryOptions<C extends CommonConfig> {
   config: C;
   file: string | undefined;
   loadOpts: LoadOptions<C>;
-  secrets: ReadonlySet<string>;
+  /** the config as /config shows it (secrets redacted) */
+  shown: (config: C) => unknown;
 }
 
 /**
  * `--workers N`: the primary forks N workers that run the component and share its listeners
  * (node:cluster), serves the admin port itself with the workers' metrics aggregated, reports
- * ready once every worker listens, restarts a crashed worker, and on SIGTERM lets each worker
+ * ready once every worker listens, restarts a crashed worker (exiting 1 on a crash loop: more
+ * than CRASH_LOOP.exits exits within CRASH_LOOP.windowMs), and on SIGTERM lets each worker
  * drain before it exits 0. Each worker watches the config file and reloads on its own.
  */
 export async function runPrimary<C extends CommonConfig>(opts: PrimaryOptions<C>): Promise<void> {
@@ -52,12 +56,18 @@ export async function runPrimary<C extends CommonConfig>(opts: PrimaryOptions<C>
     if (stopping) return;
     const now = Date.now();
     crashes.push(now);
-    while (crashes.length && crashes[0]! < now - 10_000) crashes.shift();
-    logger.error({ worker: w.process.pid, code, signal }, 'worker exited; starting a new one');
-    if (crashes.length > 5) {
-      logger.fatal('workers keep crashing; giving up');
+    while (crashes.length && crashes[0]! < now - CRASH_LOOP.windowMs) crashes.shift();
+    if (crashes.length > CRASH_LOOP.exits) {
+      // Restarting again would only hide the fault: exit, so Kubernetes restarts the pod with
+      // its back-off and reports the crash loop. No worker is left behind.
+      logger.fatal(
+        { worker: w.process.pid, code, signal, exits: crashes.length, withinMs: CRASH_LOOP.windowMs },
+        'workers keep crashing; giving up',
+      );
+      for (const other of Object.values(cluster.workers ?? {})) other?.process.kill('SIGKILL');
       process.exit(EXIT.FAILURE);
     }
+    logger.error({ worker: w.process.pid, code, signal }, 'worker exited; starting a new one');
     fork();
   });
   for (let i = 0; i < n; i++) fork();
@@ -74,7 +84,7 @@ export async function runPrimary<C extends CommonConfig>(opts: PrimaryOptions<C>
           },
           component: opts.name,
           version: opts.version,
-          config: () => redact(config, opts.secrets),
+          config: () => opts.shown(config),
         })
       : undefined;
   logger.info({ workers: n, admin: config.admin }, `dds-${opts.name} ${opts.version} primary started`);

@@ -1,4 +1,5 @@
 export { startAdminServer } from './admin/admin-server.js';
+export { adminTokenSchema, authorizeAction, readAdminToken } from './admin/admin-token.js';
 export { commonFlags } from './config/common-flags.js';
 export { formatDuration, parseDuration } from './config/duration.js';
 export {
@@ -12,7 +13,7 @@ export {
 } from './config/flags.js';
 export { type LoadedConfig, type LoadOptions, loadConfig, readConfigFile } from './config/load.js';
 export { deepFreeze, getPath, isPlainObject, setPath } from './config/object-path.js';
-export { redact } from './config/redact.js';
+export { isSecretKey, REDACTED, redact, redactUrl } from './config/redact.js';
 export {
   type CommonConfig,
   commonSchema,

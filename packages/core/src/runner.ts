@@ -52,6 +52,14 @@ export interface Component<C extends CommonConfig> {
   fileFlag?: string;
   fromFile?: LoadOptions<C>['fromFile'];
   secretPaths?: string[];
+  /**
+   * A copy of the config with the component's own secret-bearing values masked (values that no
+   * field name gives away, such as API keys in a rate limiter's allow-list); core's rules for
+   * secret paths, secret-named fields and URL passwords apply after it.
+   */
+  redactConfig?(config: C): C;
+  /** the component has admin routes that change state: they need --admin-token-file */
+  adminActions?: boolean;
   /** where the component's own logs go (default stdout; stderr when stdout carries data) */
   logStream?: 'stdout' | 'stderr';
   /** the component is stateless per process and may run as `--workers N` */
@@ -64,7 +72,9 @@ export function allFlags<C extends CommonConfig>(c: Component<C>): FlagSpec[] {
   const own = new Set(c.flags.map((f) => f.name));
   return [
     ...c.flags,
-    ...commonFlags({ admin: c.defaultAdmin, workers: c.workers }).filter((f) => !own.has(f.name)),
+    ...commonFlags({ admin: c.defaultAdmin, workers: c.workers, adminActions: c.adminActions }).filter(
+      (f) => !own.has(f.name),
+    ),
   ];
 }
 
@@ -84,6 +94,8 @@ export async function runComponent<C extends CommonConfig>(
     fromFile: c.fromFile,
   };
   const secrets = new Set([...(c.secretPaths ?? []), ...flags.filter((f) => f.secret).map(flagPath)]);
+  /** the config as /config and --print-config show it */
+  const shown = (cfg: C): unknown => redact(c.redactConfig ? c.redactConfig(cfg) : cfg, secrets);
   let loaded: Awaited<ReturnType<typeof loadConfig<C>>>;
   try {
     if (argv.includes('--help') || argv.includes('-h')) {
@@ -112,7 +124,7 @@ export async function runComponent<C extends CommonConfig>(
   }
   if (loaded.actions.get('print-config')) {
     const { stringify } = await import('yaml');
-    process.stdout.write(stringify(redact(loaded.config, secrets)));
+    process.stdout.write(stringify(shown(loaded.config as C)));
     return process.exit(EXIT.OK);
   }
 
@@ -134,7 +146,7 @@ export async function runComponent<C extends CommonConfig>(
   const clusterWorker = process.env[WORKER_ENV] !== undefined && process.send !== undefined;
   if (config.workers > 1 && !clusterWorker) {
     const { runPrimary } = await import('./cluster.js');
-    return runPrimary({ name: c.name, version: c.version, config, file: loaded.file, loadOpts, secrets });
+    return runPrimary({ name: c.name, version: c.version, config, file: loaded.file, loadOpts, shown });
   }
   const logger = createLogger(c.name, config.logLevel, c.logStream === 'stderr' ? 2 : 1);
   const registry = createRegistry(c.name, c.version);
@@ -155,7 +167,7 @@ export async function runComponent<C extends CommonConfig>(
     registers: [registry],
   });
   lastReload.setToCurrentTime();
-  installCrashGuards(logger, registry);
+  installCrashGuards(logger);
   const workerLink = clusterWorker ? (await import('./cluster.js')).setupWorker(registry) : undefined;
 
   let instance: Instance<C>;
@@ -179,8 +191,9 @@ export async function runComponent<C extends CommonConfig>(
         registry,
         component: c.name,
         version: c.version,
-        config: () => redact(config, secrets),
+        config: () => shown(config),
         routes: instance.adminRoutes?.bind(instance),
+        actionTokenFile: () => (config as { adminTokenFile?: string }).adminTokenFile,
       });
     }
     await instance.start();
@@ -272,20 +285,16 @@ function exitWithConfigError(component: string, err: unknown): never {
   throw err;
 }
 
-/** A bad connection must never take the process down: log, count, carry on. */
-function installCrashGuards(logger: Logger, registry: Registry): void {
-  const uncaught = new Counter({
-    name: `${METRIC_PREFIX}uncaught_errors_total`,
-    help: 'Errors that reached the process without a handler (logged with context).',
-    labelNames: ['kind'],
-    registers: [registry],
-  });
-  process.on('uncaughtException', (err) => {
-    uncaught.inc({ kind: 'exception' });
-    logger.error({ err }, 'uncaught exception');
-  });
-  process.on('unhandledRejection', (err) => {
-    uncaught.inc({ kind: 'rejection' });
-    logger.error({ err }, 'unhandled rejection');
-  });
+/**
+ * An error no handler caught leaves the process in a state nobody knows: log it and exit 1, so
+ * Kubernetes (or the cluster primary, under --workers) starts a clean process. A bad connection
+ * never gets here: every socket and stream has its error handler.
+ */
+function installCrashGuards(logger: Logger): void {
+  const die = (kind: string) => (err: unknown) => {
+    logger.fatal({ err }, `${kind}: exiting, the process is in an unknown state`);
+    process.exit(EXIT.FAILURE);
+  };
+  process.on('uncaughtException', die('uncaught exception'));
+  process.on('unhandledRejection', die('unhandled rejection'));
 }

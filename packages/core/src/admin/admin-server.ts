@@ -6,6 +6,7 @@ import type { Lifecycle } from '../lifecycle/lifecycle.js';
 import type { Address } from '../net/host-port.js';
 import { listen } from '../net/listen.js';
 import { type AdminReply, type AdminRequest, AdminRouter, type AdminRoutes } from './admin-router.js';
+import { authorizeAction } from './admin-token.js';
 
 /** What /metrics renders: a prom-client Registry, or anything alike (the cluster aggregator, the pod). */
 export interface MetricsSource {
@@ -22,7 +23,12 @@ export interface AdminOptions {
   component: string;
   version: string;
   routes?: (app: AdminRoutes) => void;
+  /** the token file admin actions need, read per action (undefined: actions are refused) */
+  actionTokenFile?: () => string | undefined;
 }
+
+/** Methods that only read: open to the kubelet and Prometheus. Any other is an admin action. */
+const READS = new Set(['GET', 'HEAD']);
 
 export interface AdminServer {
   /** the bound address (port 0 resolved) */
@@ -73,7 +79,7 @@ export async function startAdminServer(opts: AdminOptions): Promise<AdminServer>
 
   const server = createHttp1Server(
     ADMIN_LIMITS,
-    (req: Http1Request, res: Http1Response) => void serve(router, req, res),
+    (req: Http1Request, res: Http1Response) => void serve(router, req, res, opts.actionTokenFile),
   );
   await listen(server, opts.address);
   return {
@@ -86,7 +92,12 @@ export async function startAdminServer(opts: AdminOptions): Promise<AdminServer>
   };
 }
 
-async function serve(router: AdminRouter, req: Http1Request, res: Http1Response): Promise<void> {
+async function serve(
+  router: AdminRouter,
+  req: Http1Request,
+  res: Http1Response,
+  actionTokenFile: AdminOptions['actionTokenFile'],
+): Promise<void> {
   const q = req.url.indexOf('?');
   const path = q < 0 ? req.url : req.url.slice(0, q);
   const m = router.match(req.method, path);
@@ -94,6 +105,16 @@ async function serve(router: AdminRouter, req: Http1Request, res: Http1Response)
     const headers: Record<string, string> = m.status === 405 ? { allow: m.allow } : {};
     send(res, m.status, headers, { error: m.status === 404 ? 'not found' : 'method not allowed' });
     return;
+  }
+  if (!READS.has(req.method)) {
+    // a route that changes state: only with the token from --admin-token-file
+    const v = authorizeAction(req.headers.authorization, actionTokenFile?.() || undefined);
+    if (!v.ok) {
+      const headers: Record<string, string> =
+        v.status === 401 ? { 'www-authenticate': 'Bearer realm="dds-admin"' } : {};
+      send(res, v.status, headers, { error: v.error });
+      return;
+    }
   }
   const reply = new Reply();
   const request: AdminRequest = {

@@ -1,7 +1,12 @@
+import { adminTokenFlag } from '../admin/admin-token.js';
 import type { FlagSpec } from './flags.js';
 
 /** Flags every component accepts, listed after the component's own in --help. */
-export function commonFlags(defaults: { admin: string; workers?: boolean }): FlagSpec[] {
+export function commonFlags(defaults: {
+  admin: string;
+  workers?: boolean;
+  adminActions?: boolean;
+}): FlagSpec[] {
   const g = 'Common';
   const workers: FlagSpec[] = defaults.workers
     ? [
@@ -32,6 +37,7 @@ export function commonFlags(defaults: { admin: string; workers?: boolean }): Fla
       default: defaults.admin,
       group: g,
     },
+    ...(defaults.adminActions ? [adminTokenFlag(g)] : []),
     {
       name: 'log-level',
       type: 'string',
