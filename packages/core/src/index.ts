@@ -1,5 +1,5 @@
 export { startAdminServer } from './admin/admin-server.js';
-export { adminTokenSchema, authorizeAction, readAdminToken } from './admin/admin-token.js';
+export { adminTokenSchema, authorizeAction } from './admin/admin-token.js';
 export { commonFlags } from './config/common-flags.js';
 export { formatDuration, parseDuration } from './config/duration.js';
 export {
@@ -23,6 +23,7 @@ export {
   zLogLevel,
   zUpstreamUrl,
 } from './config/schemas.js';
+export { readSecretFile, zSecretFile } from './config/secret-file.js';
 export { ConfigError, type ConfigIssue, DdsError, type ErrorCode, EXIT, formatIssues } from './errors.js';
 export { type ForwardOptions, isHopByHopResponse, upstreamHeaders } from './http/forward-headers.js';
 export {

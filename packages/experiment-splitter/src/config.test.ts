@@ -7,7 +7,12 @@ import { tempDir } from '../../../test/support/index.js';
 import { BUCKETS, bucketTable, laneSize, weightToBuckets } from './bucketing.js';
 import { experimentsOf, flags, type SplitterConfig, schema } from './config.js';
 
-const component = { name: 'experiment-splitter', defaultAdmin: '0.0.0.0:9903', flags } as never;
+const component = {
+  name: 'experiment-splitter',
+  defaultAdmin: '0.0.0.0:9903',
+  adminActions: true,
+  flags,
+} as never;
 const load = async (argv: string[]) =>
   (await loadConfig<SplitterConfig>({ flags: allFlags(component), schema: schema as never, argv, env: {} }))
     .config;

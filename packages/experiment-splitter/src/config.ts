@@ -1,8 +1,13 @@
+import { adminTokenSchema } from '@dds/core/admin/admin-token';
 import type { FlagSpec } from '@dds/core/config/flags';
 import { type CommonConfig, commonSchema, zAddress, zDuration, zUpstreamUrl } from '@dds/core/config/schemas';
 import * as z from '@dds/core/config/zod';
+import { zSecretFile } from '@dds/core/config/secret-file';
 import { type HttpProxyConfig, httpProxyFlags, httpProxySchema } from '@dds/core/http/proxy-config';
 import { laneSize, weightToBuckets } from './bucketing.js';
+
+/** Shortest override secret: 256 bits as hex is 64, as base64 44; 32 is the floor for HMAC-SHA256. */
+export const OVERRIDE_SECRET_MIN = 32;
 
 const S = 'Splitting (flags-only quick mode: one experiment, control + experiment)';
 const C = 'Identity cookie (issued when a request carries no key)';
@@ -181,17 +186,25 @@ export const flags: FlagSpec[] = [
   {
     name: 'override-header',
     type: 'string',
-    help: 'request header forcing a variant by name ("off" disables)',
+    help: 'request header forcing a variant, e.g. x-dds-force-variant ("off": none; gate it with --override-secret-file)',
     metavar: 'NAME',
-    default: 'x-dds-force-variant',
+    default: 'off',
     group: V,
   },
   {
     name: 'override-cookie',
     type: 'string',
-    help: 'cookie forcing a variant by name ("off" disables)',
+    help: 'cookie forcing a variant, e.g. dds_force_variant ("off": none; gate it with --override-secret-file)',
     metavar: 'NAME',
-    default: 'dds_force_variant',
+    default: 'off',
+    group: V,
+  },
+  {
+    name: 'override-secret-file',
+    type: 'string',
+    help: `HMAC key (at least ${OVERRIDE_SECRET_MIN} characters): overrides must then be VARIANT:SIGNATURE, signed per experiment and variant (see README)`,
+    metavar: 'FILE',
+    default: '',
     group: V,
   },
 
@@ -298,6 +311,7 @@ export const schema = z
   .strictObject({
     ...commonSchema,
     ...httpProxySchema,
+    ...adminTokenSchema,
     listen: zAddress,
     control: z.union([z.literal(''), zUpstreamUrl]),
     experiment: z.union([z.literal(''), zUpstreamUrl]),
@@ -323,6 +337,7 @@ export const schema = z
     responseHeader: z.boolean(),
     overrideHeader: zHeaderOrOff,
     overrideCookie: zCookieOrOff,
+    overrideSecretFile: zSecretFile(OVERRIDE_SECRET_MIN),
     guard: zGuard,
     /** YAML only: several experiments (lists of objects do not fit flags) */
     experiments: z.optional(z.array(zExperiment)),

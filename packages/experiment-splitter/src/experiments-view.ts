@@ -1,3 +1,4 @@
+import { redactUrl } from '@dds/core/config/redact';
 import { BUCKETS } from './bucketing.js';
 import type { Plan } from './plan.js';
 
@@ -24,7 +25,7 @@ export function experimentsView(plan: Plan) {
           return {
             name: v.name,
             control: v.isControl,
-            backend: v.backend,
+            backend: redactUrl(v.backend),
             weightPercent: v.weight,
             assignedPercent: pct(counts[i]! / BUCKETS),
             tripped: e.off.has(v.index),

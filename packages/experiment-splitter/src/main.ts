@@ -11,6 +11,7 @@ await runComponent<SplitterConfig>({
     'dds-experiment-splitter --control URL --experiment URL [--percent 10] [--key cookie:NAME|header:NAME|ip]\n       dds-experiment-splitter --config splitter.yaml',
   defaultAdmin: '0.0.0.0:9903',
   workers: true,
+  adminActions: true, // POST /experiments/:name/reset
   flags,
   schema: schema as never,
   create: (ctx) => new Splitter(ctx),

@@ -4,6 +4,7 @@ import { bucketTable, saltSeed, weightToBuckets } from './bucketing.js';
 import type { GuardConfig, SplitterConfig } from './config.js';
 import { experimentsOf } from './config.js';
 import { ExperimentRouter } from './experiment-router.js';
+import { overrideSignature } from './override.js';
 import { type KeySource, parseKeySource } from './user-key.js';
 import type { VariantStats } from './variant-stats.js';
 
@@ -42,6 +43,8 @@ export interface Experiment {
   readonly signature: string;
   /** variants the guard switched off */
   readonly off: Set<number>;
+  /** with an override secret: variant name -> the signature that forces it (override.ts) */
+  readonly overrideSignatures: ReadonlyMap<string, Buffer> | undefined;
   /** bucket -> variant index */
   table: Uint8Array;
 }
@@ -69,6 +72,8 @@ export interface PlanDeps {
   hooks(variant: Variant): ProxyHooks;
   defaultHooks(): ProxyHooks;
   idCookieSuffix(c: SplitterConfig): string;
+  /** the HMAC key override values must be signed with (undefined: bare variant names) */
+  overrideSecret: string | undefined;
 }
 
 const off = (s: string): string | undefined => (s === 'off' ? undefined : s.toLowerCase());
@@ -93,6 +98,10 @@ export function buildPlan(c: SplitterConfig, deps: PlanDeps, previous?: Plan): P
       pathPrefix: e.pathPrefix,
       signature,
       off: new Set(prev?.off ?? []),
+      overrideSignatures:
+        deps.overrideSecret === undefined
+          ? undefined
+          : new Map(e.variants.map((v) => [v.name, overrideSignature(deps.overrideSecret!, e.name, v.name)])),
       table: new Uint8Array(0),
     } as Omit<Experiment, 'control'> as Experiment;
     const vh = off(c.variantHeader);

@@ -1,5 +1,7 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, sleep } from '../../../test/support/index.js';
+import { freePort, sleep, tempDir } from '../../../test/support/index.js';
 import {
   adminJson,
   demoApp,
@@ -13,6 +15,8 @@ import {
 } from './testing/harness.js';
 
 afterAll(stopAll);
+
+const ADMIN_TOKEN = 'guard-reset-token-0123456789abcdef';
 
 describe('a down experiment backend', () => {
   let control: Running;
@@ -81,7 +85,11 @@ describe('the guard', () => {
       demoApp('control'),
       demoApp('experiment', ['--fail-rate', '1']),
     ]);
+    const tokenFile = join(tempDir('splitter-token'), 'admin-token');
+    writeFileSync(tokenFile, `${ADMIN_TOKEN}\n`);
     const s = await quickSplitter(control, failing, [
+      '--admin-token-file',
+      tokenFile,
       '--percent',
       '50',
       '--guard',
@@ -118,11 +126,14 @@ describe('the guard', () => {
       ['experiment', 0, true],
     ]);
 
-    const reset = await fetch(`${s.admin}/experiments/experiment/reset`, { method: 'POST' });
+    const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const reset = await fetch(`${s.admin}/experiments/experiment/reset`, { method: 'POST', headers: auth });
     expect(reset.status).toBe(200);
     const again = await pool(users.slice(0, 100), 8, (u) => get(`${s.url}/`, { cookie: `dds_uid=${u}` }));
     expect(again.some((r) => r.servedBy === 'experiment')).toBe(true);
-    expect((await fetch(`${s.admin}/experiments/nope/reset`, { method: 'POST' })).status).toBe(404);
+    expect((await fetch(`${s.admin}/experiments/nope/reset`, { method: 'POST', headers: auth })).status).toBe(
+      404,
+    );
   }, 60_000);
 
   it('trips on p99 when the experiment backend is slow', async () => {

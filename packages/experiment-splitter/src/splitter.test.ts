@@ -30,6 +30,10 @@ describe('quick mode: --control --experiment --percent 10 --key cookie:uid', () 
       '--salt',
       'checkout-2026',
       '--response-header',
+      '--override-header',
+      'x-dds-force-variant',
+      '--override-cookie',
+      'dds_force_variant',
     ]);
   });
 
@@ -89,7 +93,8 @@ describe('quick mode: --control --experiment --percent 10 --key cookie:uid', () 
     expect(await metric(s.admin, /^dds_experiment_id_cookies_issued_total /)).toBeGreaterThanOrEqual(1);
   });
 
-  it('forces a variant by override header or cookie; unknown names are ignored', async () => {
+  it('forces a variant by override header or cookie once they are named; unknown names are ignored', async () => {
+    await s.proc.waitFor('variant overrides are not signed: any client can choose its variant');
     const controlUser = Array.from({ length: 100 }, (_, i) => `o${i}`).find(
       (x) => expectedVariant(x, 'checkout-2026', 10) === 'control',
     )!;
@@ -102,6 +107,7 @@ describe('quick mode: --control --experiment --percent 10 --key cookie:uid', () 
     );
     expect((await get(`${s.url}/`, { cookie, 'x-dds-force-variant': 'nope' })).servedBy).toBe('control');
     expect(await metric(s.admin, /^dds_experiment_overrides_total /)).toBe(2);
+    expect(await metric(s.admin, /^dds_experiment_overrides_refused_total /)).toBe(1);
   });
 
   it('answers malformed and smuggling requests with 400 and never forwards them', async () => {
@@ -281,15 +287,11 @@ describe('proxying quality and identity options', () => {
     await s.proc.kill();
   });
 
-  it('without id cookies sends keyless requests to control, and overrides can be switched off', async () => {
+  it('without id cookies sends keyless requests to control; overrides are off by default', async () => {
     const s = await quickSplitter(control, exp, [
       '--percent',
       '100',
       '--no-id-cookie',
-      '--override-header',
-      'off',
-      '--override-cookie',
-      'off',
       '--variant-header',
       'x-ab',
       '--experiment-header',
@@ -306,6 +308,7 @@ describe('proxying quality and identity options', () => {
     const seen = JSON.parse(forced.body).headers;
     expect(seen['x-ab']).toBe('experiment');
     expect(seen['x-dds-experiment']).toBeUndefined();
+    expect(s.proc.stdout()).not.toContain('variant overrides are not signed');
     await s.proc.kill();
   });
 });

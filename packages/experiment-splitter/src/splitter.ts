@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { AdminRoutes } from '@dds/core/admin/admin-router';
+import { readSecretFile } from '@dds/core/config/secret-file';
+import { DdsError } from '@dds/core/errors';
 import { httpLimitsOf, upstreamOptionsOf } from '@dds/core/http/proxy-config';
 import { type ProxyFailure, type ProxyHooks, proxyRequest } from '@dds/core/http/reverse-proxy';
 import { createHttp1Server, type Http1Server } from '@dds/core/http/server/http1-server';
@@ -14,10 +16,11 @@ import { type Address, parseAddress } from '@dds/core/net/host-port';
 import { listen } from '@dds/core/net/listen';
 import type { ComponentContext, Instance } from '@dds/core/runner';
 import { bucketOf, bucketTable } from './bucketing.js';
-import type { SplitterConfig } from './config.js';
+import { OVERRIDE_SECRET_MIN, type SplitterConfig } from './config.js';
 import { cookieSuffix, cookieValue } from './cookie.js';
 import { experimentsView } from './experiments-view.js';
 import { judge } from './guard.js';
+import { overrideTarget } from './override.js';
 import { buildPlan, type Experiment, type Plan, type Variant } from './plan.js';
 import { registerVariantMetrics } from './prometheus.js';
 import { userKey } from './user-key.js';
@@ -48,6 +51,7 @@ export class Splitter implements Instance<SplitterConfig> {
   private readonly unmatched: Counter;
   private readonly cookiesIssued: Counter;
   private readonly overrides: Counter;
+  private readonly overridesRefused: Counter;
 
   constructor(private readonly ctx: ComponentContext<SplitterConfig>) {
     this.config = ctx.config;
@@ -75,6 +79,11 @@ export class Splitter implements Instance<SplitterConfig> {
       help: 'Requests whose variant was forced by the override header or cookie.',
       registers: reg,
     });
+    this.overridesRefused = new Counter({
+      name: `${P}overrides_refused_total`,
+      help: 'Override header or cookie values not honoured: unknown variant, or a missing or wrong signature.',
+      registers: reg,
+    });
     registerVariantMetrics(ctx.registry, () => this.stats.values());
     this.server = createHttp1Server(this.config, this.handle, (kind) => this.clientErrors.inc({ kind }));
     this.server.on('upgrade', this.upgrade);
@@ -84,16 +93,28 @@ export class Splitter implements Instance<SplitterConfig> {
 
   async start(): Promise<void> {
     await listen(this.server, parseAddress(this.config.listen) as Address);
+    const c = this.config;
+    if ((c.overrideHeader !== 'off' || c.overrideCookie !== 'off') && c.overrideSecretFile === '')
+      this.ctx.logger.warn(
+        { overrideHeader: c.overrideHeader, overrideCookie: c.overrideCookie },
+        'variant overrides are not signed: any client can choose its variant (set --override-secret-file)',
+      );
+  }
+
+  /** The override secret is re-read when its file changes (a rotated Secret). */
+  watchedFiles(c: SplitterConfig): string[] {
+    return c.overrideSecretFile === '' ? [] : [c.overrideSecretFile];
   }
 
   reload(next: SplitterConfig, prev: SplitterConfig): void {
     if (next.listen !== prev.listen) throw new Error('listen cannot change on reload; restart instead');
     if (next.maxHeaderSize !== prev.maxHeaderSize)
       throw new Error('maxHeaderSize cannot change on reload; restart instead');
+    const overrideSecret = overrideSecretOf(next); // may reject the reload: before any change
     this.server.setLimits(httpLimitsOf(next));
     this.config = next;
     this.trusted = new TrustedProxies(next.trustedProxies);
-    this.apply(next);
+    this.apply(next, overrideSecret);
   }
 
   async drain(deadline: number): Promise<void> {
@@ -119,7 +140,7 @@ export class Splitter implements Instance<SplitterConfig> {
   }
 
   /** Builds and swaps in a new routing snapshot; pools no longer used close once idle. */
-  private apply(c: SplitterConfig): void {
+  private apply(c: SplitterConfig, overrideSecret = overrideSecretOf(c)): void {
     const poolKey = (url: string) =>
       `${url} ${c.upstreamConnections} ${c.connectTimeout} ${c.upstreamTimeout}`;
     const used = new Map<string, Upstream>();
@@ -144,6 +165,7 @@ export class Splitter implements Instance<SplitterConfig> {
         hooks: (v) => this.variantHooks(v),
         defaultHooks: () => ({ ...this.forwardOptions(), draining: this.draining }),
         idCookieSuffix: (cfg) => cookieSuffix(cfg.idCookie),
+        overrideSecret,
       },
       this.plan,
     );
@@ -247,19 +269,13 @@ export class Splitter implements Instance<SplitterConfig> {
   private choose(req: IncomingMessage, exp: Experiment, plan: Plan, canIssue = true): Variant {
     if (plan.overrideHeader !== undefined) {
       const o = req.headers[plan.overrideHeader];
-      const v = typeof o === 'string' ? exp.byName.get(o) : undefined;
-      if (v) {
-        this.overrides.inc();
-        return v;
-      }
+      const v = typeof o === 'string' ? this.forced(exp, o) : undefined;
+      if (v) return v;
     }
     if (plan.overrideCookie !== undefined && req.headers.cookie !== undefined) {
       const o = cookieValue(req.headers.cookie, plan.overrideCookie);
-      const v = o === undefined ? undefined : exp.byName.get(o);
-      if (v) {
-        this.overrides.inc();
-        return v;
-      }
+      const v = o === undefined ? undefined : this.forced(exp, o);
+      if (v) return v;
     }
     let key = userKey(req, exp.key, this.trusted);
     if (key === undefined) {
@@ -275,6 +291,13 @@ export class Splitter implements Instance<SplitterConfig> {
       }
     }
     return exp.variants[exp.table[bucketOf(key, exp.seed)]!]!;
+  }
+
+  /** The variant an override value may force, counted either way. */
+  private forced(exp: Experiment, value: string): Variant | undefined {
+    const v = overrideTarget(value, exp.byName, exp.overrideSignatures);
+    (v ? this.overrides : this.overridesRefused).inc();
+    return v;
   }
 
   /** Slides the experiment's windows and lets the guard judge each variant against control. */
@@ -315,6 +338,14 @@ export class Splitter implements Instance<SplitterConfig> {
       );
     }
   }
+}
+
+/** The override secret in effect; a file that cannot serve fails the start or the reload. */
+function overrideSecretOf(c: SplitterConfig): string | undefined {
+  if (c.overrideSecretFile === '') return undefined;
+  const r = readSecretFile(c.overrideSecretFile, OVERRIDE_SECRET_MIN);
+  if ('error' in r) throw new DdsError('DDS_CONFIG_INVALID', `overrideSecretFile: ${r.error}`);
+  return r.secret;
 }
 
 function hasBody(req: IncomingMessage): boolean {

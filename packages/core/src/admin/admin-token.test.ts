@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { adminTokenSchema, authorizeAction, readAdminToken } from './admin-token.js';
+import { readSecretFile } from '../config/secret-file.js';
+import { adminTokenSchema, authorizeAction } from './admin-token.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dds-admin-token-'));
 const file = (name: string, text: string) => {
@@ -60,8 +61,8 @@ describe('admin actions', () => {
     expect(schema.safeParse({ adminTokenFile: good }).success).toBe(true);
     const issue = (f: string) => schema.safeParse({ adminTokenFile: f }).error?.issues[0]?.message;
     expect(issue(join(dir, 'missing'))).toMatch(/cannot read .*missing: ENOENT/);
-    expect(issue(file('empty', '\n'))).toMatch(/holds 0 characters; a token needs at least 16/);
-    expect(issue(file('two', 'one-token-0123456789 two'))).toMatch(/one token/);
-    expect(readAdminToken(good)).toEqual({ token });
+    expect(issue(file('empty', '\n'))).toMatch(/holds 0 characters; at least 16 are needed/);
+    expect(issue(file('two', 'one-token-0123456789 two'))).toMatch(/one secret without spaces/);
+    expect(readSecretFile(good, 16)).toEqual({ secret: token });
   });
 });

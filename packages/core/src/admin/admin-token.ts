@@ -1,7 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { z } from 'zod';
 import type { FlagSpec } from '../config/flags.js';
+import { readSecretFile, zSecretFile } from '../config/secret-file.js';
 
 /**
  * Admin actions: admin routes that change state (POST, PUT, PATCH, DELETE). The kubelet and
@@ -23,29 +22,8 @@ export const adminTokenFlag = (group = 'Common'): FlagSpec => ({
   group,
 });
 
-/** Reads and checks a token file; the reason it cannot serve, or the token. */
-export function readAdminToken(file: string): { token: string } | { error: string } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    return { error: `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
-  }
-  const token = text.trim();
-  if (token.length < MIN_TOKEN_LENGTH)
-    return { error: `${file} holds ${token.length} characters; a token needs at least ${MIN_TOKEN_LENGTH}` };
-  if (/\s/.test(token)) return { error: `${file} must hold one token without spaces or line breaks` };
-  return { token };
-}
-
 /** `adminTokenFile` for a component's schema: empty, or a readable file holding a usable token. */
-export const adminTokenSchema = {
-  adminTokenFile: z.string().superRefine((f, ctx) => {
-    if (f === '') return;
-    const r = readAdminToken(f);
-    if ('error' in r) ctx.addIssue({ code: 'custom', message: r.error });
-  }),
-};
+export const adminTokenSchema = { adminTokenFile: zSecretFile(MIN_TOKEN_LENGTH) };
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
@@ -58,11 +36,11 @@ export function authorizeAction(
 ): ActionVerdict {
   if (!tokenFile)
     return { ok: false, status: 403, error: 'admin actions are off: start with --admin-token-file FILE' };
-  const r = readAdminToken(tokenFile);
+  const r = readSecretFile(tokenFile, MIN_TOKEN_LENGTH);
   if ('error' in r) return { ok: false, status: 503, error: `admin actions unavailable: ${r.error}` };
   const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? '');
   // compared as digests: equal lengths for timingSafeEqual, and no timing signal on the length
-  if (!m || !timingSafeEqual(digest(m[1]!), digest(r.token)))
+  if (!m || !timingSafeEqual(digest(m[1]!), digest(r.secret)))
     return {
       ok: false,
       status: 401,
