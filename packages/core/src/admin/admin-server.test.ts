@@ -1,5 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lifecycle } from '../lifecycle/lifecycle.js';
 import { AdminRouter } from './admin-router.js';
@@ -13,6 +16,12 @@ let port: number;
 const lifecycle = new Lifecycle();
 let ready: true | string = 'warming up';
 lifecycle.addReadiness('test', () => ready);
+// admin actions (the POST route) need this token; the file can be switched off mid-test
+const TOKEN = 'admin-server-test-token-0123456789';
+const tokenFile = join(mkdtempSync(join(tmpdir(), 'dds-admin-')), 'token');
+writeFileSync(tokenFile, TOKEN);
+let actionTokenFile: string | undefined = tokenFile;
+const auth = { authorization: `Bearer ${TOKEN}` };
 
 beforeAll(async () => {
   admin = await startAdminServer({
@@ -22,6 +31,7 @@ beforeAll(async () => {
     config: () => ({ listen: ':8080', secret: '<redacted>' }),
     component: 'test-component',
     version: '1.2.3',
+    actionTokenFile: () => actionTokenFile,
     routes: (app) => {
       app.get('/things', (req) => ({ query: req.query }));
       app.post<{ name: string }>('/things/:name/reset', (req, reply) => {
@@ -81,15 +91,32 @@ describe('admin server', () => {
   });
 
   it('passes route params (decoded) and the query to component routes', async () => {
-    const r = await fetch(`${base}/things/caf%C3%A9/reset`, { method: 'POST' });
+    const r = await fetch(`${base}/things/caf%C3%A9/reset`, { method: 'POST', headers: auth });
     expect(await r.json()).toEqual({ reset: 'café' });
-    const missing = await fetch(`${base}/things/missing/reset`, { method: 'POST' });
+    const missing = await fetch(`${base}/things/missing/reset`, { method: 'POST', headers: auth });
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: 'no such thing' });
     const q = await fetch(`${base}/things?limit=5&limit=7&__proto__=x&pool=a%20b`);
     // the first of repeated keys; `__proto__` is a key like any other
     expect(await q.text()).toBe('{"query":{"limit":"5","__proto__":"x","pool":"a b"}}');
     expect(await (await fetch(`${base}/slow`)).json()).toEqual({ slow: true });
+  });
+
+  it('admin actions need the Bearer token from the token file; without a file they are off', async () => {
+    const reset = (headers: Record<string, string> = {}) =>
+      fetch(`${base}/things/x/reset`, { method: 'POST', headers });
+    const none = await reset();
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer realm="dds-admin"');
+    expect((await reset({ authorization: 'Bearer wrong-token-0123456789' })).status).toBe(401);
+    expect((await reset(auth)).status).toBe(200);
+    actionTokenFile = undefined;
+    const off = await reset(auth);
+    expect(off.status).toBe(403);
+    expect(await off.json()).toEqual({ error: 'admin actions are off: start with --admin-token-file FILE' });
+    actionTokenFile = tokenFile;
+    // unknown paths and wrong methods answer as before, token or not
+    expect((await fetch(`${base}/nothing`, { method: 'POST' })).status).toBe(404);
   });
 
   it('sends a pre-rendered string with the content type the route set', async () => {
