@@ -1,8 +1,8 @@
 import { adminTokenSchema } from '@dds/core/admin/admin-token';
 import type { FlagSpec } from '@dds/core/config/flags';
 import { type CommonConfig, commonSchema, zAddress, zDuration, zUpstreamUrl } from '@dds/core/config/schemas';
-import * as z from '@dds/core/config/zod';
 import { zSecretFile } from '@dds/core/config/secret-file';
+import * as z from '@dds/core/config/zod';
 import { type HttpProxyConfig, httpProxyFlags, httpProxySchema } from '@dds/core/http/proxy-config';
 import { laneSize, weightToBuckets } from './bucketing.js';
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { redact } from '@dds/core/config/redact';
 import { DdsError } from '@dds/core/errors';
 import { httpLimitsOf, upstreamOptionsOf } from '@dds/core/http/proxy-config';
 import { type ProxyHooks, proxyRequest } from '@dds/core/http/reverse-proxy';
@@ -19,7 +20,16 @@ import { LocalLimiter } from './limiter/local-limiter.js';
 import type { Limiter, Verdict } from './limiter/verdict.js';
 import { LocalWindowCounter, type WindowCounter } from './limiter/window-counter.js';
 import { LimiterMetrics } from './metrics.js';
-import { type CompiledPolicy, collectChecks, compilePolicy, type PolicySkip } from './policy/compile.js';
+import {
+  type CompiledPolicy,
+  collectChecks,
+  compilePolicy,
+  jwtHeadersFor,
+  type PolicySkip,
+} from './policy/compile.js';
+import { JwtVerifier, jwtConfigured } from './policy/jwt-verifier.js';
+import type { JwtPayload, KeyContext } from './policy/key-extractor.js';
+import { redactPolicy } from './policy/redact-policy.js';
 import type { PolicyConfig } from './policy/schema.js';
 import type { RedisLimiter } from './redis/redis-limiter.js';
 import type { RlsEndpoint } from './rls/rls-endpoint.js';
@@ -35,6 +45,8 @@ interface Active {
   trusted: TrustedProxies;
   upstream: Upstream;
   hooks: ProxyHooks;
+  /** verifies the tokens of jwt: key parts; undefined: no key source, claims are decoded only */
+  verifier: JwtVerifier | undefined;
 }
 
 /** Wall clock in milliseconds with sub-millisecond resolution. */
@@ -144,11 +156,21 @@ export async function createRateLimiter(
 
   const server = createHttp1Server(httpLimitsOf(first), handle, (kind) => metrics.clientErrors.inc({ kind }));
   const tracker = new ConnectionTracker(server);
-  let active = activate(first, undefined);
+  const onJwtReject = (reason: string) => metrics.jwtRejected.inc({ reason });
+  let active = activate(first, undefined, await verifierFor(first));
 
-  function activate(config: RateLimiterConfig, prev: Active | undefined): Active {
+  /** A verifier for the config's JWT key source (files read now); throws DdsError if unusable. */
+  async function verifierFor(config: RateLimiterConfig): Promise<JwtVerifier | undefined> {
+    return jwtConfigured(config.jwt) ? JwtVerifier.create(config.jwt, onJwtReject, wallClock) : undefined;
+  }
+
+  function activate(
+    config: RateLimiterConfig,
+    prev: Active | undefined,
+    verifier: JwtVerifier | undefined,
+  ): Active {
     const policies = policiesOf(config).map(compilePolicy);
-    local?.retain(policies.flatMap((p) => [...p.limits, ...p.overrides.values()].flat()));
+    local?.retain(policies.flatMap((p) => [...p.limits, ...p.overrideLimits.flat()]));
     const upstream =
       prev && prev.config.upstream === config.upstream && sameUpstreamOptions(prev.config, config)
         ? prev.upstream
@@ -166,27 +188,46 @@ export async function createRateLimiter(
       },
       draining: () => tracker.draining,
     };
-    return { config, policies, trusted: hooks.trusted, upstream, hooks };
+    return { config, policies, trusted: hooks.trusted, upstream, hooks, verifier };
   }
 
   const onSkip = (p: CompiledPolicy, why: PolicySkip) => metrics.decision(p, p.name, '*', why);
 
-  function decideFor(req: IncomingMessage, a: Active): Verdict | Promise<Verdict> | undefined {
+  type Decided = Verdict | undefined;
+
+  function decideFor(req: IncomingMessage, a: Active): Decided | Promise<Decided> {
     const peer = normalizeIp(req.socket.remoteAddress ?? '');
     const ip = a.trusted.empty ? peer : a.trusted.clientAddress(peer, req.headers['x-forwarded-for']);
-    const checks = collectChecks(a.policies, req, ip, a.config.dryRun, onSkip);
+    // tokens of the matching policies' jwt: parts are verified before any key is read
+    const headers = a.verifier && jwtHeadersFor(a.policies, req);
+    if (!headers) return decideWith(req, a, { ip });
+    const claims = a.verifier!.verifyRequest(req, headers);
+    if (claims instanceof Promise) return claims.then((c) => decideWith(req, a, withClaims(ip, c)));
+    return decideWith(req, a, withClaims(ip, claims));
+  }
+
+  const withClaims = (ip: string, claims: Map<string, JwtPayload | undefined>): KeyContext => ({
+    ip,
+    claims: (h) => claims.get(h),
+  });
+
+  function decideWith(req: IncomingMessage, a: Active, keyContext: KeyContext): Decided | Promise<Decided> {
+    const checks = collectChecks(a.policies, req, keyContext, a.config.dryRun, onSkip);
     return checks.length === 0 ? undefined : limiter.decide(checks);
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const a = active;
     const v = decideFor(req, a);
-    if (v === undefined) proxyRequest(req, res, a.upstream, a.hooks);
-    else if (v instanceof Promise) v.then((x) => respond(req, res, a, x));
+    if (v instanceof Promise) v.then((x) => respond(req, res, a, x));
     else respond(req, res, a, v);
   }
 
-  function respond(req: IncomingMessage, res: ServerResponse, a: Active, v: Verdict): void {
+  function respond(req: IncomingMessage, res: ServerResponse, a: Active, v: Decided): void {
+    if (v === undefined) {
+      if (!res.destroyed) proxyRequest(req, res, a.upstream, a.hooks);
+      return;
+    }
     count(v);
     if (res.destroyed) return;
     const close = tracker.draining;
@@ -263,7 +304,7 @@ export async function createRateLimiter(
       );
     },
     ready,
-    reload(next, prev) {
+    async reload(next, prev) {
       for (const f of RESTART_ONLY) {
         if (JSON.stringify(next[f]) !== JSON.stringify(prev[f]))
           throw new DdsError('DDS_CONFIG_INVALID', `${f} cannot change on reload (restart to apply it)`);
@@ -273,14 +314,18 @@ export async function createRateLimiter(
           'DDS_CONFIG_INVALID',
           'turning the HTTP listener (policies) or the RLS listener (rlsConfig) on or off needs a restart',
         );
+      const verifier = await verifierFor(next); // may reject the reload: before any change
       rls?.reload(next);
       const before = active;
       server.setLimits(httpLimitsOf(next));
-      active = activate(next, before);
+      active = activate(next, before, verifier);
       if (active.upstream !== before.upstream) void before.upstream.close();
       logger.info({ policies: active.policies.map((p) => p.name) }, 'policies reloaded');
     },
-    watchedFiles: (c) => (rls ? rls.watched(c) : []),
+    watchedFiles: (c) => [
+      ...(rls ? rls.watched(c) : []),
+      ...[c.jwt.jwksFile, c.jwt.secretFile].filter((f) => f !== ''),
+    ],
     async drain(deadline) {
       await Promise.all([rls?.drain(deadline), httpEnabled ? tracker.drain(deadline) : undefined]);
       await limiter.close();
@@ -292,7 +337,8 @@ export async function createRateLimiter(
         topology: target?.topology,
         redisUp: redis ? redis.up : undefined,
         dryRun: active.config.dryRun,
-        policies: policiesOf(active.config),
+        policies: redact(policiesOf(active.config).map(redactPolicy)),
+        jwt: active.verifier ? 'verified' : 'unverified',
         keys: Object.fromEntries(limiter.keys()),
         ...(rls
           ? {

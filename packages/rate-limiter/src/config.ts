@@ -8,9 +8,13 @@ import {
   upstreamFlag,
 } from '@dds/core/http/proxy-config';
 import { checkRedisSettings, redisConfigured, redisFlags, redisSchema } from '@dds/core/redis/redis-settings';
-import { zAlgorithm, zKey, zPolicies, zRate } from './policy/schema.js';
+import { jwtConfigured, jwtSourceError, MIN_SECRET_LENGTH } from './policy/jwt-verifier.js';
+import { parseEntry } from './policy/key-entries.js';
+import { type KeyPart, parseKeyPart, partName } from './policy/key-spec.js';
+import { forEachEntry, zAlgorithm, zKey, zPolicies, zRate } from './policy/schema.js';
 
 const L = 'Rate limiting';
+const J = 'JWT keys (without a key source, jwt: claims are decoded unverified and cannot be allow-listed)';
 const R = 'Distributed mode (Redis)';
 const G = "Envoy's global rate-limit service (RLS, gRPC)";
 
@@ -162,6 +166,77 @@ export const flags: FlagSpec[] = [
     default: false,
     group: G,
   },
+  {
+    name: 'jwt-secret-file',
+    type: 'string',
+    path: 'jwt.secretFile',
+    help: `verify jwt: keys with this HMAC key (HS256/384/512, at least ${MIN_SECRET_LENGTH} characters)`,
+    metavar: 'FILE',
+    default: '',
+    group: J,
+  },
+  {
+    name: 'jwt-jwks-file',
+    type: 'string',
+    path: 'jwt.jwksFile',
+    help: 'verify jwt: keys with the public keys of this JWKS file (re-read when it changes)',
+    metavar: 'FILE',
+    default: '',
+    group: J,
+  },
+  {
+    name: 'jwt-jwks-url',
+    type: 'string',
+    path: 'jwt.jwksUrl',
+    help: 'verify jwt: keys with the public keys of this JWKS endpoint (https; cached, refetched for unknown kids)',
+    metavar: 'URL',
+    default: '',
+    group: J,
+  },
+  {
+    name: 'jwt-issuer',
+    type: 'list',
+    path: 'jwt.issuer',
+    help: 'accepted iss values (default: not checked)',
+    metavar: 'ISS,...',
+    default: [],
+    group: J,
+  },
+  {
+    name: 'jwt-audience',
+    type: 'list',
+    path: 'jwt.audience',
+    help: 'accepted aud values (default: not checked)',
+    metavar: 'AUD,...',
+    default: [],
+    group: J,
+  },
+  {
+    name: 'jwt-algorithms',
+    type: 'list',
+    path: 'jwt.algorithms',
+    help: 'accepted alg values (default: HS* with a secret; RS*, PS*, ES*, EdDSA with a JWKS)',
+    metavar: 'ALG,...',
+    default: [],
+    group: J,
+  },
+  {
+    name: 'jwt-clock-tolerance',
+    type: 'duration',
+    path: 'jwt.clockTolerance',
+    help: 'leeway for exp and nbf',
+    default: 30_000,
+    group: J,
+  },
+  {
+    name: 'jwt-cache',
+    type: 'number',
+    path: 'jwt.cacheSize',
+    help: 'verified tokens remembered (each at most 1m and never past its exp; 0: verify every request)',
+    metavar: 'N',
+    default: 4096,
+    group: J,
+  },
   ...httpProxyFlags(),
 ];
 
@@ -191,6 +266,16 @@ export const schema = z
     rlsRedisPrefix: z.string(),
     rlsHeaders: z.boolean(),
     rlsShadowMode: z.boolean(),
+    jwt: z.strictObject({
+      secretFile: z.string(),
+      jwksFile: z.string(),
+      jwksUrl: z.string(),
+      issuer: z.array(z.string().check(z.minLength(1))),
+      audience: z.array(z.string().check(z.minLength(1))),
+      algorithms: z.array(z.string().check(z.minLength(1))),
+      clockTolerance: zDuration,
+      cacheSize: z.number().check(z.int(), z.minimum(0), z.maximum(1_000_000)),
+    }),
     /** YAML only: the policies (see README) */
     policies: z._default(zPolicies, []),
   })
@@ -222,8 +307,34 @@ export const schema = z
           path: ['policyName'],
           message: `"${flagPolicyName(c)}" is also a YAML policy name`,
         });
+      const jwtProblem = jwtSourceError(c.jwt);
+      if (jwtProblem)
+        ctx.addIssue({ code: 'custom', path: ['jwt', jwtProblem.field], message: jwtProblem.message });
+      if (!jwtConfigured(c.jwt)) refuseUnverifiedEntries(c.policies, ctx);
     }),
   );
+
+/**
+ * Without a JWT key source a claim is whatever the client wrote into its token: an allow-list or
+ * override entry on it would let anyone in. Such entries are refused, naming the entry.
+ */
+function refuseUnverifiedEntries(policies: z.output<typeof zPolicies>, ctx: z.core.$RefinementCtx): void {
+  policies.forEach((p, i) => {
+    const parts = p.key.map(parseKeyPart);
+    if (parts.some((k) => typeof k === 'string') || !parts.some((k) => (k as KeyPart).kind === 'jwt')) return;
+    forEachEntry(p, (entry, path) => {
+      const conditions = parseEntry(entry, parts as KeyPart[]);
+      if (typeof conditions === 'string') return; // reported by the policy schema
+      const claim = conditions.find((x) => x.part !== 'ip' && (parts[x.part] as KeyPart).kind === 'jwt');
+      if (claim === undefined || claim.part === 'ip') return;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['policies', i, ...path],
+        message: `${partName(parts[claim.part] as KeyPart)} comes from a token nobody verified (anyone can write any claim): set --jwt-secret-file, --jwt-jwks-file or --jwt-jwks-url, or name another part of the key`,
+      });
+    });
+  });
+}
 
 export type RateLimiterConfig = z.output<typeof schema> & CommonConfig & HttpProxyConfig;
 

@@ -2,6 +2,7 @@
 import { runComponent } from '@dds/core/runner';
 import { createRateLimiter } from './app.js';
 import { flags, type RateLimiterConfig, schema } from './config.js';
+import { redactPolicy } from './policy/redact-policy.js';
 
 await runComponent<RateLimiterConfig>({
   name: 'rate-limiter',
@@ -16,5 +17,7 @@ await runComponent<RateLimiterConfig>({
   flags,
   schema,
   secretPaths: ['redis'],
+  // API keys and ids in allow-lists and overrides; addresses and part names stay visible
+  redactConfig: (c) => ({ ...c, policies: c.policies.map(redactPolicy) }),
   create: (ctx) => createRateLimiter(ctx),
 });

@@ -26,6 +26,7 @@ export class LimiterMetrics {
   readonly responses: Counter<'code'>;
   readonly clientErrors: Counter<'kind'>;
   readonly upstreamFailures: Counter<'reason'>;
+  readonly jwtRejected: Counter<'reason'>;
   private readonly codeChildren: Child[] = [];
 
   constructor(
@@ -70,6 +71,12 @@ export class LimiterMetrics {
         if (now > hits) this.inc(now - hits);
         hits = now;
       },
+    });
+    this.jwtRejected = new Counter({
+      name: `${P}jwt_rejected_total`,
+      help: 'Requests whose JWT failed verification (its jwt: key part counts as missing), by reason.',
+      labelNames: ['reason'],
+      registers,
     });
     this.redisLatency = new Histogram({
       name: `${P}redis_duration_seconds`,

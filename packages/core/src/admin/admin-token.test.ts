@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { readSecretFile } from '../config/secret-file.js';
+import * as z from '../config/zod.js';
 import { adminTokenSchema, authorizeAction } from './admin-token.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dds-admin-token-'));

@@ -16,6 +16,7 @@ describe('isSecretKey', () => {
       'credentials',
       'apiKey',
       'api_key',
+      'x-api-key',
       'authorization',
       'redis_auth',
       'auth',

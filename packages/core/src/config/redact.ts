@@ -4,7 +4,7 @@ import { isPlainObject } from './object-path.js';
 export const REDACTED = '<redacted>';
 
 /** Names of fields that hold a secret: `redisPassword`, `apiToken`, `redis_auth`, `jwtSecret`. */
-const SECRET_KEY = /(password|passwd|secret|token|credential|api_?key|authorization|(^|_)auth$)/i;
+const SECRET_KEY = /(password|passwd|secret|token|credential|api[-_]?key|authorization|(^|_)auth$)/i;
 /** ...unless they name where the secret lives (`passwordFile`, `tokenFile`, `passwordEnv`). */
 const SECRET_REFERENCE = /(file|env|path|dir|name)$/i;
 

@@ -1,14 +1,14 @@
 import type { IncomingMessage } from 'node:http';
-import { TrustedProxies } from '@dds/core/http/trusted-proxies';
 import type { Algorithm } from '../algorithms/decision.js';
 import { gcra } from '../algorithms/gcra.js';
 import { slidingWindow } from '../algorithms/sliding-window.js';
 import { quotaItem } from '../http/ratelimit-headers.js';
-import { type KeyExtractor, keyExtractor } from './key-extractor.js';
+import { type Condition, KeyEntries, parseEntry } from './key-entries.js';
+import { joinKey, type KeyContext, type KeyExtractor, keyExtractor } from './key-extractor.js';
 import { type KeyPart, parseKeyPart } from './key-spec.js';
 import { type RequestMatcher, requestMatcher } from './matcher.js';
 import { parseRate, type Rate } from './rate.js';
-import { isCidr, type LimitConfig, type PolicyConfig } from './schema.js';
+import type { LimitConfig, PolicyConfig } from './schema.js';
 
 /** One limit ready to decide: its algorithm, storage id and pre-rendered quota header item. */
 export interface LimitSpec {
@@ -34,30 +34,35 @@ export interface CompiledPolicy {
   readonly matches: RequestMatcher;
   readonly key: KeyExtractor;
   readonly limits: readonly LimitSpec[];
-  readonly overrides: ReadonlyMap<string, readonly LimitSpec[]>;
-  readonly allowKeys: ReadonlySet<string>;
-  readonly allowIps: TrustedProxies | undefined;
+  /** which requests each override applies to (its group index in overrideLimits) */
+  readonly overrides: KeyEntries;
+  readonly overrideLimits: readonly (readonly LimitSpec[])[];
+  readonly allow: KeyEntries;
   readonly missingKey: 'skip' | 'shared';
+  /** headers the policy's jwt: parts read tokens from (verified before the key is read) */
+  readonly jwtHeaders: readonly string[];
 }
 
 export function compilePolicy(p: PolicyConfig): CompiledPolicy {
   const parts = p.key.map((k) => parseKeyPart(k) as KeyPart);
-  const overrides = new Map<string, LimitSpec[]>();
-  p.overrides.forEach((o, j) => {
-    const limits = o.limits.map((l, i) => compileLimit(p.name, `o${j}`, l, i, o.limits.length));
-    for (const k of o.keys) overrides.set(k, limits);
-  });
-  const cidrs = p.allow.filter(isCidr);
+  const entries = (list: readonly PolicyConfig['allow'][number][]) =>
+    list.map((e) => parseEntry(e, parts) as Condition[]);
   return {
     name: p.name,
     dryRun: p.dryRun,
     matches: requestMatcher(p.match),
     key: keyExtractor(parts),
     limits: p.limits.map((l, i) => compileLimit(p.name, '', l, i, p.limits.length)),
-    overrides,
-    allowKeys: new Set(p.allow.filter((a) => !isCidr(a))),
-    allowIps: cidrs.length ? new TrustedProxies(cidrs) : undefined,
+    overrides: new KeyEntries(
+      p.overrides.map((o) => entries(o.keys)),
+      parts.length,
+    ),
+    overrideLimits: p.overrides.map((o, j) =>
+      o.limits.map((l, i) => compileLimit(p.name, `o${j}`, l, i, o.limits.length)),
+    ),
+    allow: new KeyEntries([entries(p.allow)], parts.length),
     missingKey: p.missingKey,
+    jwtHeaders: [...new Set(parts.flatMap((k) => (k.kind === 'jwt' ? [k.header] : [])))],
   };
 }
 
@@ -97,37 +102,64 @@ export interface Check {
 export type PolicySkip = 'allowlisted' | 'no_key';
 
 /**
- * The limits a request must pass: every matching policy's limits (or its override for the
- * key), unless the key or client IP is allow-listed. All of them must pass.
+ * The limits a request must pass: every matching policy's limits (or the first override that
+ * names the request), unless an allow-list entry names the client or the key. All must pass.
  */
 export function collectChecks(
   policies: readonly CompiledPolicy[],
   req: IncomingMessage,
-  clientIp: string,
+  ctx: KeyContext,
   dryRun: boolean,
   onSkip: (policy: CompiledPolicy, why: PolicySkip) => void,
 ): Check[] {
   const checks: Check[] = [];
+  const ip = ctx.ip;
   for (const p of policies) {
     if (!p.matches(req)) continue;
-    if (p.allowIps?.has(clientIp)) {
+    if (p.allow.byClient(ip) >= 0) {
       onSkip(p, 'allowlisted');
       continue;
     }
-    let key = p.key(req, clientIp);
-    if (key === undefined) {
+    const values = p.key(req, ctx);
+    let key: string;
+    let override = p.overrides.empty ? -1 : p.overrides.byClient(ip);
+    if (values === undefined) {
       if (p.missingKey === 'skip') {
         onSkip(p, 'no_key');
         continue;
       }
-      key = '\u0000missing';
-    } else if (p.allowKeys.has(key)) {
-      onSkip(p, 'allowlisted');
-      continue;
+      key = MISSING_KEY;
+    } else {
+      if (!p.allow.empty && p.allow.byKey(values, ip) >= 0) {
+        onSkip(p, 'allowlisted');
+        continue;
+      }
+      key = joinKey(values);
+      if (!p.overrides.empty) {
+        const byKey = p.overrides.byKey(values, ip);
+        if (byKey >= 0 && (override < 0 || byKey < override)) override = byKey;
+      }
     }
-    const limits = p.overrides.get(key) ?? p.limits;
+    const limits = override >= 0 ? p.overrideLimits[override]! : p.limits;
     const enforced = !(dryRun || p.dryRun);
     for (const limit of limits) checks.push({ policy: p, limit, key, enforced });
   }
   return checks;
+}
+
+/** The one bucket of requests without a key under `missingKey: shared` (no key value starts with NUL). */
+export const MISSING_KEY = '\u0000missing';
+
+/** The jwt: headers the matching policies of a request read, so their tokens are verified first. */
+export function jwtHeadersFor(
+  policies: readonly CompiledPolicy[],
+  req: IncomingMessage,
+): string[] | undefined {
+  let out: string[] | undefined;
+  for (const p of policies) {
+    if (p.jwtHeaders.length === 0 || !p.matches(req)) continue;
+    if (out === undefined) out = [...p.jwtHeaders];
+    else for (const h of p.jwtHeaders) if (!out.includes(h)) out.push(h);
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 /**
  * One part of a rate-limit key: the client IP, a request header (an API key), a cookie, or a
- * JWT claim (decoded, not verified: it only names the bucket, it grants nothing).
+ * JWT claim (verified when a JWT key source is configured, see jwt-verifier.ts).
  *   ip | header:NAME | cookie:NAME | jwt:CLAIM | jwt:CLAIM@HEADER   (CLAIM may be a.b.c)
  */
 export type KeyPart =
@@ -25,8 +25,22 @@ export function parseKeyPart(text: string): KeyPart | string {
   if (kind === 'jwt') {
     const [claim, header = 'authorization'] = arg.split('@');
     if (!claim) return `"${t}" needs a claim (jwt:sub or jwt:sub@x-token)`;
+    if (claim.includes('=')) return `"${claim}" is not a claim name`;
     if (!TOKEN.test(header.toLowerCase())) return `"${header}" is not a header name`;
     return { kind, claim: claim.split('.'), header: header.toLowerCase() };
   }
   return `unknown key "${t}": expected ip, header:NAME, cookie:NAME or jwt:CLAIM`;
+}
+
+/** The canonical name of a part, as allow-list and override entries name it (`header:x-api-key`). */
+export function partName(p: KeyPart): string {
+  switch (p.kind) {
+    case 'ip':
+      return 'ip';
+    case 'header':
+    case 'cookie':
+      return `${p.kind}:${p.name}`;
+    case 'jwt':
+      return `jwt:${p.claim.join('.')}${p.header === 'authorization' ? '' : `@${p.header}`}`;
+  }
 }

@@ -1,7 +1,6 @@
-import { isIP } from 'node:net';
 import * as z from '@dds/core/config/zod';
-import { TrustedProxies } from '@dds/core/http/trusted-proxies';
-import { parseKeyPart } from './key-spec.js';
+import { type KeyEntry, parseEntry } from './key-entries.js';
+import { type KeyPart, parseKeyPart } from './key-spec.js';
 import { parseRate, RATE_HINT } from './rate.js';
 
 export const zRate = z.string().check(z.refine((s) => parseRate(s) !== undefined, { message: RATE_HINT }));
@@ -58,8 +57,11 @@ export const zMatch = z._default(
   {},
 );
 
-/** Allow-list entries are IPs/CIDRs (matched against the client IP) or exact key values. */
-const zAllow = z.array(z.string());
+/**
+ * An allow-list or override entry: an IP/CIDR (the client), `PART=VALUE` (one part of the key),
+ * a bare value (a key of one part), or {PART: VALUE, ...} (all of them). See key-entries.ts.
+ */
+const zEntry = z.union([z.string(), z.record(z.string(), z.string())]);
 
 export const zPolicy = z.strictObject({
   name: z.string().check(z.regex(/^[A-Za-z0-9._:/-]+$/, 'letters, digits and . _ : / - only')),
@@ -70,13 +72,13 @@ export const zPolicy = z.strictObject({
   overrides: z._default(
     z.array(
       z.strictObject({
-        keys: z.array(z.string()).check(z.minLength(1)),
+        keys: z.array(zEntry).check(z.minLength(1)),
         limits: z.array(zLimit).check(z.minLength(1)),
       }),
     ),
     [],
   ),
-  allow: z._default(zAllow, []),
+  allow: z._default(z.array(zEntry), []),
   /** a request lacking a key part: `skip` the policy, or count them all under one `shared` key */
   missingKey: z._default(z.enum(['skip', 'shared']), 'skip'),
   /** count and label what would be limited, never deny */
@@ -93,15 +95,27 @@ export const zPolicies = z.array(zPolicy).check(
       if (seen.has(p.name))
         ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate policy name "${p.name}"` });
       seen.add(p.name);
-      const cidrs = p.allow.filter(isCidr);
-      const err = TrustedProxies.validate(cidrs);
-      if (err) ctx.addIssue({ code: 'custom', path: [i, 'allow'], message: err });
+      const parts = p.key.map(parseKeyPart);
+      if (parts.some((k) => typeof k === 'string')) return; // reported on `key`
+      forEachEntry(p, (entry, path) => {
+        const r = parseEntry(entry, parts as KeyPart[]);
+        if (typeof r === 'string') ctx.addIssue({ code: 'custom', path: [i, ...path], message: r });
+      });
     });
   }),
 );
 
-/** An allow-list entry that names addresses rather than a key value. */
-export function isCidr(entry: string): boolean {
-  const [addr, bits] = entry.split('/');
-  return isIP(addr ?? '') !== 0 && (bits === undefined || /^\d+$/.test(bits));
+/** Every allow-list and override entry of a policy with its path (`allow.0`, `overrides.1.keys.0`). */
+export function forEachEntry(
+  p: PolicyConfig,
+  fn: (entry: KeyEntry, path: (string | number)[]) => void,
+): void {
+  p.allow.forEach((e, k) => {
+    fn(e, ['allow', k]);
+  });
+  p.overrides.forEach((o, j) => {
+    o.keys.forEach((e, k) => {
+      fn(e, ['overrides', j, 'keys', k]);
+    });
+  });
 }
