@@ -1,4 +1,12 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -409,4 +417,88 @@ describe('log-adapter process', () => {
     expect(nb).toEqual(Array.from({ length: nb.length }, (_, i) => nb[0]! + i));
     expect(nb[nb.length - 1]).toBe(written - 1);
   }, 60_000);
+
+  it('a reload that changes an output hands its queued batches to the new one: none lost or repeated', async () => {
+    const [port, admin] = (await freePorts(2)) as [number, number];
+    const ep = endpoint(port);
+    const dir = tempDir('log-adapter-reload-output');
+    const app = join(dir, 'app.log');
+    writeFileSync(app, numbered(0, 2000));
+    const cfg = join(dir, 'config.yaml');
+    const config = (header: string) =>
+      writeFileSync(
+        cfg,
+        [`output: ["remote=http://127.0.0.1:${port}/"]`, `httpHeader: ["X-Tenant: ${header}"]`, ''].join(
+          '\n',
+        ),
+      );
+    config('a');
+    const p = startComponent('log-adapter', [
+      '--config',
+      cfg,
+      '--input',
+      app,
+      '--flush-interval',
+      '20ms',
+      '--retry-max',
+      '100ms',
+      '--poll-interval',
+      '20ms',
+      '--admin',
+      `127.0.0.1:${admin}`,
+    ]);
+    procs.push(p);
+    // the endpoint is down: batches queue in the output; then the output's settings change
+    await until(
+      async () => (await metric(admin, 'dds_log_adapter_output_pending_bytes{output="remote"}')) > 0,
+      10_000,
+      'a queue',
+    );
+    config('b');
+    process.kill(p.child.pid!, 'SIGHUP');
+    await p.waitFor('output reconfigured', 10_000);
+    ep.up = true;
+    appendFileSync(app, numbered(2000, 3000));
+    await until(() => ep.received.length >= 3000, 20_000, 'all 3000 lines');
+    await p.kill('SIGTERM');
+    exactlyOnce(ep.received, 3000);
+  }, 40_000);
+
+  it('a failed position write is counted, logged and retried at the next sync', async () => {
+    const [admin] = (await freePorts(1)) as [number];
+    const dir = tempDir('log-adapter-posfail');
+    const app = join(dir, 'app.log');
+    writeFileSync(app, numbered(0, 10));
+    const positions = join(dir, 'positions.json');
+    mkdirSync(`${positions}.tmp`); // the temp file cannot be created: every save fails
+    const p = startComponent('log-adapter', [
+      '--input',
+      app,
+      '--output',
+      `file:${join(dir, 'out.ndjson')}`,
+      '--position-file',
+      positions,
+      '--position-sync',
+      '50ms',
+      '--poll-interval',
+      '20ms',
+      '--admin',
+      `127.0.0.1:${admin}`,
+    ]);
+    procs.push(p);
+    await until(
+      async () => (await metric(admin, 'dds_log_adapter_position_write_failures_total')) >= 2,
+      10_000,
+      'failures',
+    );
+    await p.waitFor('cannot save positions');
+    expect(existsSync(positions)).toBe(false);
+    rmSync(`${positions}.tmp`, { recursive: true });
+    await until(() => existsSync(positions), 10_000, 'a saved position');
+    const saved = JSON.parse(readFileSync(positions, 'utf8')) as {
+      files: Record<string, { offset: number }>;
+    };
+    expect(Object.values(saved.files)[0]!.offset).toBe(Buffer.byteLength(numbered(0, 10)));
+    await p.kill('SIGTERM');
+  }, 30_000);
 });

@@ -12,8 +12,8 @@ const OUTAGE_MS = Number(process.env.DDS_TEST_OUTAGE_MS ?? 30_000);
 let kafka: Kafka;
 let procs: Proc[] = [];
 beforeAll(async () => {
-  const [port, controller] = (await freePorts(2)) as [number, number];
-  kafka = await startKafka(port, controller);
+  const [port, controller, sasl] = (await freePorts(3)) as [number, number, number];
+  kafka = await startKafka(port, controller, sasl);
 }, 120_000);
 afterAll(async () => {
   await kafka?.stop('SIGKILL');
@@ -48,12 +48,12 @@ const numbered = (from: number, to: number) =>
   ).join('');
 const lineNo = (value: string) => Number(/"body":"line (\d+)"/.exec(value)?.[1] ?? -1);
 
-function adapter(app: string, topic: string, admin: number, extra: string[] = []): Proc {
+function adapter(app: string, topic: string, admin: number, extra: string[] = [], port = kafka.port): Proc {
   const p = startComponent('log-adapter', [
     '--input',
     app,
     '--output',
-    `kafka://127.0.0.1:${kafka.port}/${topic}`,
+    `kafka://127.0.0.1:${port}/${topic}`,
     '--kafka-key',
     'attributes.user',
     '--flush-interval',
@@ -177,4 +177,35 @@ describe('Kafka output (real KRaft broker)', () => {
     }
     expect(linesBefore).toBeGreaterThan(0);
   }, 180_000);
+
+  it('SASL PLAIN with the password from a file; a wrong password holds the records (metric and log), nothing lost', async () => {
+    await kafka.createTopic('logs-sasl');
+    const [admin] = (await freePorts(1)) as [number];
+    const dir = tempDir('log-adapter-kafka-sasl');
+    const app = join(dir, 'app.log');
+    writeFileSync(app, numbered(0, 300));
+    const secret = join(dir, 'password');
+    writeFileSync(secret, 'wrong\n');
+    const extra = [
+      '--kafka-sasl-mechanism',
+      'plain',
+      '--kafka-sasl-username',
+      'alice',
+      '--kafka-sasl-password-file',
+      secret,
+      '--retry-limit',
+      '2',
+    ];
+    const p = adapter(app, 'logs-sasl', admin, extra, kafka.saslPort);
+    await p.waitFor('has no dead-letter file', 60_000);
+    expect(await sent(admin)).toBe(0);
+    expect(p.stderr()).not.toContain('alice-secret');
+    // the secret is rotated in place: the next connection reads it
+    writeFileSync(secret, 'alice-secret\n');
+    await until(async () => (await sent(admin)) >= 300, 60_000, '300 records sent');
+    await p.kill('SIGTERM');
+    const msgs = await kafka.consume('logs-sasl', await kafka.count('logs-sasl'));
+    expect(new Set(msgs.map((m) => lineNo(m.value))).size).toBe(300);
+    expect(msgs.length).toBe(300);
+  }, 120_000);
 });

@@ -135,6 +135,8 @@ export async function collectorAccepted(metricsPort: number): Promise<number> {
 
 export interface Kafka {
   port: number;
+  /** a SASL_PLAINTEXT listener (PLAIN and SCRAM-SHA-256; user `alice`, password `alice-secret`) */
+  saslPort: number;
   proc: Proc;
   dir: string;
   start(): Promise<void>;
@@ -150,7 +152,7 @@ const java = (cls: string, args: string[], timeoutMs = 60_000) =>
   run('java', ['-Xmx256m', '-cp', `${KAFKA_LIBS}/*`, cls, ...args], { timeoutMs });
 
 /** A single-node KRaft broker on loopback; stop() and start() keep its data (an outage). */
-export async function startKafka(port: number, controllerPort: number): Promise<Kafka> {
+export async function startKafka(port: number, controllerPort: number, saslPort: number): Promise<Kafka> {
   const dir = tempDir('kafka');
   const data = join(dir, 'data');
   mkdirSync(data);
@@ -161,10 +163,13 @@ export async function startKafka(port: number, controllerPort: number): Promise<
       'process.roles=broker,controller',
       'node.id=1',
       `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+      `listeners=PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort}`,
       'controller.listener.names=CONTROLLER',
-      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
+      'inter.broker.listener.name=PLAINTEXT',
+      'sasl.enabled.mechanisms=PLAIN',
+      'listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";',
       `log.dirs=${data}`,
       'offsets.topic.replication.factor=1',
       'transaction.state.log.replication.factor=1',
@@ -179,6 +184,7 @@ export async function startKafka(port: number, controllerPort: number): Promise<
   if (fmt.code !== 0) throw new Error(`kafka storage format failed: ${fmt.stderr}`);
   const k: Kafka = {
     port,
+    saslPort,
     dir,
     proc: undefined as unknown as Proc,
     async start() {
