@@ -7,49 +7,17 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  bin,
-  freePorts,
-  type Proc,
-  run,
-  sleep,
-  startComponent,
-  tempDir,
-} from '../../../test/support/index.js';
+import { describe, expect, it } from 'vitest';
+import { bin, freePorts, run, sleep, startComponent, tempDir } from '../../../test/support/index.js';
+import { exactlyOnce, metric, until, useCleanup } from './testing/harness.js';
 
 // The adapter as a process: config errors, input warnings and confinement, per-input parsers,
 // several outputs with their own policies, the disk spool across a SIGKILL, and hot reload of
 // parsers and outputs while lines keep coming.
 
-let procs: Proc[] = [];
-let servers: Server[] = [];
-afterEach(async () => {
-  for (const p of procs) await p.kill('SIGKILL');
-  for (const s of servers) await new Promise((r) => s.close(r));
-  procs = [];
-  servers = [];
-});
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-async function metric(admin: number, name: string): Promise<number> {
-  const text = await fetch(`http://127.0.0.1:${admin}/metrics`).then(
-    (r) => r.text(),
-    () => '',
-  );
-  if (text === '') return Number.NaN;
-  const m = text.split('\n').find((l) => l.startsWith(name));
-  return m ? Number(m.slice(m.lastIndexOf(' ') + 1)) : 0;
-}
+const cleanup = useCleanup();
 
 interface Rec {
   body?: unknown;
@@ -85,16 +53,8 @@ function endpoint(port: number): { received: number[]; up: boolean } {
     });
   });
   s.listen(port, '127.0.0.1');
-  servers.push(s);
+  cleanup.server(s);
   return ep;
-}
-
-function exactlyOnce(got: number[], n: number): void {
-  const sorted = [...got].sort((a, b) => a - b);
-  expect(sorted.length).toBe(n);
-  expect(new Set(sorted).size).toBe(n);
-  expect(sorted[0]).toBe(0);
-  expect(sorted[n - 1]).toBe(n - 1);
 }
 
 describe('log-adapter process', () => {
@@ -170,7 +130,7 @@ describe('log-adapter process', () => {
       '--admin',
       `127.0.0.1:${admin}`,
     ]);
-    procs.push(p);
+    cleanup.proc(p);
     await p.waitFor(/"input":"[^"]*nothing-here\/\*\.log".*matches no file/);
     await p.waitFor('not following a file outside --allowed-root');
     await until(() => records(out).length === 3, 10_000, 'app.log');
@@ -227,7 +187,7 @@ describe('log-adapter process', () => {
       '--admin',
       'off',
     ]);
-    procs.push(p);
+    cleanup.proc(p);
     await until(() => records(out).length === 3, 10_000, 'three records');
     const rs = records(out);
     const failed = rs.find((r) => r.severity_text === 'ERROR')!;
@@ -269,7 +229,7 @@ describe('log-adapter process', () => {
         '--admin',
         `127.0.0.1:${admin}`,
       ]);
-      procs.push(p);
+      cleanup.proc(p);
       await until(() => records(out).length === 1000, 10_000, 'the file output');
       await until(
         async () => (await metric(admin, 'dds_log_adapter_output_retries_total{output="remote"}')) > 2,
@@ -327,7 +287,7 @@ describe('log-adapter process', () => {
       `127.0.0.1:${admin}`,
     ];
     let p = startComponent('log-adapter', args);
-    procs.push(p);
+    cleanup.proc(p);
     // the sink is down, yet positions reach the end: the spool holds the records
     await until(
       async () => (await metric(admin, 'dds_log_adapter_lag_bytes')) === 0,
@@ -343,7 +303,7 @@ describe('log-adapter process', () => {
     appendFileSync(app, numbered(3000, 3500));
     ep.up = true;
     p = startComponent('log-adapter', args);
-    procs.push(p);
+    cleanup.proc(p);
     await until(() => ep.received.length >= 3500, 20_000, 'all 3500 lines');
     await until(
       async () => (await metric(admin, 'dds_log_adapter_output_pending_bytes{output="http"}')) === 0,
@@ -385,7 +345,7 @@ describe('log-adapter process', () => {
       '--admin',
       'off',
     ]);
-    procs.push(p);
+    cleanup.proc(p);
     let written = 0;
     const writer = setInterval(() => {
       appendFileSync(app, numbered(written, written + 20));
@@ -447,7 +407,7 @@ describe('log-adapter process', () => {
       '--admin',
       `127.0.0.1:${admin}`,
     ]);
-    procs.push(p);
+    cleanup.proc(p);
     // the endpoint is down: batches queue in the output; then the output's settings change
     await until(
       async () => (await metric(admin, 'dds_log_adapter_output_pending_bytes{output="remote"}')) > 0,
@@ -485,7 +445,7 @@ describe('log-adapter process', () => {
       '--admin',
       `127.0.0.1:${admin}`,
     ]);
-    procs.push(p);
+    cleanup.proc(p);
     await until(
       async () => (await metric(admin, 'dds_log_adapter_position_write_failures_total')) >= 2,
       10_000,

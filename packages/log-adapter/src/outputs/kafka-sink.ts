@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from '@dds/core/logger';
-import { fieldText } from './record-field.js';
+import { fieldText, forEachLine } from './record-field.js';
 import type { SendResult, Sink } from './sink.js';
 
 export interface KafkaSinkOptions {
@@ -81,19 +81,10 @@ export class KafkaSink implements Sink {
 
   async send(body: string, _records: number): Promise<SendResult> {
     const messages: Array<{ topic: string; key?: string; value: string }> = [];
-    let start = 0;
-    while (start < body.length) {
-      let end = body.indexOf('\n', start);
-      if (end < 0) end = body.length;
-      if (end > start) {
-        const value = body.slice(start, end);
-        const key = this.o.keyField ? fieldText(JSON.parse(value), this.o.keyField) : undefined;
-        messages.push(
-          key === undefined ? { topic: this.o.topic, value } : { topic: this.o.topic, key, value },
-        );
-      }
-      start = end + 1;
-    }
+    forEachLine(body, (value) => {
+      const key = this.o.keyField ? fieldText(JSON.parse(value), this.o.keyField) : undefined;
+      messages.push(key === undefined ? { topic: this.o.topic, value } : { topic: this.o.topic, key, value });
+    });
     this.producer ??= this.connect();
     try {
       await this.producer.send({ messages });

@@ -1,7 +1,8 @@
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts, type Proc, sleep, startComponent, tempDir } from '../../../../test/support/index.js';
+import { linesBeforeSaved, until } from '../testing/harness.js';
 import { type Kafka, startKafka } from '../testing/peers.js';
 
 // Kafka against a real single-node KRaft broker from the Maven Central jars
@@ -22,14 +23,6 @@ afterEach(async () => {
   for (const p of procs) await p.kill('SIGKILL');
   procs = [];
 });
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 async function sent(admin: number): Promise<number> {
   try {
@@ -153,11 +146,7 @@ describe('Kafka output (real KRaft broker)', () => {
       await until(async () => (await sent(admin)) >= 3000, 60_000, 'records before the kill');
       await until(() => existsSync(positions), 10_000, 'a saved position');
       await p.kill('SIGKILL');
-      const saved = JSON.parse(readFileSync(positions, 'utf8')) as {
-        files: Record<string, { offset: number }>;
-      };
-      const offset = Object.values(saved.files)[0]?.offset ?? 0;
-      linesBefore = readFileSync(app).subarray(0, offset).toString().split('\n').length - 1;
+      linesBefore = linesBeforeSaved(positions, app);
       p = adapter(app, 'logs-kill', admin, extra);
       await until(async () => (await sent(admin)) > 500, 60_000, 'records after the restart');
     } finally {

@@ -1,3 +1,5 @@
+import { forEachLine } from './record-field.js';
+
 /**
  * NDJSON records (the adapter's normalized OpenTelemetry-shaped lines) -> an OTLP
  * ExportLogsServiceRequest, in the object shape protobufjs encodes and, with `json`, in OTLP/JSON's
@@ -140,24 +142,17 @@ export interface ResourceGroup {
  */
 export function groupByResource(ndjson: string): ResourceGroup[] {
   const groups = new Map<string, ResourceGroup>();
-  let start = 0;
-  while (start < ndjson.length) {
-    let end = ndjson.indexOf('\n', start);
-    if (end < 0) end = ndjson.length;
-    if (end > start) {
-      const line = ndjson.slice(start, end);
-      const r = JSON.parse(line) as NormalizedRecord;
-      const at = line.lastIndexOf(',"resource":');
-      const key = r.resource ? (at > 0 ? line.slice(at) : JSON.stringify(r.resource)) : '';
-      let g = groups.get(key);
-      if (!g) {
-        g = { resource: r.resource, records: [] };
-        groups.set(key, g);
-      }
-      g.records.push(r);
+  forEachLine(ndjson, (line) => {
+    const r = JSON.parse(line) as NormalizedRecord;
+    const at = line.lastIndexOf(',"resource":');
+    const key = r.resource ? (at > 0 ? line.slice(at) : JSON.stringify(r.resource)) : '';
+    let g = groups.get(key);
+    if (!g) {
+      g = { resource: r.resource, records: [] };
+      groups.set(key, g);
     }
-    start = end + 1;
-  }
+    g.records.push(r);
+  });
   return [...groups.values()];
 }
 

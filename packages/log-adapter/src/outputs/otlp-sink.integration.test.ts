@@ -1,23 +1,17 @@
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
-import { freePorts, type Proc, sleep, startComponent, tempDir } from '../../../../test/support/index.js';
+import { describe, expect, it } from 'vitest';
+import { freePorts, startComponent, tempDir } from '../../../../test/support/index.js';
+import { metric, until, useCleanup } from '../testing/harness.js';
 import { loadOtlpProto } from '../testing/otlp-proto.js';
 
 // The OTLP retry rules against a scripted OTLP/HTTP endpoint (a real collector cannot be made to
 // answer 429 with Retry-After or a partial success on demand): Retry-After is honoured, 400 is
 // permanent (dead-letter file), a partial success is counted and logged, headers come from a file.
 
-let procs: Proc[] = [];
-let servers: Server[] = [];
-afterEach(async () => {
-  for (const p of procs) await p.kill('SIGKILL');
-  for (const s of servers) await new Promise((r) => s.close(r));
-  procs = [];
-  servers = [];
-});
+const cleanup = useCleanup();
 
 interface Seen {
   at: number;
@@ -42,25 +36,8 @@ function endpoint(
     });
   });
   s.listen(port, '127.0.0.1');
-  servers.push(s);
+  cleanup.server(s);
   return seen;
-}
-
-async function metric(admin: number, name: string): Promise<number> {
-  const text = await fetch(`http://127.0.0.1:${admin}/metrics`).then(
-    (r) => r.text(),
-    () => '',
-  );
-  const m = text.split('\n').find((l) => l.startsWith(name));
-  return m ? Number(m.slice(m.lastIndexOf(' ') + 1)) : 0;
-}
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 describe('OTLP output: retry rules (scripted endpoint)', () => {
@@ -101,7 +78,7 @@ describe('OTLP output: retry rules (scripted endpoint)', () => {
       '--admin',
       `127.0.0.1:${admin}`,
     ]);
-    procs.push(p);
+    cleanup.proc(p);
     await until(() => seen.length >= 2, 15_000, 'the retry');
     expect(seen[1]!.at - seen[0]!.at).toBeGreaterThanOrEqual(1900);
     expect(seen[0]!.headers.authorization).toBe('Bearer s3cret');
@@ -149,7 +126,7 @@ describe('OTLP output: retry rules (scripted endpoint)', () => {
       '--admin',
       `127.0.0.1:${admin}`,
     ]);
-    procs.push(p);
+    cleanup.proc(p);
     await until(
       async () =>
         (await metric(

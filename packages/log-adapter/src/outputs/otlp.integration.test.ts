@@ -1,7 +1,6 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   freePorts,
   type Proc,
@@ -10,6 +9,7 @@ import {
   tempDir,
   waitForPort,
 } from '../../../../test/support/index.js';
+import { linesBeforeSaved, until, useCleanup } from '../testing/harness.js';
 import { type Arrival, attrs, collectorAccepted, startCollector, startRecorder } from '../testing/peers.js';
 import { stampNanos } from './otlp-encode.js';
 
@@ -21,22 +21,7 @@ import { stampNanos } from './otlp-encode.js';
 /** How long the collector is down in the outage test (tens of seconds in the full suite). */
 const OUTAGE_MS = Number(process.env.DDS_TEST_OUTAGE_MS ?? 30_000);
 
-let procs: Proc[] = [];
-let servers: Server[] = [];
-afterEach(async () => {
-  for (const p of procs) await p.kill('SIGKILL');
-  for (const s of servers) await new Promise((r) => s.close(r));
-  procs = [];
-  servers = [];
-});
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const cleanup = useCleanup();
 
 const numbered = (from: number, to: number) =>
   Array.from(
@@ -55,10 +40,10 @@ async function collector(): Promise<{
 }> {
   const [port, recPort, metrics] = (await freePorts(3)) as [number, number, number];
   const rec = await startRecorder(recPort);
-  servers.push(rec.server);
+  cleanup.server(rec.server);
   const launch = async () => {
     const p = startCollector(port, recPort, metrics);
-    procs.push(p);
+    cleanup.proc(p);
     await waitForPort(port, '127.0.0.1', 20_000);
     return p;
   };
@@ -119,7 +104,7 @@ describe('OTLP output (real OpenTelemetry Collector)', () => {
         ],
         { env: { POD_NAMESPACE: 'prod', OTEL_SERVICE_NAME: 'shop' } },
       );
-      procs.push(p);
+      cleanup.proc(p);
       await until(() => c.arrivals.length >= 4, 20_000, 'four records at the recorder');
       await until(() => readFileSync(out, 'utf8').split('\n').length > 4, 5000, 'the file output');
       const records = readFileSync(out, 'utf8')
@@ -188,7 +173,7 @@ describe('OTLP output (real OpenTelemetry Collector)', () => {
         '--admin',
         'off',
       ]);
-      procs.push(p);
+      cleanup.proc(p);
       let written = 0;
       const write = (n: number) => {
         appendFileSync(app, numbered(written, written + n));
@@ -241,7 +226,7 @@ describe('OTLP output (real OpenTelemetry Collector)', () => {
       'off',
     ];
     let p = startComponent('log-adapter', args);
-    procs.push(p);
+    cleanup.proc(p);
     let written = 0;
     const write = (n: number) => {
       appendFileSync(app, numbered(written, written + n));
@@ -253,14 +238,11 @@ describe('OTLP output (real OpenTelemetry Collector)', () => {
       await until(() => c.arrivals.length >= 3000, 30_000, 'records before the kill');
       await until(() => existsSync(positions), 10_000, 'a saved position');
       await p.kill('SIGKILL');
-      const saved = JSON.parse(readFileSync(positions, 'utf8')) as {
-        files: Record<string, { offset: number }>;
-      };
-      const offset = Object.values(saved.files)[0]?.offset ?? 0;
-      linesBefore = readFileSync(app).subarray(0, offset).toString().split('\n').length - 1;
+      linesBefore = linesBeforeSaved(positions, app);
+      const atKill = c.arrivals.length;
       p = startComponent('log-adapter', args);
-      procs.push(p);
-      await until(() => c.arrivals.length > written, 30_000, 'records after the restart');
+      cleanup.proc(p);
+      await until(() => c.arrivals.length > atKill + 500, 30_000, 'records after the restart');
     } finally {
       clearInterval(writer);
     }

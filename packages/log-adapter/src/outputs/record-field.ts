@@ -31,3 +31,14 @@ export function fieldText(record: unknown, path: string): string | undefined {
   if (v === undefined || v === null) return undefined;
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
+
+/** Calls `fn` with each non-empty line of an NDJSON batch. */
+export function forEachLine(ndjson: string, fn: (line: string) => void): void {
+  let start = 0;
+  while (start < ndjson.length) {
+    let end = ndjson.indexOf('\n', start);
+    if (end < 0) end = ndjson.length;
+    if (end > start) fn(ndjson.slice(start, end));
+    start = end + 1;
+  }
+}

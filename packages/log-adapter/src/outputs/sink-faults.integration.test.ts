@@ -1,8 +1,9 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePorts, type Proc, sleep, startComponent, tempDir } from '../../../../test/support/index.js';
+import { exactlyOnce, metric, until, useCleanup } from '../testing/harness.js';
 
 // Sink faults against a real local HTTP endpoint (NDJSON output): answers 413 or 500, dropped
 // connections, an outage with the port closed, permanent refusals. Lines carry their number; at
@@ -20,14 +21,7 @@ interface Endpoint {
   up(): Promise<void>;
 }
 
-let procs: Proc[] = [];
-let servers: Server[] = [];
-afterEach(async () => {
-  for (const p of procs) await p.kill('SIGKILL');
-  for (const s of servers) await new Promise((r) => s.close(r));
-  procs = [];
-  servers = [];
-});
+const cleanup = useCleanup();
 
 async function endpoint(port: number, mode: Mode = 'ok'): Promise<Endpoint> {
   let server: Server;
@@ -62,7 +56,7 @@ async function endpoint(port: number, mode: Mode = 'ok'): Promise<Endpoint> {
       });
     });
     s.listen(port, '127.0.0.1');
-    servers.push(s);
+    cleanup.server(s);
     return s;
   };
   server = listen();
@@ -70,37 +64,11 @@ async function endpoint(port: number, mode: Mode = 'ok'): Promise<Endpoint> {
   return ep;
 }
 
-async function metric(admin: number, name: string): Promise<number> {
-  try {
-    const text = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
-    const m = text.split('\n').find((l) => l.startsWith(name));
-    return m ? Number(m.slice(m.lastIndexOf(' ') + 1)) : 0;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 const numbered = (from: number, to: number) =>
   Array.from(
     { length: to - from },
     (_, i) => `{"level":30,"msg":"line ${from + i}","pad":"${'p'.repeat(60)}"}\n`,
   ).join('');
-
-function exactlyOnce(received: number[], n: number): void {
-  const sorted = [...received].sort((a, b) => a - b);
-  expect(sorted.length).toBe(n);
-  expect(new Set(sorted).size).toBe(n);
-  expect(sorted[0]).toBe(0);
-  expect(sorted[n - 1]).toBe(n - 1);
-}
 
 function adapter(dir: string, port: number, admin: number, extra: string[] = []): Proc {
   const p = startComponent('log-adapter', [
@@ -126,7 +94,7 @@ function adapter(dir: string, port: number, admin: number, extra: string[] = [])
     `127.0.0.1:${admin}`,
     ...extra,
   ]);
-  procs.push(p);
+  cleanup.proc(p);
   return p;
 }
 

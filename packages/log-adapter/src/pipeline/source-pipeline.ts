@@ -154,15 +154,7 @@ export class SourcePipeline {
     if (prev !== null) this.emit(prev, st);
     if (this.opts.multiline && rec.holdable) {
       st.pending = rec;
-      if (joinedPartial) {
-        st.pText = st.qText;
-        st.pChar = st.qChar;
-        st.pBase = st.qBase;
-      } else {
-        st.pText = this.chunkText;
-        st.pChar = at;
-        st.pBase = this.chunkBase;
-      }
+      this.holdFrom(st, at, joinedPartial);
     } else this.emit(rec, st);
   }
 
@@ -192,6 +184,11 @@ export class SourcePipeline {
     }
     st.mlText = text;
     st.mlLines = 1;
+    this.holdFrom(st, at, joinedPartial);
+  }
+
+  /** Remembers where the held record's first raw line starts (its partial chunks' start, if joined). */
+  private holdFrom(st: StreamState, at: number, joinedPartial: boolean): void {
     if (joinedPartial) {
       st.pText = st.qText;
       st.pChar = st.qChar;
