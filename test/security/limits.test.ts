@@ -176,6 +176,49 @@ describe('rate-limiter: the upstream wait queue is bounded and timed', () => {
   });
 });
 
+describe('rate-limiter: the process-wide buffer budget', () => {
+  let upstream: StrictUpstream;
+  let target: Target;
+  beforeAll(async () => {
+    upstream = await startStrictUpstream();
+    target = await startRateLimiter(upstream.url, [
+      '--upstream-connections',
+      '1',
+      '--upstream-queue-timeout',
+      '30s',
+      '--upstream-timeout',
+      '30s',
+      '--body-high-water',
+      String(1 * MiB),
+      '--buffer-budget',
+      String(1 * MiB),
+    ]);
+  });
+  afterAll(async () => {
+    await target?.stop();
+    await upstream?.close();
+  });
+
+  it('bodies of many waiting requests together stay within --buffer-budget, each under its high-water mark', async () => {
+    const holder = await rawConnect(target);
+    holder.write('GET /hold-b HTTP/1.1\r\nHost: h\r\n\r\n');
+    await upstream.waitFor('/hold-b');
+    const total = 64 * MiB;
+    const head = (i: number) => `POST /b${i} HTTP/1.1\r\nHost: h\r\nContent-Length: ${total}\r\n\r\n`;
+    const pushed = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => push(target, head(i), total, 1000, true)),
+    );
+    const text = await (await fetch(`http://127.0.0.1:${target.admin}/metrics`)).text();
+    const held = Number(/^dds_http_held_body_bytes (\d+)/m.exec(text)![1]);
+    // 8 requests with a 1 MiB high-water mark would hold 8 MiB; the budget is 1 MiB (each client
+    // is paused after the read that crossed it: one socket read of at most 64 KiB each)
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThan(1 * MiB + 8 * 64 * 1024);
+    for (const p of pushed) p.socket.destroy();
+    holder.destroy();
+  });
+});
+
 describe.each([
   ['rate-limiter', (u: StrictUpstream) => startRateLimiter(u.url, ['--tunnel-idle-timeout', '1s'])],
   ['tls-sidecar', (u: StrictUpstream) => startTlsSidecar(u.url, ['--tunnel-idle-timeout', '1s'])],

@@ -19,6 +19,8 @@ export interface Target {
   reference: boolean;
   /** the process (for its RSS) */
   pid?: number;
+  /** its admin port (dds components) */
+  admin?: number;
   stop(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ async function component(
     tls,
     reference: false,
     pid: proc.child.pid,
+    admin,
     stop: async () => {
       await proc.kill('SIGKILL');
     },

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { bufferBudget } from './http/buffer-budget.js';
 
 export { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
 
@@ -25,5 +26,13 @@ export function createRegistry(component: string, version: string): Registry {
     registers: [registry],
   });
   info.set({ component, version, node_version: process.version }, 1);
+  new Gauge({
+    name: `${METRIC_PREFIX}http_held_body_bytes`,
+    help: 'Request body bytes held for HTTP clients whose request waits for an upstream (bounded by --buffer-budget).',
+    registers: [registry],
+    collect() {
+      this.set(bufferBudget.held);
+    },
+  });
   return registry;
 }
