@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { connect as connectH2, constants } from 'node:http2';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StrictUpstream, startStrictUpstream } from '../support/recording-upstream.js';
 import {
+  CERT,
   rawConnect,
   responses,
   startRateLimiter,
@@ -264,5 +266,47 @@ describe.each([
     await new Promise((resolve) => s.once('close', resolve));
     // the test upstream answers 101 with Upgrade: websocket to a request for foo
     expect(out).toMatch(/^HTTP\/1\.1 502 /);
+  });
+});
+
+describe('tls-sidecar: HTTP/2 bodies', () => {
+  let upstream: StrictUpstream;
+  let target: Target;
+  beforeAll(async () => {
+    upstream = await startStrictUpstream();
+    target = await startTlsSidecar(upstream.url);
+  });
+  afterAll(async () => {
+    await target?.stop();
+    await upstream?.close();
+  });
+
+  it('an HTTP/2 body slower than --min-body-rate is reset and never completes upstream', async () => {
+    const session = connectH2(`https://localhost:${target.port}`, { ca: CERT.pem });
+    session.on('error', () => {});
+    const stream = session.request({ ':method': 'POST', ':path': '/slow-h2', 'content-length': '100000' });
+    stream.on('error', () => {});
+    stream.write('a'.repeat(100));
+    const started = performance.now();
+    const drip = setInterval(() => stream.write('a'), 200);
+    const code = await new Promise<number>((resolve) => stream.on('close', () => resolve(stream.rstCode)));
+    clearInterval(drip);
+    session.close();
+    expect(code).toBe(constants.NGHTTP2_CANCEL);
+    expect(performance.now() - started).toBeLessThan(9000);
+    expect(upstream.seen.filter((r) => r.url === '/slow-h2' && r.complete)).toEqual([]);
+  });
+
+  it('an HTTP/2 body at a normal pace is forwarded whole', async () => {
+    const session = connectH2(`https://localhost:${target.port}`, { ca: CERT.pem });
+    const stream = session.request({ ':method': 'POST', ':path': '/fast-h2' });
+    stream.end(Buffer.alloc(256 * 1024, 0x62));
+    let body = '';
+    stream.on('data', (d: Buffer) => {
+      body += d.toString();
+    });
+    await new Promise((resolve) => stream.on('end', resolve));
+    session.close();
+    expect(body).toBe(`seen POST /fast-h2 ${256 * 1024}\n`);
   });
 });

@@ -183,8 +183,11 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
     settings: { maxHeaderListSize: initial.maxHeaderSize, maxConcurrentStreams: 256 },
   });
   // HTTP/2 streams straight from the stream API (no compat-layer request/response objects)
-  serveH2Streams(server, onRequest, (status) =>
-    metrics.clientErrors.inc({ kind: status === 405 ? 'not_allowed' : 'bad_request' }),
+  serveH2Streams(
+    server,
+    onRequest,
+    (status) => metrics.clientErrors.inc({ kind: status === 405 ? 'not_allowed' : 'bad_request' }),
+    () => settings.config, // the minimum body rate, as it is after reloads
   );
   server.maxConnections = initial.maxConnections;
   // HTTP/1.1 connections (ALPN http/1.1, or none) are served by core's lean HTTP/1.1 server

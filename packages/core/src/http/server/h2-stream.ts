@@ -1,11 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type {
-  Http2SecureServer,
-  Http2Server,
-  IncomingHttpHeaders,
-  OutgoingHttpHeaders,
-  ServerHttp2Stream,
+import {
+  constants,
+  type Http2SecureServer,
+  type Http2Server,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type ServerHttp2Stream,
 } from 'node:http2';
 import type { Socket } from 'node:net';
 import { checkH2Head, refusalText } from '../request-checks.js';
@@ -18,6 +19,9 @@ import { checkH2Head, refusalText } from '../request-checks.js';
 export class H2Request {
   readonly httpVersionMajor = 2;
   readonly httpVersionMinor = 0;
+  /** body bytes read since rateSince (minimum body rate); -1 when no watch applies */
+  rateBytes = -1;
+  rateSince = 0;
 
   constructor(
     readonly stream: ServerHttp2Stream,
@@ -39,8 +43,14 @@ export class H2Request {
   }
 
   on(event: string, listener: (chunk: Buffer) => void): this {
+    // the body's reader starts it flowing: from then on its bytes are counted for the rate watch
+    if (event === 'data' && this.rateBytes === 0) this.stream.on('data', (c: Buffer) => this.count(c));
     this.stream.on(event, listener);
     return this;
+  }
+
+  private count(chunk: Buffer): void {
+    this.rateBytes += chunk.length;
   }
 
   removeListener(event: string, listener: (chunk: Buffer) => void): this {
@@ -126,7 +136,10 @@ export function serveH2Streams(
   server: Http2SecureServer | Http2Server,
   handler: (req: IncomingMessage, res: ServerResponse) => void,
   onRefused?: (status: number) => void,
+  bodyRate?: () => BodyRateLimits,
 ): void {
+  const watch = bodyRate ? new BodyRateWatch(bodyRate) : undefined;
+  server.on('close', () => watch?.stop());
   server.on(
     'stream',
     (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
@@ -141,12 +154,81 @@ export function serveH2Streams(
         return;
       }
       if (headers.expect === '100-continue') stream.additionalHeaders({ ':status': 100 });
-      handler(
-        new H2Request(stream, headers, raw) as unknown as IncomingMessage,
-        new H2Response(stream) as unknown as ServerResponse,
-      );
+      const req = new H2Request(stream, headers, raw);
+      if (watch !== undefined && !stream.endAfterHeaders) watch.add(req);
+      handler(req as unknown as IncomingMessage, new H2Response(stream) as unknown as ServerResponse);
     },
   );
 }
 
 function ignore(): void {}
+
+/** The minimum body rate, read at each sweep (it follows config reloads). */
+export interface BodyRateLimits {
+  /** bytes per second a body must average over each window; 0 off */
+  minBodyRate: number;
+  /** the window (the header timeout; 10 s when 0) */
+  headerTimeout: number;
+}
+
+/**
+ * The minimum body rate for HTTP/2 request bodies, as the lean HTTP/1.1 server applies it: while
+ * the proxy reads a body (the stream flows), it must bring minBodyRate bytes a second averaged
+ * over each window, or the stream is reset (the upstream request is aborted). A body the proxy
+ * is not reading (waiting for an upstream connection, or paused by back-pressure) is not timed:
+ * HTTP/2 flow control keeps it from piling up. One timer for all streams.
+ */
+class BodyRateWatch {
+  private readonly streams = new Set<H2Request>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly limits: () => BodyRateLimits) {}
+
+  add(req: H2Request): void {
+    if (this.limits().minBodyRate <= 0) return;
+    req.rateBytes = 0;
+    req.rateSince = performance.now();
+    this.streams.add(req);
+    req.stream.once('close', () => this.streams.delete(req));
+    if (this.timer === undefined) {
+      this.timer = setInterval(() => this.sweep(), 250);
+      this.timer.unref();
+    }
+  }
+
+  private sweep(): void {
+    if (this.streams.size === 0) {
+      this.stop();
+      return;
+    }
+    const { minBodyRate, headerTimeout } = this.limits();
+    const window = headerTimeout > 0 ? headerTimeout : 10_000;
+    const now = performance.now();
+    for (const req of this.streams) {
+      const s = req.stream;
+      if (s.readableEnded || s.destroyed) {
+        this.streams.delete(req);
+        continue;
+      }
+      if (s.readableFlowing !== true) {
+        req.rateSince = now;
+        req.rateBytes = 0;
+        continue;
+      }
+      const elapsed = now - req.rateSince;
+      if (elapsed < window) continue;
+      if (minBodyRate > 0 && req.rateBytes < (minBodyRate * elapsed) / 1000) {
+        this.streams.delete(req);
+        s.close(constants.NGHTTP2_CANCEL);
+        continue;
+      }
+      req.rateSince = now;
+      req.rateBytes = 0;
+    }
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
