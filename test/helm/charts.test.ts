@@ -345,6 +345,121 @@ describe('umbrella chart dds', () => {
   });
 });
 
+interface PolicyRule {
+  ports: { port: number; protocol: string }[];
+  from?: Record<string, unknown>[];
+}
+const policySpec = (o: K8sObject) =>
+  o.spec as {
+    podSelector: { matchLabels: Record<string, string> };
+    policyTypes: string[];
+    ingress: PolicyRule[];
+  };
+
+describe('optional NetworkPolicy', () => {
+  it.each(SUBCHARTS)('%s renders none by default, also as a standalone Deployment', async (chart) => {
+    const extra = ['--set', 'deployment.enabled=true'];
+    if (chart === 'log-adapter') extra.push('--set', 'logVolume.name=tmp-logs');
+    expect(byKind(await template(chart, undefined, extra), 'NetworkPolicy')).toEqual([]);
+  });
+
+  it('a standalone rate limiter: data port open, admin port only from Prometheus and the nodes', async () => {
+    const objs = await template('rate-limiter', 'rate-limiter-network-policy.yaml');
+    const [policy] = byKind(objs, 'NetworkPolicy') as [K8sObject];
+    expect(policy.metadata.name).toBe('rel-rate-limiter');
+    const spec = policySpec(policy);
+    // it selects exactly the Deployment's pods
+    const [deployment] = byKind(objs, 'Deployment') as [K8sObject];
+    expect(spec.podSelector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+    expect(deployment.spec.template.metadata.labels).toMatchObject(spec.podSelector.matchLabels);
+    expect(spec.policyTypes).toEqual(['Ingress']);
+    expect(spec.ingress).toEqual([
+      { ports: [{ port: 8084, protocol: 'TCP' }] },
+      {
+        ports: [{ port: 9904, protocol: 'TCP' }],
+        from: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+            podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+          },
+          { ipBlock: { cidr: '10.0.0.0/16' } },
+        ],
+      },
+    ]);
+  });
+
+  it('without adminFrom or kubeletCidrs the admin port gets no rule; a component without data ports gets none at all', async () => {
+    const rl = await template('rate-limiter', undefined, [
+      '--set',
+      'deployment.enabled=true',
+      '--set',
+      'networkPolicy.enabled=true',
+      '--set',
+      'networkPolicy.dataFrom[0].podSelector.matchLabels.role=frontend',
+    ]);
+    expect(policySpec(byKind(rl, 'NetworkPolicy')[0] as K8sObject).ingress).toEqual([
+      {
+        ports: [{ port: 8084, protocol: 'TCP' }],
+        from: [{ podSelector: { matchLabels: { role: 'frontend' } } }],
+      },
+    ]);
+    const logs = await template('log-adapter', undefined, [
+      '--set',
+      'deployment.enabled=true',
+      '--set',
+      'logVolume.name=tmp-logs',
+      '--set',
+      'networkPolicy.enabled=true',
+    ]);
+    expect(policySpec(byKind(logs, 'NetworkPolicy')[0] as K8sObject).ingress).toEqual([]);
+  });
+
+  it('the umbrella app pod: the app and sidecar data ports, every sidecar admin port behind adminFrom', async () => {
+    const objs = await template('dds', 'dds-app-native.yaml', [
+      '--set',
+      'app.networkPolicy.enabled=true',
+      '--set',
+      'app.networkPolicy.adminFrom[0].namespaceSelector.matchLabels.team=observability',
+    ]);
+    const policies = byKind(objs, 'NetworkPolicy');
+    expect(policies.map((p) => p.metadata.name)).toEqual(['rel-app']);
+    const spec = policySpec(policies[0] as K8sObject);
+    const app = byKind(objs, 'Deployment').find((d) => d.metadata.name === 'rel-app') as K8sObject;
+    expect(app.spec.template.metadata.labels).toMatchObject(spec.podSelector.matchLabels);
+    const [data, admin] = spec.ingress as [PolicyRule, PolicyRule];
+    const sidecars = podSpec(app).initContainers ?? [];
+    const adminPorts = sidecars.map((c) => ADMIN_PORT[c.name]);
+    const dataPorts = sidecars.flatMap(
+      (c) => c.ports?.map((p) => p.containerPort).filter((p) => !adminPorts.includes(p)) ?? [],
+    );
+    expect(data.ports.map((p) => p.port).sort()).toEqual(dataPorts.sort());
+    expect(data.from).toBeUndefined();
+    expect(admin.ports.map((p) => p.port).sort()).toEqual(adminPorts.sort());
+    expect(admin.from).toEqual([{ namespaceSelector: { matchLabels: { team: 'observability' } } }]);
+  });
+
+  it('its values are checked by the schema', async () => {
+    const typo = await helm([
+      'template',
+      'rel',
+      join(CHARTS, 'rate-limiter'),
+      '--set',
+      'networkPolicy.adminFrm[0]=x',
+    ]);
+    expect(typo.code).not.toBe(0);
+    expect(typo.stderr).toMatch(/additional properties 'adminFrm' not allowed/);
+    const cidr = await helm([
+      'template',
+      'rel',
+      join(CHARTS, 'dds'),
+      '--set',
+      'app.networkPolicy.kubeletCidrs={nodes}',
+    ]);
+    expect(cidr.code).not.toBe(0);
+    expect(cidr.stderr).toMatch(/kubeletCidrs/);
+  });
+});
+
 describe.sequential('the umbrella chart rendered and run as a real pod (podman kube play)', () => {
   let pod: Played | undefined;
   let https = 0;
