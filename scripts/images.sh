@@ -74,6 +74,13 @@ build_one() {
   version="$(node -p "require('./packages/$c/package.json').version")"
   echo "== $c $version"
   echo '{"type":"module"}' >"$ctx/app/package.json"
+  # an image whose Dockerfile copies init/catatonit runs it as PID 1 (see images/health-adapter)
+  if grep -q 'init/catatonit' "images/$c/Dockerfile"; then
+    local init
+    init="$(command -v catatonit || echo /usr/libexec/podman/catatonit)"
+    install -D -m 0755 "$(readlink -f "$init")" "$ctx/init/catatonit"
+    install -D -m 0644 /usr/share/doc/catatonit/copyright "$ctx/init/catatonit.copyright"
+  fi
   if grep -q '"farmhash"' "$ctx/app/main.mjs"; then
     ship_addon "$ctx/app" farmhash
     ship_addon "$ctx/app" detect-libc

@@ -2,7 +2,7 @@
 // and a clean exit 0 on SIGTERM well within the drain timeout (exec-form ENTRYPOINT: node is PID 1
 // and gets the signal itself).
 import { execFileSync } from 'node:child_process';
-import { chmodSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort, tempDir } from '../support/index.js';
 import {
@@ -111,7 +111,12 @@ describe.each(COMPONENTS)('image dds/%s', (c) => {
       };
     }[];
     expect(info?.Config.User).toBe('65532:65532');
-    expect(info?.Config.Entrypoint).toEqual(['node', '/app/main.mjs']);
+    // the health adapter starts processes (exec checks): an init reaps their orphans
+    expect(info?.Config.Entrypoint).toEqual(
+      c === 'health-adapter'
+        ? ['/usr/bin/catatonit', '--', 'node', '/app/main.mjs']
+        : ['node', '/app/main.mjs'],
+    );
     const exposed = Object.keys(info?.Config.ExposedPorts ?? {}).sort();
     expect(exposed).toEqual([ADMIN[c], ...DATA_PORTS[c]].map((p) => `${p}/tcp`).sort());
     const labels = info?.Config.Labels ?? {};
@@ -169,4 +174,60 @@ describe.each(COMPONENTS)('image dds/%s', (c) => {
     // a process that ignored SIGTERM would be killed at 15 s with exit code 137 instead of 0.
     expect(seconds).toBeLessThan(5 + 6);
   }, 60_000);
+});
+
+describe('image dds/health-adapter: catatonit as PID 1', () => {
+  it('exec checks that leave a process behind leave no zombie in the container', async () => {
+    const name = `dds-e2e-img-zombies-${process.pid}`;
+    const port = await freePort();
+    const dir = tempDir('e2e-img-exec');
+    // each run starts a node that outlives the check's own process: an orphan for PID 1 to reap
+    writeFileSync(
+      `${dir}/checks.yaml`,
+      `interval: 200ms
+checks:
+  - name: orphans
+    type: exec
+    command: [node, -e, "require('node:child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20)'], { detached: true, stdio: 'ignore' }).unref()"]
+`,
+    );
+    chmodSync(dir, 0o755);
+    chmodSync(`${dir}/checks.yaml`, 0o644);
+    started.push(name);
+    await podmanOk([
+      'run',
+      '-d',
+      '--read-only',
+      '--name',
+      name,
+      '-p',
+      `127.0.0.1:${port}:9907`,
+      '-v',
+      `${dir}:/etc/dds:ro`,
+      imageRef('health-adapter'),
+      '--config=/etc/dds/checks.yaml',
+      '--admin=0.0.0.0:9907',
+    ]);
+    const runs = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith('dds_health_check_runs_total{check="orphans"'));
+      return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+    };
+    await eventually('20 exec check runs', async () => ((await runs()) >= 20 ? true : undefined));
+    const inside = await podmanOk([
+      'exec',
+      name,
+      'node',
+      '-e',
+      `const fs = require('node:fs');
+const states = fs.readdirSync('/proc').filter((d) => /^\\d+$/.test(d)).map((d) => {
+  try { const s = fs.readFileSync('/proc/' + d + '/stat', 'utf8'); return s.slice(s.lastIndexOf(')') + 2, s.lastIndexOf(')') + 3); } catch { return ''; }
+});
+console.log(JSON.stringify({ pid1: fs.readFileSync('/proc/1/comm', 'utf8').trim(), zombies: states.filter((s) => s === 'Z').length }));`,
+    ]);
+    const { pid1, zombies } = JSON.parse(inside) as { pid1: string; zombies: number };
+    expect(pid1).toBe('catatonit');
+    // an orphan that just exited may be seen for an instant before catatonit reaps it
+    expect(zombies).toBeLessThanOrEqual(1);
+  }, 90_000);
 });
