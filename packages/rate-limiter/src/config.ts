@@ -310,7 +310,17 @@ export const schema = z
       const jwtProblem = jwtSourceError(c.jwt);
       if (jwtProblem)
         ctx.addIssue({ code: 'custom', path: ['jwt', jwtProblem.field], message: jwtProblem.message });
-      if (!jwtConfigured(c.jwt)) refuseUnverifiedEntries(c.policies, ctx);
+      if (!jwtConfigured(c.jwt)) {
+        refuseUnverifiedEntries(c.policies, ctx);
+        for (const f of ['issuer', 'audience', 'algorithms'] as const)
+          if (c.jwt[f].length)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['jwt', f],
+              message:
+                'applies to verified tokens only: set --jwt-secret-file, --jwt-jwks-file or --jwt-jwks-url',
+            });
+      }
     }),
   );
 

@@ -342,6 +342,8 @@ policies:
   it('key source errors exit 2 naming the field', async () => {
     const weak = join(dir, 'weak.secret');
     writeFileSync(weak, 'short-secret');
+    const good = join(dir, 'good.secret');
+    writeFileSync(good, SECRET);
     const priv = join(dir, 'private.jwks');
     writeFileSync(priv, JSON.stringify({ keys: [ec.privateKey.export({ format: 'jwk' })] }));
     const cases: [string[], RegExp][] = [
@@ -351,6 +353,14 @@ policies:
       [
         ['--jwt-secret-file', weak, '--jwt-jwks-file', priv],
         /jwt\.secretFile: give one JWT key source, not jwksFile and secretFile/,
+      ],
+      [
+        ['--jwt-issuer', 'https://issuer.test'],
+        /jwt\.issuer: applies to verified tokens only: set --jwt-secret-file/,
+      ],
+      [
+        ['--jwt-secret-file', good, '--jwt-algorithms', 'RS256'],
+        /jwt\.algorithms: RS256 cannot be verified with a shared secret/,
       ],
     ];
     for (const [args, want] of cases) {
