@@ -47,8 +47,11 @@ ship_addon() {
   fi
 }
 
+# @platformatic/wasm-utils (the log-adapter's Kafka client) reads native.wasm beside its module; its
+# ./bundled entry carries the same wasm inline, which is what a single-file bundle needs.
 esbuild_flags=(--bundle --platform=node --format=esm --target=node20 --external:farmhash --minify --keep-names
-  --legal-comments=none --log-level=warning "--banner:js=$banner")
+  --legal-comments=none --log-level=warning "--banner:js=$banner"
+  --alias:@platformatic/wasm-utils=@platformatic/wasm-utils/bundled)
 
 # bundle_all C...: one esbuild run for every component (much faster than one each on a busy machine);
 # if it fails, each is bundled alone so that one broken component does not stop the others.
