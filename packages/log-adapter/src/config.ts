@@ -250,6 +250,30 @@ export const flags: FlagSpec[] = [
     group: HTTP,
   },
   {
+    name: 'http-tls-ca',
+    type: 'string',
+    help: 'CA bundle (PEM) to verify https:// and otlp-https:// endpoints (default: the system CAs)',
+    metavar: 'FILE',
+    default: '',
+    group: HTTP,
+  },
+  {
+    name: 'http-tls-cert',
+    type: 'string',
+    help: 'client certificate (PEM) for mutual TLS to HTTP and OTLP endpoints',
+    metavar: 'FILE',
+    default: '',
+    group: HTTP,
+  },
+  {
+    name: 'http-tls-key',
+    type: 'string',
+    help: 'client key (PEM) for mutual TLS to HTTP and OTLP endpoints',
+    metavar: 'FILE',
+    default: '',
+    group: HTTP,
+  },
+  {
     name: 'otlp-encoding',
     type: 'string',
     help: 'OTLP/HTTP body: protobuf|json',
@@ -450,6 +474,9 @@ const base = z.strictObject({
   httpTimeout: zDuration,
   httpHeader: z.array(z.string().check(z.regex(HEADER, 'expected "Name: value"'))),
   httpHeadersFile: z.string(),
+  httpTlsCa: z.string(),
+  httpTlsCert: z.string(),
+  httpTlsKey: z.string(),
   otlpEncoding: z.enum(['protobuf', 'json']),
   otlpCompression: z.enum(['gzip', 'none']),
   kafkaKey: z.string(),
@@ -505,6 +532,9 @@ function checkOutputs(c: z.infer<typeof base>, ctx: z.core.$RefinementCtx): void
     issue('kafkaTlsCert', '--kafka-tls-cert and --kafka-tls-key go together');
   for (const [path, file] of [
     ['httpHeadersFile', c.httpHeadersFile],
+    ['httpTlsCa', c.httpTlsCa],
+    ['httpTlsCert', c.httpTlsCert],
+    ['httpTlsKey', c.httpTlsKey],
     ['kafkaTlsCa', c.kafkaTlsCa],
     ['kafkaTlsCert', c.kafkaTlsCert],
     ['kafkaTlsKey', c.kafkaTlsKey],
@@ -512,6 +542,8 @@ function checkOutputs(c: z.infer<typeof base>, ctx: z.core.$RefinementCtx): void
   ] as const) {
     if (typeof file === 'string' && file && !readable(file)) issue(path, `cannot read ${file}`);
   }
+  if (!!c.httpTlsCert !== !!c.httpTlsKey)
+    issue('httpTlsCert', '--http-tls-cert and --http-tls-key go together');
   if (c.httpHeadersFile && readable(c.httpHeadersFile)) {
     const bad = readHeaderLines(c.httpHeadersFile).find((l) => !HEADER.test(l));
     if (bad !== undefined) issue('httpHeadersFile', 'every line must be "Name: value"');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from '@dds/core/logger';
 import { headerObject, type LogAdapterConfig, readHeaderLines } from '../config.js';
@@ -25,7 +26,14 @@ export function outputKey(t: OutputTarget, c: LogAdapterConfig): string {
   const dl = [c.deadLetterDir, c.deadLetterMaxSize];
   const http =
     t.kind === 'http' || t.kind === 'otlp'
-      ? [c.httpTimeout, c.httpHeader, c.httpHeadersFile && readHeaderLines(c.httpHeadersFile)]
+      ? [
+          c.httpTimeout,
+          c.httpHeader,
+          c.httpHeadersFile && readHeaderLines(c.httpHeadersFile),
+          c.httpTlsCa,
+          c.httpTlsCert,
+          c.httpTlsKey,
+        ]
       : [];
   const otlp = t.kind === 'otlp' ? [c.otlpEncoding, c.otlpCompression] : [];
   const kafka =
@@ -55,6 +63,10 @@ export function outputKey(t: OutputTarget, c: LogAdapterConfig): string {
 async function createSink(t: OutputTarget, c: LogAdapterConfig, logger: Logger): Promise<Sink> {
   const headers = () =>
     headerObject([...(c.httpHeadersFile ? readHeaderLines(c.httpHeadersFile) : []), ...c.httpHeader]);
+  const tls = () => ({
+    ...(c.httpTlsCa ? { ca: readFileSync(c.httpTlsCa) } : {}),
+    ...(c.httpTlsCert ? { cert: readFileSync(c.httpTlsCert), key: readFileSync(c.httpTlsKey) } : {}),
+  });
   switch (t.kind) {
     case 'stdout':
       return new StreamSink({ fd: 1 });
@@ -62,7 +74,7 @@ async function createSink(t: OutputTarget, c: LogAdapterConfig, logger: Logger):
       return new StreamSink({ path: resolve(t.location) });
     case 'http': {
       const { ndjsonSink } = await import('./http-sink.js');
-      return ndjsonSink(t.location, c.httpTimeout, headers());
+      return ndjsonSink(t.location, c.httpTimeout, headers(), tls());
     }
     case 'otlp': {
       const { OtlpSink } = await import('./otlp-sink.js');
@@ -72,6 +84,7 @@ async function createSink(t: OutputTarget, c: LogAdapterConfig, logger: Logger):
         compression: c.otlpCompression,
         timeout: c.httpTimeout,
         headers: headers(),
+        tls: tls(),
         logger,
       });
     }

@@ -6,6 +6,8 @@ export interface HttpSinkOptions {
   url: string;
   timeout: number;
   headers: Record<string, string>;
+  /** TLS settings for https:// (PEM contents) */
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
   contentType: string;
   /** which failed statuses are worth retrying as they are */
   retryable(status: number): boolean;
@@ -23,6 +25,7 @@ export class HttpSink implements Sink {
       pipelining: 1,
       headersTimeout: o.timeout,
       bodyTimeout: o.timeout,
+      connect: { timeout: o.timeout, ...o.tls },
     });
     this.path = `${u.pathname}${u.search}`;
   }
@@ -71,11 +74,17 @@ export class HttpSink implements Sink {
 }
 
 /** NDJSON POSTs: 408, 429 and 5xx are worth retrying (a generic endpoint's usual meaning). */
-export function ndjsonSink(url: string, timeout: number, headers: Record<string, string>): HttpSink {
+export function ndjsonSink(
+  url: string,
+  timeout: number,
+  headers: Record<string, string>,
+  tls: HttpSinkOptions['tls'],
+): HttpSink {
   return new HttpSink({
     url,
     timeout,
     headers,
+    tls,
     contentType: 'application/x-ndjson',
     retryable: (s) => s === 408 || s === 429 || s >= 500,
   });

@@ -1,7 +1,7 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { Logger } from '@dds/core/logger';
-import { HttpSink } from './http-sink.js';
+import { HttpSink, type HttpSinkOptions } from './http-sink.js';
 import { exportRequest } from './otlp-encode.js';
 import { decodeLogsResponse, encodeLogsRequest } from './otlp-wire.js';
 import type { SendResult, Sink } from './sink.js';
@@ -14,6 +14,7 @@ export interface OtlpSinkOptions {
   compression: 'gzip' | 'none';
   timeout: number;
   headers: Record<string, string>;
+  tls: HttpSinkOptions['tls'];
   logger: Logger;
 }
 
@@ -33,6 +34,7 @@ export class OtlpSink implements Sink {
       url: o.url,
       timeout: o.timeout,
       headers: o.headers,
+      tls: o.tls,
       contentType: this.json ? 'application/json' : 'application/x-protobuf',
       retryable: (s) => s === 429 || s === 502 || s === 503 || s === 504,
     });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   freePorts,
   type Proc,
+  selfSignedCert,
   sleep,
   startComponent,
   tempDir,
@@ -30,7 +31,7 @@ const numbered = (from: number, to: number) =>
   ).join('');
 const lineNo = (a: Arrival) => Number(/^line (\d+)$/.exec(a.record.body?.stringValue ?? '')?.[1] ?? -1);
 
-async function collector(): Promise<{
+async function collector(tls?: { cert: string; key: string }): Promise<{
   port: number;
   metrics: number;
   recPort: number;
@@ -42,7 +43,7 @@ async function collector(): Promise<{
   const rec = await startRecorder(recPort);
   cleanup.server(rec.server);
   const launch = async () => {
-    const p = startCollector(port, recPort, metrics);
+    const p = startCollector(port, recPort, metrics, tls);
     cleanup.proc(p);
     await waitForPort(port, '127.0.0.1', 20_000);
     return p;
@@ -259,4 +260,41 @@ describe('OTLP output (real OpenTelemetry Collector)', () => {
     }
     expect(linesBefore).toBeGreaterThan(0);
   }, 120_000);
+
+  it('otlp-https:// verifies the collector with --http-tls-ca; without it the records are held, not lost', async () => {
+    const cert = selfSignedCert('127.0.0.1');
+    const c = await collector({ cert: cert.cert, key: cert.key });
+    const [admin] = (await freePorts(1)) as [number];
+    const dir = tempDir('log-adapter-otlp-tls');
+    const app = join(dir, 'app.log');
+    writeFileSync(app, numbered(0, 100));
+    const cfg = join(dir, 'config.yaml');
+    writeFileSync(cfg, 'httpTlsCa: ""\n');
+    const p = startComponent('log-adapter', [
+      '--config',
+      cfg,
+      '--input',
+      app,
+      '--output',
+      `otlp-https://127.0.0.1:${c.port}`,
+      '--flush-interval',
+      '20ms',
+      '--retry-max',
+      '200ms',
+      '--poll-interval',
+      '30ms',
+      '--admin',
+      `127.0.0.1:${admin}`,
+    ]);
+    cleanup.proc(p);
+    await p.waitFor(/(certificate|self.signed|SELF_SIGNED).*output failed; retrying/i, 30_000);
+    expect(c.arrivals.length).toBe(0);
+    // trusting the CA is a reload away
+    writeFileSync(cfg, `httpTlsCa: ${cert.cert}\n`);
+    process.kill(p.child.pid!, 'SIGHUP');
+    await until(() => c.arrivals.length >= 100, 20_000, '100 records over TLS');
+    await p.kill('SIGTERM');
+    expect(new Set(c.arrivals.map(lineNo)).size).toBe(100);
+    expect(c.arrivals.length).toBe(100);
+  }, 60_000);
 });

@@ -84,7 +84,12 @@ export const attrs = (r: OtlpJsonRecord): Record<string, unknown> =>
  * A collector: OTLP/HTTP receiver on `port`, forwarding to the recorder with no queue and no
  * retries of its own, so it answers the adapter only once the record reached the recorder.
  */
-export function startCollector(port: number, recorderPort: number, metricsPort: number): Proc {
+export function startCollector(
+  port: number,
+  recorderPort: number,
+  metricsPort: number,
+  tls?: { cert: string; key: string },
+): Proc {
   const dir = tempDir('otelcol');
   const config = join(dir, 'config.yaml');
   writeFileSync(
@@ -93,7 +98,7 @@ export function startCollector(port: number, recorderPort: number, metricsPort: 
   otlp:
     protocols:
       http:
-        endpoint: 127.0.0.1:${port}
+        endpoint: 127.0.0.1:${port}${tls ? `\n        tls:\n          cert_file: ${tls.cert}\n          key_file: ${tls.key}` : ''}
 exporters:
   otlphttp:
     logs_endpoint: http://127.0.0.1:${recorderPort}/v1/logs
