@@ -13,8 +13,8 @@ const OUTAGE_MS = Number(process.env.DDS_TEST_OUTAGE_MS ?? 30_000);
 let kafka: Kafka;
 let procs: Proc[] = [];
 beforeAll(async () => {
-  const [port, controller, sasl] = (await freePorts(3)) as [number, number, number];
-  kafka = await startKafka(port, controller, sasl);
+  const [port, controller, sasl, tls] = (await freePorts(4)) as [number, number, number, number];
+  kafka = await startKafka(port, controller, sasl, tls);
 }, 120_000);
 afterAll(async () => {
   await kafka?.stop('SIGKILL');
@@ -194,6 +194,26 @@ describe('Kafka output (real KRaft broker)', () => {
     await until(async () => (await sent(admin)) >= 300, 60_000, '300 records sent');
     await p.kill('SIGTERM');
     const msgs = await kafka.consume('logs-sasl', await kafka.count('logs-sasl'));
+    expect(new Set(msgs.map((m) => lineNo(m.value))).size).toBe(300);
+    expect(msgs.length).toBe(300);
+  }, 120_000);
+
+  it('TLS: the broker is verified with --kafka-tls-ca; every line once', async () => {
+    await kafka.createTopic('logs-tls');
+    const [admin] = (await freePorts(1)) as [number];
+    const dir = tempDir('log-adapter-kafka-tls');
+    const app = join(dir, 'app.log');
+    writeFileSync(app, numbered(0, 300));
+    const p = adapter(
+      app,
+      'logs-tls',
+      admin,
+      ['--kafka-tls-ca', kafka.tlsCa, '--kafka-compression', 'zstd'],
+      kafka.tlsPort,
+    );
+    await until(async () => (await sent(admin)) >= 300, 60_000, '300 records sent over TLS');
+    await p.kill('SIGTERM');
+    const msgs = await kafka.consume('logs-tls', await kafka.count('logs-tls'));
     expect(new Set(msgs.map((m) => lineNo(m.value))).size).toBe(300);
     expect(msgs.length).toBe(300);
   }, 120_000);

@@ -2,7 +2,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { type Proc, ROOT, run, start, tempDir, waitForPort } from '../../../../test/support/index.js';
+import {
+  type Proc,
+  ROOT,
+  run,
+  selfSignedCert,
+  start,
+  tempDir,
+  waitForPort,
+} from '../../../../test/support/index.js';
 
 // Real backends for the log-adapter's output tests: an OpenTelemetry Collector built from its Go
 // modules (scripts/install-otelcol.sh) and a single-node KRaft Kafka from the Maven jars
@@ -140,8 +148,11 @@ export async function collectorAccepted(metricsPort: number): Promise<number> {
 
 export interface Kafka {
   port: number;
-  /** a SASL_PLAINTEXT listener (PLAIN and SCRAM-SHA-256; user `alice`, password `alice-secret`) */
+  /** a SASL_PLAINTEXT listener (PLAIN; user `alice`, password `alice-secret`) */
   saslPort: number;
+  /** a TLS listener with a self-signed certificate for 127.0.0.1 (`tlsCa` verifies it) */
+  tlsPort: number;
+  tlsCa: string;
   proc: Proc;
   dir: string;
   start(): Promise<void>;
@@ -157,8 +168,17 @@ const java = (cls: string, args: string[], timeoutMs = 60_000) =>
   run('java', ['-Xmx256m', '-cp', `${KAFKA_LIBS}/*`, cls, ...args], { timeoutMs });
 
 /** A single-node KRaft broker on loopback; stop() and start() keep its data (an outage). */
-export async function startKafka(port: number, controllerPort: number, saslPort: number): Promise<Kafka> {
+export async function startKafka(
+  port: number,
+  controllerPort: number,
+  saslPort: number,
+  tlsPort: number,
+): Promise<Kafka> {
   const dir = tempDir('kafka');
+  // Kafka reads a PEM keystore from one file: the (PKCS#8, unencrypted) key, then the certificate
+  const cert = selfSignedCert('127.0.0.1');
+  const keystore = join(dir, 'keystore.pem');
+  writeFileSync(keystore, `${cert.keyPem}${cert.pem}`);
   const data = join(dir, 'data');
   mkdirSync(data);
   const props = join(dir, 'server.properties');
@@ -168,10 +188,12 @@ export async function startKafka(port: number, controllerPort: number, saslPort:
       'process.roles=broker,controller',
       'node.id=1',
       `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-      `listeners=PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort},CONTROLLER://127.0.0.1:${controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort}`,
+      `listeners=PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort},SSL://127.0.0.1:${tlsPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort},SSL://127.0.0.1:${tlsPort}`,
       'controller.listener.names=CONTROLLER',
-      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,CONTROLLER:PLAINTEXT',
+      'listener.name.ssl.ssl.keystore.type=PEM',
+      `listener.name.ssl.ssl.keystore.location=${keystore}`,
       'inter.broker.listener.name=PLAINTEXT',
       'sasl.enabled.mechanisms=PLAIN',
       'listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";',
@@ -190,6 +212,8 @@ export async function startKafka(port: number, controllerPort: number, saslPort:
   const k: Kafka = {
     port,
     saslPort,
+    tlsPort,
+    tlsCa: cert.cert,
     dir,
     proc: undefined as unknown as Proc,
     async start() {
