@@ -109,11 +109,11 @@ export function startComponent(
 export async function run(
   cmd: string,
   args: readonly string[],
-  opts: { env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {},
+  opts: { env?: Record<string, string | undefined>; input?: string; timeoutMs?: number; cwd?: string } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const child = spawn(cmd, args, {
     env: { ...process.env, ...opts.env },
-    cwd: ROOT,
+    cwd: opts.cwd ?? ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -168,3 +168,24 @@ export async function startMariaDb(port?: number): Promise<Service & { socket: s
   if (r.code !== 0) throw new Error(`mariadb setup failed: ${r.stderr}`);
   return { ...s, socket, url: `mysql://dds:ddspass@127.0.0.1:${p}/dds` };
 }
+
+/**
+ * HAProxy in the foreground with the given proxies (frontends, backends ...); `PORT` is replaced
+ * by the free port. One thread, as the benchmarks' peers run.
+ */
+export async function startHaproxy(proxies: string, opts: { port?: number } = {}): Promise<Service> {
+  const port = opts.port ?? (await freePort());
+  const dir = tempDir('haproxy');
+  const conf = `global
+  nbthread 1
+  maxconn 4096
+defaults
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+${proxies.replaceAll('PORT', String(port))}
+`;
+  writeFileSync(join(dir, 'haproxy.cfg'), conf);
+  const proc = start('haproxy', ['-db', '-f', join(dir, 'haproxy.cfg')]);
+  return service(proc, port, dir);
+}

@@ -21,7 +21,7 @@ export async function startSidecar(args: string[]): Promise<Sidecar> {
     'debug',
     ...args,
   ]);
-  await proc.waitFor('serving HTTPS', 15_000);
+  await proc.waitFor(/"msg":"serving /, 30_000);
   await waitForPort(admin);
   return {
     port,

@@ -1,3 +1,8 @@
+import {
+  type AccessLogConfig,
+  accessLogFlags,
+  accessLogSchema,
+} from '@dds/core/access-log/access-log-config';
 import { adminTokenSchema } from '@dds/core/admin/admin-token';
 import type { FlagSpec } from '@dds/core/config/flags';
 import { type CommonConfig, commonSchema, zAddress, zDuration, zUpstreamUrl } from '@dds/core/config/schemas';
@@ -252,6 +257,7 @@ export const flags: FlagSpec[] = [
     group: G,
   },
   ...httpProxyFlags(),
+  ...accessLogFlags(),
 ];
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -312,6 +318,7 @@ export const schema = z
     ...commonSchema,
     ...httpProxySchema,
     ...adminTokenSchema,
+    ...accessLogSchema,
     listen: zAddress,
     control: z.union([z.literal(''), zUpstreamUrl]),
     experiment: z.union([z.literal(''), zUpstreamUrl]),
@@ -465,7 +472,7 @@ function weightError(w: number, others: number): string | undefined {
   return undefined;
 }
 
-export type SplitterConfig = z.infer<typeof schema> & CommonConfig & HttpProxyConfig;
+export type SplitterConfig = z.infer<typeof schema> & CommonConfig & HttpProxyConfig & AccessLogConfig;
 
 /** The experiments a config describes: quick-mode flags become one experiment. */
 export function experimentsOf(c: SplitterConfig): ExperimentConfig[] {

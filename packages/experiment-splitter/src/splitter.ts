@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { AccessLog, accessAttr } from '@dds/core/access-log/access-log';
 import type { AdminRoutes } from '@dds/core/admin/admin-router';
 import { readSecretFile } from '@dds/core/config/secret-file';
 import { DdsError } from '@dds/core/errors';
@@ -52,6 +53,7 @@ export class Splitter implements Instance<SplitterConfig> {
   private readonly cookiesIssued: Counter;
   private readonly overrides: Counter;
   private readonly overridesRefused: Counter;
+  private readonly accessLog: AccessLog;
 
   constructor(private readonly ctx: ComponentContext<SplitterConfig>) {
     this.config = ctx.config;
@@ -85,6 +87,12 @@ export class Splitter implements Instance<SplitterConfig> {
       registers: reg,
     });
     registerVariantMetrics(ctx.registry, () => this.stats.values());
+    this.accessLog = new AccessLog({
+      component: 'experiment-splitter',
+      registry: ctx.registry,
+      logger: ctx.logger,
+    });
+    this.accessLog.configure(this.config);
     this.server = createHttp1Server(this.config, this.handle, (kind) => this.clientErrors.inc({ kind }));
     this.server.on('upgrade', this.upgrade);
     this.tracker = new ConnectionTracker(this.server);
@@ -111,6 +119,7 @@ export class Splitter implements Instance<SplitterConfig> {
     if (next.maxHeaderSize !== prev.maxHeaderSize)
       throw new Error('maxHeaderSize cannot change on reload; restart instead');
     const overrideSecret = overrideSecretOf(next); // may reject the reload: before any change
+    this.accessLog.configure(next); // a destination that cannot be opened refuses the reload
     this.server.setLimits(httpLimitsOf(next));
     this.config = next;
     this.trusted = new TrustedProxies(next.trustedProxies);
@@ -121,6 +130,7 @@ export class Splitter implements Instance<SplitterConfig> {
     for (const t of this.timers) clearInterval(t);
     await this.tracker.drain(deadline);
     await Promise.all([...this.pools.values()].map((u) => u.close().catch(() => {})));
+    await this.accessLog.close();
   }
 
   adminRoutes(app: AdminRoutes): void {
@@ -163,7 +173,11 @@ export class Splitter implements Instance<SplitterConfig> {
           return s;
         },
         hooks: (v) => this.variantHooks(v),
-        defaultHooks: () => ({ ...this.forwardOptions(), draining: this.draining }),
+        defaultHooks: () => ({
+          ...this.forwardOptions(),
+          draining: this.draining,
+          accessLog: this.accessLog,
+        }),
         idCookieSuffix: (cfg) => cookieSuffix(cfg.idCookie),
         overrideSecret,
       },
@@ -190,9 +204,12 @@ export class Splitter implements Instance<SplitterConfig> {
   private variantHooks(v: Variant): ProxyHooks {
     const res = v.responseHeaders;
     const stats = v.stats;
+    const access = accessAttr('dds.experiment', v.experiment.name) + accessAttr('dds.variant', v.name);
     return {
       ...this.forwardOptions(),
       draining: this.draining,
+      accessLog: this.accessLog,
+      accessAttributes: () => access,
       requestHeaders: () => v.requestHeaders,
       responseHeaders: (req) => {
         const cookie = (req as Tagged)[SET_COOKIE];
@@ -232,6 +249,8 @@ export class Splitter implements Instance<SplitterConfig> {
       }
       res.writeHead(404, ['content-type', 'text/plain', 'content-length', String(NO_MATCH.length)]);
       res.end(NO_MATCH);
+      if (this.accessLog.enabled)
+        this.accessLog.log(req, 404, 0, NO_MATCH.length, undefined, '', this.trusted);
       return;
     }
     let v = this.choose(req, exp, plan);

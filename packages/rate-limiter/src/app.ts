@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { AccessLog, accessAttr } from '@dds/core/access-log/access-log';
 import { redact } from '@dds/core/config/redact';
 import { DdsError } from '@dds/core/errors';
 import { httpLimitsOf, upstreamOptionsOf } from '@dds/core/http/proxy-config';
@@ -36,7 +37,12 @@ import type { RlsEndpoint } from './rls/rls-endpoint.js';
 
 const REQUEST_EXTRA = Symbol('dds.ratelimit.request');
 const RESPONSE_EXTRA = Symbol('dds.ratelimit.response');
-type Tagged = IncomingMessage & { [REQUEST_EXTRA]?: string[]; [RESPONSE_EXTRA]?: string[] };
+const ACCESS = Symbol('dds.ratelimit.access');
+type Tagged = IncomingMessage & {
+  [REQUEST_EXTRA]?: string[];
+  [RESPONSE_EXTRA]?: string[];
+  [ACCESS]?: string;
+};
 
 /** Settings read per request; swapped whole on reload so a request sees one consistent set. */
 interface Active {
@@ -133,6 +139,8 @@ export async function createRateLimiter(
   const limiter: Limiter = (redis ?? local)!;
   const httpEnabled = policiesOf(first).length > 0;
   const ready = (): true | string => redis?.readiness() ?? true;
+  const accessLog = new AccessLog({ component: 'rate-limiter', registry: ctx.registry, logger });
+  accessLog.configure(first);
 
   let rls: RlsEndpoint | undefined;
   if (first.rlsConfig) {
@@ -187,6 +195,8 @@ export async function createRateLimiter(
         if (failure) metrics.upstreamFailures.inc({ reason: failure });
       },
       draining: () => tracker.draining,
+      accessLog,
+      accessAttributes: (req) => (req as Tagged)[ACCESS] ?? '',
     };
     return { config, policies, trusted: hooks.trusted, upstream, hooks, verifier };
   }
@@ -219,11 +229,13 @@ export async function createRateLimiter(
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const a = active;
     const v = decideFor(req, a);
-    if (v instanceof Promise) v.then((x) => respond(req, res, a, x));
-    else respond(req, res, a, v);
+    if (v instanceof Promise) {
+      const started = performance.now();
+      v.then((x) => respond(req, res, a, x, started));
+    } else respond(req, res, a, v, 0);
   }
 
-  function respond(req: IncomingMessage, res: ServerResponse, a: Active, v: Decided): void {
+  function respond(req: IncomingMessage, res: ServerResponse, a: Active, v: Decided, started: number): void {
     if (v === undefined) {
       if (!res.destroyed) proxyRequest(req, res, a.upstream, a.hooks);
       return;
@@ -231,10 +243,17 @@ export async function createRateLimiter(
     count(v);
     if (res.destroyed) return;
     const close = tracker.draining;
+    if (accessLog.enabled) (req as Tagged)[ACCESS] = decisionAttributes(v);
     if (!v.admitted) {
-      metrics.response(v.unavailable ? 503 : 429);
-      if (v.unavailable) sendUnavailable(res, close);
-      else sendLimited(res, v, a.config.headers !== 'off', close);
+      const status = v.unavailable ? 503 : 429;
+      metrics.response(status);
+      const bytes = v.unavailable
+        ? sendUnavailable(res, close)
+        : sendLimited(res, v, a.config.headers !== 'off', close);
+      if (accessLog.enabled) {
+        const seconds = started === 0 ? 0 : (performance.now() - started) / 1000;
+        accessLog.log(req, status, seconds, bytes, undefined, (req as Tagged)[ACCESS], a.trusted);
+      }
       return;
     }
     const shadow = shadowNames(v);
@@ -316,6 +335,7 @@ export async function createRateLimiter(
         );
       const verifier = await verifierFor(next); // may reject the reload: before any change
       rls?.reload(next);
+      accessLog.configure(next); // a destination that cannot be opened refuses the reload
       const before = active;
       server.setLimits(httpLimitsOf(next));
       active = activate(next, before, verifier);
@@ -330,6 +350,7 @@ export async function createRateLimiter(
       await Promise.all([rls?.drain(deadline), httpEnabled ? tracker.drain(deadline) : undefined]);
       await limiter.close();
       await active.upstream.close();
+      await accessLog.close();
     },
     adminRoutes(app) {
       app.get('/ratelimit', async () => ({
@@ -353,6 +374,32 @@ export async function createRateLimiter(
       }));
     },
   };
+}
+
+/**
+ * The decision as access-record attributes: `dds.ratelimit.decision` (allowed, limited,
+ * shadow_limited: admitted but over a dry-run limit, unavailable) and `dds.ratelimit.limits`,
+ * the policy/limit pairs that refused.
+ */
+function decisionAttributes(v: Verdict): string {
+  let refused: string | undefined;
+  for (let i = 0; i < v.results.length; i++) {
+    if (v.results[i]!.allowed) continue;
+    const c = v.checks[i]!;
+    const n = `${c.policy.name}/${c.limit.name}`;
+    refused = refused === undefined ? n : `${refused}, ${n}`;
+  }
+  const decision = v.unavailable
+    ? 'unavailable'
+    : !v.admitted
+      ? 'limited'
+      : refused !== undefined
+        ? 'shadow_limited'
+        : 'allowed';
+  return (
+    accessAttr('dds.ratelimit.decision', decision) +
+    (refused ? accessAttr('dds.ratelimit.limits', refused) : '')
+  );
 }
 
 /** Names of dry-run limits this admitted request exceeded, for the shadow label. */

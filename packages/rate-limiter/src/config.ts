@@ -1,3 +1,8 @@
+import {
+  type AccessLogConfig,
+  accessLogFlags,
+  accessLogSchema,
+} from '@dds/core/access-log/access-log-config';
 import type { FlagSpec } from '@dds/core/config/flags';
 import { type CommonConfig, commonSchema, zAddress, zDuration, zUpstreamUrl } from '@dds/core/config/schemas';
 import * as z from '@dds/core/config/zod';
@@ -238,12 +243,14 @@ export const flags: FlagSpec[] = [
     group: J,
   },
   ...httpProxyFlags(),
+  ...accessLogFlags(),
 ];
 
 export const schema = z
   .strictObject({
     ...commonSchema,
     ...httpProxySchema,
+    ...accessLogSchema,
     listen: zAddress,
     upstream: zUpstreamUrl,
     rate: z.union([z.literal(''), zRate]),
@@ -346,7 +353,7 @@ function refuseUnverifiedEntries(policies: z.output<typeof zPolicies>, ctx: z.co
   });
 }
 
-export type RateLimiterConfig = z.output<typeof schema> & CommonConfig & HttpProxyConfig;
+export type RateLimiterConfig = z.output<typeof schema> & CommonConfig & HttpProxyConfig & AccessLogConfig;
 
 /** Name of the policy the flags describe. */
 export function flagPolicyName(c: { policyName: string; key: string[] }): string {

@@ -1,5 +1,6 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import type { Server as NetServer, Socket } from 'node:net';
+import { AccessLog } from '@dds/core/access-log/access-log';
 import type { AdminRoutes } from '@dds/core/admin/admin-router';
 import type { ComponentContext, Instance } from '@dds/core/runner';
 import type { PoolConfig } from './config/pool-schema.js';
@@ -63,6 +64,8 @@ export function createAmbassador(ctx: ComponentContext<AmbassadorConfig>): Insta
     maxPending: config.maxPending,
   });
   registerPoolMetrics(registry, pools, () => hotKeys);
+  const accessLog = new AccessLog({ component: 'shard-ambassador', registry, logger });
+  accessLog.configure(config);
 
   /** With dns_discovery, the pool's servers come from DNS and follow it. */
   const discover = async (
@@ -87,7 +90,7 @@ export function createAmbassador(ctx: ComponentContext<AmbassadorConfig>): Insta
     const kind = kindOf(cfg);
     let r: Running;
     if (kind === 'http') {
-      const listener = new HttpShardListener(name, cfg, logger, () => hotKeys, clients);
+      const listener = new HttpShardListener(name, cfg, logger, () => hotKeys, clients, accessLog);
       r = { kind, pool: listener.pool, listener };
     } else {
       const k = TCP_KINDS[kind];
@@ -128,6 +131,7 @@ export function createAmbassador(ctx: ComponentContext<AmbassadorConfig>): Insta
     },
 
     async reload(next) {
+      accessLog.configure(next); // a destination that cannot be opened refuses the reload
       for (const [name, wanted] of Object.entries(next.pools)) {
         const r = running.get(name);
         if (r && r.pool.cfg.listen === wanted.listen && r.kind === kindOf(wanted)) {
@@ -157,6 +161,7 @@ export function createAmbassador(ctx: ComponentContext<AmbassadorConfig>): Insta
         await new Promise((r) => setTimeout(r, 50));
       }
       for (const name of [...running.keys()]) await stopPool(name);
+      await accessLog.close();
       if (config.pidFile) rmSync(config.pidFile, { force: true });
     },
 

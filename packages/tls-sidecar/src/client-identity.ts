@@ -19,6 +19,8 @@ export interface ClientIdentity {
   /** flat [name, value, ...] identity headers for the upstream, undefined when none */
   headers: string[] | undefined;
   info?: CertificateInfo;
+  /** access-record attributes (subject, SPIFFE ID or first SAN), JSON members with leading commas */
+  access?: string;
 }
 
 export interface ClientPolicy {
@@ -60,7 +62,9 @@ export function identify(socket: TLSSocket, policy: ClientPolicy): ClientIdentit
   if (!socket.authorized) return { allowed: false, reason: 'unverified', headers: undefined };
   const leaf = new X509Certificate(detailed.raw);
   const info = certificateInfo(leaf);
-  if (!isAllowed(info, policy)) return { allowed: false, reason: 'not_allowed', headers: undefined, info };
+  const access = accessAttributes(info);
+  if (!isAllowed(info, policy))
+    return { allowed: false, reason: 'not_allowed', headers: undefined, info, access };
   const headers: string[] = [];
   if (policy.certHeader) headers.push('client-cert', sfBinary(leaf.raw));
   if (policy.chainHeader) {
@@ -68,7 +72,15 @@ export function identify(socket: TLSSocket, policy: ClientPolicy): ClientIdentit
     if (chain.length) headers.push('client-cert-chain', chain.map(sfBinary).join(', '));
   }
   if (policy.xfcc) headers.push('x-forwarded-client-cert', xfcc(info));
-  return { allowed: true, headers: headers.length ? headers : undefined, info };
+  return { allowed: true, headers: headers.length ? headers : undefined, info, access };
+}
+
+/** `tls.client.subject` (RFC 4514) and `dds.client.id`: the URI SAN (SPIFFE ID), else DNS SAN, else CN. */
+function accessAttributes(info: CertificateInfo): string {
+  const id = info.uri[0] ?? info.dns[0] ?? info.commonName;
+  let out = `,"tls.client.subject":${JSON.stringify(rfc4514(info.subject))}`;
+  if (id !== undefined) out += `,"dds.client.id":${JSON.stringify(id)}`;
+  return out;
 }
 
 export function isAllowed(info: CertificateInfo, policy: ClientPolicy): boolean {

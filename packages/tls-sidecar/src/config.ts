@@ -1,3 +1,8 @@
+import {
+  type AccessLogConfig,
+  accessLogFlags,
+  accessLogSchema,
+} from '@dds/core/access-log/access-log-config';
 import type { FlagSpec } from '@dds/core/config/flags';
 import {
   type CommonConfig,
@@ -5,29 +10,39 @@ import {
   zAddress,
   zAddressOrOff,
   zDuration,
-  zUpstreamUrl,
 } from '@dds/core/config/schemas';
 import * as z from '@dds/core/config/zod';
-import {
-  type HttpProxyConfig,
-  httpProxyFlags,
-  httpProxySchema,
-  upstreamFlag,
-} from '@dds/core/http/proxy-config';
+import { type HttpProxyConfig, httpProxyFlags, httpProxySchema } from '@dds/core/http/proxy-config';
 import { INTERMEDIATE_CIPHERS } from '@dds/core/tls/secure-context';
+import { MODE_UPSTREAMS, parseUpstream } from './upstream-url.js';
 
 const TLS = 'TLS';
-const MTLS = 'Client certificates (mTLS)';
+const MTLS = 'Peer certificates (mTLS)';
+const UPSTREAM_TLS = 'Upstream TLS (server mode, --upstream https://)';
+const TCP = 'TCP (--upstream tcp:// and tls://)';
 
 export const flags: FlagSpec[] = [
   {
+    name: 'mode',
+    type: 'string',
+    help: 'server: TLS in, the app behind; client: plain in from the app, TLS out to --upstream tls:// or https://',
+    metavar: 'MODE',
+    default: 'server',
+  },
+  {
     name: 'listen',
     type: 'string',
-    help: 'HTTPS listen address (HTTP/1.1 and HTTP/2 by ALPN)',
+    help: 'listen address: TLS in server mode (HTTP/1.1 and HTTP/2 by ALPN, or TCP), plain HTTP or TCP in client mode',
     metavar: 'HOST:PORT',
     default: '0.0.0.0:8443',
   },
-  upstreamFlag(),
+  {
+    name: 'upstream',
+    type: 'string',
+    help: 'server mode: http://H:P, unix:/path.sock, h2c://H:P (HTTP/2, gRPC), https://H:P (re-encrypted) or tcp://H:P (bytes); client mode: tls://H:P (bytes) or https://H:P (HTTP)',
+    metavar: 'URL',
+    default: 'http://127.0.0.1:8080',
+  },
   {
     name: 'cert',
     type: 'string',
@@ -123,6 +138,14 @@ export const flags: FlagSpec[] = [
     default: 5000,
   },
   {
+    name: 'ca',
+    type: 'string',
+    help: 'client mode: CA bundle the server certificate must chain to (default with --tls-dir: its ca.crt; else the system roots); hot-reloaded',
+    metavar: 'FILE',
+    default: '',
+    group: MTLS,
+  },
+  {
     name: 'client-auth',
     type: 'string',
     help: 'none | optional (verify if sent) | require (verify, refuse handshakes without one)',
@@ -141,7 +164,7 @@ export const flags: FlagSpec[] = [
   {
     name: 'allow-cn',
     type: 'list',
-    help: 'accept only client certificates with one of these subject common names',
+    help: 'accept only peers with one of these subject common names (server mode: clients; client mode: the server)',
     metavar: 'CN,...',
     default: [],
     group: MTLS,
@@ -149,7 +172,7 @@ export const flags: FlagSpec[] = [
   {
     name: 'allow-san',
     type: 'list',
-    help: 'accept only client certificates with one of these SANs (DNS name, URI such as spiffe://..., IP, email)',
+    help: 'accept only peers with one of these SANs: DNS name, URI such as spiffe://..., IP, email (server mode: clients; client mode: the server, instead of the host-name check)',
     metavar: 'SAN,...',
     default: [],
     group: MTLS,
@@ -175,15 +198,86 @@ export const flags: FlagSpec[] = [
     default: false,
     group: MTLS,
   },
+  {
+    name: 'upstream-ca',
+    type: 'string',
+    help: 'CA bundle the app certificate must chain to (default: the system roots); hot-reloaded',
+    metavar: 'FILE',
+    default: '',
+    group: UPSTREAM_TLS,
+  },
+  {
+    name: 'upstream-cert',
+    type: 'string',
+    help: 'certificate presented to the app (mTLS to the upstream); hot-reloaded',
+    metavar: 'FILE',
+    default: '',
+    group: UPSTREAM_TLS,
+  },
+  {
+    name: 'upstream-key',
+    type: 'string',
+    help: 'private key of --upstream-cert',
+    metavar: 'FILE',
+    default: '',
+    group: UPSTREAM_TLS,
+  },
+  {
+    name: 'upstream-server-name',
+    type: 'string',
+    help: 'SNI and the name the upstream certificate is checked against (default: the --upstream host); client mode too',
+    metavar: 'NAME',
+    default: '',
+    group: UPSTREAM_TLS,
+  },
+  {
+    name: 'upstream-allow-san',
+    type: 'list',
+    help: 'accept only app certificates with one of these SANs (instead of the host-name check)',
+    metavar: 'SAN,...',
+    default: [],
+    group: UPSTREAM_TLS,
+  },
+  {
+    name: 'proxy-protocol',
+    type: 'string',
+    help: 'server mode with tcp://: send a PROXY header first: off, v1 (text) or v2 (binary, with TLS and client identity TLVs)',
+    metavar: 'VERSION',
+    default: 'off',
+    group: TCP,
+  },
+  {
+    name: 'tcp-idle-timeout',
+    type: 'duration',
+    help: 'close a TCP connection after this long without a byte either way; 0 none',
+    default: 0,
+    group: TCP,
+  },
   ...httpProxyFlags(),
+  ...accessLogFlags(),
 ];
 
 export const schema = z
   .strictObject({
     ...commonSchema,
     ...httpProxySchema,
+    ...accessLogSchema,
+    mode: z.enum(['server', 'client']),
     listen: zAddress,
-    upstream: zUpstreamUrl,
+    upstream: z.string().check(
+      z.superRefine((s, ctx) => {
+        const u = parseUpstream(s);
+        if (typeof u === 'string') ctx.addIssue({ code: 'custom', message: u });
+      }),
+    ),
+    ca: z.string(),
+    upstreamCa: z.string(),
+    upstreamCert: z.string(),
+    upstreamKey: z.string(),
+    upstreamServerName: z.string(),
+    upstreamAllowSan: z.array(z.string().check(z.minLength(1))),
+    proxyProtocol: z.enum(['off', 'v1', 'v2']),
+    tcpIdleTimeout: zDuration,
     cert: z.string(),
     key: z.string(),
     tlsDir: z.string(),
@@ -210,14 +304,64 @@ export const schema = z
     z.superRefine((c, ctx) => {
       const issue = (path: string, message: string) =>
         ctx.addIssue({ code: 'custom', path: [path], message });
+      const up = parseUpstream(c.upstream);
+      if (typeof up === 'string') return; // reported on the field
+      const kinds: readonly string[] = MODE_UPSTREAMS[c.mode];
+      if (!kinds.includes(up.kind))
+        issue(
+          'upstream',
+          `--mode ${c.mode} takes ${kinds.map((k) => (k === 'http' ? 'http:// or unix:' : `${k}://`)).join(', ')}`,
+        );
+      if ((up.kind === 'tcp' || up.kind === 'tls') && c.accessLog !== 'off')
+        issue('accessLog', 'access logs are written per HTTP request; the TCP modes write none');
       if (c.tlsDir && (c.cert || c.key)) issue('tlsDir', 'give either --tls-dir or --cert/--key, not both');
-      else if (!c.tlsDir && !(c.cert && c.key))
+      else if (c.mode === 'server' && !c.tlsDir && !(c.cert && c.key))
         issue(c.cert ? 'key' : 'cert', 'a certificate and key are required (--cert and --key, or --tls-dir)');
+      else if (c.mode === 'client' && Boolean(c.cert) !== Boolean(c.key))
+        issue(c.cert ? 'key' : 'cert', 'the client certificate needs both --cert and --key');
+      if (c.mode === 'client') {
+        const serverOnly: [keyof typeof c, string, boolean][] = [
+          ['clientAuth', '--client-auth', c.clientAuth !== 'none'],
+          ['clientCa', '--client-ca', c.clientCa !== ''],
+          ['sniDirs', '--sni-dirs', c.sniDirs.length > 0],
+          ['redirectListen', '--redirect-listen', c.redirectListen !== 'off'],
+          ['hsts', '--hsts', c.hsts !== ''],
+          ['proxyProtocol', '--proxy-protocol', c.proxyProtocol !== 'off'],
+          ['upstreamCa', '--upstream-ca (client mode verifies the server with --ca)', c.upstreamCa !== ''],
+          ['upstreamCert', '--upstream-cert (client mode presents --cert/--key)', c.upstreamCert !== ''],
+          ['upstreamKey', '--upstream-key (client mode presents --cert/--key)', c.upstreamKey !== ''],
+          [
+            'upstreamAllowSan',
+            '--upstream-allow-san (client mode uses --allow-san)',
+            c.upstreamAllowSan.length > 0,
+          ],
+        ];
+        for (const [field, flag, set] of serverOnly) if (set) issue(field, `${flag} is for --mode server`);
+        return;
+      }
+      if (c.ca)
+        issue('ca', '--ca is for --mode client; client certificates are verified against --client-ca');
       if (c.clientAuth !== 'none' && !c.clientCa && !c.tlsDir)
         issue('clientCa', `--client-auth ${c.clientAuth} needs --client-ca (or --tls-dir with ca.crt)`);
       if (c.clientAuth === 'none' && (c.allowCn.length || c.allowSan.length))
         issue('clientAuth', '--allow-cn/--allow-san need --client-auth optional or require');
+      if (up.kind !== 'https') {
+        for (const [field, set] of [
+          ['upstreamCa', c.upstreamCa !== ''],
+          ['upstreamCert', c.upstreamCert !== ''],
+          ['upstreamKey', c.upstreamKey !== ''],
+          ['upstreamServerName', c.upstreamServerName !== ''],
+          ['upstreamAllowSan', c.upstreamAllowSan.length > 0],
+        ] as const)
+          if (set) issue(field, 'upstream TLS settings need --upstream https://');
+      } else if (Boolean(c.upstreamCert) !== Boolean(c.upstreamKey))
+        issue(
+          c.upstreamCert ? 'upstreamKey' : 'upstreamCert',
+          'give both --upstream-cert and --upstream-key',
+        );
+      if (c.proxyProtocol !== 'off' && up.kind !== 'tcp')
+        issue('proxyProtocol', '--proxy-protocol needs --upstream tcp://');
     }),
   );
 
-export type SidecarConfig = z.infer<typeof schema> & CommonConfig & HttpProxyConfig;
+export type SidecarConfig = z.infer<typeof schema> & CommonConfig & HttpProxyConfig & AccessLogConfig;

@@ -6,31 +6,34 @@ import {
   METRIC_PREFIX as P,
   type Registry,
 } from '@dds/core/metrics';
-import type { ReloadableTlsContext } from '@dds/core/tls/reloadable-context';
+import type { CertificateInfo } from '@dds/core/tls/certificate-info';
 import type { HandshakeFailure } from './handshake-failure.js';
 
 type Inc = { inc(v?: number): void };
 const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 
+/** A certificate the sidecar presents, for the expiry gauges. */
+export interface ServedCertificate {
+  /** the file it comes from */
+  cert: string;
+  info: CertificateInfo;
+}
+
 /**
- * The sidecar's metrics. Per-request children are resolved once, so the hot path does an array
- * lookup and an increment instead of hashing label objects.
+ * Metrics of every mode: TLS handshakes and their failures, refused peers, certificate reloads
+ * and expiry, open connections.
  */
-export class SidecarMetrics {
+export class TlsMetrics {
   private readonly handshakes: Counter<'version' | 'outcome'>;
   private readonly handshakeFailures: Counter<'reason'>;
-  private readonly requestsByClass: Inc[][];
-  readonly latency: Histogram;
   readonly upstreamErrors: Counter<'kind'>;
-  readonly clientAborts: Counter;
-  readonly clientErrors: Counter<'kind'>;
   readonly clientDenied: Counter<'reason'>;
   readonly certReloads: Counter<'result'>;
   private readonly handshakeChildren = new Map<string, Inc>();
 
   constructor(
     registry: Registry,
-    sources: { connections: () => number; certificates: () => readonly ReloadableTlsContext[] },
+    sources: { connections: () => number; certificates: () => readonly ServedCertificate[] },
   ) {
     const registers = [registry];
     this.handshakes = new Counter({
@@ -45,41 +48,15 @@ export class SidecarMetrics {
       labelNames: ['reason'],
       registers,
     });
-    const requests = new Counter({
-      name: `${P}http_requests_total`,
-      help: 'Requests answered, by client protocol and status class.',
-      labelNames: ['protocol', 'code'],
-      registers,
-    });
-    this.requestsByClass = ['http/1.1', 'h2'].map((protocol) =>
-      CLASSES.map((code) => requests.labels({ protocol, code })),
-    );
-    this.latency = new Histogram({
-      name: `${P}http_request_duration_seconds`,
-      help: 'Time from request to the end of the response, through the upstream.',
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
     this.upstreamErrors = new Counter({
       name: `${P}upstream_errors_total`,
-      help: 'Requests that got no upstream response: error (refused, reset -> 502) or timeout (-> 504).',
-      labelNames: ['kind'],
-      registers,
-    });
-    this.clientAborts = new Counter({
-      name: `${P}http_client_aborts_total`,
-      help: 'Requests whose client went away before the response was complete.',
-      registers,
-    });
-    this.clientErrors = new Counter({
-      name: `${P}http_client_errors_total`,
-      help: 'HTTP/1.1 requests refused before forwarding: header_too_large (431), timeout (408), bad_request (400, incl. smuggling).',
+      help: 'Requests or connections that got no upstream: error (refused, reset; HTTP 502) or timeout (HTTP 504).',
       labelNames: ['kind'],
       registers,
     });
     this.clientDenied = new Counter({
       name: `${P}tls_client_denied_total`,
-      help: 'Connections whose client certificate was refused after the handshake (answered 403).',
+      help: 'Connections whose client certificate was refused after the handshake (HTTP: answered 403; TCP: closed).',
       labelNames: ['reason'],
       registers,
     });
@@ -105,13 +82,8 @@ export class SidecarMetrics {
       aggregator: 'first', // with --workers every worker reports the same value
       collect() {
         this.reset();
-        for (const h of sources.certificates()) {
-          const info = h.pair.info;
-          this.set(
-            { cert: h.paths.cert, subject: info.commonName ?? info.subject },
-            info.notAfter.getTime() / 1000,
-          );
-        }
+        for (const { cert, info } of sources.certificates())
+          this.set({ cert, subject: info.commonName ?? info.subject }, info.notAfter.getTime() / 1000);
       },
     });
     new Gauge({
@@ -122,13 +94,8 @@ export class SidecarMetrics {
       aggregator: 'first',
       collect() {
         this.reset();
-        for (const h of sources.certificates()) {
-          const info = h.pair.info;
-          this.set(
-            { cert: h.paths.cert, subject: info.commonName ?? info.subject },
-            info.notBefore.getTime() / 1000,
-          );
-        }
+        for (const { cert, info } of sources.certificates())
+          this.set({ cert, subject: info.commonName ?? info.subject }, info.notBefore.getTime() / 1000);
       },
     });
   }
@@ -145,6 +112,48 @@ export class SidecarMetrics {
 
   handshakeFailed(reason: HandshakeFailure): void {
     this.handshakeFailures.inc({ reason });
+  }
+}
+
+/** The HTTP modes add per-request metrics, resolved once so the hot path is an array lookup. */
+export class SidecarMetrics extends TlsMetrics {
+  private readonly requestsByClass: Inc[][];
+  readonly latency: Histogram;
+  readonly clientAborts: Counter;
+  readonly clientErrors: Counter<'kind'>;
+
+  constructor(
+    registry: Registry,
+    sources: { connections: () => number; certificates: () => readonly ServedCertificate[] },
+  ) {
+    super(registry, sources);
+    const registers = [registry];
+    const requests = new Counter({
+      name: `${P}http_requests_total`,
+      help: 'Requests answered, by client protocol and status class.',
+      labelNames: ['protocol', 'code'],
+      registers,
+    });
+    this.requestsByClass = ['http/1.1', 'h2'].map((protocol) =>
+      CLASSES.map((code) => requests.labels({ protocol, code })),
+    );
+    this.latency = new Histogram({
+      name: `${P}http_request_duration_seconds`,
+      help: 'Time from request to the end of the response, through the upstream.',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.clientAborts = new Counter({
+      name: `${P}http_client_aborts_total`,
+      help: 'Requests whose client went away before the response was complete.',
+      registers,
+    });
+    this.clientErrors = new Counter({
+      name: `${P}http_client_errors_total`,
+      help: 'HTTP/1.1 requests refused before forwarding: header_too_large (431), timeout (408), bad_request (400, incl. smuggling).',
+      labelNames: ['kind'],
+      registers,
+    });
   }
 
   request(h2: boolean, status: number, seconds: number): void {

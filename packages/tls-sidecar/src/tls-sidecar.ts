@@ -8,6 +8,7 @@ import {
 } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { AccessLog } from '@dds/core/access-log/access-log';
 import { httpLimitsOf, upstreamOptionsOf } from '@dds/core/http/proxy-config';
 import { type ProxyHooks, proxyRequest } from '@dds/core/http/reverse-proxy';
 import { serveH2Streams } from '@dds/core/http/server/h2-stream';
@@ -19,31 +20,19 @@ import { ConnectionTracker } from '@dds/core/lifecycle/connection-tracker';
 import { type Address, parseAddress } from '@dds/core/net/host-port';
 import { listen } from '@dds/core/net/listen';
 import type { ComponentContext, Instance } from '@dds/core/runner';
-import { defaultTlsPolicy } from '@dds/core/tls/secure-context';
-import { CertificateStore } from './certificate-store.js';
-import {
-  type ClientIdentity,
-  type ClientPolicy,
-  clientPolicy,
-  IDENTITY_HEADERS,
-  identify,
-} from './client-identity.js';
+import { type ClientPolicy, IDENTITY_HEADERS } from './client-identity.js';
 import type { SidecarConfig } from './config.js';
-import { handshakeFailure } from './handshake-failure.js';
 import { createRedirectServer } from './redirect-server.js';
+import { identityOf, ServerTls, TLS_RESTART_FIELDS } from './server-tls.js';
 import { SidecarMetrics } from './sidecar-metrics.js';
 import { UpstreamProbe } from './upstream-probe.js';
 
-/** Per-connection client identity, stored on the TLS socket (read through h2's socket proxy too). */
-const kIdentity = Symbol('dds.clientIdentity');
-type IdentifiedSocket = Socket & { [kIdentity]?: ClientIdentity };
 type Req = IncomingMessage | Http2ServerRequest;
 type Res = ServerResponse | Http2ServerResponse;
 
 /** What a config reload may swap while the listener stays up. */
 interface Settings {
   config: SidecarConfig;
-  certs: CertificateStore;
   upstream: Upstream;
   policy: ClientPolicy | undefined;
   hooks: ProxyHooks;
@@ -53,7 +42,6 @@ const limitsOf = httpLimitsOf;
 
 const upstreamOf = (c: SidecarConfig): Upstream => createUpstream(c.upstream, upstreamOptionsOf(c));
 
-const CERT_FIELDS = ['cert', 'key', 'tlsDir', 'sniDirs', 'minTlsVersion', 'ciphers', 'clientCa'] as const;
 const UPSTREAM_FIELDS = [
   'upstream',
   'upstreamConnections',
@@ -63,13 +51,7 @@ const UPSTREAM_FIELDS = [
   'upstreamQueueTimeout',
   'tunnelIdleTimeout',
 ] as const;
-const RESTART_FIELDS = [
-  'listen',
-  'redirectListen',
-  'clientAuth',
-  'sessionTickets',
-  'handshakeTimeout',
-] as const;
+const RESTART_FIELDS = [...TLS_RESTART_FIELDS, 'redirectListen'] as const;
 
 const changed = (a: SidecarConfig, b: SidecarConfig, fields: readonly (keyof SidecarConfig)[]): boolean =>
   fields.some((f) => JSON.stringify(a[f]) !== JSON.stringify(b[f]));
@@ -81,55 +63,15 @@ const changed = (a: SidecarConfig, b: SidecarConfig, fields: readonly (keyof Sid
  */
 export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance<SidecarConfig> {
   const { logger, registry } = ctx;
-  const tlsPolicy = defaultTlsPolicy({
-    minVersion: ctx.config.minTlsVersion,
-    ciphers: ctx.config.ciphers,
-    sessionTickets: ctx.config.sessionTickets,
-  });
   let draining = false;
-  let openConnections = 0;
-  const secureSockets = new Set<TLSSocket>();
   const sessions = new Set<Http2Session>();
-
-  const metrics = new SidecarMetrics(registry, {
-    connections: () => openConnections,
-    certificates: () => settings.certs.all,
+  const tls: ServerTls = new ServerTls(ctx.config, logger, () => metrics);
+  const metrics: SidecarMetrics = new SidecarMetrics(registry, {
+    connections: () => tls.connections,
+    certificates: () => tls.served,
   });
-
-  const makeCerts = (config: SidecarConfig): CertificateStore => {
-    const store: CertificateStore = new CertificateStore(
-      config,
-      { ...tlsPolicy, minVersion: config.minTlsVersion, ciphers: config.ciphers },
-      {
-        reloaded: (holder, pair) => {
-          metrics.certReloads.inc({ result: 'ok' });
-          if (holder === store.main && settings?.certs === store) server.setSecureContext(holder.options);
-          logger.info(
-            {
-              cert: holder.paths.cert,
-              subject: pair.info.subject,
-              notAfter: pair.info.notAfter,
-              sha256: pair.info.sha256,
-            },
-            'certificate reloaded; new handshakes use it',
-          );
-        },
-        rejected: (holder, err) => {
-          metrics.certReloads.inc({ result: 'rejected' });
-          logger.error(
-            {
-              cert: holder.paths.cert,
-              key: holder.paths.key,
-              error: err.message,
-              code: (err as { code?: string }).code,
-            },
-            'new certificate refused; the previous one keeps serving',
-          );
-        },
-      },
-    );
-    return store;
-  };
+  const accessLog = new AccessLog({ component: 'tls-sidecar', registry, logger });
+  accessLog.configure(ctx.config);
 
   const makeHooks = (config: SidecarConfig, policy: ClientPolicy | undefined): ProxyHooks => {
     const hsts = config.hsts ? ['strict-transport-security', config.hsts] : undefined;
@@ -138,7 +80,7 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
       proto: 'https',
       forwarded: config.forwarded,
       strip: IDENTITY_HEADERS,
-      requestHeaders: policy ? (req) => (req.socket as IdentifiedSocket)[kIdentity]?.headers : undefined,
+      requestHeaders: policy ? (req) => identityOf(req.socket)?.headers : undefined,
       responseHeaders: hsts ? () => hsts : undefined,
       onDone: (req, status, seconds, failure) => {
         metrics.request(req.httpVersionMajor === 2, status, seconds);
@@ -147,15 +89,15 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
           metrics.upstreamErrors.inc({ kind: failure === 'upstream_timeout' ? 'timeout' : 'error' });
       },
       draining: () => draining,
+      accessLog,
+      accessAttributes: policy ? (req) => identityOf(req.socket)?.access ?? '' : undefined,
     };
   };
 
   const initial = ctx.config;
-  const certs = makeCerts(initial);
-  const policy0 = initial.clientAuth === 'none' ? undefined : clientPolicy(initial);
+  const policy0 = tls.policy;
   let settings: Settings = {
     config: initial,
-    certs,
     upstream: upstreamOf(initial),
     policy: policy0,
     hooks: makeHooks(initial, policy0),
@@ -163,9 +105,14 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
 
   const onRequest = (req: Req, res: Res): void => {
     const s = settings;
-    if (s.policy !== undefined && !(req.socket as IdentifiedSocket)[kIdentity]?.allowed) {
-      deny(res);
-      return;
+    if (s.policy !== undefined) {
+      const id = identityOf(req.socket);
+      if (!id?.allowed) {
+        deny(res);
+        if (accessLog.enabled)
+          accessLog.log(req, 403, 0, DENIED.length, undefined, id?.access, s.hooks.trusted);
+        return;
+      }
     }
     proxyRequest(req as IncomingMessage, res as ServerResponse, s.upstream, s.hooks);
   };
@@ -175,11 +122,7 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
     // Without this, a response written after the TLS 1.3 session tickets waits for the
     // client's delayed ACK (Nagle): tens of milliseconds per new connection.
     noDelay: true,
-    ...certs.main.options,
-    SNICallback: (name, cb) => settings.certs.sniCallback(name, cb),
-    requestCert: initial.clientAuth !== 'none',
-    rejectUnauthorized: false, // enforced in 'secureConnection' below
-    handshakeTimeout: initial.handshakeTimeout,
+    ...tls.serverOptions(initial),
     settings: { maxHeaderListSize: initial.maxHeaderSize, maxConcurrentStreams: 256 },
   });
   // HTTP/2 streams straight from the stream API (no compat-layer request/response objects)
@@ -206,49 +149,7 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
   };
   setLimits(initial);
 
-  server.on('connection', (sock: Socket) => {
-    openConnections++;
-    sock.once('close', () => openConnections--);
-  });
-  server.on('secureConnection', (sock: TLSSocket) => {
-    const policy = settings.policy;
-    if (policy) {
-      const id = identify(sock, policy);
-      if (id.reason === 'no_certificate' || id.reason === 'unverified') {
-        // Refused here rather than by Node's rejectUnauthorized, which closes the socket
-        // without any event: this way the failure is logged and counted.
-        const reason = id.reason === 'no_certificate' ? 'client_cert_missing' : 'client_cert_invalid';
-        metrics.handshakeFailed(reason);
-        logger.debug(
-          { peer: sock.remoteAddress, reason, error: sock.authorizationError },
-          'TLS handshake failed',
-        );
-        sock.destroy();
-        return;
-      }
-      (sock as IdentifiedSocket)[kIdentity] = id;
-      if (!id.allowed) {
-        metrics.clientDenied.inc({ reason: id.reason ?? 'not_allowed' });
-        logger.info(
-          {
-            peer: sock.remoteAddress,
-            reason: id.reason,
-            subject: id.info?.subject,
-            sans: id.info && [...id.info.dns, ...id.info.uri],
-          },
-          'client certificate refused',
-        );
-      }
-    }
-    metrics.handshake(sock.getProtocol() ?? 'unknown', sock.isSessionReused());
-    secureSockets.add(sock);
-    sock.once('close', () => secureSockets.delete(sock));
-  });
-  server.on('tlsClientError', (err: Error & { code?: string }, sock: TLSSocket) => {
-    const reason = handshakeFailure(err);
-    metrics.handshakeFailed(reason);
-    logger.debug({ peer: sock.remoteAddress, reason, error: err.message }, 'TLS handshake failed');
-  });
+  tls.attach(server, 'mark');
   server.on('session', (session: Http2Session) => {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
@@ -259,9 +160,9 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
     if ('goaway' in subject) subject.close();
     else subject.destroy();
   });
-  http1.on('upgrade', (req: IncomingMessage, socket: IdentifiedSocket, head: Buffer) => {
+  http1.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     const s = settings;
-    const id = socket[kIdentity];
+    const id = identityOf(socket);
     if (s.policy !== undefined && !id?.allowed) {
       socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
       return;
@@ -292,7 +193,7 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
       await listen(server, listenAddress);
       if (redirect) await listen(redirect, parseAddress(initial.redirectListen) as Address);
       probe?.start();
-      const info = settings.certs.main.pair.info;
+      const info = tls.certs.main.pair.info;
       logger.info(
         {
           listen: initial.listen,
@@ -307,30 +208,21 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
     },
 
     ready() {
-      const info = settings.certs.main.pair.info;
-      const now = Date.now();
-      if (info.notAfter.getTime() <= now)
-        return `certificate ${settings.certs.main.paths.cert} expired at ${info.notAfter.toISOString()}`;
-      if (info.notBefore.getTime() > now)
-        return `certificate ${settings.certs.main.paths.cert} is not valid before ${info.notBefore.toISOString()}`;
-      return probe ? probe.status : true;
+      const cert = tls.ready();
+      return cert === true && probe ? probe.status : cert;
     },
 
     reload(next, prev) {
       const restart = RESTART_FIELDS.filter((f) => JSON.stringify(next[f]) !== JSON.stringify(prev[f]));
       if (restart.length) throw new Error(`${restart.join(', ')} cannot change on reload; restart to apply`);
       const old = settings;
-      const certsChanged = changed(next, prev, CERT_FIELDS);
       const upstreamChanged = changed(next, prev, UPSTREAM_FIELDS);
-      const nextCerts = certsChanged ? makeCerts(next) : old.certs; // throws on bad files: reload refused
-      const policy = next.clientAuth === 'none' ? undefined : clientPolicy(next);
+      accessLog.configure(next); // throws when a new destination cannot be opened: reload refused
+      tls.reload(next, prev); // throws on bad files: reload refused
+      const policy = tls.policy;
       const upstream = upstreamChanged ? upstreamOf(next) : old.upstream;
-      settings = { config: next, certs: nextCerts, upstream, policy, hooks: makeHooks(next, policy) };
+      settings = { config: next, upstream, policy, hooks: makeHooks(next, policy) };
       setLimits(next);
-      if (certsChanged) {
-        server.setSecureContext(nextCerts.main.options);
-        old.certs.close();
-      }
       if (upstreamChanged) {
         probe?.retarget(upstream);
         void old.upstream.close(); // finishes in-flight requests first
@@ -350,15 +242,18 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
       } finally {
         clearInterval(tick);
         probe?.stop();
-        settings.certs.close();
+        tls.close();
         await settings.upstream.close().catch(() => {});
+        await accessLog.close();
       }
     },
   };
 }
 
+const DENIED = 'client certificate not allowed\n';
+
 function deny(res: Res): void {
-  const body = 'client certificate not allowed\n';
+  const body = DENIED;
   const r = res as ServerResponse;
   if ((res as { stream?: unknown }).stream === undefined) r.shouldKeepAlive = false;
   r.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(body.length) });

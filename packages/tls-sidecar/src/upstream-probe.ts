@@ -1,5 +1,10 @@
 import { connect } from 'node:net';
-import type { Upstream } from '@dds/core/http/upstream';
+
+/** Where the probe connects: an HTTP upstream, or a TCP one. */
+export interface ProbeTarget {
+  readonly url: string;
+  readonly connect: { host: string; port: number } | { path: string };
+}
 
 /**
  * Readiness of the upstream: a TCP (or unix socket) connect every interval. A pod whose app
@@ -10,7 +15,7 @@ export class UpstreamProbe {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private upstream: Upstream,
+    private upstream: ProbeTarget,
     private readonly intervalMs: number,
   ) {}
 
@@ -20,7 +25,7 @@ export class UpstreamProbe {
     this.timer.unref();
   }
 
-  retarget(upstream: Upstream): void {
+  retarget(upstream: ProbeTarget): void {
     this.upstream = upstream;
     this.probe();
   }

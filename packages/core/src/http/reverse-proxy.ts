@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import type { AccessLog } from '../access-log/access-log.js';
 import {
   clientFraming,
   type ForwardOptions,
@@ -48,6 +49,10 @@ export interface ProxyHooks extends ForwardOptions {
   ): boolean;
   /** while true, responses close their connection so clients move elsewhere */
   draining(): boolean;
+  /** writes one access record per request that ends (when enabled) */
+  accessLog?: AccessLog;
+  /** more access-record attributes for this request, JSON members with leading commas */
+  accessAttributes?(req: IncomingMessage): string;
 }
 
 type Res = ServerResponse | (ServerResponse & { stream?: unknown });
@@ -214,6 +219,8 @@ class ProxyHandler implements UpstreamExchange {
   private reported = false;
   private drainHooked = false;
   private status = 0;
+  /** response body bytes passed to the client */
+  private sent = 0;
   /** the response when the client came through the lean HTTP/1.1 server */
   private readonly lean: Http1Response | undefined;
 
@@ -291,6 +298,7 @@ class ProxyHandler implements UpstreamExchange {
   }
 
   private forward(chunk: Buffer): boolean {
+    this.sent += chunk.length;
     if (this.res.write(chunk)) return true;
     if (!this.drainHooked) {
       this.drainHooked = true;
@@ -323,6 +331,7 @@ class ProxyHandler implements UpstreamExchange {
       if (busy) head.push('retry-after', '1');
       res.writeHead(status, head);
       res.end(body);
+      this.sent = body.length;
       this.done(status, failure);
     } else {
       res.destroy();
@@ -373,6 +382,18 @@ class ProxyHandler implements UpstreamExchange {
     if (this.reported) return;
     this.reported = true;
     const seconds = (performance.now() - this.started) / 1000;
-    this.hooks.onDone?.(this.req, status, seconds, failure, this.upstream);
+    const hooks = this.hooks;
+    hooks.onDone?.(this.req, status, seconds, failure, this.upstream);
+    const log = hooks.accessLog;
+    if (log?.enabled)
+      log.log(
+        this.req,
+        status,
+        seconds,
+        this.sent,
+        failure,
+        hooks.accessAttributes?.(this.req),
+        hooks.trusted,
+      );
   }
 }

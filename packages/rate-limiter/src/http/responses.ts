@@ -16,8 +16,8 @@ export function retryAfterSeconds(v: Verdict): number {
   return Math.max(1, Number.isFinite(ms) ? seconds(ms) : 1);
 }
 
-/** 429 with Retry-After and, unless turned off, the RateLimit-Policy / RateLimit fields. */
-export function sendLimited(res: ServerResponse, v: Verdict, headers: boolean, close: boolean): void {
+/** 429 with Retry-After and, unless turned off, the RateLimit-Policy / RateLimit fields; returns the body size. */
+export function sendLimited(res: ServerResponse, v: Verdict, headers: boolean, close: boolean): number {
   const h = [
     'content-type',
     'text/plain; charset=utf-8',
@@ -30,10 +30,11 @@ export function sendLimited(res: ServerResponse, v: Verdict, headers: boolean, c
   if (close) h.push('connection', 'close');
   res.writeHead(429, h);
   res.end(LIMITED);
+  return LIMITED.length;
 }
 
-/** 503 when Redis is unreachable and --fail-mode is closed. */
-export function sendUnavailable(res: ServerResponse, close: boolean): void {
+/** 503 when Redis is unreachable and --fail-mode is closed; returns the body size. */
+export function sendUnavailable(res: ServerResponse, close: boolean): number {
   const h = [
     'content-type',
     'text/plain; charset=utf-8',
@@ -45,6 +46,7 @@ export function sendUnavailable(res: ServerResponse, close: boolean): void {
   if (close) h.push('connection', 'close');
   res.writeHead(503, h);
   res.end(UNAVAILABLE);
+  return UNAVAILABLE.length;
 }
 
 /** The same answers on a raw socket, for refused Upgrade (WebSocket) requests. */

@@ -1,3 +1,4 @@
+import { accessLogFlags } from '@dds/core/access-log/access-log-config';
 import type { FlagSpec } from '@dds/core/config/flags';
 
 const NC = 'nutcracker compatible';
@@ -190,4 +191,6 @@ export const flags: FlagSpec[] = [
     path: 'quick.httpShardKey',
     group: QUICK,
   },
+  // per-request access records of the HTTP pools
+  ...accessLogFlags(),
 ];

@@ -1,3 +1,4 @@
+import { accessLogSchema } from '@dds/core/access-log/access-log-config';
 import { addIssue, type CommonConfig, commonSchema } from '@dds/core/config/schemas';
 import * as z from '@dds/core/config/zod';
 import { type PoolConfig, poolSchema } from './pool-schema.js';
@@ -26,6 +27,7 @@ const quickSchema = z.strictObject({
 
 const rawSchema = z.strictObject({
   ...commonSchema,
+  ...accessLogSchema,
   pools: z._default(
     z.record(
       z.string().check(z.regex(/^[A-Za-z0-9_.-]+$/, 'pool names are letters, digits, _ . -')),

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { type AccessLog, accessAttr } from '@dds/core/access-log/access-log';
 import { proxyRequest } from '@dds/core/http/reverse-proxy';
 import { createHttp1Server, type Http1Server } from '@dds/core/http/server/http1-server';
 import { TrustedProxies } from '@dds/core/http/trusted-proxies';
@@ -28,6 +29,7 @@ const HTTP_POOL: PoolProtocol = {
   handshake: () => null,
 };
 
+const NO_SERVERS = 'no live servers in the pool\n';
 // the shared proxy flags are not offered here: these are their defaults (README, "HTTP mode")
 const LIMITS = {
   maxHeaderSize: 16 * 1024,
@@ -58,6 +60,7 @@ export class HttpShardListener {
     logger: Logger,
     private readonly hotKeys: () => HotKeys,
     private readonly clients: ClientCounter,
+    private readonly accessLog: AccessLog,
   ) {
     this.pool = new ServerPool(name, cfg, HTTP_POOL, logger);
     this.key = shardKey(cfg.shard_key);
@@ -123,7 +126,9 @@ export class HttpShardListener {
     const upstream = server && this.upstreams.get(server);
     if (!server || !upstream) {
       this.pool.stats.forwardError++;
-      res.writeHead(503, { 'content-type': 'text/plain' }).end('no live servers in the pool\n');
+      res.writeHead(503, { 'content-type': 'text/plain' }).end(NO_SERVERS);
+      if (this.accessLog.enabled)
+        this.accessLog.log(req, 503, 0, NO_SERVERS.length, undefined, accessAttr('dds.pool', this.pool.name));
       return;
     }
     server.stats.requests++;
@@ -134,6 +139,9 @@ export class HttpShardListener {
       forwarded: false,
       draining: () => this.draining,
       responseHeaders: () => ['x-dds-shard', server.spec.name],
+      accessLog: this.accessLog,
+      accessAttributes: () =>
+        accessAttr('dds.pool', this.pool.name) + accessAttr('dds.shard', server.spec.name),
       onDone: (_req, _status, seconds, failure) => {
         server.stats.inFlight--;
         if (failure === 'upstream_error' || failure === 'upstream_timeout') {
