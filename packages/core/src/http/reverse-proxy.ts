@@ -120,6 +120,7 @@ export function proxyRequest(
     );
     handler.body = framing === BodyFraming.None ? null : req;
     handler.framing = framing;
+    if (framing === BodyFraming.Length) handler.bodyLength = Number(length);
     handler.headOnly = req.method === 'HEAD';
     if (head === undefined) {
       handler.onFail(false, new Error('invalid request header or path for the upstream'));
@@ -212,6 +213,7 @@ class ProxyHandler implements UpstreamExchange {
   head = '';
   body: BodySource | null = null;
   framing: BodyFraming = BodyFraming.None;
+  bodyLength = -1;
   headOnly = false;
   control: ExchangeControl | undefined = undefined;
   private readonly started = performance.now();

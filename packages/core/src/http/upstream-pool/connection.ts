@@ -101,8 +101,16 @@ export class UpstreamConnection implements ResponseSink, ExchangeControl {
     this.requestDone = false;
     const s = this.socket;
     let headSent = false;
+    // the length the head declares is what goes out, whatever the body source does (defence in
+    // depth: llhttp and nghttp2 already hold bodies to their length)
+    let left = ex.framing === BodyFraming.Length ? ex.bodyLength : -1;
     const onData = (chunk: Buffer) => {
       if (this.ex !== ex || chunk.length === 0) return;
+      if (left >= 0 && (left -= chunk.length) < 0) {
+        cleanup();
+        this.fail(false, new Error('request body longer than its Content-Length'));
+        return;
+      }
       this.since = this.pool.now;
       s.cork();
       if (!headSent) {
@@ -118,6 +126,10 @@ export class UpstreamConnection implements ResponseSink, ExchangeControl {
     const onEnd = () => {
       cleanup();
       if (this.ex !== ex) return;
+      if (left > 0) {
+        this.fail(false, new Error('request body shorter than its Content-Length'));
+        return;
+      }
       this.since = this.pool.now;
       if (!headSent) s.write(ex.head, 'latin1');
       if (chunked) s.write(LAST_CHUNK, 'latin1');

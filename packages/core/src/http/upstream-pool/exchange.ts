@@ -32,6 +32,8 @@ export interface UpstreamExchange {
   readonly head: string;
   readonly body: BodySource | null;
   readonly framing: BodyFraming;
+  /** BodyFraming.Length: the bytes the head declares (a body that disagrees closes the connection) */
+  readonly bodyLength: number;
   /** HEAD: the response has no body whatever its headers say */
   readonly headOnly: boolean;
   /** the client went away while the request waited for a connection: do not send it */
