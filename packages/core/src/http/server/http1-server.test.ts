@@ -7,6 +7,8 @@ import { createHttp1Server, type Http1Server } from './http1-server.js';
 
 // The lean HTTP/1.1 server on its own: real sockets, handlers that show what they received.
 let server: Http1Server;
+/** called when the /stream handler starts (the closeIdleConnections test waits for it) */
+let streaming: (() => void) | undefined;
 let port: number;
 const errors: ClientErrorKind[] = [];
 const LIMITS = { maxHeaderSize: 2048, headerTimeout: 300, requestTimeout: 1000, idleTimeout: 400 };
@@ -23,6 +25,7 @@ beforeAll(async () => {
         return;
       }
       if (url === '/stream') {
+        streaming?.();
         res.writeHead(200, ['content-type', 'text/plain']);
         res.write('a');
         setTimeout(() => {
@@ -323,8 +326,11 @@ describe('lean HTTP/1.1 server', () => {
   it('closeIdleConnections closes idle connections and spares busy ones', async () => {
     const idle = connect(port, '127.0.0.1');
     await new Promise((r) => idle.once('connect', r));
+    const started = new Promise<void>((r) => {
+      streaming = r;
+    });
     const busy = exchange(['GET /stream HTTP/1.1\r\nHost: a\r\n\r\n']);
-    await new Promise((r) => setTimeout(r, 5));
+    await started; // the busy connection is answering a request (not merely connected)
     const idleClosed = new Promise((r) => idle.once('close', r));
     server.closeIdleConnections();
     await idleClosed;

@@ -103,10 +103,12 @@ export class UpstreamConnection implements ResponseSink, ExchangeControl {
     let headSent = false;
     // the length the head declares is what goes out, whatever the body source does (defence in
     // depth: llhttp and nghttp2 already hold bodies to their length)
-    let left = ex.framing === BodyFraming.Length ? ex.bodyLength : -1;
+    const sized = ex.framing === BodyFraming.Length;
+    let left = ex.bodyLength;
     const onData = (chunk: Buffer) => {
       if (this.ex !== ex || chunk.length === 0) return;
-      if (left >= 0 && (left -= chunk.length) < 0) {
+      if (sized) left -= chunk.length;
+      if (sized && left < 0) {
         cleanup();
         this.fail(false, new Error('request body longer than its Content-Length'));
         return;
@@ -126,7 +128,7 @@ export class UpstreamConnection implements ResponseSink, ExchangeControl {
     const onEnd = () => {
       cleanup();
       if (this.ex !== ex) return;
-      if (left > 0) {
+      if (sized && left > 0) {
         this.fail(false, new Error('request body shorter than its Content-Length'));
         return;
       }
