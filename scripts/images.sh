@@ -2,8 +2,8 @@
 # Builds every dds image: dds/<component>:<version> and dds/<component>:latest (podman stores them as
 # localhost/dds/...). Steps per component:
 #   1. tsc -b packages/<c>...                    (incremental, a no-op when dist/ is current)
-#   2. one esbuild run -> .cache/images/<c>/app/main.mjs, plus the native addons it cannot bundle
-#      (farmhash + detect-libc) under app/node_modules
+#   2. node scripts/bundle.mjs -> .cache/images/<c>/app: main.mjs, chunks/ (loaded on first use), the native
+#      addons esbuild cannot bundle (farmhash + detect-libc) under app/node_modules, and app/.compile-cache
 #   3. podman build -f images/<c>/Dockerfile .cache/images/<c>, NODE_IMAGE pointed at the local stand-in
 # The stand-in base images (Node LTS, Redis, memcached, MariaDB) come from scripts/base-image.sh (cached).
 #
@@ -16,6 +16,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 # shellcheck source=scripts/podman-env.sh
 source scripts/podman-env.sh
+# shellcheck source=scripts/node-env.sh
+source scripts/node-env.sh
 
 ALL=(demo-app tls-sidecar shard-ambassador experiment-splitter rate-limiter metrics-adapter log-adapter health-adapter)
 components=("$@")
@@ -28,44 +30,30 @@ if [[ -z "${NODE_IMAGE:-}" ]]; then
 fi
 export NODE_VERSION NODE_IMAGE
 
-# ESM keeps top-level await and import.meta.url working; the banner gives bundled CommonJS
-# dependencies (fastify, pino) the `require` they call for node: built-ins.
-banner="import { createRequire as __ddsCreateRequire } from 'node:module'; const require = __ddsCreateRequire(import.meta.url);"
 revision="$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
 created="$(git log -1 --format=%cI 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)"
 
-# ship_addon DEST PACKAGE: copies an installed package's runtime files (no sources, no other OSes).
-ship_addon() {
-  local dest="$1/node_modules/$2" src="node_modules/$2"
-  mkdir -p "$dest"
-  cp "$src/package.json" "$dest/"
-  find "$src" -maxdepth 1 -type f \( -name '*.js' -o -name 'LICENSE*' \) -exec cp {} "$dest/" \;
-  if [[ -d "$src/lib" ]]; then cp -r "$src/lib" "$dest/"; fi
-  if [[ -d "$src/build" ]]; then
-    mkdir -p "$dest/build"
-    find "$src/build" -maxdepth 1 -name '*-linux*.node' -exec cp {} "$dest/build/" \;
-  fi
+# bundle_all C...: scripts/bundle.mjs -> .cache/images/<c>/app (main.mjs, chunks/ loaded on first
+# use, native addons under node_modules/), then a V8 compile cache for it (warm_cache).
+bundle_all() {
+  local c
+  for c in "$@"; do rm -rf ".cache/images/$c"; done
+  node scripts/bundle.mjs .cache/images "$@" || true
+  for c in "$@"; do
+    if [[ -f ".cache/images/$c/app/main.mjs" ]]; then warm_cache ".cache/images/$c/app"; fi
+  done
 }
 
-# @platformatic/wasm-utils (the log-adapter's Kafka client) reads native.wasm beside its module; its
-# ./bundled entry carries the same wasm inline, which is what a single-file bundle needs.
-esbuild_flags=(--bundle --platform=node --format=esm --target=node20 --external:farmhash --minify --keep-names
-  --legal-comments=none --log-level=warning "--banner:js=$banner"
-  --alias:@platformatic/wasm-utils=@platformatic/wasm-utils/bundled)
-
-# bundle_all C...: one esbuild run for every component (much faster than one each on a busy machine);
-# if it fails, each is bundled alone so that one broken component does not stop the others.
-bundle_all() {
-  local entries=() c
-  for c in "$@"; do
-    rm -rf ".cache/images/$c" && mkdir -p ".cache/images/$c/app"
-    entries+=("$c/app/main=packages/$c/dist/main.js")
-  done
-  node_modules/.bin/esbuild "${entries[@]}" "${esbuild_flags[@]}" --outdir=.cache/images --out-extension:.js=.mjs && return 0
-  for c in "$@"; do
-    node_modules/.bin/esbuild "packages/$c/dist/main.js" "${esbuild_flags[@]}" --outfile=".cache/images/$c/app/main.mjs" ||
-      rm -f ".cache/images/$c/app/main.mjs"
-  done
+# warm_cache APP: V8 code for the modules the bundle loads at start, compiled here by the Node the
+# image ships (.node-version, put on PATH by scripts/node-env.sh) and stored portably (paths relative
+# to the cache), so a container does not parse and compile them again: the image sets
+# NODE_COMPILE_CACHE=/app/.compile-cache. Node checks each entry against the source and its own
+# version, and ignores (never fails on) one that does not match.
+warm_cache() {
+  local app="$1"
+  rm -rf "$app/.compile-cache"
+  NODE_COMPILE_CACHE="$app/.compile-cache" NODE_COMPILE_CACHE_PORTABLE=1 node "$app/main.mjs" --version >/dev/null
+  chmod -R a+rX "$app/.compile-cache"
 }
 
 build_one() {
@@ -76,18 +64,6 @@ build_one() {
   local version
   version="$(node -p "require('./packages/$c/package.json').version")"
   echo "== $c $version"
-  echo '{"type":"module"}' >"$ctx/app/package.json"
-  # an image whose Dockerfile copies init/catatonit runs it as PID 1 (see images/health-adapter)
-  if grep -q 'init/catatonit' "images/$c/Dockerfile"; then
-    local init
-    init="$(command -v catatonit || echo /usr/libexec/podman/catatonit)"
-    install -D -m 0755 "$(readlink -f "$init")" "$ctx/init/catatonit"
-    install -D -m 0644 /usr/share/doc/catatonit/copyright "$ctx/init/catatonit.copyright"
-  fi
-  if grep -q '"farmhash"' "$ctx/app/main.mjs"; then
-    ship_addon "$ctx/app" farmhash
-    ship_addon "$ctx/app" detect-libc
-  fi
   podman build --quiet --layers \
     --build-arg "NODE_IMAGE=$NODE_IMAGE" --build-arg "VERSION=$version" \
     --build-arg "REVISION=$revision" --build-arg "CREATED=$created" \

@@ -1,0 +1,18 @@
+// Preloaded with `node --import` by startup-modules.test.ts: records every module the process
+// resolves (ESM imports, dynamic imports and CommonJS requires alike, through module.registerHooks)
+// and writes the list to $DDS_MODULES_OUT when the process receives SIGUSR2.
+import { writeFileSync } from 'node:fs';
+import { registerHooks } from 'node:module';
+
+const seen = new Set();
+registerHooks({
+  resolve(specifier, context, nextResolve) {
+    const r = nextResolve(specifier, context);
+    seen.add(r.url);
+    return r;
+  },
+});
+process.on('SIGUSR2', () => {
+  writeFileSync(process.env.DDS_MODULES_OUT, JSON.stringify([...seen]));
+  process.stderr.write(`dds-module-recorder: wrote ${seen.size} modules\n`);
+});
