@@ -61,14 +61,14 @@ const settingsOf = (c: AdapterConfig): ScrapeSettings => ({
   maxBytes: c.maxReplySize,
 });
 
-export function createAdapter({
+export async function createAdapter({
   config,
   logger,
   registry,
-}: ComponentContext<AdapterConfig>): Instance<AdapterConfig> {
+}: ComponentContext<AdapterConfig>): Promise<Instance<AdapterConfig>> {
   const metrics = adapterMetrics(registry);
   let modules: JsonModules = config.jsonConfig
-    ? loadJsonConfig(config.jsonConfig, config.naming === 'strict')
+    ? await loadJsonConfig(config.jsonConfig, config.naming === 'strict')
     : new Map();
   const current = () => modules;
   let planned = plan(config, current);
@@ -88,9 +88,9 @@ export function createAdapter({
         );
       }
     },
-    reload(next) {
+    async reload(next) {
       const nextModules = next.jsonConfig
-        ? loadJsonConfig(next.jsonConfig, next.naming === 'strict')
+        ? await loadJsonConfig(next.jsonConfig, next.naming === 'strict')
         : new Map();
       const nextPlan = plan(next, () => nextModules);
       const kinds = (m: Map<SourceKind, Planned>) =>

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as z from '@dds/core/config/zod';
 import { DdsError } from '@dds/core/errors';
-import { parse } from 'yaml';
 import { strictNameProblem } from '../../exposition/naming.js';
 import { type CompiledPath, compileJsonPath } from './json-path.js';
 import { compileLabel, type LabelTemplate } from './label-template.js';
@@ -109,9 +108,11 @@ export function compileJsonConfig(input: unknown, origin: string, strict = false
   return out;
 }
 
-export function loadJsonConfig(file: string, strict = false): JsonModules {
+/** Reads a json_exporter-style YAML file (the YAML parser loads only when one is given). */
+export async function loadJsonConfig(file: string, strict = false): Promise<JsonModules> {
   let doc: unknown;
   try {
+    const { parse } = await import('yaml');
     doc = parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new DdsError('DDS_CONFIG_INVALID', `json-config ${file}: ${(err as Error).message}`);

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { type Connection, createConnection } from 'mysql2/promise';
+import type { Connection } from 'mysql2/promise';
 import type { MetricSet } from '../../exposition/metric-set.js';
 import { ScrapeError, toScrapeError } from '../scrape-error.js';
 import type { CollectNotes, ScrapeOptions, Source } from '../source.js';
@@ -65,6 +65,8 @@ export function mysqlSource(cfg: MysqlSourceConfig): Source {
       });
       try {
         const work = (async () => {
+          // mysql2 loads with the first MySQL scrape (the other sources never use it)
+          const { createConnection } = await import('mysql2/promise');
           const c = await createConnection({
             host: t.host,
             port: t.port,
