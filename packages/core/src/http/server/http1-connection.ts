@@ -199,9 +199,10 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
     }
     if (upgrade) {
       const up = req.header('upgrade') ?? '';
+      const length = req.header('content-length');
       if (
         !H2C.test(up) &&
-        req.header('content-length') === undefined &&
+        (length === undefined || length === '0') &&
         req.header('transfer-encoding') === undefined
       ) {
         // llhttp stops after this head: what follows belongs to the upgraded protocol
