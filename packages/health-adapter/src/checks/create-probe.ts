@@ -36,7 +36,8 @@ function lazyProbe(componentType: Probe['componentType'], load: () => Promise<Pr
   return {
     componentType,
     async run(signal) {
-      probe ??= await (loading ??= load());
+      loading ??= load();
+      probe ??= await loading;
       if (closed) probe.close?.();
       return probe.run(signal);
     },
