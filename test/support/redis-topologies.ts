@@ -52,6 +52,9 @@ export async function startRedisCluster(
           `nodes-${p}.conf`,
           '--cluster-node-timeout',
           String(o.nodeTimeoutMs ?? 2000),
+          // a replica that never synced cannot be elected: sync at once, not after 5 s
+          '--repl-diskless-sync-delay',
+          '0',
           ...(o.extra ?? []),
         ],
         p,
@@ -81,6 +84,14 @@ export async function startRedisCluster(
     return true;
   };
   await until('cluster_state:ok', allOk);
+  // and every replica in sync with its primary (until then a killed primary is not replaced)
+  await until('replicas in sync', async () => {
+    for (const p of ports) {
+      const info = (await cli(p, 'info', 'replication')).stdout;
+      if (/role:slave/.test(info) && !/master_link_status:up/.test(info)) return `127.0.0.1:${p} not in sync`;
+    }
+    return true;
+  });
   const primaries = async () => {
     const out = (await cli([...live][0]!, 'cluster', 'nodes')).stdout;
     return out
@@ -142,7 +153,7 @@ export interface SentinelSet {
  */
 export async function startSentinels(o: { extra?: string[]; master?: string } = {}): Promise<SentinelSet> {
   const master = o.master ?? 'dds-primary';
-  const primary = await startRedis(o.extra ?? []);
+  const primary = await startRedis([...(o.extra ?? []), '--repl-diskless-sync-delay', '0']);
   const replica = await startRedis([...(o.extra ?? []), '--replicaof', '127.0.0.1', String(primary.port)]);
   await until('replica in sync', async () =>
     /master_link_status:up/.test((await cli(replica.port, 'info', 'replication')).stdout)
