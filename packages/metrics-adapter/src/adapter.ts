@@ -1,7 +1,9 @@
 import { DdsError } from '@dds/core/errors';
 import { parseAddress } from '@dds/core/net/host-port';
+import { redisConfigured } from '@dds/core/redis/redis-settings';
 import type { ComponentContext, Instance } from '@dds/core/runner';
 import type { AdapterConfig } from './config.js';
+import { MetricSet } from './exposition/metric-set.js';
 import { adapterMetrics } from './server/adapter-metrics.js';
 import { ExporterServer } from './server/exporter-server.js';
 import type { ScrapeSettings } from './server/scrape.js';
@@ -25,20 +27,7 @@ function plan(c: AdapterConfig, jsonModules: () => JsonModules): Map<SourceKind,
     if (problem) throw new DdsError('DDS_CONFIG_INVALID', `${field}: ${problem}`);
     out.set(source.kind, { source, listen: c.listen || listen });
   };
-  if (c.redis)
-    add(
-      'redis',
-      redisSource({
-        target: c.redis,
-        password: c.redisPassword,
-        passwordFile: c.redisPasswordFile,
-        tlsCaFile: c.redisTlsCaFile,
-        tlsCertFile: c.redisTlsCertFile,
-        tlsKeyFile: c.redisTlsKeyFile,
-        tlsSkipVerify: c.redisTlsSkipVerify,
-      }),
-      c.redisListen,
-    );
+  if (redisConfigured(c)) add('redis', redisSource(c), c.redisListen);
   if (c.mysql)
     add(
       'mysql',
@@ -76,7 +65,27 @@ export async function createAdapter({
   for (const [kind, p] of planned)
     servers.set(kind, new ExporterServer(p.source, settingsOf(config), logger, metrics));
 
+  /**
+   * Scrapes the configured target once, so /readyz can tell at once when a setting cannot work
+   * (wrong password, untrusted CA); every scrape of it keeps that up to date.
+   */
+  const probe = (source: Source, c: AdapterConfig) => {
+    if (!source.readiness) return;
+    source
+      .collect(new MetricSet(), source.defaultTarget, { ...settingsOf(c), params: new URLSearchParams() })
+      .catch((err: Error) =>
+        logger.warn({ source: source.kind, err: err.message }, 'the configured target cannot be scraped yet'),
+      );
+  };
+
   return {
+    ready() {
+      for (const p of planned.values()) {
+        const r = p.source.readiness?.() ?? true;
+        if (r !== true) return r;
+      }
+      return true;
+    },
     async start() {
       for (const [kind, p] of planned) {
         const addr = parseAddress(p.listen);
@@ -86,6 +95,7 @@ export async function createAdapter({
           { source: kind, listen: p.listen, target: p.source.describe(p.source.defaultTarget) },
           `${kind} exporter listening`,
         );
+        probe(p.source, config);
       }
     },
     async reload(next) {
@@ -105,7 +115,10 @@ export async function createAdapter({
         );
       modules = nextModules;
       planned = plan(next, current);
-      for (const [kind, p] of planned) servers.get(kind)!.update(p.source, settingsOf(next));
+      for (const [kind, p] of planned) {
+        servers.get(kind)!.update(p.source, settingsOf(next));
+        probe(p.source, next);
+      }
     },
     watchedFiles: (c) => (c.jsonConfig ? [c.jsonConfig] : []),
     async drain(deadline) {

@@ -1,69 +1,18 @@
 import type { FlagSpec } from '@dds/core/config/flags';
 import { type CommonConfig, commonSchema, zAddress, zDuration } from '@dds/core/config/schemas';
 import * as z from '@dds/core/config/zod';
+import { checkRedisSettings, redisConfigured, redisFlags, redisSchema } from '@dds/core/redis/redis-settings';
+import { parseRedisUrl } from '@dds/core/redis/redis-target';
 
 const S = 'Sources';
 const L = 'Listeners';
 const B = 'Behaviour';
 
 export const flags: FlagSpec[] = [
-  {
-    name: 'redis',
-    type: 'string',
-    help: 'Redis to scrape on /metrics: redis://[[user]:password@]host:port (rediss:// for TLS)',
-    metavar: 'URL',
-    default: '',
+  ...redisFlags({
     group: S,
-    secret: true,
-  },
-  {
-    name: 'redis-password-file',
-    type: 'string',
-    help: 'file with the Redis password (re-read on every scrape)',
-    metavar: 'FILE',
-    default: '',
-    group: S,
-  },
-  {
-    name: 'redis-password',
-    type: 'string',
-    help: 'Redis password (prefer the env var or a file)',
-    metavar: 'PASSWORD',
-    default: '',
-    group: S,
-    secret: true,
-  },
-  {
-    name: 'redis-tls-ca-file',
-    type: 'string',
-    help: 'CA bundle for rediss:// targets (default: the system CAs)',
-    metavar: 'FILE',
-    default: '',
-    group: S,
-  },
-  {
-    name: 'redis-tls-cert-file',
-    type: 'string',
-    help: 'client certificate for rediss:// targets that require one',
-    metavar: 'FILE',
-    default: '',
-    group: S,
-  },
-  {
-    name: 'redis-tls-key-file',
-    type: 'string',
-    help: 'key of --redis-tls-cert-file',
-    metavar: 'FILE',
-    default: '',
-    group: S,
-  },
-  {
-    name: 'redis-tls-skip-verify',
-    type: 'boolean',
-    help: 'do not verify the certificate of rediss:// targets (testing only)',
-    default: false,
-    group: S,
-  },
+    urlHelp: 'Redis to scrape on /metrics: redis://[[user]:password@]host:port (rediss:// for TLS)',
+  }),
   {
     name: 'mysql',
     type: 'string',
@@ -197,13 +146,14 @@ export const flags: FlagSpec[] = [
 export const schema = z
   .strictObject({
     ...commonSchema,
-    redis: z.string(),
-    redisPasswordFile: z.string(),
-    redisPassword: z.string(),
-    redisTlsCaFile: z.string(),
-    redisTlsCertFile: z.string(),
-    redisTlsKeyFile: z.string(),
-    redisTlsSkipVerify: z.boolean(),
+    ...redisSchema,
+    // redis_exporter's forms: a URL or a bare host:port
+    redis: z.string().check(
+      z.superRefine((s, ctx) => {
+        const t = s === '' ? undefined : parseRedisUrl(s);
+        if (typeof t === 'string') ctx.addIssue({ code: 'custom', message: t });
+      }),
+    ),
     mysql: z.string(),
     mysqlPasswordFile: z.string(),
     mysqlPassword: z.string(),
@@ -225,12 +175,14 @@ export const schema = z
   })
   .check(
     z.superRefine((c, ctx) => {
-      const enabled = [c.redis, c.mysql, c.memcached, c.json].filter(Boolean).length;
+      checkRedisSettings(c, ctx);
+      const enabled = [redisConfigured(c), c.mysql, c.memcached, c.json].filter(Boolean).length;
       if (enabled === 0)
         ctx.addIssue({
           code: 'custom',
           path: ['redis'],
-          message: 'configure at least one source: --redis, --mysql, --memcached or --json',
+          message:
+            'configure at least one source: --redis (or --redis-cluster, --redis-sentinel), --mysql, --memcached or --json',
         });
       if (c.listen && enabled > 1)
         ctx.addIssue({

@@ -217,7 +217,7 @@ describe('Redis source against a real redis-server', () => {
     fakes.push(garbage.server, silent.server, huge.server);
     const g = await get(`${compat.url}/scrape?target=127.0.0.1:${garbage.port}`);
     expect(g.body).toMatch(/^redis_up 0$/m);
-    expect(g.body).toMatch(/malformed reply: unexpected type byte 0x48/);
+    expect(g.body).toMatch(/malformed reply: Protocol error, got \\"H\\" as reply type byte/);
     const t0 = Date.now();
     const slow = await get(`${compat.url}/scrape?target=127.0.0.1:${silent.port}`, {
       'x-prometheus-scrape-timeout-seconds': '1',

@@ -15,6 +15,8 @@ export interface RedisClientOptions {
   lazyConnect?: boolean;
   /** name shown in CLIENT LIST */
   connectionName?: string;
+  /** ask INFO for `loading` before reporting ready (default true; false: ready once connected) */
+  readyCheck?: boolean;
 }
 
 export type RedisClient = Redis | Cluster;
@@ -42,6 +44,10 @@ export function createRedisClient(t: RedisTarget, o: RedisClientOptions): RedisC
     maxRetriesPerRequest: o.reconnect ? 0 : null,
     retryStrategy: o.reconnect ? backoff : () => null,
     lazyConnect: o.lazyConnect ?? false,
+    enableReadyCheck: o.readyCheck ?? true,
+    // CLIENT SETINFO is Redis 7.2+: on older servers each connection would add two errors to
+    // the server's errorstats (what an exporter reports and operators alert on)
+    disableClientInfo: true,
   };
   if (t.topology === 'cluster') {
     return new Cluster(t.nodes, {

@@ -1,4 +1,5 @@
 import type { Logger } from '@dds/core/logger';
+import { ExchangeError } from '@dds/core/net/socket-exchange';
 import { MetricSet } from '../exposition/metric-set.js';
 import type { Naming } from '../exposition/naming.js';
 import { ScrapeError } from '../sources/scrape-error.js';
@@ -45,7 +46,9 @@ export async function scrape(
     failure =
       err instanceof ScrapeError
         ? err
-        : new ScrapeError('error', (err as Error)?.message ?? String(err), { cause: err });
+        : err instanceof ExchangeError
+          ? new ScrapeError(err.reason, err.message, { cause: err })
+          : new ScrapeError('error', (err as Error)?.message ?? String(err), { cause: err });
     set = new MetricSet(); // partial results of a failed scrape would be misleading
   }
   const seconds = (performance.now() - started) / 1000;

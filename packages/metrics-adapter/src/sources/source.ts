@@ -34,4 +34,6 @@ export interface Source {
   /** the target as safe to log (no password) */
   describe(target: string): string;
   collect(set: MetricSet, target: string, opts: ScrapeOptions): Promise<CollectNotes>;
+  /** not ready while the configured target fails on a setting (password, CA): the reason */
+  readiness?(): true | string;
 }

@@ -1,5 +1,5 @@
+import { type Endpoint, type ExchangeOptions, exchange } from '@dds/core/net/socket-exchange';
 import { ScrapeError } from '../scrape-error.js';
-import { type Endpoint, type ExchangeOptions, exchange } from '../socket-exchange.js';
 import { type StatsBlock, StatsReader } from './stats-reader.js';
 
 export interface MemcachedSnapshot {

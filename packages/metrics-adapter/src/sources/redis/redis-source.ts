@@ -1,60 +1,74 @@
-import { readFile } from 'node:fs/promises';
-import type { ConnectionOptions } from 'node:tls';
+import type { RedisSettings } from '@dds/core/redis/redis-settings';
+import {
+  describeRedisTarget,
+  parseRedisUrl,
+  type RedisTarget,
+  redactUrl,
+  redisTarget,
+} from '@dds/core/redis/redis-target';
 import type { MetricSet } from '../../exposition/metric-set.js';
+import { ScrapeError } from '../scrape-error.js';
 import type { CollectNotes, ScrapeOptions, Source } from '../source.js';
 import { parseInfo } from './info-parser.js';
 import { fetchRedisSnapshot } from './redis-client.js';
 import { redisMetrics } from './redis-metrics.js';
-import { parseRedisTarget } from './redis-target.js';
 
-export interface RedisSourceConfig {
-  target: string;
-  password: string;
-  passwordFile: string;
-  tlsCaFile: string;
-  tlsCertFile: string;
-  tlsKeyFile: string;
-  tlsSkipVerify: boolean;
-}
-
-/** TLS options for rediss:// targets; files are read per scrape so rotated certificates apply at once. */
-async function tlsOptions(cfg: RedisSourceConfig): Promise<ConnectionOptions> {
-  const read = (f: string) => readFile(f);
-  return {
-    rejectUnauthorized: !cfg.tlsSkipVerify,
-    ...(cfg.tlsCaFile ? { ca: await read(cfg.tlsCaFile) } : {}),
-    ...(cfg.tlsCertFile ? { cert: await read(cfg.tlsCertFile) } : {}),
-    ...(cfg.tlsKeyFile ? { key: await read(cfg.tlsKeyFile) } : {}),
+/**
+ * The Redis source: the configured target on /metrics (a server, a Sentinel-managed primary, or
+ * the first answering seed of a Cluster), any server on /scrape?target=. The adapter's
+ * credentials and TLS files apply to /scrape targets that bring none; the password file and TLS
+ * files are read on every scrape, so a rotated Secret applies at once.
+ */
+export function redisSource(settings: RedisSettings): Source & { readiness(): true | string } {
+  const configured = redisTarget({ ...settings, redis: settings.redis && withScheme(settings.redis) })!;
+  const defaultTarget =
+    configured.topology === 'standalone' ? settings.redis : describeRedisTarget(configured);
+  /** the last scrape of the configured target failed on a setting (password, CA, ACL) */
+  let misconfigured: string | undefined;
+  const targetOf = (t: string): RedisTarget | string => {
+    if (t === defaultTarget) return configured;
+    const u = parseRedisUrl(t);
+    if (typeof u === 'string') return u;
+    // the target's own user and password win; otherwise the adapter's
+    return {
+      ...configured,
+      ...u,
+      ...(u.username ? {} : configured.username ? { username: configured.username } : {}),
+      ...(u.password ? { passwordFile: undefined } : {}),
+      password: u.password ?? configured.password,
+    } as RedisTarget;
   };
-}
-
-export function redisSource(cfg: RedisSourceConfig): Source {
   return {
     kind: 'redis',
     namespace: 'redis',
     multiTargetPath: '/scrape',
-    defaultTarget: cfg.target,
+    defaultTarget,
     checkTarget: (t) => {
-      const r = parseRedisTarget(t);
+      const r = targetOf(t);
       return typeof r === 'string' ? r : undefined;
     },
-    describe: (t) => t.replace(/\/\/[^@/]*@/, '//***@'),
+    describe: (t) => redactUrl(t),
     async collect(set: MetricSet, target: string, opts: ScrapeOptions): Promise<CollectNotes> {
-      const t = parseRedisTarget(target);
+      const t = targetOf(target);
       if (typeof t === 'string') throw new Error(t);
-      // read on every scrape so a rotated Kubernetes secret is picked up without a restart
-      const password = cfg.passwordFile ? (await readFile(cfg.passwordFile, 'utf8')).trim() : cfg.password;
-      const snap = await fetchRedisSnapshot(
-        t,
-        password || undefined,
-        t.tls ? { ...opts, tls: await tlsOptions(cfg) } : opts,
-      );
-      const info = parseInfo(snap.info);
-      const { badValues } = redisMetrics(set, info.fields, snap, opts.naming);
-      return {
-        skipped: info.malformedCount + badValues.length,
-        examples: [...info.malformed, ...badValues].slice(0, 5),
-      };
+      try {
+        const snap = await fetchRedisSnapshot(t, { timeoutMs: opts.timeoutMs, maxBytes: opts.maxBytes });
+        if (target === defaultTarget) misconfigured = undefined;
+        const info = parseInfo(snap.info);
+        const { badValues } = redisMetrics(set, info.fields, snap, opts.naming);
+        return {
+          skipped: info.malformedCount + badValues.length,
+          examples: [...info.malformed, ...badValues].slice(0, 5),
+        };
+      } catch (err) {
+        if (target === defaultTarget && err instanceof ScrapeError)
+          misconfigured = err.reason === 'auth' || err.reason === 'tls' ? err.message : undefined;
+        throw err;
+      }
     },
+    readiness: () => (misconfigured === undefined ? true : `redis: ${misconfigured}`),
   };
 }
+
+/** redis_exporter accepts a bare host:port. */
+const withScheme = (s: string) => (/^[a-z]+:\/\//i.test(s) ? s : `redis://${s}`);

@@ -1,0 +1,123 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Adapter, get, startAdapter } from '../../../test/metrics-adapter/helpers.js';
+import {
+  type RedisCluster,
+  type SentinelSet,
+  selfSignedCert,
+  sleep,
+  startRedisCluster,
+  startSentinels,
+  startTlsAclRedis,
+  type TlsAclRedis,
+  tempDir,
+} from '../../../test/support/index.js';
+
+const adapters: Adapter[] = [];
+afterAll(async () => {
+  await Promise.all(adapters.map((a) => a.stop()));
+});
+const adapter = async (args: string[]) => {
+  const a = await startAdapter('redis', args);
+  adapters.push(a);
+  return a;
+};
+
+/** /readyz once it says what it should (the first scrape runs at start). */
+async function readyz(a: Adapter, status: number, body: RegExp): Promise<string> {
+  let last = '';
+  for (let i = 0; i < 100; i++) {
+    const r = await get(`${a.admin}/readyz`);
+    last = `${r.status} ${r.body}`;
+    if (r.status === status && body.test(r.body)) return r.body;
+    await sleep(100);
+  }
+  throw new Error(`/readyz never answered ${status} ${body}: ${last}`);
+}
+
+describe('metrics-adapter: Redis over TLS with an ACL user', () => {
+  let redis: TlsAclRedis;
+  beforeAll(async () => {
+    redis = await startTlsAclRedis(selfSignedCert());
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it('scrapes through rediss:// as the ACL user; a wrong password or CA fails /readyz with the reason', async () => {
+    const url = `rediss://127.0.0.1:${redis.tlsPort}`;
+    const common = ['--redis', url, '--redis-username', redis.user];
+    const good = await adapter([
+      ...common,
+      '--redis-tls-ca-file',
+      redis.ca,
+      '--redis-password-file',
+      redis.passwordFile,
+    ]);
+    expect((await get(`${good.url}/metrics`)).body).toMatch(/^redis_up 1$/m);
+    await readyz(good, 200, /ready/);
+
+    const dir = tempDir('metrics-acl');
+    writeFileSync(join(dir, 'pw'), 'not-it\n');
+    const badPassword = await adapter([
+      ...common,
+      '--redis-tls-ca-file',
+      redis.ca,
+      '--redis-password-file',
+      join(dir, 'pw'),
+    ]);
+    expect(await readyz(badPassword, 503, /authentication failed: WRONGPASS/)).toMatch(
+      /"redis: authentication failed/,
+    );
+    const badCa = await adapter([
+      ...common,
+      '--redis-tls-ca-file',
+      selfSignedCert().cert,
+      '--redis-password-file',
+      redis.passwordFile,
+    ]);
+    await readyz(badCa, 503, /redis: 127\.0\.0\.1:\d+: TLS: /);
+    // still serving: redis_up 0 with the reason, as redis_exporter does
+    expect((await get(`${badCa.url}/metrics`)).body).toMatch(/^redis_up 0$/m);
+    // the Secret is fixed: the next scrape succeeds and the adapter is ready again
+    writeFileSync(join(dir, 'pw'), `${redis.password}\n`);
+    expect((await get(`${badPassword.url}/metrics`)).body).toMatch(/^redis_up 1$/m);
+    await readyz(badPassword, 200, /ready/);
+  }, 90_000);
+});
+
+describe('metrics-adapter: Sentinel and Cluster', () => {
+  let set: SentinelSet;
+  let cluster: RedisCluster;
+  beforeAll(async () => {
+    [set, cluster] = await Promise.all([startSentinels(), startRedisCluster({ primaries: 3, replicas: 0 })]);
+  }, 90_000);
+  afterAll(async () => {
+    await Promise.all([set?.stop(), cluster?.stop()]);
+  });
+
+  it('--redis-sentinel scrapes the primary the sentinels name', async () => {
+    const a = await adapter([
+      '--redis-sentinel',
+      set.addresses.join(','),
+      '--redis-sentinel-master',
+      set.master,
+    ]);
+    const body = (await get(`${a.url}/metrics`)).body;
+    expect(body).toMatch(/^redis_up 1$/m);
+    expect(body).toMatch(
+      new RegExp(`^redis_instance_info\\{role="master",.*tcp_port="${set.primary.port}"`, 'm'),
+    );
+  });
+
+  it('--redis-cluster scrapes the first seed that answers', async () => {
+    const [dead, ...alive] = cluster.seeds;
+    await cluster.nodes[0]!.proc.kill('SIGKILL');
+    const a = await adapter(['--redis-cluster', [dead, ...alive].join(',')]);
+    const body = (await get(`${a.url}/metrics`)).body;
+    expect(body).toMatch(/^redis_up 1$/m);
+    expect(body).toMatch(/^redis_cluster_enabled 1$/m);
+    expect(body).toMatch(new RegExp(`tcp_port="${alive[0]!.split(':')[1]}"`));
+  });
+});
