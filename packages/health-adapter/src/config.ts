@@ -1,6 +1,7 @@
 import type { FlagSpec } from '@dds/core/config/flags';
 import { type CommonConfig, commonSchema, zAddress, zDuration } from '@dds/core/config/schemas';
 import * as z from '@dds/core/config/zod';
+import { checkRedisSettings, redisFlags, redisSchema } from '@dds/core/redis/redis-settings';
 import { checkSchema, zHttpUrl, zMysqlUrl, zPostgresUrl, zRedisUrl } from './checks/check-spec.js';
 import { quickChecks } from './quick-checks.js';
 
@@ -56,20 +57,11 @@ export const flags: FlagSpec[] = [
     metavar: 'FILE',
     group: quick,
   },
-  {
-    name: 'redis',
-    type: 'string',
-    help: 'Redis check: PING answered, dataset not loading',
-    metavar: 'redis://[USER@]HOST:PORT',
+  ...redisFlags({
     group: quick,
-  },
-  {
-    name: 'redis-password-file',
-    type: 'string',
-    help: 'file holding the Redis password (AUTH)',
-    metavar: 'FILE',
-    group: quick,
-  },
+    urlHelp:
+      'Redis check: PING answered, dataset not loading (redis://[USER@]HOST:PORT; no password in the URL)',
+  }),
   {
     name: 'redis-replica-link',
     type: 'boolean',
@@ -152,8 +144,8 @@ export const schema = z.pipe(
       mysqlPasswordFile: z.optional(z.string()),
       postgres: z.optional(zPostgresUrl),
       postgresPasswordFile: z.optional(z.string()),
-      redis: z.optional(zRedisUrl),
-      redisPasswordFile: z.optional(z.string()),
+      ...redisSchema,
+      redis: z.union([z.literal(''), zRedisUrl]),
       redisReplicaLink: z.boolean(),
       memcached: z.optional(zAddress),
       http: z.array(zHttpUrl),
@@ -168,6 +160,7 @@ export const schema = z.pipe(
     })
     .check(
       z.superRefine((c, ctx) => {
+        checkRedisSettings(c, ctx);
         const seen = new Set(quickChecks(c).map((q) => q.name));
         if (seen.size === 0 && c.checks.length === 0)
           ctx.addIssue({

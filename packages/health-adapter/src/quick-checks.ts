@@ -2,11 +2,20 @@
 export interface QuickFlags {
   mysql?: string | undefined;
   postgres?: string | undefined;
-  redis?: string | undefined;
+  redis: string;
+  redisCluster: string[];
+  redisSentinel: string[];
+  redisSentinelMaster: string;
+  redisUsername: string;
+  redisPassword: string;
+  redisPasswordFile: string;
+  redisTlsCaFile: string;
+  redisTlsCertFile: string;
+  redisTlsKeyFile: string;
+  redisTlsSkipVerify: boolean;
   query: string;
   mysqlPasswordFile?: string | undefined;
   postgresPasswordFile?: string | undefined;
-  redisPasswordFile?: string | undefined;
   redisReplicaLink: boolean;
   memcached?: string | undefined;
   http: readonly string[];
@@ -21,7 +30,7 @@ export interface QuickFlags {
  */
 export function quickChecks(c: QuickFlags): Array<{ name: string; type: string } & Record<string, unknown>> {
   const out: Array<{ name: string; type: string } & Record<string, unknown>> = [];
-  const db = (type: 'mysql' | 'postgres' | 'redis', url?: string, file?: string, extra = {}) => {
+  const db = (type: 'mysql' | 'postgres', url?: string, file?: string, extra = {}) => {
     if (url)
       out.push({
         name: type,
@@ -33,7 +42,26 @@ export function quickChecks(c: QuickFlags): Array<{ name: string; type: string }
   };
   db('mysql', c.mysql, c.mysqlPasswordFile, { query: c.query });
   db('postgres', c.postgres, c.postgresPasswordFile, { query: c.query });
-  db('redis', c.redis, c.redisPasswordFile, { replicaLink: c.redisReplicaLink });
+  if (c.redis || c.redisCluster.length || c.redisSentinel.length)
+    out.push({
+      name: 'redis',
+      type: 'redis',
+      ...(c.redis ? { url: c.redis } : {}),
+      cluster: c.redisCluster,
+      sentinels: c.redisSentinel,
+      sentinelMaster: c.redisSentinelMaster,
+      ...(c.redisUsername ? { username: c.redisUsername } : {}),
+      // --redis-password also comes from the env DDS_REDIS_PASSWORD
+      ...(c.redisPassword
+        ? { password: c.redisPassword }
+        : c.redisPasswordFile
+          ? { passwordFile: c.redisPasswordFile }
+          : {}),
+      ...(c.redisTlsCaFile ? { tlsCa: c.redisTlsCaFile } : {}),
+      ...(c.redisTlsCertFile ? { tlsCert: c.redisTlsCertFile, tlsKey: c.redisTlsKeyFile } : {}),
+      tlsInsecure: c.redisTlsSkipVerify,
+      replicaLink: c.redisReplicaLink,
+    });
   if (c.memcached) out.push({ name: 'memcached', type: 'memcached', address: c.memcached });
   const numbered = (type: string, i: number) => (i === 0 ? type : `${type}-${i + 1}`);
   for (const [i, url] of c.http.entries()) out.push({ name: numbered('http', i), type: 'http', url });

@@ -117,7 +117,9 @@ export function exchange<T>(
         finish(
           err instanceof ExchangeError
             ? err
-            : new ExchangeError('protocol', `${where}: malformed reply: ${(err as Error).message}`),
+            : new ExchangeError('protocol', `${where}: malformed reply: ${(err as Error).message}`, {
+                cause: err,
+              }),
         );
       }
     });

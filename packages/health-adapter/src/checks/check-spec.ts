@@ -1,5 +1,6 @@
 import { addIssue, zAddress, zDuration } from '@dds/core/config/schemas';
 import * as z from '@dds/core/config/zod';
+import { checkRedisSettings } from '@dds/core/redis/redis-settings';
 
 /** Names become URL paths (/readyz/<name>) and metric label values. */
 const zName = z
@@ -114,15 +115,69 @@ export const postgresCheck = z.strictObject({
   ...tls,
 });
 
-export const redisCheck = z.strictObject({
-  ...common,
-  type: z.literal('redis'),
-  url: zRedisUrl,
-  /** a replica also needs master_link_status:up */
-  replicaLink: z._default(z.boolean(), false),
-  ...secret,
-  ...tls,
-});
+/** core's setting names as this check's keys, for error paths */
+const RENAMED: Record<string, string> = {
+  redis: 'url',
+  redisCluster: 'cluster',
+  redisSentinel: 'sentinels',
+  redisSentinelMaster: 'sentinelMaster',
+  redisUsername: 'username',
+  redisTlsCertFile: 'tlsCert',
+  redisTlsKeyFile: 'tlsKey',
+};
+
+export const redisCheck = z
+  .strictObject({
+    ...common,
+    type: z.literal('redis'),
+    /** a server (standalone); or give cluster or sentinels */
+    url: z.optional(zRedisUrl),
+    /** Cluster seed nodes (host:port or redis[s]://host:port): the first that answers must say cluster_state:ok */
+    cluster: z._default(z.array(z.string()), []),
+    /** Sentinels (host:port): the primary they name is checked */
+    sentinels: z._default(z.array(z.string()), []),
+    sentinelMaster: z._default(z.string(), ''),
+    /** ACL user (the URL's user otherwise) */
+    username: z.optional(z.string()),
+    /** a replica also needs master_link_status:up */
+    replicaLink: z._default(z.boolean(), false),
+    ...secret,
+    ...tls,
+    /** client certificate and key (PEM files) for servers that require one */
+    tlsCert: z.optional(z.string()),
+    tlsKey: z.optional(z.string()),
+  })
+  .check(
+    z.superRefine((c, ctx) => {
+      // the same rules as the --redis* flags, reported under this check's key names
+      checkRedisSettings(
+        {
+          redis: c.url ?? '',
+          redisCluster: c.cluster,
+          redisSentinel: c.sentinels,
+          redisSentinelMaster: c.sentinelMaster,
+          redisUsername: c.username ?? '',
+          redisPassword: '',
+          redisPasswordFile: '',
+          redisTlsCaFile: c.tlsCa ?? '',
+          redisTlsCertFile: c.tlsCert ?? '',
+          redisTlsKeyFile: c.tlsKey ?? '',
+          redisTlsSkipVerify: c.tlsInsecure,
+        },
+        {
+          ...ctx,
+          addIssue: (i: { path?: PropertyKey[]; message?: string }) =>
+            ctx.addIssue({
+              code: 'custom',
+              message: i.message ?? '',
+              path: (i.path ?? []).map((p) => RENAMED[String(p)] ?? p),
+            }),
+        } as typeof ctx,
+      );
+      if (!c.url && !c.cluster.length && !c.sentinels.length)
+        ctx.addIssue({ code: 'custom', path: ['url'], message: 'give url, cluster or sentinels' });
+    }),
+  );
 
 export const memcachedCheck = z.strictObject({
   ...common,

@@ -145,7 +145,7 @@ describe('Redis and memcached checks against real servers', () => {
     });
     expect(await failure(redis({ url: `redis://${http.address}` }))).toMatchObject({
       reason: 'protocol',
-      message: 'not a Redis reply (unexpected byte 0x48)',
+      message: 'not a Redis reply (Protocol error, got "H" as reply type byte)',
     });
     expect(await failure(redis({ url: `redis://${huge.address}` }))).toMatchObject({
       reason: 'protocol',

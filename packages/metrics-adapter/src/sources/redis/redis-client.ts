@@ -1,5 +1,5 @@
-import { createRedisClient } from '@dds/core/redis/redis-client';
-import { type RedisFailureReason, redisFailure } from '@dds/core/redis/redis-failure';
+import type { RedisFailureReason } from '@dds/core/redis/redis-failure';
+import { RedisSessionError, redisSession } from '@dds/core/redis/redis-session';
 import type { RedisTarget } from '@dds/core/redis/redis-target';
 import type { Redis } from 'ioredis';
 import { ScrapeError, type ScrapeFailure } from '../scrape-error.js';
@@ -57,80 +57,32 @@ export async function fetchRedisSnapshot(target: RedisTarget, opts: FetchOptions
 }
 
 async function fetchFrom(target: RedisTarget, opts: FetchOptions): Promise<RedisSnapshot> {
-  const n = target.nodes[0]!;
-  const where =
-    target.topology === 'sentinel'
-      ? `sentinel ${target.master}`
-      : `${n.host.includes(':') ? `[${n.host}]` : n.host}:${n.port}`;
-  let client: Redis | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  // ioredis rejects pending commands with "Connection is closed." after the error that closed
-  // it (refused, AUTH, TLS, garbage): that error is the reason
-  let lastError: Error | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new ScrapeError('timeout', `${where}: no complete reply within ${opts.timeoutMs}ms`)),
-      opts.timeoutMs,
-    );
-    try {
-      client = createRedisClient(target, {
-        reconnect: false,
-        lazyConnect: true,
-        readyCheck: false,
-        offlineQueue: true,
-        commandTimeoutMs: 0,
-        connectTimeoutMs: opts.timeoutMs,
-        connectionName: 'dds-metrics-adapter',
-      }) as Redis;
-    } catch (err) {
-      reject(scrapeError(err, where));
-      return;
-    }
-    client.on('error', (err: Error) => {
-      lastError ??= err;
-    });
-    client.on('connect', () => {
-      let received = 0;
-      client!.stream.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        if (received > opts.maxBytes) {
-          reject(new ScrapeError('too_large', `${where}: reply larger than ${opts.maxBytes} bytes; aborted`));
-          client!.disconnect();
-        }
-      });
-    });
-  });
-  aborted.catch(() => {});
   try {
-    return await Promise.race([aborted, snapshot(client!, where, () => lastError)]);
-  } finally {
-    clearTimeout(timer);
-    client?.disconnect();
+    return await redisSession(target, { timeoutMs: opts.timeoutMs, maxBytes: opts.maxBytes }, snapshot);
+  } catch (err) {
+    if (err instanceof RedisSessionError || err instanceof ScrapeError) throw scrapeError(err);
+    // INFO's own error reply
+    const message = (err as Error)?.message ?? String(err);
+    throw new ScrapeError(
+      /^(NOAUTH|WRONGPASS|NOPERM)/.test(message) ? 'auth' : 'protocol',
+      `INFO failed: ${message}`,
+    );
   }
 }
 
-async function snapshot(
-  client: Redis,
-  where: string,
-  cause: () => Error | undefined,
-): Promise<RedisSnapshot> {
-  const reason = (err: Error) => (/Connection is closed/.test(err.message) ? (cause() ?? err) : err);
-  try {
-    await client.connect();
-  } catch (err) {
-    throw scrapeError(reason(err as Error), where);
-  }
+async function snapshot(client: Redis): Promise<RedisSnapshot> {
   const p = client.pipeline().info('all');
   for (const k of CONFIG_KEYS) p.config('GET', k);
   p.slowlog('LEN').slowlog('GET', 1);
   const replies = (await p.exec()) ?? [];
-  const [firstErr, info] = replies[0] ?? [new Error('no reply'), undefined];
-  if (firstErr) {
-    const infoErr = reason(firstErr);
-    const f = scrapeError(infoErr, where);
-    // the connection failed (AUTH, TLS, garbage, closed): its own reason; INFO refused: say so
-    if (infoErr !== firstErr) throw f;
-    throw new ScrapeError(f.reason === 'auth' ? 'auth' : 'protocol', `INFO failed: ${infoErr.message}`);
+  const [infoErr, info] = replies[0] ?? [new Error('no reply'), undefined];
+  if (infoErr) {
+    // the connection failed (AUTH, TLS, garbage): redisSession names the cause; INFO refused: say so
+    if (/Connection is closed/.test(infoErr.message)) throw infoErr;
+    throw new ScrapeError(
+      /^(NOAUTH|WRONGPASS|NOPERM)/.test(infoErr.message) ? 'auth' : 'protocol',
+      `INFO failed: ${infoErr.message}`,
+    );
   }
   if (typeof info !== 'string') throw new ScrapeError('protocol', 'INFO did not return a bulk string');
   const config = new Map<string, string>();
@@ -145,16 +97,29 @@ async function snapshot(
   };
 }
 
-function scrapeError(err: unknown, where: string): ScrapeError {
+function scrapeError(err: unknown): ScrapeError {
   if (err instanceof ScrapeError) return err;
-  const f = redisFailure(err);
-  const message =
-    f.reason === 'protocol' && /Protocol error/.test(f.message)
-      ? `${where}: malformed reply: ${f.message.replace(/\. Please report this\.$/, '')}`
-      : f.reason === 'unreachable' || f.reason === 'tls'
-        ? `${where}: ${f.message}`
-        : f.message;
-  return new ScrapeError(REASON[f.reason], message, { cause: err });
+  if (!(err instanceof RedisSessionError))
+    return new ScrapeError('error', String((err as Error)?.message ?? err));
+  const at = `${err.where}: `;
+  switch (err.reason) {
+    case 'too_large':
+      return new ScrapeError('too_large', `${at}${err.message}; aborted`, { cause: err });
+    case 'timeout':
+      return new ScrapeError('timeout', `${at}${err.message}`, { cause: err });
+    case 'auth':
+      return new ScrapeError('auth', `authentication failed: ${err.message}`, { cause: err });
+    case 'protocol':
+      return new ScrapeError(
+        'protocol',
+        /Protocol error/.test(err.message)
+          ? `${at}malformed reply: ${err.message.replace(/\. Please report this\.$/, '')}`
+          : `${at}${err.message}`,
+        { cause: err },
+      );
+    default:
+      return new ScrapeError(REASON[err.reason], `${at}${err.message}`, { cause: err });
+  }
 }
 
 /** SLOWLOG GET 1 -> [[id, timestamp, micros, ...]] or [] */
