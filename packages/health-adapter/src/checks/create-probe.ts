@@ -3,12 +3,11 @@ import { execProbe } from './exec.js';
 import { httpProbe } from './http.js';
 import { memcachedProbe } from './memcached.js';
 import type { Probe } from './probe.js';
-import { redisProbe } from './redis.js';
 import { tcpProbe } from './tcp.js';
 
 export function createProbe(check: ResolvedCheck): Probe {
   switch (check.type) {
-    // the clients of these three (mysql2, pg, @grpc/grpc-js) load with the first check that uses them
+    // the clients of these four (mysql2, pg, @grpc/grpc-js, ioredis) load with the first check that uses them
     case 'mysql':
       return lazyProbe('datastore', async () => (await import('./mysql.js')).mysqlProbe(check));
     case 'postgres':
@@ -16,7 +15,7 @@ export function createProbe(check: ResolvedCheck): Probe {
     case 'grpc':
       return lazyProbe('component', async () => (await import('./grpc.js')).grpcProbe(check));
     case 'redis':
-      return redisProbe(check);
+      return lazyProbe('datastore', async () => (await import('./redis.js')).redisProbe(check));
     case 'memcached':
       return memcachedProbe(check);
     case 'http':

@@ -10,7 +10,6 @@ import type { MetricSet } from '../../exposition/metric-set.js';
 import { ScrapeError } from '../scrape-error.js';
 import type { CollectNotes, ScrapeOptions, Source } from '../source.js';
 import { parseInfo } from './info-parser.js';
-import { fetchRedisSnapshot } from './redis-client.js';
 import { redisMetrics } from './redis-metrics.js';
 
 /**
@@ -52,6 +51,8 @@ export function redisSource(settings: RedisSettings): Source & { readiness(): tr
       const t = targetOf(target);
       if (typeof t === 'string') throw new Error(t);
       try {
+        // the client library (ioredis) loads with the first Redis scrape
+        const { fetchRedisSnapshot } = await import('./redis-client.js');
         const snap = await fetchRedisSnapshot(t, { timeoutMs: opts.timeoutMs, maxBytes: opts.maxBytes });
         if (target === defaultTarget) misconfigured = undefined;
         const info = parseInfo(snap.info);
