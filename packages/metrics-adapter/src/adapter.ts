@@ -95,6 +95,7 @@ export async function createAdapter({
           { source: kind, listen: p.listen, target: p.source.describe(p.source.defaultTarget) },
           `${kind} exporter listening`,
         );
+        await p.source.prepare?.();
         probe(p.source, config);
       }
     },

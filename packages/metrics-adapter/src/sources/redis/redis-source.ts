@@ -51,7 +51,6 @@ export function redisSource(settings: RedisSettings): Source & { readiness(): tr
       const t = targetOf(target);
       if (typeof t === 'string') throw new Error(t);
       try {
-        // the client library (ioredis) loads with the first Redis scrape
         const { fetchRedisSnapshot } = await import('./redis-client.js');
         const snap = await fetchRedisSnapshot(t, { timeoutMs: opts.timeoutMs, maxBytes: opts.maxBytes });
         if (target === defaultTarget) misconfigured = undefined;
@@ -68,6 +67,10 @@ export function redisSource(settings: RedisSettings): Source & { readiness(): tr
       }
     },
     readiness: () => (misconfigured === undefined ? true : `redis: ${misconfigured}`),
+    // the client library (ioredis) loads only when Redis is configured, then at start
+    prepare: async () => {
+      await import('./redis-client.js');
+    },
   };
 }
 
