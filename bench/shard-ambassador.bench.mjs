@@ -3,6 +3,14 @@
 // (c) dds-shard-ambassador (one process). Load: redis-benchmark -c 50 with -P 16 and -P 1
 // (GET, SET, MGET of 10 keys, -r so keys spread over shards) and memaslap (libmemcached-tools,
 // 90% get / 10% set) for memcache.
+//
+// A/B runs of a change (hot-path changes are A/B'd against main before they land):
+//   SHARD_BASELINE=path/to/main.mjs  adds "dds baseline build" (e.g. an esbuild bundle of main's
+//                                    dist/main.js) beside ours, same shards, same rounds
+//   SHARD_OURS=path/to/main.mjs      runs this entry as ours instead of packages/.../dist/main.js
+//   BENCH_SCALE=0.25                 scales every scenario's request count (short runs)
+//   BENCH_ONLY=regexp                runs the scenarios whose name matches
+//   BENCH_TARGETS=regexp             runs the targets whose name matches
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -55,16 +63,24 @@ function cpuMs(pid) {
   return (Number(f[11]) + Number(f[12])) * 10;
 }
 
+/** User-space CPU (ms) alone: the part a change to our code moves (system time is the kernel's). */
+function userMs(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(f[11]) * 10;
+}
+
 /** scenario -> target -> { ms, requests } of proxy CPU, for the notes */
 const cpu = new Map();
 async function measured(scenario, handle, target, requests, fn) {
   if (!handle.pid) return fn();
   const before = cpuMs(handle.pid);
+  const userBefore = userMs(handle.pid);
   const r = await fn();
   const per = cpu.get(scenario) ?? new Map();
   cpu.set(scenario, per);
-  const acc = per.get(target.name) ?? { ms: 0, requests: 0 };
+  const acc = per.get(target.name) ?? { ms: 0, user: 0, requests: 0 };
   acc.ms += cpuMs(handle.pid) - before;
+  acc.user += userMs(handle.pid) - userBefore;
   acc.requests += typeof requests === 'function' ? requests(r) : requests;
   per.set(target.name, acc);
   return r;
@@ -81,9 +97,16 @@ function cpuTable() {
   ];
   for (const [scenario, per] of cpu) {
     const us = (n) => (per.get(n) ? (per.get(n).ms * 1000) / per.get(n).requests : Number.NaN);
-    const nc = us('nutcracker 0.5 (3 shards)');
-    const ours = us('dds-shard-ambassador (3 shards)');
+    const nc = us(NUTCRACKER);
+    const ours = us(OURS);
     rows.push(`| ${scenario} | ${nc.toFixed(1)} | ${ours.toFixed(1)} | ${(ours / nc).toFixed(2)}x |`);
+    if (per.has(BASELINE)) {
+      const base = us(BASELINE);
+      const user = (n) => (per.get(n).user * 1000) / per.get(n).requests;
+      console.log(
+        `  CPU ${scenario}: ours ${ours.toFixed(2)} µs/req (user ${user(OURS).toFixed(2)}), baseline ${base.toFixed(2)} (user ${user(BASELINE).toFixed(2)}): ${(ours / base).toFixed(3)}x total, ${(user(OURS) / user(BASELINE)).toFixed(3)}x user; nutcracker ${nc.toFixed(2)}`,
+      );
+    }
   }
   return rows.join('\n');
 }
@@ -123,7 +146,16 @@ function yaml(redisPort, mcPort) {
   ].join('\n');
 }
 
-async function proxy(kind) {
+const OURS_ENTRY = process.env.SHARD_OURS ?? join(ROOT, 'packages/shard-ambassador/dist/main.js');
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+const scaled = (n) => Math.max(1000, Math.round(n * SCALE));
+const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null;
+const TARGETS = process.env.BENCH_TARGETS ? new RegExp(process.env.BENCH_TARGETS) : null;
+const BASELINE = 'dds baseline build (3 shards)';
+const OURS = 'dds-shard-ambassador (3 shards)';
+const NUTCRACKER = 'nutcracker 0.5 (3 shards)';
+
+async function proxy(kind, entry = OURS_ENTRY) {
   const [redisPort, mcPort, statsPort] = [await freePort(), await freePort(), await freePort()];
   const file = join(dir, `${kind}.yml`);
   writeFileSync(file, yaml(redisPort, mcPort));
@@ -137,7 +169,7 @@ async function proxy(kind) {
       : await startProc(
           process.execPath,
           [
-            join(ROOT, 'packages/shard-ambassador/dist/main.js'),
+            entry,
             '-c',
             file,
             '-s',
@@ -169,17 +201,28 @@ const NOTES = [
 
 const MGET = ['MGET', ...Array.from({ length: 10 }, (_, i) => `key:${i}:__rand_int__`)];
 
-const redisScenario = (name, test, pipeline, requests, extra = []) => ({
-  name,
-  targets: ['redis direct (1 shard)', 'nutcracker 0.5 (3 shards)', 'dds-shard-ambassador (3 shards)'],
-  run: (h, t) =>
-    measured(name, h, t, requests, () =>
-      redisBenchmark({ port: h.redisPort, test, pipeline, clients: 50, requests, keyspace: 100_000, extra }),
-    ),
-});
+const redisScenario = (name, test, pipeline, full, extra = []) => {
+  const requests = scaled(full);
+  return {
+    name,
+    targets: ['redis direct (1 shard)', NUTCRACKER, OURS, BASELINE],
+    run: (h, t) =>
+      measured(name, h, t, requests, () =>
+        redisBenchmark({
+          port: h.redisPort,
+          test,
+          pipeline,
+          clients: 50,
+          requests,
+          keyspace: 100_000,
+          extra,
+        }),
+      ),
+  };
+};
 
 /** memaslap: 90/10 get/set, 50 concurrent connections on one thread, latency from its log2 histogram. */
-async function memaslap(port, seconds = 4) {
+async function memaslap(port, seconds = Math.max(1, Math.round(4 * SCALE))) {
   const out = await exec(
     'memcaslap',
     ['-s', `127.0.0.1:${port}`, '-T', '1', '-c', '50', '-t', `${seconds}s`, '-S', `${seconds}s`, '-X', '64'],
@@ -227,9 +270,12 @@ try {
         role: 'baseline',
         start: async () => ({ redisPort: redisPorts[0], mcPort: mcPorts[0] }),
       },
-      { name: 'nutcracker 0.5 (3 shards)', role: 'peer', start: () => proxy('nutcracker') },
-      { name: 'dds-shard-ambassador (3 shards)', role: 'ours', start: () => proxy('ours') },
-    ],
+      { name: NUTCRACKER, role: 'peer', start: () => proxy('nutcracker') },
+      { name: OURS, role: 'ours', start: () => proxy('ours') },
+      ...(process.env.SHARD_BASELINE
+        ? [{ name: BASELINE, role: 'reference', start: () => proxy('baseline', process.env.SHARD_BASELINE) }]
+        : []),
+    ].filter((t) => !TARGETS || TARGETS.test(t.name)),
     scenarios: [
       redisScenario('redis GET -P 16', 'get', 16, 400_000),
       redisScenario('redis SET -P 16', 'set', 16, 400_000),
@@ -248,7 +294,7 @@ try {
             () => memaslap(h.mcPort),
           ),
       },
-    ],
+    ].filter((s) => !ONLY || ONLY.test(s.name)),
   });
 } finally {
   for (const p of procs) p.kill('SIGTERM');

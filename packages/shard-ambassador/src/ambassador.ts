@@ -2,6 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import type { Server as NetServer, Socket } from 'node:net';
 import { AccessLog } from '@dds/core/access-log/access-log';
 import type { AdminRoutes } from '@dds/core/admin/admin-router';
+import { Gauge, METRIC_PREFIX } from '@dds/core/metrics';
 import type { ComponentContext, Instance } from '@dds/core/runner';
 import type { PoolConfig } from './config/pool-schema.js';
 import type { AmbassadorConfig } from './config/schema.js';
@@ -11,7 +12,7 @@ import { memcacheProtocol } from './memcache/memcache-protocol.js';
 import { MemcacheSession } from './memcache/memcache-session.js';
 import type { ClientSession, SessionContext } from './pool/client-session.js';
 import { type PoolProtocol, ServerPool } from './pool/server-pool.js';
-import { type ClientCounter, PoolListener } from './proxy/pool-listener.js';
+import { type ClientCounter, type ClientSettings, PoolListener } from './proxy/pool-listener.js';
 import { redisProtocol } from './redis/redis-protocol.js';
 import { RedisSession } from './redis/redis-session.js';
 import { HotKeys } from './stats/hot-keys.js';
@@ -58,12 +59,39 @@ export function createAmbassador(ctx: ComponentContext<AmbassadorConfig>): Insta
   let hotKeys = new HotKeys(config.hotkeys.top, config.hotkeys.window, config.hotkeys.sample);
   let stats: NetServer | null = null;
   const pools = () => [...running.values()].map((r) => r.pool);
-  const limits = () => ({
-    maxRequestSize: config.maxRequestSize,
-    maxArrayLength: config.maxArrayLength,
-    maxPending: config.maxPending,
+  const clientSettings = (c: AmbassadorConfig, clock: { now: number }): ClientSettings => ({
+    limits: {
+      maxRequestSize: c.maxRequestSize,
+      maxArrayLength: c.maxArrayLength,
+      maxPending: c.maxPending,
+      redisMaxInline: c.redisMaxInline,
+      memcacheMaxLine: c.memcacheMaxLine,
+      memcacheMaxKeyLength: c.memcacheMaxKeyLength,
+      memcacheMaxValue: c.memcacheMaxValue,
+      clientOutputHighWater: c.clientOutputHighWater,
+      clientOutputLimit: c.clientOutputLimit,
+    },
+    inputBudget,
+    idleTimeout: c.clientIdleTimeout,
+    clock,
   });
-  registerPoolMetrics(registry, pools, () => hotKeys);
+  /** bytes of incomplete requests held over every client of the process */
+  const inputBudget = { held: 0, max: config.maxInputBuffer };
+  let settings = clientSettings(config, { now: Date.now() });
+  new Gauge({
+    name: `${METRIC_PREFIX}shard_input_buffer_bytes`,
+    help: 'Bytes of incomplete client requests the proxy holds, over all clients (limit: --max-input-buffer).',
+    registers: [registry],
+    collect() {
+      this.set(inputBudget.held);
+    },
+  });
+  registerPoolMetrics(
+    registry,
+    pools,
+    () => hotKeys,
+    () => config.hotkeys.metricKeys,
+  );
   const accessLog = new AccessLog({ component: 'shard-ambassador', registry, logger });
   accessLog.configure(config);
 
@@ -95,7 +123,15 @@ export function createAmbassador(ctx: ComponentContext<AmbassadorConfig>): Insta
     } else {
       const k = TCP_KINDS[kind];
       const pool = new ServerPool(name, cfg, k.protocol(), logger);
-      const listener = new PoolListener(pool, k.session, k.tooMany, limits, () => hotKeys, clients, logger);
+      const listener = new PoolListener(
+        pool,
+        k.session,
+        k.tooMany,
+        () => settings,
+        () => hotKeys,
+        clients,
+        logger,
+      );
       r = { kind, pool, listener };
     }
     r.discovery = discovery;
@@ -148,15 +184,43 @@ export function createAmbassador(ctx: ComponentContext<AmbassadorConfig>): Insta
       for (const name of [...running.keys()]) if (!next.pools[name]) await stopPool(name);
       config = next;
       clients.max = next.maxClients;
+      inputBudget.max = next.maxInputBuffer;
+      // new limits apply to clients that connect from now on; the idle timeout to all
+      settings = clientSettings(next, settings.clock);
       const h = next.hotkeys;
       if (h.top !== hotKeys.top || h.window !== hotKeys.windowMs || h.sample !== hotKeys.sample) {
         hotKeys = new HotKeys(h.top, h.window, h.sample);
       }
     },
 
+    /** Not ready while a server refuses the proxy's credentials or its TLS handshake fails. */
+    ready() {
+      const problems: string[] = [];
+      for (const [name, r] of running) {
+        for (const s of r.pool.allServers()) {
+          if (s.problem !== null)
+            problems.push(`pool ${name}: server ${s.spec.name} (${s.address}) ${s.problem}`);
+        }
+      }
+      if (problems.length === 0) return true;
+      const more = problems.length > 3 ? `; and ${problems.length - 3} more` : '';
+      return problems.slice(0, 3).join('; ') + more;
+    },
+
+    /** TLS files of the pools: a rotated certificate or CA is applied like a config change. */
+    watchedFiles(c) {
+      return Object.values(c.pools).flatMap((p) =>
+        p.tls
+          ? [p.tls.ca_file, p.tls.cert_file, p.tls.key_file].filter((f): f is string => f !== undefined)
+          : [],
+      );
+    },
+
     async drain(deadline) {
       for (const r of running.values()) await r.listener.stopAccepting();
       stats?.close();
+      // clients owed nothing close now, the others once their replies are written
+      for (const r of running.values()) if (r.listener instanceof PoolListener) r.listener.drainClients();
       while (Date.now() < deadline && [...running.values()].some((r) => r.listener.openClients > 0)) {
         await new Promise((r) => setTimeout(r, 50));
       }

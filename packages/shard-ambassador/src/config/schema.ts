@@ -1,5 +1,5 @@
 import { accessLogSchema } from '@dds/core/access-log/access-log-config';
-import { addIssue, type CommonConfig, commonSchema } from '@dds/core/config/schemas';
+import { addIssue, type CommonConfig, commonSchema, zDuration } from '@dds/core/config/schemas';
 import * as z from '@dds/core/config/zod';
 import { type PoolConfig, poolSchema } from './pool-schema.js';
 
@@ -46,10 +46,19 @@ const rawSchema = z.strictObject({
   maxRequestSize: z.number().check(z.int(), z.minimum(1024)),
   maxArrayLength: z.number().check(z.int(), z.minimum(2)),
   maxPending: z.number().check(z.int(), z.minimum(1)),
+  maxInputBuffer: z.number().check(z.int(), z.minimum(64 * 1024)),
+  clientOutputHighWater: z.number().check(z.int(), z.minimum(64 * 1024)),
+  clientOutputLimit: z.number().check(z.int(), z.minimum(1024 * 1024)),
+  clientIdleTimeout: zDuration,
+  redisMaxInline: z.number().check(z.int(), z.minimum(1024)),
+  memcacheMaxLine: z.number().check(z.int(), z.minimum(256)),
+  memcacheMaxKeyLength: z.number().check(z.int(), z.minimum(1), z.maximum(65_536)),
+  memcacheMaxValue: z.number().check(z.int(), z.minimum(1)),
   hotkeys: z.strictObject({
     top: z.number().check(z.int(), z.minimum(0), z.maximum(1000)),
-    window: z.number().check(z.minimum(1000)),
+    window: z.pipe(zDuration, z.number().check(z.minimum(1000, 'must be at least 1s'))),
     sample: z.number().check(z.int(), z.minimum(1)),
+    metricKeys: z.enum(['hash', 'name', 'off']),
   }),
   quick: quickSchema,
 });

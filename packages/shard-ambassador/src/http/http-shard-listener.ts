@@ -20,10 +20,13 @@ import { type ShardKeyFn, shardKey } from './shard-key.js';
  */
 const HTTP_POOL: PoolProtocol = {
   server: {
-    frameReply: () => {
-      throw new Error('HTTP pools do not use raw server connections');
-    },
-    need: 0,
+    createFramer: () => ({
+      frame: () => {
+        throw new Error('HTTP pools do not use raw server connections');
+      },
+      need: 0,
+      reset: () => {},
+    }),
     errorReply: (m) => Buffer.from(m),
   },
   handshake: () => null,

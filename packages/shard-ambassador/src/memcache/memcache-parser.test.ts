@@ -12,6 +12,15 @@ const dataLength = (p: MemcacheRequestParser, buf: Buffer): number => {
   return n;
 };
 
+/** Limits where the line limit is the request limit (the property tests vary it). */
+const limits = (maxTokens: number, maxSize: number) => ({
+  maxTokens,
+  maxSize,
+  maxLine: maxSize,
+  maxKey: 250,
+  maxValue: maxSize,
+});
+
 const key = fc.stringMatching(/^[a-zA-Z0-9:_-]{1,30}$/);
 const request = fc.oneof(
   fc
@@ -30,7 +39,7 @@ describe('memcache request parser and reply framer (property tests)', () => {
       fc.property(fc.array(request, { minLength: 1, maxLength: 8 }), fc.nat(), (reqs, cut) => {
         const wire = Buffer.from(reqs.map((r) => r.wire).join(''), 'latin1');
         const at = cut % (wire.length + 1);
-        const p = new MemcacheRequestParser(64, 1 << 20);
+        const p = new MemcacheRequestParser(limits(64, 1 << 20));
         const frames: string[] = [];
         let pending = Buffer.alloc(0);
         for (const chunk of [wire.subarray(0, at), wire.subarray(at)]) {
@@ -67,7 +76,7 @@ describe('memcache request parser and reply framer (property tests)', () => {
         const b = Buffer.from(bytes);
         const maxSize = 30;
         const want = reference(b, maxTokens, maxSize);
-        const p = new MemcacheRequestParser(maxTokens, maxSize);
+        const p = new MemcacheRequestParser(limits(maxTokens, maxSize));
         let got: typeof want;
         try {
           got = p.parse(b, 0, b.length, () => -1)
@@ -151,7 +160,7 @@ describe('memcache request parser and reply framer (property tests)', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), (u) => {
         const b = Buffer.from(u);
-        const p = new MemcacheRequestParser(16, 256);
+        const p = new MemcacheRequestParser(limits(16, 256));
         let pos = 0;
         try {
           while (pos < b.length && p.parse(b, pos, b.length, dataLength)) {

@@ -6,12 +6,17 @@ export const serverError = (message: string): Buffer =>
 
 /** Server side of a memcache pool: replies framed by the kind of request, no handshake. */
 export function memcacheProtocol(): PoolProtocol {
-  const framer = new MemcacheReplyFramer();
   return {
     server: {
-      frameReply: (buf, pos, end, req) => framer.frame(buf, pos, end, req.kind),
-      get need() {
-        return framer.need;
+      createFramer: () => {
+        const f = new MemcacheReplyFramer();
+        return {
+          frame: (buf, pos, end, req) => f.frame(buf, pos, end, req.kind),
+          get need() {
+            return f.need;
+          },
+          reset: () => f.reset(),
+        };
       },
       errorReply: serverError,
     },

@@ -26,7 +26,7 @@ describe('memcache pools through the ambassador (real memcached shards)', () => 
           servers: shards.map((s) => `127.0.0.1:${s.port}:1`),
         },
       },
-      ['--max-request-size', '65536'],
+      ['--max-request-size', '65536', '--memcache-max-value', '65536'],
     );
     mc = new Memcached(`127.0.0.1:${port}`, { retries: 0, timeout: 2000 });
   });

@@ -4,7 +4,7 @@ import { ClientSession, type SessionContext } from '../pool/client-session.js';
 import { type ReplySink, Request } from '../pool/request.js';
 import type { Server } from '../pool/server.js';
 import { serverError } from './memcache-protocol.js';
-import { MAX_KEY, MemcacheProtocolError, MemcacheRequestParser } from './memcache-request.js';
+import { MemcacheProtocolError, MemcacheRequestParser } from './memcache-request.js';
 import { ReplyKind } from './reply-kind.js';
 
 const END = Buffer.from('END\r\n');
@@ -85,11 +85,26 @@ export class MemcacheSession extends ClientSession {
 
   constructor(socket: Socket, ctx: SessionContext) {
     super(socket, ctx);
-    this.parser = new MemcacheRequestParser(ctx.limits.maxArrayLength, ctx.limits.maxRequestSize);
+    const l = ctx.limits;
+    this.parser = new MemcacheRequestParser({
+      maxTokens: l.maxArrayLength,
+      maxSize: l.maxRequestSize,
+      maxLine: l.memcacheMaxLine,
+      maxKey: l.memcacheMaxKeyLength,
+      maxValue: l.memcacheMaxValue,
+    });
   }
 
   protected needHint(): number {
     return this.parser.need;
+  }
+
+  protected resetParser(): void {
+    this.parser.reset();
+  }
+
+  protected limitError(message: string): void {
+    this.protocolError(clientError(message));
   }
 
   /** data length of the current line's storage command, -1 without one (parser callback) */
@@ -137,7 +152,7 @@ export class MemcacheSession extends ClientSession {
       return;
     }
     for (let i = c.keyAt; i < (c.retrieval ? p.ntokens : c.keyAt + 1); i++) {
-      if (p.ends[i]! - p.starts[i]! > MAX_KEY) {
+      if (p.ends[i]! - p.starts[i]! > this.ctx.limits.memcacheMaxKeyLength) {
         this.fail(clientError('bad command line format'));
         return;
       }

@@ -52,7 +52,7 @@ describe('InputBuffer over a shared, reused read buffer (property tests)', () =>
         fc.array(fc.nat(), { maxLength: 20 }),
         (reqs, cuts) => {
           const all = Buffer.concat(reqs.map(encode));
-          const p = new RespRequestParser(1024, 1 << 20);
+          const p = new RespRequestParser({ maxArgs: 1024, maxSize: 1 << 20, maxInline: 1 << 16 });
           const seen: Buffer[][] = [];
           const left = feed(chunks(all, cuts), (buf, end) => {
             let pos = 0;

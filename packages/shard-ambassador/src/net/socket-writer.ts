@@ -2,9 +2,14 @@ import type { Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { streamState } from './stream-state.js';
 
-/** What a connected net.Socket's libuv handle (TCP or Pipe wrap) offers for writing. */
+/**
+ * What a connected net.Socket's libuv handle (TCP or Pipe wrap) offers for writing. Two shapes:
+ * Node up to 22 passes a WriteWrap it made (`writeBuffer(req, data)`, returns an error code);
+ * Node 24 passes null and the handle returns a number when the write finished at once, or a
+ * request object it made when libuv must finish it later (`writeBuffer(null, data)`).
+ */
 interface StreamHandle {
-  writeBuffer(req: WriteReq, data: Buffer): number;
+  writeBuffer(req: WriteReq | null, data: Buffer): number | WriteReq;
   readonly writeQueueSize: number;
 }
 
@@ -14,16 +19,22 @@ interface WriteReq {
   oncomplete: (status: number) => void;
   /** keeps the bytes alive while libuv still has to write them */
   buffer: Buffer | null;
+  /** Node 24: the status of a write that finished before oncomplete was set, else null */
+  writeStatus?: number | null;
 }
 
 type WriteWrapClass = new () => WriteReq;
 
+/** The handle makes its own request objects (Node 24's writeBuffer(null, data)). */
+const LAZY = 'lazy';
+
 /**
- * Node's WriteWrap class, learned from the first write a socket makes the ordinary way (the
- * class is not exported: undefined until learned, null when this Node does not look as
- * expected, and every write then goes through socket.write).
+ * How this Node's handles take writes, learned from the first write a socket makes the
+ * ordinary way (nothing here is exported by Node): its WriteWrap class, LAZY, undefined until
+ * learned, or null when this Node does not look as expected (every write then goes through
+ * socket.write).
  */
-let writeWrap: WriteWrapClass | null | undefined;
+let writeWrap: WriteWrapClass | typeof LAZY | null | undefined;
 let enabled = true;
 /** ordinary writes that passed without showing the class; after LEARN_TRIES, give up */
 let tries = 0;
@@ -34,9 +45,9 @@ export function setDirectWrites(on: boolean): void {
   enabled = on;
 }
 
-/** Whether writes currently go straight to the handle (after the class was learned). */
+/** Whether writes currently go straight to the handle (after the way to do so was learned). */
 export function directWritesActive(): boolean {
-  return enabled && typeof writeWrap === 'function';
+  return enabled && (typeof writeWrap === 'function' || writeWrap === LAZY);
 }
 
 function handleOf(socket: Socket): StreamHandle | null {
@@ -72,6 +83,8 @@ export class SocketWriter {
     private readonly socket: Socket,
     /** called when queued bytes were written (backpressure may lift) */
     private readonly onDrain: (() => void) | null = null,
+    /** false: always socket.write (a TLS socket, whose handle is not a plain stream) */
+    private readonly direct = true,
   ) {
     if (onDrain !== null) socket.on('drain', onDrain);
   }
@@ -89,6 +102,14 @@ export class SocketWriter {
   write(data: Buffer): boolean {
     const s = this.socket;
     const W = writeWrap;
+    if (!this.direct) {
+      s.write(data);
+      return false;
+    }
+    if (W === LAZY && enabled && !s.connecting && s.writableLength === 0) {
+      const h = handleOf(s);
+      if (h !== null) return this.writeLazy(h, data);
+    }
     if (typeof W === 'function' && enabled && !s.connecting && s.writableLength === 0) {
       const h = handleOf(s);
       if (h !== null) {
@@ -98,7 +119,7 @@ export class SocketWriter {
           req.oncomplete = this.afterWrite;
         }
         req.buffer = data;
-        const err = h.writeBuffer(req, data);
+        const err = h.writeBuffer(req, data) as number;
         // a request libuv took (async) belongs to it until oncomplete: never reuse that one; the
         // flag is only readable through the stream state (without it: a new request per write)
         const st = streamState();
@@ -118,6 +139,37 @@ export class SocketWriter {
     }
     if (W === undefined && enabled) learn(s, data);
     else s.write(data);
+    return false;
+  }
+
+  /** Node 24's shape: a number when the kernel took every byte (or on error), else libuv's request. */
+  private writeLazy(h: StreamHandle, data: Buffer): boolean {
+    const ret = h.writeBuffer(null, data);
+    if (typeof ret === 'number') {
+      if (ret === 0) return true;
+      this.socket.destroy(writeError(ret));
+      return false;
+    }
+    if (ret === null || typeof ret !== 'object') {
+      // not the shape learned: leave the direct path for good
+      writeWrap = null;
+      this.socket.destroy(new Error('unexpected result of a direct write'));
+      return false;
+    }
+    const st = streamState();
+    const failed = st?.lastWriteErr === undefined ? 0 : st.state[st.lastWriteErr]!;
+    if (failed !== 0) {
+      this.socket.destroy(writeError(failed));
+      return false;
+    }
+    ret.oncomplete = this.afterWrite;
+    // libuv holds the bytes until it is done
+    ret.buffer = data;
+    const status = ret.writeStatus;
+    if (typeof status === 'number') {
+      ret.writeStatus = null;
+      this.afterWrite(status);
+    }
     return false;
   }
 }
@@ -152,9 +204,9 @@ function learn(s: Socket, data: Buffer): void {
   const own = h.writeBuffer!;
   let seen: unknown;
   let called = false;
-  h.writeBuffer = function (this: StreamHandle, req: WriteReq, bytes: Buffer): number {
+  h.writeBuffer = function (this: StreamHandle, req: WriteReq | null, bytes: Buffer): number | WriteReq {
     called = true;
-    seen = (req as { constructor?: unknown } | null)?.constructor;
+    seen = req === null ? LAZY : (req as { constructor?: unknown } | undefined)?.constructor;
     return own.call(this, req, bytes);
   };
   try {
@@ -162,8 +214,14 @@ function learn(s: Socket, data: Buffer): void {
   } finally {
     delete h.writeBuffer;
   }
-  if (called) writeWrap = asWriteWrap(seen);
+  if (called) writeWrap = seen === LAZY && lazyWritesUsable() ? LAZY : asWriteWrap(seen);
   else if (++tries >= LEARN_TRIES) writeWrap = null; // this Node writes some other way
+}
+
+/** Node 24's shape also needs the stream state's write error slot (a failed async dispatch). */
+function lazyWritesUsable(): boolean {
+  const st = streamState();
+  return st !== null && st.lastWriteErr !== undefined;
 }
 
 /** The request class seen on the way to the handle, if it is the one this code knows; else null. */

@@ -14,6 +14,8 @@ export interface StreamState {
   readonly readBytesOrError: number;
   /** index of the flag set by the last writeBuffer: 1 when a write request was queued in libuv */
   readonly lastWriteWasAsync: number;
+  /** index of the error of the last write dispatched to libuv (Node 24), when this Node has one */
+  readonly lastWriteErr?: number;
 }
 
 function load(): StreamState | null {
@@ -24,6 +26,7 @@ function load(): StreamState | null {
       streamBaseState?: unknown;
       kReadBytesOrError?: unknown;
       kLastWriteWasAsync?: unknown;
+      kLastWriteErr?: unknown;
     } | null;
     if (b === null || typeof b !== 'object') return null;
     const state = b.streamBaseState;
@@ -31,7 +34,10 @@ function load(): StreamState | null {
     const wa = b.kLastWriteWasAsync;
     if (!(state instanceof Int32Array) || !isIndex(rb, state) || !isIndex(wa, state) || rb === wa)
       return null;
-    return { state, readBytesOrError: rb, lastWriteWasAsync: wa };
+    const le = b.kLastWriteErr;
+    return isIndex(le, state) && le !== rb && le !== wa
+      ? { state, readBytesOrError: rb, lastWriteWasAsync: wa, lastWriteErr: le }
+      : { state, readBytesOrError: rb, lastWriteWasAsync: wa };
   } catch {
     // process.binding refused (a later Node, a permission model): the plain paths
     return null;

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from '@dds/core/logger';
 import { adoptSocket, READ_BUFFER } from '@dds/core/net/read-buffer';
 import { type Flushable, scheduleFlush } from '../net/flusher.js';
-import { InputBuffer } from '../net/input-buffer.js';
+import { type InputBudget, InputBuffer } from '../net/input-buffer.js';
 import { OutBuffer } from '../net/out-buffer.js';
 import { readDirect } from '../net/socket-reader.js';
 import { SocketWriter } from '../net/socket-writer.js';
@@ -12,10 +12,26 @@ import { type ReplySink, Request } from './request.js';
 import { RequestQueue } from './request-queue.js';
 import type { ServerPool } from './server-pool.js';
 
+/** What one client may send and hold (flags; see the README's Limits). */
 export interface Limits {
   maxRequestSize: number;
   maxArrayLength: number;
   maxPending: number;
+  /** Redis: longest inline command */
+  redisMaxInline: number;
+  /** memcache: longest line other than a get, longest key, largest value */
+  memcacheMaxLine: number;
+  memcacheMaxKeyLength: number;
+  memcacheMaxValue: number;
+  /** queued reply bytes at which the client's socket stops being read */
+  clientOutputHighWater: number;
+  /** queued reply bytes at which the client is closed (its replies dropped) */
+  clientOutputLimit: number;
+}
+
+/** The limit over all clients of a process: bytes of incomplete requests held. */
+export interface InputBudgetLimit extends InputBudget {
+  max: number;
 }
 
 export interface SessionContext {
@@ -23,9 +39,10 @@ export interface SessionContext {
   limits: Limits;
   hotKeys: HotKeys;
   logger: Logger;
+  inputBudget: InputBudgetLimit;
+  /** a coarse clock (ms), advanced by the listener's idle sweep: cheaper than Date.now() per read */
+  clock: { now: number };
 }
-
-const WRITE_HIGH_WATER = 4 * 1024 * 1024;
 
 /**
  * One client connection of a pool: requests are parsed by the protocol subclass and queued in
@@ -41,7 +58,7 @@ export abstract class ClientSession implements ReplySink, Flushable {
   private readonly writer: SocketWriter;
   /** requests whose replies are not in the output yet, in arrival order */
   protected readonly queue = new RequestQueue();
-  protected readonly input = new InputBuffer();
+  protected readonly input: InputBuffer;
   /** no more requests are read (protocol error, QUIT, client half-closed) */
   protected closing = false;
   /** a reply that closes the connection is in the output: nothing more is written */
@@ -54,12 +71,18 @@ export abstract class ClientSession implements ReplySink, Flushable {
   private readonly out = new OutBuffer(4096);
   /** replies that came before an earlier request's */
   private readonly early = new ReplyStore();
+  /** ctx.clock.now when the client last sent bytes or took queued replies (idle timeout) */
+  lastActive: number;
+  /** the process is shutting down: close at the next point with nothing owed */
+  private draining = false;
 
   /** `accepted` comes from a server with pauseOnConnect; its handle moves to `socket`. */
   constructor(
     accepted: Socket,
     protected readonly ctx: SessionContext,
   ) {
+    this.input = new InputBuffer(ctx.inputBudget);
+    this.lastActive = ctx.clock.now;
     const socket = adoptSocket(accepted, (n, buf) => this.onRead(n, buf), true);
     this.socket = socket;
     // the handle calls onRead itself (no idle timeout is set on client sockets)
@@ -76,7 +99,44 @@ export abstract class ClientSession implements ReplySink, Flushable {
     socket.on('error', () => {
       ctx.pool.stats.clientErr++;
     });
-    this.writer = new SocketWriter(socket, () => this.maybeResume());
+    // the partial request it held is no longer the process's to hold
+    socket.on('close', () => this.input.clear());
+    this.writer = new SocketWriter(socket, () => {
+      this.lastActive = this.ctx.clock.now;
+      this.maybeResume();
+    });
+  }
+
+  /**
+   * Idle: nothing read from the client and none of its queued replies taken for `ms`. A client
+   * whose requests wait for a server (and that has nothing queued) is not idle: the pool's
+   * `timeout` is what bounds that wait.
+   */
+  idleFor(now: number, ms: number): boolean {
+    if (now - this.lastActive < ms) return false;
+    return !(this.pending > 0 && this.writer.pending === 0);
+  }
+
+  /** Closes the connection (idle timeout, shutdown deadline): replies not yet written are dropped. */
+  close(): void {
+    this.closing = true;
+    this.input.clear();
+    this.socket.destroy();
+  }
+
+  /**
+   * Shutdown: requests already read are answered, and the connection is closed at the first
+   * moment nothing is owed and no partial request is held (at once for an idle client).
+   */
+  drain(): void {
+    this.draining = true;
+    if (this.pending === 0 && this.input.buffered === 0 && !this.flushQueued) this.end();
+  }
+
+  private end(): void {
+    this.closing = true;
+    this.input.clear();
+    this.socket.end();
   }
 
   /** requests whose replies are not in the output yet */
@@ -89,16 +149,36 @@ export abstract class ClientSession implements ReplySink, Flushable {
 
   private onRead(n: number, chunk: Buffer): void {
     if (this.closing) return;
+    this.lastActive = this.ctx.clock.now;
     const input = this.input;
-    if (!input.push(chunk, n)) return;
+    if (!input.push(chunk, n)) {
+      this.checkBudget();
+      return;
+    }
     this.reading = true;
     const used = this.parse(input.data, input.end);
     this.reading = false;
     if (this.closing) input.clear();
-    else input.keep(used, this.needHint());
+    else {
+      input.keep(used, this.needHint());
+      if (input.buffered > 0) this.checkBudget();
+    }
     if (this.pending >= this.ctx.limits.maxPending) this.pause();
     else if (this.pending === 0 && this.flushQueued) this.flush();
+    else if (this.draining && this.pending === 0 && input.buffered === 0) this.end();
   }
+
+  /** Over the process's budget of incomplete requests: the client whose request grows is refused. */
+  private checkBudget(): void {
+    const b = this.ctx.inputBudget;
+    if (b.held <= b.max || this.closing) return;
+    this.limitError(
+      `the proxy holds ${b.held} bytes of incomplete requests, over --max-input-buffer ${b.max}`,
+    );
+  }
+
+  /** A limit was exceeded: answer with the protocol's error line, stop reading, close. */
+  protected abstract limitError(message: string): void;
 
   /** least bytes needed to complete the partial request (from the parser) */
   protected abstract needHint(): number;
@@ -128,13 +208,18 @@ export abstract class ClientSession implements ReplySink, Flushable {
     this.local(reply, true);
     this.closing = true;
     this.input.clear();
+    this.resetParser();
   }
+
+  /** Forgets a partial request (the parser's state of it). */
+  protected abstract resetParser(): void;
 
   complete(req: Request, buf: Buffer, start: number, end: number): void {
     const q = this.queue;
     if (req !== q.peek()) {
       // an earlier request is still waiting: this reply waits with it
       this.early.keep(req, buf, start, end);
+      this.checkOutput();
       return;
     }
     q.shift();
@@ -170,15 +255,46 @@ export abstract class ClientSession implements ReplySink, Flushable {
     // a client that went away meanwhile just has its replies dropped
     if (this.out.length > 0) {
       if (s.destroyed) this.out.clear();
-      else if (this.writer.write(this.out.take())) this.out.written();
+      else if (this.writer.write(this.out.take())) {
+        this.out.written();
+        this.lastActive = this.ctx.clock.now;
+      }
     }
     if (this.ended || (this.closing && this.pending === 0)) {
       this.closing = true;
       s.end();
       return;
     }
-    if (this.writer.pending > WRITE_HIGH_WATER) this.pause();
-    else this.maybeResume();
+    if (this.draining && this.pending === 0 && this.input.buffered === 0) {
+      this.end();
+      return;
+    }
+    if (this.writer.pending > this.ctx.limits.clientOutputHighWater) {
+      this.pause();
+      this.checkOutput();
+    } else this.maybeResume();
+  }
+
+  /**
+   * Replies of requests read before the client was paused still arrive: one that does not read
+   * them is closed once they pass the output limit (Redis's client-output-buffer-limit), so
+   * what it costs stays bounded.
+   */
+  private checkOutput(): void {
+    const queued = this.writer.pending + this.out.length + this.early.bytes;
+    if (queued <= this.ctx.limits.clientOutputLimit || this.socket.destroyed) return;
+    this.ctx.pool.stats.outputLimitClosed++;
+    this.ctx.logger.warn(
+      {
+        pool: this.ctx.pool.name,
+        client: this.socket.remoteAddress,
+        queued,
+        limit: this.ctx.limits.clientOutputLimit,
+      },
+      'client does not read its replies; closed at --client-output-limit',
+    );
+    this.close();
+    this.out.clear();
   }
 
   private pause(): void {
@@ -189,7 +305,10 @@ export abstract class ClientSession implements ReplySink, Flushable {
 
   private maybeResume(): void {
     if (!this.paused) return;
-    if (this.pending < this.ctx.limits.maxPending / 2 && this.writer.pending <= WRITE_HIGH_WATER) {
+    if (
+      this.pending < this.ctx.limits.maxPending / 2 &&
+      this.writer.pending <= this.ctx.limits.clientOutputHighWater
+    ) {
       this.paused = false;
       this.socket.resume();
     }

@@ -14,6 +14,8 @@ export class ReplyStore {
   private slab: Buffer | null = null;
   private end = 0;
   private held = 0;
+  /** bytes kept since no kept reply was left (what the slabs hold, at most) */
+  bytes = 0;
 
   /** Copies buf[start, end) for `req` (req.reply, req.replyStart, req.replyEnd). */
   keep(req: Request, buf: Buffer, start: number, end: number): void {
@@ -28,10 +30,14 @@ export class ReplyStore {
     req.replyEnd = this.end + n;
     this.end += n;
     this.held++;
+    this.bytes += n;
   }
 
   /** A kept reply was written out (and the request let go of it). */
   release(): void {
-    if (--this.held === 0) this.end = 0;
+    if (--this.held === 0) {
+      this.end = 0;
+      this.bytes = 0;
+    }
   }
 }

@@ -1,12 +1,14 @@
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { connect as tlsConnect } from 'node:tls';
 import { READ_BUFFER } from '@dds/core/net/read-buffer';
+import { sniFor } from '../config/pool-tls.js';
 import { type Flushable, scheduleFlush } from '../net/flusher.js';
 import { InputBuffer } from '../net/input-buffer.js';
 import { OutBuffer } from '../net/out-buffer.js';
 import { readDirect } from '../net/socket-reader.js';
 import { SocketWriter } from '../net/socket-writer.js';
-import type { ServerProtocol } from './protocol.js';
+import type { ReplyFramer, ServerProtocol } from './protocol.js';
 import type { Request } from './request.js';
 import { RequestQueue } from './request-queue.js';
 import type { Server } from './server.js';
@@ -29,13 +31,17 @@ export class ServerConnection implements Flushable {
   private readonly input = new InputBuffer();
   private timer: NodeJS.Timeout | null = null;
   private closing = false;
+  /** this connection's reply framer (it keeps the state of a reply arriving in pieces) */
+  private readonly framer: ReplyFramer;
 
   constructor(
     private readonly server: Server,
     private readonly protocol: ServerProtocol,
     /** bytes written first on every new connection (AUTH, SELECT) and their reply count */
-    private readonly handshake: { bytes: Buffer; replies: number } | null,
-  ) {}
+    private readonly handshake: Handshake | null,
+  ) {
+    this.framer = protocol.createFramer();
+  }
 
   get pending(): number {
     return this.fifo.length;
@@ -106,30 +112,48 @@ export class ServerConnection implements Flushable {
 
   private open(): void {
     const spec = this.server.spec;
+    const tls = this.server.tls;
     const onread = {
       buffer: READ_BUFFER,
       callback: (n: number, buf: Buffer): boolean => this.onRead(s, n, buf),
     };
+    const where = spec.port === 0 ? { path: spec.host } : { port: spec.port, host: spec.host };
+    // TLS sockets read through 'data' and write through socket.write: the direct paths know the
+    // plain stream handle only, and a TLS connection costs far more than those paths save
     const s: Socket =
-      spec.port === 0
-        ? connect({ path: spec.host, onread })
-        : connect({ port: spec.port, host: spec.host, onread });
+      tls === null
+        ? connect({ ...where, onread })
+        : tlsConnect({
+            ...where,
+            secureContext: tls.context,
+            servername: sniFor(tls, spec.host),
+            rejectUnauthorized: tls.verify,
+          });
+    if (tls !== null) s.on('data', (chunk: Buffer) => this.onRead(s, chunk.length, chunk));
     s.setNoDelay(true);
     this.socket = s;
-    this.writer = new SocketWriter(s);
+    this.writer = new SocketWriter(s, null, tls === null);
     this.connected = false;
+    this.tcpConnected = false;
     this.server.stats.connections++;
     const connectTimeout = this.server.timeout > 0 ? this.server.timeout : 5000;
     s.setTimeout(connectTimeout);
     s.on('timeout', () => {
-      if (!this.connected) s.destroy(new Error(`connect timed out after ${connectTimeout}ms`));
+      if (!this.connected)
+        s.destroy(
+          new Error(`${this.tcpConnected ? 'TLS handshake' : 'connect'} timed out after ${connectTimeout}ms`),
+        );
     });
     s.on('connect', () => {
+      this.tcpConnected = true;
+    });
+    s.once(tls === null ? 'connect' : 'secureConnect', () => {
       this.connected = true;
       s.setTimeout(0);
       // no idle timeout from here on: the handle may call onRead itself
-      readDirect(s, READ_BUFFER, onread.callback);
+      if (tls === null) readDirect(s, READ_BUFFER, onread.callback);
       this.server.connected();
+      if (this.handshake === null) this.server.handshakeDone();
     });
     if (this.handshake) {
       // replies to AUTH/SELECT are consumed before the first client request's reply
@@ -144,6 +168,8 @@ export class ServerConnection implements Flushable {
   }
 
   private skipReplies = 0;
+  /** the TCP connection is up (for TLS: the handshake may still fail) */
+  private tcpConnected = false;
 
   /** Frames the replies in a read; true: keep reading (onread). */
   private onRead(s: Socket, n: number, chunk: Buffer): boolean {
@@ -152,7 +178,7 @@ export class ServerConnection implements Flushable {
     if (!input.push(chunk, n)) return true;
     const buf = input.data;
     const end = input.end;
-    const p = this.protocol;
+    const framer = this.framer;
     const stats = this.server.stats;
     const now = performance.now();
     let pos = 0;
@@ -160,17 +186,21 @@ export class ServerConnection implements Flushable {
       while (pos < end) {
         const req = this.fifo.peek();
         if (this.skipReplies > 0) {
-          const e = p.frameReply(buf, pos, end, req ?? HANDSHAKE);
+          const e = framer.frame(buf, pos, end, req ?? HANDSHAKE);
           if (e < 0) break;
+          const hs = this.handshake!;
           if (buf[pos] === 0x2d /* - */) {
-            throw new Error(`handshake rejected: ${buf.toString('latin1', pos, Math.min(e - 2, pos + 200))}`);
+            const what = hs.what[hs.replies - this.skipReplies] ?? 'the handshake';
+            const said = buf.toString('latin1', pos + 1, Math.min(e - 2, pos + 300));
+            throw new HandshakeRejected(`rejected the proxy's ${what}: ${said}`);
           }
           this.skipReplies--;
           pos = e;
+          if (this.skipReplies === 0) this.server.handshakeDone();
           continue;
         }
         if (req === undefined) throw new Error('reply without a request');
-        const e = p.frameReply(buf, pos, end, req);
+        const e = framer.frame(buf, pos, end, req);
         if (e < 0) break;
         this.fifo.shift();
         this.written--;
@@ -183,14 +213,21 @@ export class ServerConnection implements Flushable {
         req.finish(buf, start, e);
       }
     } catch (err) {
-      this.server.logProtocolError(err as Error);
       this.socket = null;
       s.destroy();
-      this.fail(`protocol error from server ${this.server.spec.name}`);
+      const where = `server ${this.server.spec.name} (${this.server.address})`;
+      if (err instanceof HandshakeRejected) {
+        // a configuration problem (credentials): the client is told what the server said
+        this.server.markProblem(err.message);
+        this.fail(`${where} ${err.message}`);
+      } else {
+        this.server.logProtocolError(err as Error);
+        this.fail(`protocol error from ${where}: ${(err as Error).message}`);
+      }
       this.server.failed();
       return false;
     }
-    input.keep(pos, pos < end ? p.need : 0);
+    input.keep(pos, pos < end ? framer.need : 0);
     this.server.succeeded();
     // a running timer is left alone while requests wait: when it fires it checks the oldest
     // one and re-arms for the rest of its time (no timer churn per read)
@@ -231,7 +268,12 @@ export class ServerConnection implements Flushable {
     this.socket = null;
     if (err) this.server.stats.errors++;
     else this.server.stats.eof++;
-    const what = err ? `${err.code ?? err.message}` : 'connection closed';
+    let what = err ? `${err.code ?? err.message}` : 'connection closed';
+    if (this.server.tls !== null && this.tcpConnected && !this.connected) {
+      // TCP was up, TLS never was: a certificate or protocol mismatch, not a dead server
+      what = `TLS handshake failed: ${err ? err.message : 'connection closed by the server'}${err?.code && !err.message.includes(err.code) ? ` (${err.code})` : ''}`;
+      this.server.markProblem(what);
+    }
     if (!err && this.pending === 0 && !this.closing) this.server.closed();
     if (this.pending > 0 || err) {
       this.fail(`server ${this.server.spec.name} (${this.server.address}) unavailable: ${what}`);
@@ -246,6 +288,7 @@ export class ServerConnection implements Flushable {
       this.timer = null;
     }
     this.input.clear();
+    this.framer.reset();
     this.out.clear();
     this.skipReplies = 0;
     const waiting = this.fifo.drain();
@@ -258,3 +301,13 @@ export class ServerConnection implements Flushable {
 }
 
 const HANDSHAKE = { kind: 0 } as Request;
+
+/** Bytes written first on every new server connection (AUTH, SELECT), how many replies they get, and what each is (for errors). */
+export interface Handshake {
+  bytes: Buffer;
+  replies: number;
+  what: string[];
+}
+
+/** The server answered a handshake command with an error (wrong password, unknown user, bad db). */
+class HandshakeRejected extends Error {}

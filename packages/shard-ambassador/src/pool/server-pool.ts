@@ -1,24 +1,34 @@
 import type { Logger } from '@dds/core/logger';
 import type { PoolConfig } from '../config/pool-schema.js';
 import { replicaSpec } from '../config/pool-schema.js';
+import { loadPoolTls, type PoolTls } from '../config/pool-tls.js';
 import { parseServer, type ServerSpec } from '../config/server-spec.js';
 import { Placement } from './placement.js';
 import type { ServerProtocol } from './protocol.js';
 import { Server, type ServerOwner } from './server.js';
+import type { Handshake } from './server-connection.js';
 import { PoolStats } from './server-stats.js';
 
 /** How a pool talks to its servers, chosen by the protocol layer. */
 export interface PoolProtocol {
   server: ServerProtocol;
   /** bytes sent on each new server connection, e.g. AUTH + SELECT, and how many replies they get */
-  handshake(cfg: PoolConfig): { bytes: Buffer; replies: number } | null;
+  handshake(cfg: PoolConfig): Handshake | null;
 }
 
 const specsOf = (cfg: PoolConfig): ServerSpec[] => cfg.servers.map((s) => parseServer(s) as ServerSpec);
 
 /** Connection-level settings: when they change, every server connection is replaced. */
-const connectionKey = (cfg: PoolConfig): string =>
-  JSON.stringify([cfg.server_connections, cfg.redis_auth ?? '', cfg.redis_db, cfg.redis, cfg.replicas]);
+const connectionKey = (cfg: PoolConfig, tls: PoolTls | null): string =>
+  JSON.stringify([
+    cfg.server_connections,
+    cfg.redis_auth ?? '',
+    cfg.redis_username ?? '',
+    cfg.redis_db,
+    cfg.redis,
+    cfg.replicas,
+    tls?.fingerprint ?? '',
+  ]);
 
 /**
  * A nutcracker pool's servers and placement. Reload swaps the server list in place: servers
@@ -30,6 +40,8 @@ export class ServerPool implements ServerOwner {
   servers: Server[] = [];
   cfg: PoolConfig;
   private placement!: Placement;
+  /** the pool's TLS settings (tls: block), loaded when the config is applied */
+  tls: PoolTls | null = null;
   /** ms epoch at which an ejected server is due back; 0 when none is ejected */
   private nextRebuild = 0;
 
@@ -104,11 +116,14 @@ export class ServerPool implements ServerOwner {
 
   /** Applies a (new) pool config; servers with the same entry and connection settings are kept. */
   apply(cfg: PoolConfig): void {
-    const prev = this.cfg;
+    const prevKey = connectionKey(this.cfg, this.tls);
+    // the files were checked when the config was validated; read again, they are what is used
+    const tls = cfg.tls === undefined ? null : loadPoolTls(cfg.tls);
     this.cfg = cfg;
+    this.tls = tls;
     const specs = specsOf(cfg);
     const keep = new Map<string, Server>();
-    const sameConnections = this.servers.length > 0 && connectionKey(prev) === connectionKey(cfg);
+    const sameConnections = this.servers.length > 0 && prevKey === connectionKey(cfg, tls);
     if (sameConnections) for (const s of this.servers) keep.set(`${s.spec.pname} ${s.spec.name}`, s);
     const handshake = this.protocol.handshake(cfg);
     const next = specs.map((spec) => {
@@ -136,6 +151,8 @@ export class ServerPool implements ServerOwner {
     this.placement = new Placement(cfg, specs);
     this.rebuild();
     if (cfg.preconnect) for (const s of next) s.preconnect();
+    // credentials and certificates are checked at once, so /readyz tells a wrong one
+    else if (handshake !== null || tls !== null) for (const s of next) s.probe();
   }
 
   close(): void {

@@ -41,4 +41,8 @@ export class PoolStats {
   serverEjects = 0;
   rejectedClients = 0;
   protocolErrors = 0;
+  /** clients closed by the idle timeout */
+  idleClosed = 0;
+  /** clients closed for not reading replies past --client-output-limit */
+  outputLimitClosed = 0;
 }

@@ -1,7 +1,8 @@
 import type { Logger } from '@dds/core/logger';
+import type { PoolTls } from '../config/pool-tls.js';
 import type { ServerSpec } from '../config/server-spec.js';
 import type { ServerProtocol } from './protocol.js';
-import { ServerConnection } from './server-connection.js';
+import { type Handshake, ServerConnection } from './server-connection.js';
 import { ServerStats } from './server-stats.js';
 
 /** What a server needs from its pool: settings, and a hook to rebuild placement on ejection. */
@@ -12,6 +13,7 @@ export interface ServerOwner {
   readonly failureLimit: number;
   readonly retryTimeout: number;
   readonly logger: Logger;
+  readonly tls: PoolTls | null;
   onEjected(server: Server): void;
 }
 
@@ -32,13 +34,21 @@ export class Server {
   private nextReplica = 0;
   /** ms epoch of a connection failure not yet followed by a success; 0 when healthy */
   downSince = 0;
+  /**
+   * Why the last connection failed for a reason retrying will not cure (the server refused the
+   * credentials, the TLS handshake failed); null when the last handshake succeeded. /readyz
+   * reports it.
+   */
+  problem: string | null = null;
+  private probeTimer: NodeJS.Timeout | null = null;
+  private probeDelay = PROBE_FIRST_MS;
 
   constructor(
     readonly spec: ServerSpec,
     private readonly owner: ServerOwner,
     protocol: ServerProtocol,
     connections: number,
-    handshake: { bytes: Buffer; replies: number } | null,
+    handshake: Handshake | null,
   ) {
     this.address = spec.port === 0 ? spec.host : `${spec.host}:${spec.port}`;
     for (let i = 0; i < connections; i++) this.conns.push(new ServerConnection(this, protocol, handshake));
@@ -46,6 +56,54 @@ export class Server {
 
   get timeout(): number {
     return this.owner.timeout;
+  }
+
+  get tls(): PoolTls | null {
+    return this.owner.tls;
+  }
+
+  /** Opens one connection now to check the handshake (credentials, TLS) before any request. */
+  probe(): void {
+    this.conns[0]!.ensureOpen();
+    for (const r of this.replicas) r.probe();
+  }
+
+  /** A connection got through TLS and the AUTH/SELECT handshake. */
+  handshakeDone(): void {
+    this.probeDelay = PROBE_FIRST_MS;
+    if (this.probeTimer !== null) {
+      clearTimeout(this.probeTimer);
+      this.probeTimer = null;
+    }
+    if (this.problem === null) return;
+    this.problem = null;
+    this.owner.logger.info(
+      { pool: this.owner.name, server: this.spec.name, address: this.address },
+      'server handshake succeeds again',
+    );
+  }
+
+  /**
+   * A connection failed in a way retries will not cure (credentials, TLS): logged once per
+   * change, shown by /readyz, and checked again with backoff (1 s doubling to 30 s) so that
+   * readiness returns once the secret or certificate is fixed, without waiting for a request.
+   */
+  markProblem(reason: string): void {
+    if (this.problem !== reason) {
+      this.owner.logger.error(
+        { pool: this.owner.name, server: this.spec.name, address: this.address, reason },
+        'server handshake failed; the pool is not ready',
+      );
+    }
+    this.problem = reason;
+    if (this.probeTimer !== null) return;
+    const delay = this.probeDelay;
+    this.probeDelay = Math.min(PROBE_MAX_MS, delay * 2);
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = null;
+      this.conns[0]!.ensureOpen();
+    }, delay);
+    this.probeTimer.unref();
   }
 
   /** The connection for the next request (round-robin when server_connections > 1). */
@@ -127,11 +185,15 @@ export class Server {
 
   /** Closes the connections once their waiting requests are answered (reload removed it). */
   retire(): void {
+    if (this.probeTimer !== null) clearTimeout(this.probeTimer);
+    this.probeTimer = null;
     for (const c of this.conns) c.retire();
     for (const r of this.replicas) r.retire();
   }
 
   destroy(): void {
+    if (this.probeTimer !== null) clearTimeout(this.probeTimer);
+    this.probeTimer = null;
     for (const c of this.conns) c.destroy();
     for (const r of this.replicas) r.destroy();
   }
@@ -142,3 +204,6 @@ export class Server {
     return n;
   }
 }
+
+const PROBE_FIRST_MS = 1000;
+const PROBE_MAX_MS = 30_000;

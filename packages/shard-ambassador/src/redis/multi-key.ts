@@ -129,7 +129,10 @@ export class MultiKeyRequest extends Request implements ReplySink {
       const b = f.reply!;
       const p = cursor[fi]!;
       const e = framer.frame(b, p, f.replyEnd);
-      if (e < 0) throw new Error('truncated array reply');
+      if (e < 0) {
+        framer.reset();
+        throw new Error('truncated array reply');
+      }
       o += copyBytes(b, p, e, out, o);
       cursor[fi] = e;
     }

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { ClientSession, type SessionContext } from '../pool/client-session.js';
 import type { Server } from '../pool/server.js';
@@ -19,12 +20,26 @@ export class RedisSession extends ClientSession {
 
   constructor(socket: Socket, ctx: SessionContext) {
     super(socket, ctx);
-    this.parser = new RespRequestParser(ctx.limits.maxArrayLength, ctx.limits.maxRequestSize);
+    const l = ctx.limits;
+    this.parser = new RespRequestParser({
+      maxArgs: l.maxArrayLength,
+      maxSize: l.maxRequestSize,
+      maxInline: l.redisMaxInline,
+    });
     this.authed = ctx.pool.cfg.redis_auth === undefined;
+    this.parser.unauthenticated = !this.authed;
   }
 
   protected needHint(): number {
     return this.parser.need;
+  }
+
+  protected resetParser(): void {
+    this.parser.reset();
+  }
+
+  protected limitError(message: string): void {
+    this.protocolError(errorReply(message));
   }
 
   protected parse(buf: Buffer, end: number): number {
@@ -266,6 +281,18 @@ export class RedisSession extends ClientSession {
     return n === 'auth' || n === 'quit' || n === 'ping' || n === 'hello';
   }
 
+  /**
+   * AUTH password, or AUTH username password: the password must be redis_auth; a username, when
+   * given, must be redis_username (or "default" when none is set, as Redis has it). Compared in
+   * constant time.
+   */
+  private credentialsMatch(buf: Buffer, password: string, username: string | undefined): boolean {
+    const p = this.parser;
+    const okPassword = sameBytes(this.arg(buf, p.argc - 1), Buffer.from(password));
+    if (p.argc === 2) return okPassword;
+    return sameBytes(this.arg(buf, 1), Buffer.from(username ?? 'default')) && okPassword;
+  }
+
   private arg(buf: Buffer, i: number): Buffer {
     return buf.subarray(this.parser.starts[i]!, this.parser.ends[i]!);
   }
@@ -297,13 +324,14 @@ export class RedisSession extends ClientSession {
           this.fail(errorReply('AUTH <password> called without any password configured for the pool'));
           return;
         }
-        const given = this.arg(buf, p.argc - 1);
-        if (given.equals(Buffer.from(cfg.redis_auth))) {
+        if (this.credentialsMatch(buf, cfg.redis_auth, cfg.redis_username)) {
           this.authed = true;
+          this.parser.unauthenticated = false;
           this.local(OK);
           return;
         }
         this.authed = false;
+        this.parser.unauthenticated = true;
         this.fail(errorReply('invalid username-password pair or user is disabled.', 'WRONGPASS'));
         return;
       }
@@ -346,4 +374,9 @@ export class RedisSession extends ClientSession {
         return;
     }
   }
+}
+
+/** Equal bytes, compared in constant time for equal lengths. */
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
 }

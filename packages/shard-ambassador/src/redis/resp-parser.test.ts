@@ -52,7 +52,7 @@ describe('RESP request parser (property tests)', () => {
         ),
         fc.array(fc.nat(), { maxLength: 10 }),
         (reqs, cuts) => {
-          const p = new RespRequestParser(1024, 1 << 20);
+          const p = new RespRequestParser({ maxArgs: 1024, maxSize: 1 << 20, maxInline: 1 << 16 });
           const wire = Buffer.concat(reqs.map(encode));
           expect(parseStream(p, splitAt(wire, cuts))).toEqual(reqs);
         },
@@ -64,7 +64,7 @@ describe('RESP request parser (property tests)', () => {
   it('random bytes never crash or hang it: it parses, waits for more, or throws a ProtocolError', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (u) => {
-        const p = new RespRequestParser(16, 1024);
+        const p = new RespRequestParser({ maxArgs: 16, maxSize: 1024, maxInline: 512 });
         const b = Buffer.from(u);
         let pos = 0;
         try {
@@ -82,7 +82,7 @@ describe('RESP request parser (property tests)', () => {
   });
 
   it('limits: too many arguments or too large a request are refused', () => {
-    const p = new RespRequestParser(4, 100);
+    const p = new RespRequestParser({ maxArgs: 4, maxSize: 100, maxInline: 100 });
     expect(() => p.parse(encode([1, 2, 3, 4, 5].map((i) => Buffer.from(String(i)))), 0, 100)).toThrow(
       /too many arguments/,
     );

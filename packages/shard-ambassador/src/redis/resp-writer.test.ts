@@ -25,7 +25,7 @@ describe('RESP writer (property test)', () => {
             writeBulk(out, Buffer.concat([Buffer.from('xx'), b, Buffer.from('yy')]), 2, 2 + b.length);
           const wire = out.take();
           expect(wire).toEqual(encodeCommand(bufs));
-          const p = new RespRequestParser(64, 1 << 20);
+          const p = new RespRequestParser({ maxArgs: 64, maxSize: 1 << 20, maxInline: 1 << 16 });
           expect(p.parse(wire, 0, wire.length)).toBe(true);
           expect(p.frameEnd).toBe(wire.length);
           expect(Array.from({ length: p.argc }, (_, i) => wire.subarray(p.starts[i]!, p.ends[i]!))).toEqual(

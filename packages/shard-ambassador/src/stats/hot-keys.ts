@@ -1,3 +1,4 @@
+import { hashedKey } from './hot-key-label.js';
 import { KeyCounts } from './key-counts.js';
 
 const SLICES = 6;
@@ -6,6 +7,8 @@ const MAX_KEYS_PER_SLICE = 20_000;
 export interface HotKey {
   pool: string;
   key: string;
+  /** the label `--hotkeys-metric-keys hash` gives it (a keyed hash of the key's bytes) */
+  hash: string;
   /** estimated requests per second over the window */
   rate: number;
   /** sampled hits in the window (times the sample rate = estimated requests) */
@@ -95,6 +98,7 @@ export class HotKeys {
       .map(({ pool, key, hits }) => ({
         pool,
         key: Buffer.from(key, 'latin1').toString('utf8'),
+        hash: hashedKey(Buffer.from(key, 'latin1')),
         hits,
         rate: (hits * this.sample) / seconds,
       }));

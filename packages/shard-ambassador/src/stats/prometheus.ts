@@ -1,5 +1,6 @@
 import { LATENCY_BUCKETS, METRIC_PREFIX, type Registry } from '@dds/core/metrics';
 import type { ServerPool } from '../pool/server-pool.js';
+import { type HotKeyLabelMode, nameLabel } from './hot-key-label.js';
 import type { HotKeys } from './hot-keys.js';
 
 type Labels = Record<string, string>;
@@ -36,6 +37,7 @@ export function registerPoolMetrics(
   registry: Registry,
   pools: () => readonly ServerPool[],
   hot: () => HotKeys,
+  hotLabels: () => HotKeyLabelMode,
 ): void {
   const perServer = (read: (s: ServerPool['servers'][number]) => number) => () =>
     pools().flatMap((p) =>
@@ -144,8 +146,22 @@ export function registerPoolMetrics(
   );
   metric(
     registry,
+    'shard_clients_idle_closed_total',
+    'Client connections closed by the idle timeout (--client-idle-timeout).',
+    'counter',
+    perPool((p) => p.stats.idleClosed),
+  );
+  metric(
+    registry,
+    'shard_clients_output_limit_closed_total',
+    'Clients closed because their unread replies passed --client-output-limit.',
+    'counter',
+    perPool((p) => p.stats.outputLimitClosed),
+  );
+  metric(
+    registry,
     'shard_protocol_errors_total',
-    'Clients closed for sending malformed requests.',
+    'Clients closed for malformed requests or a request over a limit.',
     'counter',
     perPool((p) => p.stats.protocolErrors),
   );
@@ -205,11 +221,17 @@ export function registerPoolMetrics(
   metric(
     registry,
     'shard_hot_key_requests_per_second',
-    'Estimated request rate of the hottest keys over the hot-key window.',
+    'Estimated request rate of the hottest keys over the hot-key window (at most --hotkeys-top series; key: see --hotkeys-metric-keys).',
     'gauge',
-    () =>
-      hot()
+    () => {
+      const mode = hotLabels();
+      if (mode === 'off') return [];
+      return hot()
         .list()
-        .map((k) => ({ value: k.rate, labels: { pool: k.pool, key: k.key } })),
+        .map((k) => ({
+          value: k.rate,
+          labels: { pool: k.pool, key: mode === 'hash' ? k.hash : nameLabel(k.key) },
+        }));
+    },
   );
 }
