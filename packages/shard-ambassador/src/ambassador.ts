@@ -146,14 +146,15 @@ export function createAmbassador(ctx: ComponentContext<AmbassadorConfig>): Insta
     logger.info({ pool: name, listen: cfg.listen, kind, servers: cfg.servers.length }, 'pool listening');
   };
 
-  const stopPool = async (name: string): Promise<void> => {
+  /** Stops a pool: requests still waiting get `why` as their error reply, then clients are closed. */
+  const stopPool = async (name: string, why: string): Promise<void> => {
     const r = running.get(name);
     if (!r) return;
     running.delete(name);
     r.discovery?.stop();
     await r.listener.stopAccepting();
+    r.pool.close(why);
     r.listener.closeClients();
-    r.pool.close();
   };
 
   return {
@@ -177,11 +178,12 @@ export function createAmbassador(ctx: ComponentContext<AmbassadorConfig>): Insta
           r.listener.apply(cfg);
           logger.info({ pool: name, servers: cfg.servers.length }, 'pool updated in place');
         } else {
-          if (r) await stopPool(name);
+          if (r) await stopPool(name, 'the pool was restarted by a configuration change');
           await startPool(name, wanted);
         }
       }
-      for (const name of [...running.keys()]) if (!next.pools[name]) await stopPool(name);
+      for (const name of [...running.keys()])
+        if (!next.pools[name]) await stopPool(name, 'the pool was removed from the configuration');
       config = next;
       clients.max = next.maxClients;
       inputBudget.max = next.maxInputBuffer;
@@ -195,16 +197,16 @@ export function createAmbassador(ctx: ComponentContext<AmbassadorConfig>): Insta
 
     /** Not ready while a server refuses the proxy's credentials or its TLS handshake fails. */
     ready() {
+      // one line per pool: its first failing server, and how many more fail
       const problems: string[] = [];
       for (const [name, r] of running) {
-        for (const s of r.pool.allServers()) {
-          if (s.problem !== null)
-            problems.push(`pool ${name}: server ${s.spec.name} (${s.address}) ${s.problem}`);
-        }
+        const failing = r.pool.allServers().filter((s) => s.problem !== null);
+        const s = failing[0];
+        if (s === undefined) continue;
+        const more = failing.length > 1 ? ` (and ${failing.length - 1} more servers)` : '';
+        problems.push(`pool ${name}: server ${s.spec.name} (${s.address}) ${s.problem}${more}`);
       }
-      if (problems.length === 0) return true;
-      const more = problems.length > 3 ? `; and ${problems.length - 3} more` : '';
-      return problems.slice(0, 3).join('; ') + more;
+      return problems.length === 0 ? true : problems.join('; ');
     },
 
     /** TLS files of the pools: a rotated certificate or CA is applied like a config change. */
@@ -224,7 +226,8 @@ export function createAmbassador(ctx: ComponentContext<AmbassadorConfig>): Insta
       while (Date.now() < deadline && [...running.values()].some((r) => r.listener.openClients > 0)) {
         await new Promise((r) => setTimeout(r, 50));
       }
-      for (const name of [...running.keys()]) await stopPool(name);
+      for (const name of [...running.keys()])
+        await stopPool(name, 'the proxy is shutting down: no reply before --drain-timeout');
       await accessLog.close();
       if (config.pidFile) rmSync(config.pidFile, { force: true });
     },

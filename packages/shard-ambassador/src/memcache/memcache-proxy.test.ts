@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import Memcached from 'memcached';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type Service, startMemcached } from '../../../../test/support/index.js';
+import { poolSchema } from '../config/pool-schema.js';
+import { parseServer, type ServerSpec } from '../config/server-spec.js';
+import { Placement } from '../pool/placement.js';
 import { type Ambassador, startAmbassador } from '../testing/ambassador.js';
 import { RawClient } from '../testing/raw-client.js';
 
@@ -134,16 +137,27 @@ describe('memcache pools through the ambassador (real memcached shards)', () => 
     expect(await call<string>((cb) => mc.get('mc:new', cb))).toBe('start-y-end');
   });
 
-  it('a dead shard: errors only for its keys', async () => {
-    await shards[2]!.stop();
+  it('a dead shard: errors for exactly the keys the placement puts on it, naming it', async () => {
+    const servers = shards.map((s) => `127.0.0.1:${s.port}:1`);
+    const specs = servers.map((s) => parseServer(s) as ServerSpec);
+    const placement = new Placement(
+      poolSchema.parse({ listen: '127.0.0.1:1', hash: 'md5', distribution: 'ketama', servers }),
+      specs,
+    );
+    const dead = shards[2]!;
+    await dead.stop();
     const keys = Array.from({ length: 60 }, (_, i) => `dead:${i}`);
+    const onDead = keys.map((k) => placement.index(Buffer.from(k), 0, k.length) === 2);
+    expect(onDead.filter(Boolean).length).toBeGreaterThan(0);
+    expect(onDead.filter((x) => !x).length).toBeGreaterThan(0);
     const c = await RawClient.open(port);
     const replies = await c.lines(keys.map((k) => `set ${k} 0 0 1\r\nx\r\n`).join(''), keys.length);
-    const failed = replies.filter((l) => l.startsWith('SERVER_ERROR'));
-    expect(failed.length).toBeGreaterThan(0);
-    expect(replies.filter((l) => l === 'STORED').length).toBeGreaterThan(0);
-    expect(failed.length + replies.filter((l) => l === 'STORED').length).toBe(keys.length);
-    expect(failed[0]).toMatch(/SERVER_ERROR server 127\.0\.0\.1:\d+ \(127\.0\.0\.1:\d+\) unavailable/);
+    const name = `127\\.0\\.0\\.1:${dead.port}`;
+    replies.forEach((line, i) => {
+      if (onDead[i])
+        expect(line, keys[i]).toMatch(new RegExp(`^SERVER_ERROR server ${name} \\(${name}\\) unavailable`));
+      else expect(line, keys[i]).toBe('STORED');
+    });
     c.close();
   });
 });

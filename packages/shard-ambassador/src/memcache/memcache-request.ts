@@ -21,6 +21,8 @@ export interface MemcacheLimits {
 }
 
 const Phase = { Line: 0, Data: 1 } as const;
+/** Bytes of a line scanned one at a time before the rest is searched with indexOf. */
+const LONG_LINE = 512;
 
 /** Is buf[s, e) one of get, gets, gat, gats (whose lines carry many keys and may be long)? */
 function isRetrieval(buf: Buffer, s: number, e: number): boolean {
@@ -92,7 +94,10 @@ export class MemcacheRequestParser {
     let from = this.from < 0 ? -1 : pos + this.from;
     let retrieval = this.retrieval;
     let i = pos + this.scan;
-    for (; i < end; i++) {
+    // a byte at a time over a line's first bytes (a whole request, usually); a long line is
+    // searched with Buffer#indexOf (memchr), which is many times faster per byte
+    const fastEnd = Math.min(end, pos + LONG_LINE);
+    for (; i < fastEnd; i++) {
       const b = buf[i]!;
       if (b === LF) break;
       if (b === 0x20) {
@@ -103,6 +108,15 @@ export class MemcacheRequestParser {
           from = -1;
         }
       } else if (from < 0) from = i;
+    }
+    if (i >= fastEnd && i < end) {
+      this.tokens = n;
+      this.from = from;
+      this.retrieval = retrieval;
+      i = this.scanLong(buf, i, end);
+      n = this.tokens;
+      from = this.from;
+      retrieval = this.retrieval;
     }
     if (i === end) {
       const limit = retrieval ? this.limits.maxSize : this.limits.maxLine;
@@ -148,6 +162,38 @@ export class MemcacheRequestParser {
     this.dataAt = lineEnd - pos;
     this.dataLen = len;
     return this.parseData(buf, pos, end);
+  }
+
+  /**
+   * The rest of a long line from i: finds its LF (or the end of the bytes) with indexOf, then
+   * its tokens with indexOf of the spaces. Works on this.tokens, this.from (absolute here) and
+   * this.retrieval; returns where the line ends (its LF) or `end`.
+   */
+  private scanLong(buf: Buffer, i: number, end: number): number {
+    const maxKey = this.limits.maxKey;
+    const view = buf.subarray(0, end);
+    const lf = view.indexOf(LF, i);
+    const stop = lf < 0 ? end : lf;
+    let n = this.tokens;
+    let from = this.from;
+    let p = i;
+    while (p < stop) {
+      if (from < 0) {
+        while (p < stop && buf[p] === 0x20) p++;
+        if (p >= stop) break;
+        from = p;
+      }
+      const sp = view.indexOf(0x20, p);
+      if (sp < 0 || sp >= stop) break; // the token runs on to the LF, or past these bytes
+      if (n === 0) this.retrieval = isRetrieval(buf, from, sp);
+      else if (this.retrieval && sp - from > maxKey) this.keyTooLong();
+      n = this.push(n, from, sp);
+      from = -1;
+      p = sp + 1;
+    }
+    this.tokens = n;
+    this.from = from;
+    return stop;
   }
 
   /** The data block of a storage command whose line is parsed (tokens absolute, or relative when resumed). */

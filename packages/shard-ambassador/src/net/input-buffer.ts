@@ -44,8 +44,10 @@ export class InputBuffer {
       return;
     }
     if (this.budget !== null) this.budget.held += rest - this.size;
-    if (this.data === this.store) this.store.copyWithin(0, from, this.end);
-    else {
+    if (this.data === this.store) {
+      // a frame still incomplete from the start stays where it is (no copy of it per read)
+      if (from > 0) this.store.copyWithin(0, from, this.end);
+    } else {
       this.reserve(rest);
       this.data.copy(this.store!, 0, from, this.end);
     }

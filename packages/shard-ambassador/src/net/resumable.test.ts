@@ -118,6 +118,29 @@ describe('resumable parsers: a partial frame is never scanned again (poisoned pr
     }
   });
 
+  it('memcache get lines of any length, cut anywhere: the same tokens as a split on spaces', () => {
+    const key = fc.stringMatching(/^[a-z0-9:]{1,250}$/);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(key, fc.constantFrom(' ', ' ', '  ')), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.nat(), { maxLength: 5 }),
+        fc.boolean(),
+        (keys, cuts, cr) => {
+          const text = `get ${keys.map(([k, sp]) => k + sp).join('')}`.trimEnd();
+          const line = Buffer.from(`${text}${cr ? '\r' : ''}\n`);
+          const m = new MemcacheRequestParser(MC_LIMITS);
+          const points = [...new Set(cuts.map((c) => c % line.length))].sort((a, b) => a - b);
+          for (const cut of points) expect(m.parse(line, 0, cut, () => -1)).toBe(false);
+          expect(m.parse(line, 0, line.length, () => -1)).toBe(true);
+          expect(m.frameEnd).toBe(line.length);
+          const tokens = Array.from({ length: m.ntokens }, (_, i) => m.token(line, i));
+          expect(tokens).toEqual(text.split(' ').filter((t) => t !== ''));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it('RESP replies: a million-element array arriving in 64 KiB reads is walked once', () => {
     const n = 1 << 20;
     const wire = Buffer.concat([Buffer.from(`*${n}\r\n`), Buffer.from(':1\r\n'.repeat(n))]);

@@ -103,9 +103,10 @@ export class ServerConnection implements Flushable {
     if (this.pending === 0) this.destroy();
   }
 
-  destroy(): void {
+  /** Closes the connection; waiting requests are answered with an error (`why`). */
+  destroy(why = 'connection closed by the proxy'): void {
     this.closing = true;
-    this.fail('connection closed by the proxy');
+    this.fail(why);
     this.socket?.destroy();
     this.socket = null;
   }
@@ -271,7 +272,9 @@ export class ServerConnection implements Flushable {
     let what = err ? `${err.code ?? err.message}` : 'connection closed';
     if (this.server.tls !== null && this.tcpConnected && !this.connected) {
       // TCP was up, TLS never was: a certificate or protocol mismatch, not a dead server
-      what = `TLS handshake failed: ${err ? err.message : 'connection closed by the server'}${err?.code && !err.message.includes(err.code) ? ` (${err.code})` : ''}`;
+      // Node adds a hint about --use-system-ca that does not apply to a ca_file
+      const message = err ? err.message.replace(/; if the root CA is installed locally.*$/, '') : '';
+      what = `TLS handshake failed: ${err ? message : 'connection closed by the server'}${err?.code && !message.includes(err.code) ? ` (${err.code})` : ''}`;
       this.server.markProblem(what);
     }
     if (!err && this.pending === 0 && !this.closing) this.server.closed();

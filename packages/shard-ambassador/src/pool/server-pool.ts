@@ -155,7 +155,8 @@ export class ServerPool implements ServerOwner {
     else if (handshake !== null || tls !== null) for (const s of next) s.probe();
   }
 
-  close(): void {
-    for (const s of this.servers) s.destroy();
+  /** Closes every server connection; requests still waiting are answered with an error. */
+  close(why?: string): void {
+    for (const s of this.servers) s.destroy(why);
   }
 }

@@ -191,11 +191,11 @@ export class Server {
     for (const r of this.replicas) r.retire();
   }
 
-  destroy(): void {
+  destroy(why?: string): void {
     if (this.probeTimer !== null) clearTimeout(this.probeTimer);
     this.probeTimer = null;
-    for (const c of this.conns) c.destroy();
-    for (const r of this.replicas) r.destroy();
+    for (const c of this.conns) c.destroy(why);
+    for (const r of this.replicas) r.destroy(why);
   }
 
   get pending(): number {

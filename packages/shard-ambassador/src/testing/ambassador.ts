@@ -27,6 +27,8 @@ export interface Ambassador {
 export async function startAmbassador(
   pools: Record<string, unknown>,
   args: string[] = [],
+  /** false: return once the admin port answers, ready or not */
+  waitReady = true,
 ): Promise<Ambassador> {
   const dir = tempDir('shard-ambassador');
   const file = join(dir, 'nutcracker.yaml');
@@ -48,7 +50,8 @@ export async function startAmbassador(
   ]);
   const admin = `http://127.0.0.1:${adminPort}`;
   try {
-    await waitForHttp(`${admin}/readyz`, 200, 30_000);
+    if (waitReady) await waitForHttp(`${admin}/readyz`, 200, 30_000);
+    else await waitForHttp(`${admin}/healthz`, 200, 30_000);
   } catch (e) {
     await proc.kill('SIGKILL');
     throw new Error(`${(e as Error).message}\n${proc.stdout()}\n${proc.stderr()}`);
