@@ -56,6 +56,43 @@ describe('nutcracker command line and configuration', () => {
     expect((await amb(['-t', '-c', unknown])).stderr).toMatch(/pools\.a.*hashh/);
   });
 
+  it('dds: takes every flag, by its camelCased name, its own name or its path; durations as flags take them', async () => {
+    const ok = file(
+      [
+        'a:',
+        '  listen: 127.0.0.1:1',
+        '  timeout: 400ms',
+        '  server_retry_timeout: 30s',
+        '  servers: ["127.0.0.1:2:1"]',
+        'dds:',
+        '  hotkeysTop: 20',
+        '  hotkeys-sample: 4',
+        '  hotkeys: { window: 1m }',
+        '  client-idle-timeout: 90s',
+        '  maxClients: 50',
+        '',
+      ].join('\n'),
+    );
+    const r = await amb(['-c', ok, '--print-config']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/hotkeys:\n {2}top: 20\n {2}window: 60000\n {2}sample: 4/);
+    expect(r.stdout).toMatch(/clientIdleTimeout: 90000/);
+    expect(r.stdout).toMatch(/maxClients: 50/);
+    expect(r.stdout).toMatch(/timeout: 400\n/);
+    expect(r.stdout).toMatch(/server_retry_timeout: 30000/);
+    const both = file(
+      'a:\n  listen: 127.0.0.1:1\n  servers: ["127.0.0.1:2:1"]\ndds:\n  hotkeysTop: 5\n  hotkeys: { top: 6 }\n',
+    );
+    const b = await amb(['-t', '-c', both]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/dds\.hotkeysTop: hotkeys\.top is also given; keep one of them/);
+    const bad = file('a:\n  listen: 127.0.0.1:1\n  timeout: soon\n  servers: ["127.0.0.1:2:1"]\n');
+    const t = await amb(['-t', '-c', bad]);
+    expect(t.code).toBe(2);
+    expect(t.stderr).toMatch(/pools\.a\.timeout: expected a duration like 500ms, 10s or 2m/);
+  });
+
   it('quick mode: one pool from flags, no config file; without pools it refuses to start', async () => {
     const redis = await startRedis();
     const [port] = await freePorts(1);
