@@ -18,10 +18,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitPort } from './lib/processes.mjs';
 import { median, ROOT, runBenchmark } from './lib/runner.mjs';
+import { proxyCommand } from './shard-ambassador-targets.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'dds-bench-hostile-'));
 const procs = [];
-const OURS_ENTRY = process.env.SHARD_OURS ?? join(ROOT, 'packages/shard-ambassador/dist/main.js');
 const IDLE = 10_000;
 const MiB = 1024 * 1024;
 
@@ -83,33 +83,17 @@ async function proxy(kind) {
   const [redisPort, mcPort, statsPort] = [await freePort(), await freePort(), await freePort()];
   const file = join(dir, `${kind}.yml`);
   writeFileSync(file, yaml(redisPort, mcPort));
-  const child =
-    kind === 'nutcracker'
-      ? await startProc(
-          'nutcracker',
-          ['-c', file, '-s', String(statsPort), '-a', '127.0.0.1', '-o', join(dir, 'nc.log'), '-v', '4'],
-          redisPort,
-        )
-      : await startProc(
-          process.execPath,
-          [
-            OURS_ENTRY,
-            '-c',
-            file,
-            '-s',
-            String(statsPort),
-            '-a',
-            '127.0.0.1',
-            '--admin',
-            'off',
-            '--log-level',
-            'error',
-            // room for the idle connections beside the normal client (defaults otherwise)
-            '--max-clients',
-            String(IDLE + 100),
-          ],
-          redisPort,
-        );
+  const child = await startProc(
+    ...proxyCommand(kind, {
+      file,
+      statsPort,
+      dir,
+      logLevel: 'error',
+      // room for the idle connections beside the normal client (defaults otherwise)
+      args: ['--max-clients', String(IDLE + 100)],
+    }),
+    redisPort,
+  );
   await waitPort(mcPort);
   return { pid: child.pid, redisPort, mcPort, stop: async () => child.kill('SIGTERM') };
 }

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runBenchmark } from './lib/runner.mjs';
 import { exec, redisBenchmark } from './lib/tools.mjs';
+import { OURS_ENTRY, proxyCommand } from './shard-ambassador-targets.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'dds-bench-shard-'));
 const procs = [];
@@ -146,7 +147,6 @@ function yaml(redisPort, mcPort) {
   ].join('\n');
 }
 
-const OURS_ENTRY = process.env.SHARD_OURS ?? join(ROOT, 'packages/shard-ambassador/dist/main.js');
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const scaled = (n) => Math.max(1000, Math.round(n * SCALE));
 const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null;
@@ -159,30 +159,10 @@ async function proxy(kind, entry = OURS_ENTRY) {
   const [redisPort, mcPort, statsPort] = [await freePort(), await freePort(), await freePort()];
   const file = join(dir, `${kind}.yml`);
   writeFileSync(file, yaml(redisPort, mcPort));
-  const h =
-    kind === 'nutcracker'
-      ? await startProc(
-          'nutcracker',
-          ['-c', file, '-s', String(statsPort), '-a', '127.0.0.1', '-o', join(dir, 'nc.log'), '-v', '4'],
-          redisPort,
-        )
-      : await startProc(
-          process.execPath,
-          [
-            entry,
-            '-c',
-            file,
-            '-s',
-            String(statsPort),
-            '-a',
-            '127.0.0.1',
-            '--admin',
-            'off',
-            '--log-level',
-            'warn',
-          ],
-          redisPort,
-        );
+  const h = await startProc(
+    ...proxyCommand(kind === 'nutcracker' ? 'nutcracker' : 'ours', { file, statsPort, dir, entry }),
+    redisPort,
+  );
   await waitPort(mcPort);
   return { ...h, redisPort, mcPort };
 }

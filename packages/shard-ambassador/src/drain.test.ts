@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { freePorts, type Service, startRedis } from '../../../test/support/index.js';
 import { type Ambassador, startAmbassador } from './testing/ambassador.js';
 import { resp } from './testing/raw-client.js';
+import { until } from './testing/wait.js';
 
 /** A client socket that records what it receives and when it closes. */
 async function client(port: number): Promise<{ s: Socket; got: () => string; closed: Promise<void> }> {
@@ -15,19 +16,6 @@ async function client(port: number): Promise<{ s: Socket; got: () => string; clo
   const closed = new Promise<void>((r) => s.once('close', () => r()));
   await new Promise((r) => s.once('connect', r));
   return { s, got: () => got, closed };
-}
-
-/** Polls until check() holds; fails after timeoutMs. */
-async function until(
-  what: string,
-  check: () => Promise<boolean> | boolean,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 const refused = (port: number): Promise<boolean> =>

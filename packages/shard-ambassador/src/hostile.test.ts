@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts, run, type Service, startMemcached, startRedis } from '../../../test/support/index.js';
 import { type Ambassador, startAmbassador } from './testing/ambassador.js';
 import { RawClient, resp } from './testing/raw-client.js';
+import { cpuSeconds, metric, rss, until } from './testing/wait.js';
 
 // Hostile clients against real redis-server and memcached shards (issue 13). Bounds here are
 // behaviour, not speed: the attacker is cut off at the limit, every request of the other clients
@@ -12,44 +13,6 @@ import { RawClient, resp } from './testing/raw-client.js';
 // bench/shard-ambassador-hostile.bench.mjs.
 
 const MiB = 1024 * 1024;
-
-/** VmRSS of a process, bytes. */
-function rss(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m?.[1]) * 1024;
-}
-
-/** CPU time (user + system) a process has used, seconds. */
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-
-/** The value of one sample of the admin /metrics, or 0 when absent. */
-async function metric(amb: Ambassador, sample: string): Promise<number> {
-  const text = await (await fetch(`${amb.admin}/metrics`)).text();
-  for (const line of text.split('\n')) if (line.startsWith(`${sample} `)) return Number(line.split(' ')[1]);
-  return 0;
-}
-
-/** Polls until check() holds (an event seen through the admin port); fails after timeoutMs. */
-async function until(
-  what: string,
-  check: () => Promise<boolean> | boolean,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-interface Streamed {
-  written: number;
-  reply: string;
-  closed: boolean;
-}
 
 /**
  * Streams `total` bytes (prefix, then `filler` repeated) without a terminator, as fast as the

@@ -71,13 +71,9 @@ export class MemcacheRequestParser {
 
   constructor(private readonly limits: MemcacheLimits) {}
 
+  /** Forgets a partial request. */
   reset(): void {
-    this.phase = Phase.Line;
-    this.scan = 0;
-    this.from = -1;
-    this.tokens = 0;
-    this.retrieval = false;
-    this.relative = 0;
+    this.resetLine();
   }
 
   /** Parses the request at pos; false if incomplete. `dataLength(tokens)` says if it has a data block. */

@@ -75,6 +75,8 @@ export abstract class ClientSession implements ReplySink, Flushable {
   lastActive: number;
   /** the process is shutting down: close at the next point with nothing owed */
   private draining = false;
+  /** bytes read and dropped since no more requests are read */
+  private discarded = 0;
 
   /** `accepted` comes from a server with pauseOnConnect; its handle moves to `socket`. */
   constructor(
@@ -148,7 +150,13 @@ export abstract class ClientSession implements ReplySink, Flushable {
   protected abstract parse(buf: Buffer, end: number): number;
 
   private onRead(n: number, chunk: Buffer): void {
-    if (this.closing) return;
+    if (this.closing) {
+      // what a refused client still sends is read and dropped (so that it gets its error reply
+      // rather than a reset), up to one request's worth; past that it is cut off
+      this.discarded += n;
+      if (this.discarded > this.ctx.limits.maxRequestSize) this.socket.destroy();
+      return;
+    }
     this.lastActive = this.ctx.clock.now;
     const input = this.input;
     if (!input.push(chunk, n)) {
