@@ -14,6 +14,12 @@ import { cpuSeconds, metric, rss, until } from './testing/wait.js';
 
 const MiB = 1024 * 1024;
 
+interface Streamed {
+  written: number;
+  reply: string;
+  closed: boolean;
+}
+
 /**
  * Streams `total` bytes (prefix, then `filler` repeated) without a terminator, as fast as the
  * proxy takes them. `done` resolves once all are sent or the proxy closed the connection,
