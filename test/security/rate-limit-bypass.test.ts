@@ -78,6 +78,8 @@ describe('rate-limiter: no bypass over pipelining, upgrades and keep-alive', () 
     const key = `k-${parallel ? 'par' : 'seq'}`;
     const before = upstream.seen.length;
     const runs = traffic(key);
+    // the tricks first, while the bucket still admits: a bypass shows as more than burst + 1
+    runs.push(...runs.splice(0, 2));
     const results = parallel
       ? await Promise.all(runs.map((r) => probe(limiter, r.bytes, r.responses)))
       : await (async () => {
