@@ -3,6 +3,7 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -10,7 +11,7 @@ import {
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bin, freePorts, run, sleep, startComponent, tempDir } from '../../../test/support/index.js';
+import { bin, freePorts, run, startComponent, tempDir } from '../../../test/support/index.js';
 import { exactlyOnce, metric, until, useCleanup } from './testing/harness.js';
 
 // The adapter as a process: config errors, input warnings and confinement, per-input parsers,
@@ -298,7 +299,12 @@ describe('log-adapter process', () => {
     expect(await metric(admin, 'dds_log_adapter_output_pending_bytes{output="http"}')).toBeGreaterThan(
       100_000,
     );
-    await sleep(100); // one more --position-sync, so the saved offset is the end of the file
+    const end = Buffer.byteLength(numbered(0, 3000));
+    await until(
+      () => readFileSync(join(dir, 'positions.json'), 'utf8').includes(`"offset": ${end}`),
+      5000,
+      'the end saved',
+    );
     await p.kill('SIGKILL');
     appendFileSync(app, numbered(3000, 3500));
     ep.up = true;
@@ -461,4 +467,50 @@ describe('log-adapter process', () => {
     expect(Object.values(saved.files)[0]!.offset).toBe(Buffer.byteLength(numbered(0, 10)));
     await p.kill('SIGTERM');
   }, 30_000);
+
+  it('a file rotated away while the output is down keeps its position until delivered, across a SIGKILL', async () => {
+    const [port, admin] = (await freePorts(2)) as [number, number];
+    const ep = endpoint(port);
+    const dir = tempDir('log-adapter-rotated-down');
+    const app = join(dir, 'app.log');
+    writeFileSync(app, numbered(0, 500));
+    const args = [
+      '--input',
+      app, // the rotated file no longer matches: only the position file leads back to it
+      '--output',
+      `http://127.0.0.1:${port}/`,
+      '--position-file',
+      join(dir, 'positions.json'),
+      '--position-sync',
+      '50ms',
+      '--rotate-wait',
+      '200ms',
+      '--flush-interval',
+      '20ms',
+      '--retry-max',
+      '100ms',
+      '--poll-interval',
+      '20ms',
+      '--admin',
+      `127.0.0.1:${admin}`,
+    ];
+    let p = cleanup.proc(startComponent('log-adapter', args));
+    await until(
+      async () => (await metric(admin, 'dds_log_adapter_output_retries_total{output="http"}')) > 0,
+      10_000,
+      'retries',
+    );
+    renameSync(app, `${app}.1`);
+    writeFileSync(app, numbered(500, 800));
+    await p.waitFor('file rotated away', 10_000);
+    // past --rotate-wait the rotated file is read to its end, but its records are not delivered
+    await p.waitFor('kept open until the outputs have it', 10_000);
+    expect(await metric(admin, 'dds_log_adapter_files_followed')).toBe(2);
+    await p.kill('SIGKILL');
+    ep.up = true;
+    p = cleanup.proc(startComponent('log-adapter', args));
+    await until(() => ep.received.length >= 800, 20_000, 'all 800 lines');
+    await p.kill('SIGTERM');
+    exactlyOnce(ep.received, 800);
+  }, 40_000);
 });

@@ -44,6 +44,8 @@ class TailedFile {
   pipeline: SourcePipeline;
   /** bumped on truncation: acks of batches read before it must not move the new position */
   generation = 0;
+  /** rotated away, read to its end and flushed: waiting for the outputs before it is closed */
+  finished = false;
   /** batches handed to the output, oldest first: the position moves only past a prefix of acked ones */
   readonly inflight: Array<{ commit: number; acked: boolean }> = [];
 
@@ -194,7 +196,23 @@ export class FileTailer {
           this.send(f, f.splitter.consumed);
         }
       }
-      if (f.goneSince && f.offset >= f.size && now - f.goneSince >= this.o.rotateWait) await this.retire(f);
+      if (f.goneSince && f.offset >= f.size && now - f.goneSince >= this.o.rotateWait) {
+        if (!f.finished) {
+          // its last, unterminated line and held records go out now: nothing more will come
+          f.splitter.flush(f.pipeline, new Date().toISOString());
+          f.pipeline.flush(true);
+          this.send(f, f.splitter.consumed);
+          f.finished = true;
+          if (f.inflight.length)
+            this.o.logger.info(
+              { path: f.path, batches: f.inflight.length },
+              'rotated file read to its end; kept open until the outputs have it',
+            );
+        }
+        // its position is forgotten only once the outputs have everything: until then a restart
+        // must still find the rotated file and resend the rest
+        if (f.inflight.length === 0) await this.retire(f);
+      }
     }
     this.first = false;
   }
@@ -231,6 +249,7 @@ export class FileTailer {
           known.path = path;
         }
         known.goneSince = 0;
+        known.finished = false;
         continue;
       }
       await this.track(path, key, st.size);
@@ -290,6 +309,9 @@ export class FileTailer {
     const f = new TailedFile(key, path, fh, fp, offset, this.o);
     if (gone) f.goneSince = Date.now();
     this.files.set(key, f);
+    // saved from the start, not only at the first acknowledgement: a file renamed out of the glob
+    // before the outputs took anything is still found after a crash
+    this.o.positions.set(key, { path, offset, fp });
     this.o.onEvent('opened');
     this.o.logger.info({ path, offset, resumed: saved !== undefined }, 'following log file');
   }
@@ -387,9 +409,6 @@ export class FileTailer {
   }
 
   private async retire(f: TailedFile): Promise<void> {
-    f.splitter.flush(f.pipeline, new Date().toISOString());
-    f.pipeline.flush(true);
-    this.send(f, f.splitter.consumed);
     this.files.delete(f.key);
     this.o.positions.delete(f.key);
     await f.fh.close().catch(() => {});

@@ -144,7 +144,11 @@ describe('Kafka output (real KRaft broker)', () => {
     let linesBefore = 0;
     try {
       await until(async () => (await sent(admin)) >= 3000, 60_000, 'records before the kill');
-      await until(() => existsSync(positions), 10_000, 'a saved position');
+      await until(
+        () => existsSync(positions) && linesBeforeSaved(positions, app) > 0,
+        10_000,
+        'a saved position',
+      );
       await p.kill('SIGKILL');
       linesBefore = linesBeforeSaved(positions, app);
       p = adapter(app, 'logs-kill', admin, extra);

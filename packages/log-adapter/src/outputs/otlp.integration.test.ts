@@ -237,7 +237,11 @@ describe('OTLP output (real OpenTelemetry Collector)', () => {
     let linesBefore = 0;
     try {
       await until(() => c.arrivals.length >= 3000, 30_000, 'records before the kill');
-      await until(() => existsSync(positions), 10_000, 'a saved position');
+      await until(
+        () => existsSync(positions) && linesBeforeSaved(positions, app) > 0,
+        10_000,
+        'a saved position',
+      );
       await p.kill('SIGKILL');
       linesBefore = linesBeforeSaved(positions, app);
       const atKill = c.arrivals.length;
