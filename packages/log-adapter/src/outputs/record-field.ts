@@ -25,9 +25,15 @@ export function recordField(record: unknown, path: string): unknown {
   return cur;
 }
 
-/** The field as message-key text: strings as they are, other values as JSON, absent as undefined. */
+/**
+ * The field as message-key text: strings as they are, other values as JSON, absent as undefined.
+ * `attributes.NAME` falls back to the resource attribute NAME: Kubernetes metadata (pod, namespace,
+ * container) is resource in the OpenTelemetry data model, and users reach for it as an attribute.
+ */
 export function fieldText(record: unknown, path: string): string | undefined {
-  const v = recordField(record, path);
+  let v = recordField(record, path);
+  if (v === undefined && path.startsWith('attributes.'))
+    v = recordField(record, `resource.${path.slice(11)}`);
   if (v === undefined || v === null) return undefined;
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
