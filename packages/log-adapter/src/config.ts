@@ -146,7 +146,7 @@ export const flags: FlagSpec[] = [
     short: 'o',
     type: 'list',
     separator: ' ',
-    help: 'where records go; repeat for several: stdout, file:PATH, http(s)://URL (NDJSON), otlp-http(s)://HOST:PORT, kafka://BROKER[,BROKER]/TOPIC; NAME=TARGET names one',
+    help: 'where records go; repeat for several (env: space-separated): stdout, file:PATH, http(s)://URL (NDJSON), otlp-http(s)://HOST:PORT, kafka://BROKER[,BROKER]/TOPIC; NAME=TARGET names one',
     metavar: 'TARGET',
     default: ['stdout'],
     group: OUT,
