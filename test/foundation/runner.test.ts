@@ -1,5 +1,7 @@
+import { once } from 'node:events';
 import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePorts, type Proc, run, sleep, startComponent, tempDir, waitForHttp } from '../support/index.js';
@@ -71,6 +73,86 @@ describe('configuration errors', () => {
     const unknown = await run(process.execPath, ['packages/demo-app/dist/main.js', '--nope']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown flag --nope');
+  });
+
+  it('an unknown YAML key is reported from its file, with the closest key', async () => {
+    const dir = tempDir('typo');
+    const f = join(dir, 'c.yaml');
+    writeFileSync(f, 'listen: 127.0.0.1:1\nmesage: hi\nunknownKey: 1\n');
+    const r = await run(process.execPath, ['packages/demo-app/dist/main.js', '--config', f]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `dds-demo-app: invalid configuration:\n  mesage: unknown key (did you mean "message"?) [from file ${f}]\n  unknownKey: unknown key [from file ${f}]\n`,
+    );
+  });
+
+  it('a misspelled flag gets the closest one', async () => {
+    const r = await run(process.execPath, ['packages/demo-app/dist/main.js', '--lisen', '127.0.0.1:1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('dds-demo-app: unknown flag --lisen (did you mean --listen?) (see --help)\n');
+  });
+
+  it('an unknown DDS_* variable is a warning naming the closest one, at start and with --check-config', async () => {
+    const env = { DDS_MESAGE: 'typo', DDS_TEST_ANYTHING: 'tooling', DDS_ZZZ_UNRELATED: '1' };
+    const check = await run(process.execPath, ['packages/demo-app/dist/main.js', '--check-config'], { env });
+    expect(check.code).toBe(0);
+    expect(check.stderr).toBe(
+      'dds-demo-app: warning: DDS_MESAGE is not a setting of dds-demo-app (did you mean DDS_MESSAGE?); ignored\n' +
+        'dds-demo-app: warning: DDS_ZZZ_UNRELATED is not a setting of dds-demo-app; ignored\n',
+    );
+    const [port, admin] = await freePorts(2);
+    const p = startComponent('demo-app', ['--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`], {
+      env,
+    });
+    procs.push(p);
+    await p.waitFor('started');
+    const warnings = p
+      .stdout()
+      .split('\n')
+      .filter((l) => l.includes('"level":"warn"'))
+      .map((l) => JSON.parse(l) as { variable: string; didYouMean?: string; msg: string });
+    expect(warnings.map(({ variable, didYouMean }) => ({ variable, didYouMean }))).toEqual([
+      { variable: 'DDS_MESAGE', didYouMean: 'DDS_MESSAGE' },
+      { variable: 'DDS_ZZZ_UNRELATED', didYouMean: undefined },
+    ]);
+  });
+
+  it('a busy admin port and a busy listener fail alike: exit 2, one line naming the flag, no stack', async () => {
+    const [busy, free] = await freePorts(2);
+    const holder = createServer().listen(busy, '127.0.0.1');
+    await once(holder, 'listening');
+    try {
+      const cases = [
+        { flag: 'admin', args: ['--listen', `127.0.0.1:${free}`, '--admin', `127.0.0.1:${busy}`] },
+        { flag: 'listen', args: ['--listen', `127.0.0.1:${busy}`, '--admin', `127.0.0.1:${free}`] },
+        {
+          flag: 'admin',
+          args: ['--listen', `127.0.0.1:${free}`, '--admin', `127.0.0.1:${busy}`, '--workers', '2'],
+        },
+        {
+          flag: 'listen',
+          args: ['--listen', `127.0.0.1:${busy}`, '--admin', `127.0.0.1:${free}`, '--workers', '2'],
+        },
+      ];
+      for (const c of cases) {
+        const r = await run(process.execPath, ['packages/demo-app/dist/main.js', ...c.args]);
+        const what = `${c.args.join(' ')}: ${r.stdout}${r.stderr}`;
+        expect(r.code, what).toBe(2);
+        const fatal = r.stdout
+          .split('\n')
+          .filter((l) => l.includes('"level":"fatal"'))
+          .map((l) => JSON.parse(l) as { msg: string; flag?: string; code: string; err?: unknown });
+        expect(fatal[0], what).toMatchObject({
+          code: 'DDS_LISTEN',
+          flag: c.flag,
+          msg: `cannot start: --${c.flag}: cannot listen on 127.0.0.1:${busy}: EADDRINUSE (another process, or another listener of this process, holds that address)`,
+        });
+        expect(fatal[0]!.err, 'no stack for a known condition').toBeUndefined();
+        expect(r.stdout).not.toContain('    at ');
+      }
+    } finally {
+      holder.close();
+    }
   });
 
   it('--check-config validates and exits; --print-config shows the merged result', async () => {

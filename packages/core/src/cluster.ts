@@ -4,7 +4,7 @@ import { startAdminServer } from './admin/admin-server.js';
 import { WORKER_ENV } from './cluster-env.js';
 import { type LoadOptions, loadConfig } from './config/load.js';
 import type { CommonConfig } from './config/schemas.js';
-import { EXIT } from './errors.js';
+import { DdsError, EXIT } from './errors.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { createLogger } from './logger.js';
 import { parseAddress } from './net/host-port.js';
@@ -30,7 +30,8 @@ export interface PrimaryOptions<C extends CommonConfig> {
  * `--workers N`: the primary forks N workers that run the component and share its listeners
  * (node:cluster), serves the admin port itself with the workers' metrics aggregated, reports
  * ready once every worker listens, restarts a crashed worker (exiting 1 on a crash loop: more
- * than CRASH_LOOP.exits exits within CRASH_LOOP.windowMs), and on SIGTERM lets each worker
+ * than CRASH_LOOP.exits exits within CRASH_LOOP.windowMs; exiting 2 when a worker cannot start
+ * with the config before any worker listened), and on SIGTERM lets each worker
  * drain before it exits 0. Each worker watches the config file and reloads on its own.
  */
 export async function runPrimary<C extends CommonConfig>(opts: PrimaryOptions<C>): Promise<void> {
@@ -47,13 +48,24 @@ export async function runPrimary<C extends CommonConfig>(opts: PrimaryOptions<C>
   const fork = (): Worker => {
     const w = cluster.fork({ [WORKER_ENV]: String(process.pid) });
     w.on('message', (m: unknown) => {
-      if (m === WORKER_LISTENING) listening.add(w.id);
+      if (m === WORKER_LISTENING) {
+        listening.add(w.id);
+        everListening = true;
+      }
     });
     return w;
   };
+  let everListening = false;
   cluster.on('exit', (w, code, signal) => {
     listening.delete(w.id);
     if (stopping) return;
+    if (code === EXIT.CONFIG && !everListening) {
+      // the worker could not start with this config (its log says why: a busy port, a bad
+      // file): a new one would fail alike, so exit as a single process would, with 2
+      logger.fatal({ worker: w.process.pid, code }, 'a worker cannot start (see its log); exiting');
+      for (const other of Object.values(cluster.workers ?? {})) other?.process.kill('SIGKILL');
+      process.exit(EXIT.CONFIG);
+    }
     const now = Date.now();
     crashes.push(now);
     while (crashes.length && crashes[0]! < now - CRASH_LOOP.windowMs) crashes.shift();
@@ -70,23 +82,30 @@ export async function runPrimary<C extends CommonConfig>(opts: PrimaryOptions<C>
     logger.error({ worker: w.process.pid, code, signal }, 'worker exited; starting a new one');
     fork();
   });
-  for (let i = 0; i < n; i++) fork();
-
+  // the admin port first: if it is taken, no worker was started for nothing
   const adminAddress = config.admin === 'off' ? undefined : parseAddress(config.admin);
-  const admin =
-    adminAddress && typeof adminAddress !== 'string'
-      ? await startAdminServer({
-          address: adminAddress,
-          lifecycle,
-          registry: {
-            contentType: aggregator.contentType,
-            metrics: () => aggregator.clusterMetrics(),
-          },
-          component: opts.name,
-          version: opts.version,
-          config: () => opts.shown(config),
-        })
-      : undefined;
+  let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
+  try {
+    admin =
+      adminAddress && typeof adminAddress !== 'string'
+        ? await startAdminServer({
+            address: adminAddress,
+            lifecycle,
+            registry: {
+              contentType: aggregator.contentType,
+              metrics: () => aggregator.clusterMetrics(),
+            },
+            component: opts.name,
+            version: opts.version,
+            config: () => opts.shown(config),
+          })
+        : undefined;
+  } catch (err) {
+    if (!(err instanceof DdsError)) throw err;
+    logger.fatal({ code: err.code, flag: 'admin' }, `cannot start: --admin: ${err.message}`);
+    process.exit(EXIT.CONFIG);
+  }
+  for (let i = 0; i < n; i++) fork();
   logger.info({ workers: n, admin: config.admin }, `dds-${opts.name} ${opts.version} primary started`);
 
   // Only for /config: the workers validate, apply and log reloads themselves.

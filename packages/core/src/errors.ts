@@ -23,6 +23,26 @@ export class DdsError extends Error {
   }
 }
 
+/** A listener that cannot bind (address in use, not allowed, not on this host). */
+export class ListenError extends DdsError {
+  /** the address as given to listen, `host:port` or `unix:/path` */
+  readonly address: string;
+  /** the system error code, e.g. EADDRINUSE */
+  readonly reason: string;
+  constructor(address: string, reason: string, options?: { cause?: unknown }) {
+    super('DDS_LISTEN', `cannot listen on ${address}: ${reason}${LISTEN_HINTS[reason] ?? ''}`, options);
+    this.address = address;
+    this.reason = reason;
+    this.name = 'ListenError';
+  }
+}
+
+const LISTEN_HINTS: Record<string, string> = {
+  EADDRINUSE: ' (another process, or another listener of this process, holds that address)',
+  EACCES: ' (ports below 1024 need root or CAP_NET_BIND_SERVICE; a unix socket needs a writable directory)',
+  EADDRNOTAVAIL: ' (no network interface of this host has that address)',
+};
+
 /** One problem found in a configuration: where it is, what was expected, what was found. */
 export interface ConfigIssue {
   /** dotted path of the field, e.g. `pools.alpha.hash` */

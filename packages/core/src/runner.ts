@@ -4,15 +4,16 @@ import { type AdminServer, startAdminServer } from './admin/admin-server.js';
 import { WORKER_ENV } from './cluster-env.js';
 import { commonFlags } from './config/common-flags.js';
 import { type FlagSpec, flagPath, renderHelp } from './config/flags.js';
-import { type LoadOptions, loadConfig } from './config/load.js';
+import { type LoadOptions, loadConfig, type UnknownEnv } from './config/load.js';
+import { getPath } from './config/object-path.js';
 import { redact } from './config/redact.js';
 import type { CommonConfig } from './config/schemas.js';
 import type * as z from './config/zod.js';
-import { ConfigError, DdsError, EXIT } from './errors.js';
+import { ConfigError, DdsError, EXIT, ListenError } from './errors.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import { createRegistry, METRIC_PREFIX } from './metrics.js';
-import { parseAddress } from './net/host-port.js';
+import { formatAddress, parseAddress } from './net/host-port.js';
 import { type WatchHandle, watchFiles } from './reload/file-watcher.js';
 
 export interface ComponentContext<C> {
@@ -64,6 +65,13 @@ export interface Component<C extends CommonConfig> {
   logStream?: 'stdout' | 'stderr';
   /** the component is stateless per process and may run as `--workers N` */
   workers?: boolean;
+  /** `DDS_*` variables the component reads besides its flags' (not reported as unknown) */
+  env?(config: C): string[];
+  /**
+   * Provisions and validates, as in Caddy: everything that can stop start() short of binding a
+   * port (files, certificates, URLs, cross-field rules) must throw a DdsError here, because
+   * `--check-config` runs create() and stops there. It must not bind, and should not connect.
+   */
   create(ctx: ComponentContext<C>): Promise<Instance<C>> | Instance<C>;
 }
 
@@ -118,16 +126,6 @@ export async function runComponent<C extends CommonConfig>(
       new DdsError('DDS_FLAG_UNKNOWN', `unexpected argument "${loaded.positionals[0]}" (see --help)`),
     );
   }
-  if (loaded.actions.get('check-config')) {
-    process.stdout.write(`dds-${c.name}: configuration ${loaded.file ? `${loaded.file} ` : ''}is valid\n`);
-    return process.exit(EXIT.OK);
-  }
-  if (loaded.actions.get('print-config')) {
-    const { stringify } = await import('yaml');
-    process.stdout.write(stringify(shown(loaded.config as C)));
-    return process.exit(EXIT.OK);
-  }
-
   let config = loaded.config as C;
   if (config.workers > 1 && !c.workers) {
     return exitWithConfigError(
@@ -141,6 +139,14 @@ export async function runComponent<C extends CommonConfig>(
       ]),
     );
   }
+  const unknownEnv = loaded.unknownEnv.filter((v) => !c.env?.(config).includes(v.name));
+  if (loaded.actions.get('check-config')) return checkConfig(c, config, loaded.file, unknownEnv);
+  if (loaded.actions.get('print-config')) {
+    const { stringify } = await import('yaml');
+    process.stdout.write(stringify(shown(loaded.config as C)));
+    return process.exit(EXIT.OK);
+  }
+
   // node:cluster and the metrics aggregator load only for --workers N; a worker knows itself by
   // the variable its primary forked it with (Node removes its own NODE_UNIQUE_ID at start)
   const clusterWorker = process.env[WORKER_ENV] !== undefined && process.send !== undefined;
@@ -149,6 +155,8 @@ export async function runComponent<C extends CommonConfig>(
     return runPrimary({ name: c.name, version: c.version, config, file: loaded.file, loadOpts, shown });
   }
   const logger = createLogger(c.name, config.logLevel, c.logStream === 'stderr' ? 2 : 1);
+  for (const v of unknownEnv)
+    logger.warn({ variable: v.name, didYouMean: v.suggestion }, unknownEnvText(c.name, v));
   const registry = createRegistry(c.name, c.version);
   const lifecycle = new Lifecycle();
   const reloads = new Counter({
@@ -183,6 +191,7 @@ export async function runComponent<C extends CommonConfig>(
 
   const adminAddress = config.admin === 'off' ? undefined : parseAddress(config.admin);
   let admin: AdminServer | undefined;
+  let starting = 'admin';
   try {
     if (adminAddress && typeof adminAddress !== 'string' && !workerLink) {
       admin = await startAdminServer({
@@ -196,11 +205,18 @@ export async function runComponent<C extends CommonConfig>(
         actionTokenFile: () => (config as { adminTokenFile?: string }).adminTokenFile,
       });
     }
+    starting = 'component';
     await instance.start();
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    logger.fatal({ err: e, code: e.code }, `cannot start: ${e.message}`);
-    return process.exit(e instanceof DdsError ? EXIT.CONFIG : EXIT.FAILURE);
+    if (!(err instanceof DdsError)) {
+      const e = err as NodeJS.ErrnoException;
+      logger.fatal({ err: e, code: e.code }, `cannot start: ${e.message}`);
+      return process.exit(EXIT.FAILURE);
+    }
+    // a known condition (a busy port, a bad setting): one clear line naming the setting, no stack
+    const flag = starting === 'admin' ? 'admin' : listenFlag(err, config, flags);
+    logger.fatal({ code: err.code, flag }, `cannot start: ${flag ? `--${flag}: ` : ''}${err.message}`);
+    return process.exit(EXIT.CONFIG);
   }
   listening = true;
   workerLink?.listening();
@@ -271,6 +287,56 @@ export async function runComponent<C extends CommonConfig>(
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/**
+ * `--check-config`: everything start would check short of binding ports. The config has passed
+ * its schema; create() provisions and validates the rest (files, certificates, URLs), the
+ * instance is never started, and the process exits 0 (valid) or 2 (invalid, with the reason).
+ */
+async function checkConfig<C extends CommonConfig>(
+  c: Component<C>,
+  config: C,
+  file: string | undefined,
+  unknownEnv: readonly UnknownEnv[],
+): Promise<never> {
+  for (const v of unknownEnv) process.stderr.write(`dds-${c.name}: warning: ${unknownEnvText(c.name, v)}\n`);
+  // what create() logs below warn (sources started, ...) is noise for a check; warnings show
+  const verbose = config.logLevel === 'debug' || config.logLevel === 'trace';
+  const logger = createLogger(c.name, verbose ? config.logLevel : 'warn', 2);
+  try {
+    await c.create({
+      config,
+      logger,
+      registry: createRegistry(c.name, c.version),
+      lifecycle: new Lifecycle(),
+    });
+  } catch (err) {
+    if (err instanceof DdsError) return exitWithConfigError(c.name, err);
+    // start would die on it too (exit 1): for a check, the configuration is not usable
+    process.stderr.write(`dds-${c.name}: cannot start with this configuration: ${(err as Error).message}\n`);
+    return process.exit(EXIT.CONFIG);
+  }
+  process.stdout.write(`dds-${c.name}: configuration ${file ? `${file} ` : ''}is valid\n`);
+  return process.exit(EXIT.OK);
+}
+
+function unknownEnvText(component: string, v: UnknownEnv): string {
+  const hint = v.suggestion ? ` (did you mean ${v.suggestion}?)` : '';
+  return `${v.name} is not a setting of dds-${component}${hint}; ignored`;
+}
+
+/** The flag of the listener a ListenError is about: the one whose value is that address. */
+function listenFlag(err: DdsError, config: object, flags: readonly FlagSpec[]): string | undefined {
+  if (!(err instanceof ListenError)) return undefined;
+  for (const f of flags) {
+    if (f.action || f.name === 'admin') continue;
+    const value = getPath(config, flagPath(f));
+    if (typeof value !== 'string') continue;
+    const a = parseAddress(value);
+    if (typeof a !== 'string' && formatAddress(a) === err.address) return f.name;
+  }
+  return undefined;
 }
 
 function exitWithConfigError(component: string, err: unknown): never {

@@ -17,5 +17,12 @@ await runComponent<HealthConfig>({
   defaultAdmin: '0.0.0.0:9907',
   flags,
   schema,
+  // database passwords of the quick flags, and any a check names
+  env: (c) => [
+    'DDS_MYSQL_PASSWORD',
+    'DDS_POSTGRES_PASSWORD',
+    'DDS_REDIS_PASSWORD',
+    ...c.checks.flatMap((check) => ('passwordEnv' in check && check.passwordEnv ? [check.passwordEnv] : [])),
+  ],
   create: (ctx) => createHealthAdapter(ctx, version),
 });

@@ -1,4 +1,5 @@
 import { DdsError } from '../errors.js';
+import { didYouMean } from './did-you-mean.js';
 import { formatDuration, parseDuration } from './duration.js';
 
 export type FlagType = 'string' | 'number' | 'boolean' | 'duration' | 'list';
@@ -110,7 +111,7 @@ export function parseArgv(argv: readonly string[], flags: readonly FlagSpec[]): 
       if (!f)
         throw new DdsError(
           'DDS_FLAG_UNKNOWN',
-          `unknown flag ${arg.slice(0, eq < 0 ? undefined : eq)} (see --help)`,
+          `unknown flag ${arg.slice(0, eq < 0 ? undefined : eq)}${didYouMean(name, byName.keys(), (n) => `--${n}`)} (see --help)`,
         );
       if (eq >= 0) set(f, arg.slice(eq + 1), `--${name}`);
       else if (f.type === 'boolean') {

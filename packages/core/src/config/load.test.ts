@@ -87,8 +87,44 @@ describe('loadConfig', () => {
     expect(byPath.percent?.message).toMatch(/100/);
     expect(byPath['routes.0.weight']?.source).toBe(`file ${f}`);
     expect(byPath['routes.0.weight']?.received).toBe(-1);
-    expect(err!.issues.some((i) => i.path === 'routes.1' && /wieght/.test(i.message))).toBe(true);
+    // an unknown key is reported at its own path, from its own source, with the closest known key
+    expect(byPath['routes.1.wieght']).toEqual({
+      path: 'routes.1.wieght',
+      message: 'unknown key (did you mean "weight"?)',
+      source: `file ${f}`,
+    });
     expect(err!.message).toContain('percent:');
+  });
+
+  it('reports each unknown top-level key from the file, with the closest setting', async () => {
+    const f = file('listen: 127.0.0.1:1\nprecent: 5\nzzz: 1\n');
+    const err = await loadConfig({ flags, schema, env: {}, argv: ['--config', f] }).catch((e) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message.split('\n')).toEqual([
+      `precent: unknown key (did you mean "percent"?) [from file ${f}]`,
+      `zzz: unknown key [from file ${f}]`,
+    ]);
+  });
+
+  it('lists DDS_* variables no flag reads, with the closest one', async () => {
+    const { unknownEnv } = await loadConfig({
+      flags,
+      schema,
+      argv: [],
+      env: {
+        DDS_PRECENT: '5',
+        DDS_LISTEN: '127.0.0.1:1',
+        DDS_SOMETHING_ELSE: 'x',
+        DDS_TEST_PORT_SLICE: '3',
+        DDS_NODE_VERSION: '24',
+        DDS_WORKER_OF: '1',
+        OTHER: 'x',
+      },
+    });
+    expect(unknownEnv).toEqual([
+      { name: 'DDS_PRECENT', suggestion: 'DDS_PERCENT' },
+      { name: 'DDS_SOMETHING_ELSE' },
+    ]);
   });
 
   it('reports YAML syntax errors and unreadable files', async () => {

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, type ConfigIssue } from '../errors.js';
+import { closest, didYouMean } from './did-you-mean.js';
 import { coerceFlag, type FlagSpec, flagEnv, flagPath, parseArgv } from './flags.js';
 import { deepFreeze, getPath, isPlainObject, setPath } from './object-path.js';
 import type { ZodMiniType } from './zod.js';
+import { knownKeysAt } from './zod-shape.js';
 
 export interface LoadOptions<C> {
   flags: readonly FlagSpec[];
@@ -15,6 +17,29 @@ export interface LoadOptions<C> {
   fromFile?: (doc: unknown, file: string) => unknown;
 }
 
+/** A `DDS_*` variable that is no setting: most likely a misspelling. */
+export interface UnknownEnv {
+  name: string;
+  /** the closest setting's variable, if one is close */
+  suggestion?: string;
+}
+
+/**
+ * `DDS_*` variables that are not settings of any component, so never reported as unknown: the
+ * `--workers` link and the variables of the project's own scripts and tests.
+ */
+const TOOLING_ENV = new Set([
+  'DDS_WORKER_OF',
+  'DDS_NODE_VERSION',
+  'DDS_NODE_DIR',
+  'DDS_SYSTEM_NODE',
+  'DDS_SKIP_BASE',
+  'DDS_IMAGE_JOBS',
+  'DDS_PEERS_DIR',
+  'DDS_PROXY_CPU_FRONT',
+]);
+const TOOLING_ENV_PREFIX = 'DDS_TEST_';
+
 export interface LoadedConfig<C> {
   config: Readonly<C>;
   /** the config file in use, if any (watched for hot reload) */
@@ -22,6 +47,8 @@ export interface LoadedConfig<C> {
   /** values of action flags such as --help, --check-config */
   actions: ReadonlyMap<string, unknown>;
   positionals: readonly string[];
+  /** `DDS_*` variables no flag reads (the runner warns about them) */
+  unknownEnv: readonly UnknownEnv[];
 }
 
 /**
@@ -80,13 +107,38 @@ export async function loadConfig<C>(opts: LoadOptions<C>): Promise<LoadedConfig<
 
   const parsed = opts.schema.safeParse(raw);
   if (!parsed.success) {
-    const issues: ConfigIssue[] = parsed.error.issues.map((i) => {
-      const path = i.path.map(String).join('.');
-      return { path, message: i.message, received: getPath(raw, path), source: sourceOf(sources, path) };
+    const issues: ConfigIssue[] = parsed.error.issues.flatMap((i): ConfigIssue[] => {
+      const at = i.path.map(String);
+      if (i.code === 'unrecognized_keys') {
+        // one issue per key, each with its own source and the closest key the schema knows
+        const known = knownKeysAt(opts.schema as ZodMiniType<unknown>, i.path as (string | number)[]);
+        return i.keys.map((key) => {
+          const path = [...at, key].join('.');
+          return { path, message: `unknown key${didYouMean(key, known)}`, source: sourceOf(sources, path) };
+        });
+      }
+      const path = at.join('.');
+      return [{ path, message: i.message, received: getPath(raw, path), source: sourceOf(sources, path) }];
     });
     throw new ConfigError(issues);
   }
-  return { config: deepFreeze(parsed.data), file, actions, positionals };
+  return { config: deepFreeze(parsed.data), file, actions, positionals, unknownEnv: unknownEnv(opts) };
+}
+
+/** `DDS_*` variables of the environment that no flag of this component reads. */
+function unknownEnv(opts: LoadOptions<unknown>): UnknownEnv[] {
+  const settings = new Set(opts.flags.map(flagEnv).filter((n): n is string => n !== undefined));
+  return Object.keys(opts.env)
+    .filter((name) => name.startsWith('DDS_') && !settings.has(name))
+    .filter((name) => !TOOLING_ENV.has(name) && !name.startsWith(TOOLING_ENV_PREFIX))
+    .sort()
+    .map((name) => {
+      const suggestion = closest(
+        name.slice(4),
+        [...settings].map((s) => s.slice(4)),
+      );
+      return suggestion === undefined ? { name } : { name, suggestion: `DDS_${suggestion}` };
+    });
 }
 
 export async function readConfigFile(file: string): Promise<unknown> {

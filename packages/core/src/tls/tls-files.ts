@@ -37,14 +37,25 @@ export function readTlsFile(path: string, what: string): Buffer {
     buf = readFileSync(path);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new DdsError('DDS_TLS_FILE', `cannot read ${what} file ${path}: ${e.code ?? e.message}`, {
-      cause: err,
-    });
+    throw new DdsError(
+      'DDS_TLS_FILE',
+      `cannot read ${what} file ${path}: ${e.code ?? e.message}${e.code === 'EACCES' ? unreadableHint() : ''}`,
+      { cause: err },
+    );
   }
   if (!buf.includes('-----BEGIN ')) {
     throw new DdsError('DDS_TLS_FILE', `${what} file ${path} holds no PEM block`);
   }
   return buf;
+}
+
+/**
+ * A key written 0600 by openssl belongs to whoever wrote it; the images run as uid 65532. Say
+ * who we are and how a mount makes the file readable (docs/images.md, "Certificates and keys").
+ */
+function unreadableHint(): string {
+  const id = process.getuid ? ` by uid ${process.getuid()} gid ${process.getgid?.()}` : '';
+  return ` (not readable${id}: in Kubernetes mount the Secret with defaultMode: 0440 and set securityContext.fsGroup: 65532; with podman or docker, chgrp 65532 and chmod 0640 the file, or run with --userns=keep-id:uid=65532,gid=65532 as its owner; see docs/images.md)`;
 }
 
 /**
