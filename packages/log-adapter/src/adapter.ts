@@ -5,9 +5,10 @@ import { FileTailer } from './inputs/file-tailer.js';
 import { PositionStore } from './inputs/position-store.js';
 import { StdinInput } from './inputs/stdin-input.js';
 import { registerMetrics } from './metrics.js';
-import { buildOutput, outputKey } from './outputs/build.js';
+import { buildOutput, createSink, outputKey } from './outputs/build.js';
 import { Fanout } from './outputs/fanout.js';
 import type { OutputQueue } from './outputs/output-queue.js';
+import type { Sink } from './outputs/sink.js';
 import { type OutputTarget, resolveTargets } from './outputs/targets.js';
 import { pipelineSelector } from './parsers/custom/select.js';
 import { PipelineStats } from './pipeline/stats.js';
@@ -50,28 +51,36 @@ export function createLogAdapter({
     const old = new Map(fanout.outputs.map((o) => [o.name, o]));
     const nextKeys = new Map<string, string>();
     await fanout.swap(async () => {
+      const targets = targetsOf(c);
+      const changed = targets.filter((t) => !(old.has(t.name) && keys.get(t.name) === outputKey(t, c)));
+      // every new sink first: if one cannot be made, the reload fails and nothing was stopped
+      const sinks = new Map<string, Sink>();
+      try {
+        for (const t of changed) sinks.set(t.name, await createSink(t, c, logger));
+      } catch (err) {
+        for (const s of sinks.values()) await s.close().catch(() => {});
+        throw err;
+      }
       const next: OutputQueue[] = [];
-      const retired: OutputQueue[] = [];
-      for (const t of targetsOf(c)) {
-        const key = outputKey(t, c);
-        nextKeys.set(t.name, key);
+      for (const t of targets) {
+        nextKeys.set(t.name, outputKey(t, c));
         const prev = old.get(t.name);
-        if (prev && keys.get(t.name) === key) {
-          next.push(prev);
-          old.delete(t.name);
+        old.delete(t.name);
+        const sink = sinks.get(t.name);
+        if (!sink) {
+          next.push(prev!);
           continue;
         }
         // a changed output hands its queued batches to its successor (same name, same spool)
         const carried = prev ? await prev.stop() : [];
-        old.delete(t.name);
-        const q = await buildOutput(t, c, logger, metrics);
+        const q = buildOutput(t, c, sink, logger, metrics);
         q.adopt(carried);
         q.start();
         next.push(q);
         if (prev) logger.info({ output: t.name, target: t.target }, 'output reconfigured');
         else logger.info({ output: t.name, target: t.target, policy: t.policy }, 'output started');
       }
-      for (const o of old.values()) retired.push(o);
+      const retired = [...old.values()];
       // removed outputs deliver what they hold until the deadline; the rest is counted as dropped
       void Promise.all(retired.map((o) => o.retire(deadline))).then(() => {
         for (const o of retired) logger.info({ output: o.name }, 'output removed');

@@ -60,7 +60,7 @@ export function outputKey(t: OutputTarget, c: LogAdapterConfig): string {
  * The sink of a target. Protocol code loads here, on first use: a process without a Kafka output
  * never loads the Kafka client, one without an HTTP or OTLP output never loads undici's pool.
  */
-async function createSink(t: OutputTarget, c: LogAdapterConfig, logger: Logger): Promise<Sink> {
+export async function createSink(t: OutputTarget, c: LogAdapterConfig, logger: Logger): Promise<Sink> {
   const headers = () =>
     headerObject([...(c.httpHeadersFile ? readHeaderLines(c.httpHeadersFile) : []), ...c.httpHeader]);
   const tls = () => ({
@@ -111,13 +111,18 @@ async function createSink(t: OutputTarget, c: LogAdapterConfig, logger: Logger):
   }
 }
 
-export async function buildOutput(
+/**
+ * The queue of a target around its sink (made first with createSink, which may fail: a reload
+ * makes every new sink before it stops an old output). Opens the output's spool and dead-letter
+ * file, so a predecessor with the same name must have stopped.
+ */
+export function buildOutput(
   t: OutputTarget,
   c: LogAdapterConfig,
+  sink: Sink,
   logger: Logger,
   metrics: AdapterMetrics,
-): Promise<OutputQueue> {
-  const sink = await createSink(t, c, logger);
+): OutputQueue {
   const stream = t.kind === 'stdout' || t.kind === 'file';
   let q: OutputQueue | undefined;
   const queue = new OutputQueue({
