@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
+import { redactUrl } from '../config/redact.js';
 import { parseRedisNode, type RedisSettings } from './redis-settings.js';
 
 export type RedisTopology = 'standalone' | 'cluster' | 'sentinel';
@@ -86,13 +87,6 @@ export function parseRedisUrl(input: string): RedisTarget | string {
     ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
   };
 }
-
-/** A URL with its password replaced, for logs and error messages. */
-export const redactUrl = (url: string): string =>
-  url.replace(/\/\/([^@/]*)@/, (_, who: string) => {
-    const colon = who.indexOf(':');
-    return colon < 0 ? `//${who}@` : `//${who.slice(0, colon)}:***@`;
-  });
 
 /** The target as safe to log: no password. */
 export function describeRedisTarget(t: RedisTarget): string {

@@ -1,9 +1,9 @@
+import { redactUrl } from '@dds/core/config/redact';
 import type { RedisSettings } from '@dds/core/redis/redis-settings';
 import {
   describeRedisTarget,
   parseRedisUrl,
   type RedisTarget,
-  redactUrl,
   redisTarget,
 } from '@dds/core/redis/redis-target';
 import type { MetricSet } from '../../exposition/metric-set.js';
