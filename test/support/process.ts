@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -166,3 +167,27 @@ export async function waitForHttp(url: string, status = 200, timeoutMs = 15_000)
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * `STATUS body` of an HTTP GET, polled every 100 ms until it matches `want` or `timeoutMs` pass;
+ * the last answer either way (the caller asserts on it).
+ */
+export async function answerOf(url: string, want: RegExp, timeoutMs = 15_000): Promise<string> {
+  const until = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    try {
+      const r = await fetch(url);
+      last = `${r.status} ${await r.text()}`;
+    } catch (e) {
+      last = `error ${(e as Error).message}`;
+    }
+    if (want.test(last) || Date.now() > until) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The URL's `STATUS body` comes to match `want` (polled: checks and scrapes run in the background). */
+export async function expectAnswer(url: string, want: RegExp, timeoutMs = 15_000): Promise<void> {
+  expect(await answerOf(url, want, timeoutMs)).toMatch(want);
+}

@@ -1,18 +1,9 @@
-/** The config fields the quick flags set (the file's checks: list aside). */
-export interface QuickFlags {
+import type { RedisSettings } from '@dds/core/redis/redis-settings';
+
+/** The config fields the quick flags set, --redis* as every component names them. */
+export interface QuickFlags extends RedisSettings {
   mysql?: string | undefined;
   postgres?: string | undefined;
-  redis: string;
-  redisCluster: string[];
-  redisSentinel: string[];
-  redisSentinelMaster: string;
-  redisUsername: string;
-  redisPassword: string;
-  redisPasswordFile: string;
-  redisTlsCaFile: string;
-  redisTlsCertFile: string;
-  redisTlsKeyFile: string;
-  redisTlsSkipVerify: boolean;
   query: string;
   mysqlPasswordFile?: string | undefined;
   postgresPasswordFile?: string | undefined;

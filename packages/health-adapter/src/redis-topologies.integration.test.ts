@@ -1,13 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import {
+  expectAnswer,
   freePort,
   type Proc,
   type RedisCluster,
   type SentinelSet,
   selfSignedCert,
-  sleep,
   startComponent,
   startRedisCluster,
   startSentinels,
@@ -40,17 +40,6 @@ async function adapter(args: string[]): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-/** `/readyz?verbose` as `STATUS text`, polled (checks run every 200 ms) until it matches or 15 s pass. */
-async function readyz(base: string, want: RegExp): Promise<string> {
-  let last = '';
-  for (let i = 0; i < 150 && !want.test(last); i++) {
-    if (i) await sleep(100);
-    const r = await fetch(`${base}/readyz?verbose`);
-    last = `${r.status} ${await r.text()}`;
-  }
-  return last;
-}
-
 describe('health-adapter: Redis over TLS with an ACL user', () => {
   let redis: TlsAclRedis;
   beforeAll(async () => {
@@ -69,9 +58,7 @@ describe('health-adapter: Redis over TLS with an ACL user', () => {
       '--redis-password-file',
       redis.passwordFile,
     ]);
-    expect(await readyz(good, /^200 [\s\S]*\[\+\]redis ok: PONG, role master/)).toMatch(
-      /^200 [\s\S]*\[\+\]redis ok: PONG, role master/,
-    );
+    await expectAnswer(`${good}/readyz?verbose`, /^200 [\s\S]*\[\+\]redis ok: PONG, role master/);
     const dir = tempDir('health-acl');
     writeFileSync(join(dir, 'pw'), 'nope\n');
     const badPassword = await adapter([
@@ -81,9 +68,7 @@ describe('health-adapter: Redis over TLS with an ACL user', () => {
       '--redis-password-file',
       join(dir, 'pw'),
     ]);
-    expect(await readyz(badPassword, /^503 [\s\S]*\[-\]redis failed: AUTH: WRONGPASS/)).toMatch(
-      /^503 [\s\S]*\[-\]redis failed: AUTH: WRONGPASS/,
-    );
+    await expectAnswer(`${badPassword}/readyz?verbose`, /^503 [\s\S]*\[-\]redis failed: AUTH: WRONGPASS/);
     const badCa = await adapter([
       ...common,
       '--redis-tls-ca-file',
@@ -91,7 +76,8 @@ describe('health-adapter: Redis over TLS with an ACL user', () => {
       '--redis-password-file',
       redis.passwordFile,
     ]);
-    expect(await readyz(badCa, /^503 [\s\S]*\[-\]redis failed: .*(self-signed|signature|verify)/i)).toMatch(
+    await expectAnswer(
+      `${badCa}/readyz?verbose`,
       /^503 [\s\S]*\[-\]redis failed: .*(self-signed|signature|verify)/i,
     );
   }, 90_000);
@@ -114,29 +100,27 @@ describe('health-adapter: Sentinel and Cluster', () => {
       '--redis-sentinel-master',
       set.master,
     ]);
-    expect(await readyz(base, /^200 [\s\S]*\[\+\]redis ok: PONG, role master/)).toMatch(
-      /^200 [\s\S]*\[\+\]redis ok: PONG, role master/,
-    );
+    await expectAnswer(`${base}/readyz?verbose`, /^200 [\s\S]*\[\+\]redis ok: PONG, role master/);
     const wrong = await adapter([
       '--redis-sentinel',
       set.addresses.join(','),
       '--redis-sentinel-master',
       'nobody',
     ]);
-    expect(await readyz(wrong, /^503 [\s\S]*\[-\]redis failed: .*No such master with that name/)).toMatch(
+    await expectAnswer(
+      `${wrong}/readyz?verbose`,
       /^503 [\s\S]*\[-\]redis failed: .*No such master with that name/,
     );
   });
 
   it('--redis-cluster needs cluster_state:ok from a seed that answers', async () => {
     const base = await adapter(['--redis-cluster', cluster.seeds.join(',')]);
-    expect(await readyz(base, /^200 [\s\S]*\[\+\]redis ok: cluster ok, 3 nodes, 16384 slots ok/)).toMatch(
+    await expectAnswer(
+      `${base}/readyz?verbose`,
       /^200 [\s\S]*\[\+\]redis ok: cluster ok, 3 nodes, 16384 slots ok/,
     );
     // a primary gone and no replica to take over: its slots are lost, the cluster is down
     await cluster.nodes[0]!.proc.kill('SIGKILL');
-    expect(await readyz(base, /^503 [\s\S]*\[-\]redis failed: cluster_state:fail/)).toMatch(
-      /^503 [\s\S]*\[-\]redis failed: cluster_state:fail/,
-    );
+    await expectAnswer(`${base}/readyz?verbose`, /^503 [\s\S]*\[-\]redis failed: cluster_state:fail/);
   }, 60_000);
 });

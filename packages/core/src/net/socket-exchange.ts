@@ -1,5 +1,6 @@
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
+import { isTlsErrorCode, UNREACHABLE_CODES } from './socket-errors.js';
 
 /** Why an exchange failed; a fixed set, so callers can map it onto their own reasons. */
 export type ExchangeFailure = 'unreachable' | 'timeout' | 'tls' | 'protocol' | 'too_large' | 'error';
@@ -15,25 +16,14 @@ export class ExchangeError extends Error {
   }
 }
 
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ECONNRESET',
-  'EPIPE',
-]);
-
 /** A socket error as an ExchangeError with a readable message. */
 export function socketFailure(err: unknown, where: string): ExchangeError {
   if (err instanceof ExchangeError) return err;
   const e = err as NodeJS.ErrnoException;
   const code = e?.code ?? '';
-  if (UNREACHABLE.has(code))
+  if (UNREACHABLE_CODES.has(code))
     return new ExchangeError('unreachable', `${where}: ${code} ${e.message}`.trim(), { cause: err });
-  if (/CERT|^UNABLE_TO_|^ERR_TLS_|^ERR_SSL_|SELF_SIGNED/.test(code))
-    return new ExchangeError('tls', `${where}: TLS: ${e.message}`, { cause: err });
+  if (isTlsErrorCode(code)) return new ExchangeError('tls', `${where}: TLS: ${e.message}`, { cause: err });
   if (code === 'ETIMEDOUT') return new ExchangeError('timeout', `${where}: timed out`, { cause: err });
   return new ExchangeError('error', `${where}: ${e?.message ?? String(err)}`, { cause: err });
 }

@@ -1,3 +1,4 @@
+import { isTlsErrorCode, UNREACHABLE_CODES } from '../net/socket-errors.js';
 import { RedisConfigError } from './redis-target.js';
 
 /** Why talking to Redis failed; a fixed set, usable as a metric label. */
@@ -20,17 +21,6 @@ export interface RedisFailure {
   misconfigured: boolean;
 }
 
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-]);
-const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_|^ERR_SSL|^ERR_TLS|HANDSHAKE/;
-
 /** Maps what ioredis or a socket threw onto a reason and a readable message. */
 export function redisFailure(err: unknown): RedisFailure {
   const e = err as NodeJS.ErrnoException & { lastNodeError?: Error };
@@ -46,7 +36,7 @@ export function redisFailure(err: unknown): RedisFailure {
     return f('auth', `authentication failed: ${message}`, true);
   if (/^NOPERM/.test(message)) return f('permission', `ACL denies it: ${message}`, true);
   if (
-    TLS_CODE.test(code) ||
+    isTlsErrorCode(code) ||
     /certificate|wrong version number|ssl3_get_record|packet length too long/i.test(message)
   )
     return f('tls', `TLS: ${message}`, true);
@@ -57,7 +47,7 @@ export function redisFailure(err: unknown): RedisFailure {
     return f('cluster_down', message);
   }
   if (
-    UNREACHABLE.has(code) ||
+    UNREACHABLE_CODES.has(code) ||
     /Connection is closed|unreachable|Stream isn't writeable|All sentinels/i.test(message)
   )
     return f('unreachable', message);

@@ -1,3 +1,5 @@
+import { isTlsErrorCode, UNREACHABLE_CODES } from '@dds/core/net/socket-errors';
+
 /**
  * One kind of health check. run() resolves with a short description of what it saw (shown by
  * ?verbose) or throws a CheckFailure. It must give up and release its sockets or child process
@@ -33,20 +35,6 @@ export class CheckFailure extends Error {
   }
 }
 
-const CONNECT_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-  'ETIMEDOUT',
-]);
-
-/** OpenSSL verification codes and Node's TLS errors */
-const TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_|^ERR_SSL|^ERR_TLS|HANDSHAKE_NO_SSL/;
-
 /** Turns whatever a client library threw into a CheckFailure with a readable message. */
 export function toFailure(err: unknown, signal?: AbortSignal): CheckFailure {
   if (err instanceof CheckFailure) return err;
@@ -54,8 +42,8 @@ export function toFailure(err: unknown, signal?: AbortSignal): CheckFailure {
   const e = err as NodeJS.ErrnoException & { errno?: number | string };
   const code = typeof e?.code === 'string' ? e.code : '';
   const message = e?.message || String(err);
-  if (CONNECT_CODES.has(code)) return new CheckFailure('connect', message);
-  if (TLS_ERROR.test(code) || /certificate|does not support (SSL|secure)/i.test(message))
+  if (UNREACHABLE_CODES.has(code) || code === 'ETIMEDOUT') return new CheckFailure('connect', message);
+  if (isTlsErrorCode(code) || /certificate|does not support (SSL|secure)/i.test(message))
     return new CheckFailure('tls', message);
   return new CheckFailure('error', message);
 }
