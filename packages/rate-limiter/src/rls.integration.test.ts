@@ -1,5 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  decodeHealthResponse,
+  encodeHealthRequest,
+  HEALTH_WATCH_PATH,
+  SERVING_STATUS,
+} from '@dds/core/protobuf/grpc-health';
+import { Client, credentials } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   freePort,
@@ -103,6 +110,38 @@ const req = (descriptors: RlsRequestJson['descriptors'], hits?: number): RlsRequ
   descriptors,
   ...(hits ? { hits_addend: hits } : {}),
 });
+/** grpc.health.v1 Watch for service "" over grpc-js: the statuses as they are pushed. */
+function healthWatch(addr: string) {
+  const client = new Client(addr, credentials.createInsecure());
+  const seen: string[] = [];
+  let wake = () => {};
+  const call = client.makeServerStreamRequest(
+    HEALTH_WATCH_PATH,
+    (b: Buffer) => b,
+    decodeHealthResponse,
+    encodeHealthRequest(''),
+  );
+  call.on('data', (s: number) => {
+    seen.push(SERVING_STATUS[s] ?? String(s));
+    wake();
+  });
+  call.on('error', () => {});
+  let taken = 0;
+  return {
+    /** the next n statuses pushed */
+    async next(n: number): Promise<string[]> {
+      while (seen.length < taken + n) await new Promise<void>((r) => (wake = r));
+      const out = seen.slice(taken, taken + n);
+      taken += n;
+      return out;
+    },
+    close() {
+      call.cancel();
+      client.close();
+    },
+  };
+}
+
 const brief = (r: RlsResponseJson) => [r.overall_code, ...r.statuses.map((s) => [s.code, s.limit_remaining])];
 const metric = async (admin: string, pattern: RegExp) =>
   Number(pattern.exec(await (await fetch(`${admin}/metrics`)).text())?.[1] ?? 0);
@@ -245,11 +284,15 @@ describe('RLS service', () => {
     const open = await startLimiter(['--redis', url, '--fail-mode', 'open', '--redis-timeout', '300ms']);
     const r = req([d('api_key', 'fail')]);
     expect((await closed.client.call(r)).overall_code).toBe('OK');
+    // grpc.health.v1 Watch (what Envoy's and other gRPC clients' health watching use): pushed
+    const watch = healthWatch(closed.grpc);
+    const watched = watch.next(2);
     await own.stop();
     expect((await closed.client.call(r)).overall_code).toBe('OVER_LIMIT');
     expect((await open.client.call(r)).overall_code).toBe('OK');
     expect(await rlsHealth(closed.grpc)).toBe('NOT_SERVING');
     expect(await rlsHealth(open.grpc)).toBe('SERVING');
+    expect(await watched).toEqual(['SERVING', 'NOT_SERVING']);
     const readyz = await fetch(`${closed.admin}/readyz`);
     expect(readyz.status).toBe(503);
     expect(await readyz.text()).toMatch(/redis unavailable \(failing closed\)/);
@@ -264,7 +307,9 @@ describe('RLS service', () => {
       await waitForHttp(`${closed.admin}/readyz`, 200, 15_000);
       expect((await closed.client.call(r)).overall_code).toBe('OK');
       expect(await rlsHealth(closed.grpc)).toBe('SERVING');
+      expect(await watch.next(1)).toEqual(['SERVING']);
     } finally {
+      watch.close();
       await back.stop();
     }
   });
