@@ -19,7 +19,7 @@ source scripts/podman-env.sh
 # shellcheck source=scripts/node-env.sh
 source scripts/node-env.sh
 
-ALL=(demo-app tls-sidecar shard-ambassador experiment-splitter rate-limiter metrics-adapter log-adapter health-adapter)
+ALL=(demo-app tls-sidecar shard-ambassador experiment-splitter rate-limiter metrics-adapter log-adapter health-adapter pod)
 components=("$@")
 [[ ${#components[@]} -gt 0 ]] || components=("${ALL[@]}")
 

@@ -61,6 +61,22 @@ function argsOf(component: string): string[] {
       return ['--input', join(dir, '*.log'), '--output', 'stdout', ...common];
     case 'demo-app':
       return ['--listen', listen!, ...common];
+    case 'pod': {
+      // the four-component pod of the footprint benchmark (TLS -> rate limit, metrics, logs)
+      const file = join(dir, 'pod.yaml');
+      writeFileSync(
+        file,
+        [
+          `admin: ${admin}`,
+          'components:',
+          `  tls-sidecar: { listen: "${listen}", cert: "${tls.cert}", key: "${tls.key}", upstream: "http://${up1}" }`,
+          `  rate-limiter: { listen: "${up1}", upstream: "http://${up2}", rate: 100/s }`,
+          `  metrics-adapter: { redis: "redis://${up2}", redisListen: "127.0.0.1:0" }`,
+          `  log-adapter: { input: ["${join(dir, '*.log')}"], output: stdout }`,
+        ].join('\n'),
+      );
+      return ['--config', file];
+    }
     default:
       throw new Error(`no command line for ${component}`);
   }
@@ -75,6 +91,7 @@ const COMPONENTS = [
   'health-adapter',
   'log-adapter',
   'demo-app',
+  'pod',
 ];
 
 async function loadedAtStart(component: string): Promise<Loaded> {

@@ -1,16 +1,5 @@
 #!/usr/bin/env node
 import { runComponent } from '@dds/core/runner';
-import { createDemoApp } from './app.js';
-import { type DemoConfig, flags, schema } from './config.js';
+import { component } from './component.js';
 
-await runComponent<DemoConfig>({
-  name: 'demo-app',
-  version: '0.1.0',
-  summary: 'a tiny legacy HTTP app (plain HTTP, no TLS, no metrics) for demos and tests',
-  usage: 'dds-demo-app [--listen HOST:PORT] [--name NAME] [--message TEXT]',
-  defaultAdmin: '127.0.0.1:9900',
-  workers: true,
-  flags,
-  schema,
-  create: ({ config }) => createDemoApp(config),
-});
+await runComponent(component);

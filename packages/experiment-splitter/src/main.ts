@@ -1,18 +1,5 @@
 #!/usr/bin/env node
 import { runComponent } from '@dds/core/runner';
-import { flags, type SplitterConfig, schema } from './config.js';
-import { Splitter } from './splitter.js';
+import { component } from './component.js';
 
-await runComponent<SplitterConfig>({
-  name: 'experiment-splitter',
-  version: '0.1.0',
-  summary: 'sticky percentage experiments with per-variant metrics and an automatic guard',
-  usage:
-    'dds-experiment-splitter --control URL --experiment URL [--percent 10] [--key cookie:NAME|header:NAME|ip]\n       dds-experiment-splitter --config splitter.yaml',
-  defaultAdmin: '0.0.0.0:9903',
-  workers: true,
-  adminActions: true, // POST /experiments/:name/reset
-  flags,
-  schema: schema as never,
-  create: (ctx) => new Splitter(ctx),
-});
+await runComponent(component);

@@ -1,18 +1,5 @@
 #!/usr/bin/env node
 import { runComponent } from '@dds/core/runner';
-import { createLogAdapter } from './adapter.js';
-import { flags, type LogAdapterConfig, schema } from './config.js';
+import { component } from './component.js';
 
-await runComponent<LogAdapterConfig>({
-  name: 'log-adapter',
-  version: '0.1.0',
-  summary:
-    'normalizes application logs (files or stdin) into OpenTelemetry log records and ships them (stdout, file, HTTP, OTLP, Kafka)',
-  usage:
-    "dds-log-adapter --input '/logs/*.log' [--format auto] [--output stdout|file:PATH|http(s)://URL|otlp-http://HOST:PORT|kafka://BROKERS/TOPIC]...",
-  defaultAdmin: '0.0.0.0:9906',
-  logStream: 'stderr',
-  flags,
-  schema,
-  create: (ctx) => createLogAdapter(ctx),
-});
+await runComponent(component);

@@ -13,6 +13,11 @@ export interface LoadOptions<C> {
   env: Readonly<Record<string, string | undefined>>;
   /** flag naming the config file (its env var is read too); default `config` */
   fileFlag?: string;
+  /**
+   * the config document itself instead of a file (dds-pod hands each component its section);
+   * `source` is how errors name where a value came from
+   */
+  document?: { value: unknown; source: string };
   /** turns a parsed file into config shape, for foreign formats such as nutcracker.yaml */
   fromFile?: (doc: unknown, file: string) => unknown;
 }
@@ -74,17 +79,17 @@ export async function loadConfig<C>(opts: LoadOptions<C>): Promise<LoadedConfig<
     (fileFlag && (values.get(fileFlag.name) as string | undefined)) ||
     (envName ? opts.env[envName] : undefined) ||
     undefined;
-  if (file) {
-    const doc = await readConfigFile(file);
-    const shaped = opts.fromFile ? opts.fromFile(doc, file) : doc;
+  const document = opts.document ?? (file ? { value: await readConfigFile(file), source: `file ${file}` } : undefined);
+  if (document) {
+    const shaped = opts.fromFile ? opts.fromFile(document.value, file ?? document.source) : document.value;
     if (shaped !== null && shaped !== undefined) {
       if (!isPlainObject(shaped)) {
         throw new ConfigError(
-          [{ path: '', message: 'the config file must hold a mapping', source: `file ${file}` }],
+          [{ path: '', message: 'the config file must hold a mapping', source: document.source }],
           'DDS_CONFIG_FILE',
         );
       }
-      mergeInto(raw, shaped, '', sources, `file ${file}`);
+      mergeInto(raw, shaped, '', sources, document.source);
     }
   }
 

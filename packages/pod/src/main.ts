@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { runPod } from './pod.js';
+
+await runPod();

@@ -1,0 +1,228 @@
+import { startAdminServer } from '@dds/core/admin/admin-server';
+import { renderHelp } from '@dds/core/config/flags';
+import { redact } from '@dds/core/config/redact';
+import { ConfigError, DdsError, EXIT } from '@dds/core/errors';
+import { Lifecycle } from '@dds/core/lifecycle/lifecycle';
+import { createLogger, type Logger } from '@dds/core/logger';
+import { Counter, createRegistry, METRIC_PREFIX, Registry } from '@dds/core/metrics';
+import { parseAddress } from '@dds/core/net/host-port';
+import { type WatchHandle, watchFiles } from '@dds/core/reload/file-watcher';
+import type { Instance } from '@dds/core/runner';
+import { type Hosted, loadPod, type PodConfig, podFlags } from './pod-config.js';
+import { PodMetrics } from './pod-metrics.js';
+
+export const POD_VERSION = '0.1.0';
+
+interface Running extends Hosted {
+  // biome-ignore lint/suspicious/noExplicitAny: each component has its own config type
+  instance: Instance<any>;
+  logger: Logger;
+  registry: Registry;
+}
+
+/**
+ * `dds-pod --config pod.yaml`: the components a pod needs, in one process. One admin port (every
+ * component's readiness under its name, its admin routes, one /metrics with a `component` label
+ * on each component's series), one drain on SIGTERM, hot reload of the pod file and of the files
+ * each component watches (certificates). Each component keeps its own section, validated as its
+ * own config file, and its own log lines (`"component":"tls-sidecar"`).
+ */
+export async function runPod(
+  argv: readonly string[] = process.argv.slice(2),
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(
+      renderHelp({
+        bin: 'dds-pod',
+        summary: 'several dds components in one process: one admin port, one metrics registry, one drain',
+        usage: 'dds-pod --config pod.yaml',
+        flags: podFlags,
+        footer:
+          "The pod file: the common settings at the top level, then `components:` with one section per component\n(tls-sidecar, rate-limiter, experiment-splitter, metrics-adapter, log-adapter, health-adapter,\nshard-ambassador), each with the keys of that component's own config file. See packages/pod/README.md.",
+      }),
+    );
+    return process.exit(EXIT.OK);
+  }
+  if (argv.includes('--version')) {
+    process.stdout.write(`dds-pod ${POD_VERSION}\n`);
+    return process.exit(EXIT.OK);
+  }
+  let loaded: Awaited<ReturnType<typeof loadPod>>;
+  try {
+    loaded = await loadPod(argv, env);
+    if (loaded.positionals.length)
+      throw new DdsError('DDS_FLAG_UNKNOWN', `unexpected argument "${loaded.positionals[0]}" (see --help)`);
+  } catch (err) {
+    return exitWithConfigError(err);
+  }
+  if (loaded.actions.get('check-config')) {
+    process.stdout.write(`dds-pod: configuration ${loaded.file} is valid\n`);
+    return process.exit(EXIT.OK);
+  }
+  if (loaded.actions.get('print-config')) {
+    const { stringify } = await import('yaml');
+    process.stdout.write(stringify(shown(loaded.pod, loaded.hosted)));
+    return process.exit(EXIT.OK);
+  }
+
+  let pod = loaded.pod;
+  // a component whose stdout carries data (the log adapter) sends every component's logs to stderr
+  const logFd = loaded.hosted.some((h) => h.component.logStream === 'stderr') ? 2 : 1;
+  const logger = createLogger('pod', pod.logLevel, logFd);
+  const registry = createRegistry('pod', POD_VERSION);
+  const lifecycle = new Lifecycle();
+  const reloads = new Counter({
+    name: `${METRIC_PREFIX}config_reloads_total`,
+    help: 'Config reloads applied.',
+    registers: [registry],
+  });
+  const reloadFailures = new Counter({
+    name: `${METRIC_PREFIX}config_reload_failures_total`,
+    help: 'Config reloads rejected (invalid config or refused by a component); the old config keeps serving.',
+    registers: [registry],
+  });
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception: exiting, the process is in an unknown state');
+    process.exit(EXIT.FAILURE);
+  });
+  process.on('unhandledRejection', (err) => {
+    logger.fatal({ err }, 'unhandled rejection: exiting, the process is in an unknown state');
+    process.exit(EXIT.FAILURE);
+  });
+
+  let listening = false;
+  lifecycle.addReadiness('listeners', () => listening || 'listeners not bound yet');
+  const running: Running[] = [];
+  try {
+    for (const h of loaded.hosted) {
+      const own = new Registry();
+      own.setDefaultLabels({ component: h.name });
+      const log = createLogger(h.name, h.config.logLevel, logFd);
+      const instance = await h.component.create({ config: h.config, logger: log, registry: own, lifecycle });
+      if (instance.ready) lifecycle.addReadiness(h.name, () => instance.ready!());
+      running.push({ ...h, instance, logger: log, registry: own });
+    }
+  } catch (err) {
+    if (err instanceof DdsError) return exitWithConfigError(err);
+    throw err;
+  }
+
+  const metrics = new PodMetrics(registry, () => running.map((r) => r.registry));
+  const adminAddress = pod.admin === 'off' ? undefined : parseAddress(pod.admin);
+  let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
+  try {
+    if (adminAddress && typeof adminAddress !== 'string') {
+      admin = await startAdminServer({
+        address: adminAddress,
+        lifecycle,
+        registry: metrics,
+        component: 'pod',
+        version: POD_VERSION,
+        config: () => shown(pod, running),
+        routes: (app) => {
+          for (const r of running) r.instance.adminRoutes?.(app);
+        },
+      });
+    }
+    for (const r of running) await r.instance.start();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    logger.fatal({ err: e, code: e.code }, `cannot start: ${e.message}`);
+    return process.exit(e instanceof DdsError ? EXIT.CONFIG : EXIT.FAILURE);
+  }
+  listening = true;
+  logger.info(
+    { admin: pod.admin, config: loaded.file, components: running.map((r) => r.name) },
+    `dds-pod ${POD_VERSION} started`,
+  );
+
+  // Hot reload: the whole pod file again; every component gets its section (or the same one, when
+  // one of its watched files changed), and a pod file with any invalid section is refused whole.
+  let reloading = Promise.resolve();
+  const applyReload = (why: string[]) => {
+    reloading = reloading.then(async () => {
+      try {
+        const next = await loadPod(argv, env);
+        const names = (h: Hosted[]) => h.map((x) => x.name).join(',');
+        if (names(next.hosted) !== names(running))
+          throw new DdsError('DDS_CONFIG_INVALID', 'adding or removing components needs a restart');
+        for (const r of running) {
+          const c = next.hosted.find((h) => h.name === r.name)!.config;
+          if (r.instance.reload) await r.instance.reload(c, r.config);
+          r.config = c;
+          r.logger.level = c.logLevel;
+        }
+        pod = next.pod;
+        logger.level = pod.logLevel;
+        reloads.inc();
+        rewatch();
+        logger.info({ changed: why }, 'configuration reloaded');
+      } catch (err) {
+        reloadFailures.inc();
+        const e = err as DdsError;
+        logger.error(
+          { changed: why, error: e.message, code: e.code },
+          'configuration rejected; the previous one keeps serving',
+        );
+      }
+    });
+  };
+  let watcher: WatchHandle | undefined;
+  const rewatch = () => {
+    const files = [
+      ...(loaded.file ? [loaded.file] : []),
+      ...running.flatMap((r) => r.instance.watchedFiles?.(r.config) ?? []),
+    ];
+    const previous = watcher;
+    previous?.close();
+    watcher = watchFiles(files, applyReload, pod.reloadInterval, previous?.digests);
+  };
+  rewatch();
+  process.on('SIGHUP', () => applyReload(['SIGHUP']));
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting at once');
+      return process.exit(EXIT.SECOND_SIGNAL);
+    }
+    stopping = true;
+    lifecycle.beginDrain();
+    logger.info({ signal, shutdownDelayMs: pod.shutdownDelay, drainTimeoutMs: pod.drainTimeout }, 'draining');
+    watcher?.close();
+    if (pod.shutdownDelay > 0) await new Promise((r) => setTimeout(r, pod.shutdownDelay));
+    const deadline = Date.now() + pod.drainTimeout;
+    await Promise.all(
+      running.map((r) =>
+        r.instance.drain(deadline).catch((err) => r.logger.error({ err }, 'error while draining')),
+      ),
+    );
+    await admin?.close();
+    logger.info('drained; exiting');
+    process.exit(EXIT.OK);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** The pod's effective config, each section as its component shows it (secrets redacted). */
+function shown(pod: PodConfig, hosted: readonly Hosted[]): unknown {
+  const { components: _, ...common } = pod;
+  return {
+    ...common,
+    components: Object.fromEntries(hosted.map((h) => [h.name, redact(h.config, h.secrets)])),
+  };
+}
+
+function exitWithConfigError(err: unknown): never {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`dds-pod: invalid configuration:\n${err.message.replace(/^/gm, '  ')}\n`);
+    process.exit(EXIT.CONFIG);
+  }
+  if (err instanceof DdsError) {
+    process.stderr.write(`dds-pod: ${err.message}\n`);
+    process.exit(EXIT.CONFIG);
+  }
+  throw err;
+}
