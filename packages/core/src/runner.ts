@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AdminRoutes } from './admin/admin-router.js';
 import { type AdminServer, startAdminServer } from './admin/admin-server.js';
@@ -15,6 +16,12 @@ import { createLogger, type Logger } from './logger.js';
 import { createRegistry, METRIC_PREFIX } from './metrics.js';
 import { formatAddress, parseAddress } from './net/host-port.js';
 import { type WatchHandle, watchFiles } from './reload/file-watcher.js';
+
+/**
+ * Published (node:diagnostics_channel) the moment a process is serving, before it logs "started":
+ * tools that inspect a process at that point (test/footprint's module list) subscribe to it.
+ */
+export const startedChannel = channel('dds:started');
 
 export interface ComponentContext<C> {
   /** the config the component was created with; reload() hands over later ones */
@@ -220,6 +227,7 @@ export async function runComponent<C extends CommonConfig>(
   }
   listening = true;
   workerLink?.listening();
+  startedChannel.publish({ component: c.name });
   logger.info({ admin: config.admin, config: loaded.file }, `dds-${c.name} ${c.version} started`);
 
   // Hot reload: re-run the whole load (file < env < flags) so precedence holds on reload too.

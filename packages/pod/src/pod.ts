@@ -7,7 +7,7 @@ import { createLogger, type Logger } from '@dds/core/logger';
 import { Counter, createRegistry, METRIC_PREFIX, Registry } from '@dds/core/metrics';
 import { parseAddress } from '@dds/core/net/host-port';
 import { type WatchHandle, watchFiles } from '@dds/core/reload/file-watcher';
-import type { Instance } from '@dds/core/runner';
+import { type Instance, startedChannel } from '@dds/core/runner';
 import { type Hosted, loadPod, type PodConfig, podFlags } from './pod-config.js';
 import { PodMetrics } from './pod-metrics.js';
 
@@ -132,6 +132,7 @@ export async function runPod(
     return process.exit(e instanceof DdsError ? EXIT.CONFIG : EXIT.FAILURE);
   }
   listening = true;
+  startedChannel.publish({ component: 'pod' });
   logger.info(
     { admin: pod.admin, config: loaded.file, components: running.map((r) => r.name) },
     `dds-pod ${POD_VERSION} started`,

@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis';
-import { createRedisClient } from './redis-client.js';
 import { type RedisFailureReason, redisFailure } from './redis-failure.js';
 import type { RedisTarget } from './redis-target.js';
 
@@ -40,6 +39,8 @@ export async function redisSession<T>(
   o: RedisSessionOptions,
   use: (client: Redis) => Promise<T>,
 ): Promise<T> {
+  // ioredis loads with the first session (a scrape, a check), not at start
+  const { createRedisClient } = await import('./redis-client.js');
   const n = target.nodes[0]!;
   const where =
     target.topology === 'sentinel'
