@@ -148,6 +148,20 @@ export function createLogAdapter({
       stdin?.reconfigure(select('-'));
       for (const o of outputFiles(next)) tailer?.exclude(o);
     },
+    /** secrets and certificates from mounted files: a rotated token or CA is applied without a restart */
+    watchedFiles(c) {
+      return [
+        c.httpHeadersFile,
+        c.httpTlsCa,
+        c.httpTlsCert,
+        c.httpTlsKey,
+        c.kafkaTlsCa,
+        c.kafkaTlsCert,
+        c.kafkaTlsKey,
+      ]
+        .filter((f) => f !== '')
+        .map((f) => resolve(f));
+    },
     async drain(deadline) {
       clearInterval(syncTimer);
       stdin?.finish();

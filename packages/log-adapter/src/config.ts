@@ -244,7 +244,7 @@ export const flags: FlagSpec[] = [
   {
     name: 'http-headers-file',
     type: 'string',
-    help: 'file of "Name: value" lines added to every request (tokens); re-read on reload',
+    help: 'file of "Name: value" lines added to every request (tokens); watched: a rotated token applies at once',
     metavar: 'FILE',
     default: '',
     group: HTTP,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from '@dds/core/logger';
@@ -9,6 +10,16 @@ import type { Sink } from './sink.js';
 import { Spool } from './spool.js';
 import { StreamSink } from './stream-sink.js';
 import type { OutputTarget } from './targets.js';
+
+/** A file's path and a digest of its content ('' when unset), so a rotated certificate counts as a change. */
+function fileDigest(file: string): string {
+  if (!file) return '';
+  try {
+    return `${file}:${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
+  } catch {
+    return `${file}:unreadable`;
+  }
+}
 
 /** The settings an output of this kind depends on: a reload keeps an output whose key is unchanged. */
 export function outputKey(t: OutputTarget, c: LogAdapterConfig): string {
@@ -30,9 +41,9 @@ export function outputKey(t: OutputTarget, c: LogAdapterConfig): string {
           c.httpTimeout,
           c.httpHeader,
           c.httpHeadersFile && readHeaderLines(c.httpHeadersFile),
-          c.httpTlsCa,
-          c.httpTlsCert,
-          c.httpTlsKey,
+          fileDigest(c.httpTlsCa),
+          fileDigest(c.httpTlsCert),
+          fileDigest(c.httpTlsKey),
         ]
       : [];
   const otlp = t.kind === 'otlp' ? [c.otlpEncoding, c.otlpCompression] : [];
@@ -44,9 +55,9 @@ export function outputKey(t: OutputTarget, c: LogAdapterConfig): string {
           c.kafkaClientId,
           c.kafkaTimeout,
           c.kafkaTls,
-          c.kafkaTlsCa,
-          c.kafkaTlsCert,
-          c.kafkaTlsKey,
+          fileDigest(c.kafkaTlsCa),
+          fileDigest(c.kafkaTlsCert),
+          fileDigest(c.kafkaTlsKey),
           c.kafkaTlsServerName,
           c.kafkaSaslMechanism,
           c.kafkaSaslUsername,

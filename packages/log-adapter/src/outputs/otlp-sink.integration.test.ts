@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -143,5 +143,41 @@ describe('OTLP output: retry rules (scripted endpoint)', () => {
     };
     expect(doc.resourceLogs[0]!.scopeLogs[0]!.logRecords.map((r) => r.body.stringValue)).toEqual(['a', 'b']);
     await p.waitFor('dead-letter file');
+  }, 30_000);
+
+  it('a rotated token in --http-headers-file is applied without a restart or a signal', async () => {
+    const [port, admin] = (await freePorts(2)) as [number, number];
+    const seen = endpoint(port, () => [200, {}, '']);
+    const dir = tempDir('log-adapter-otlp-rotate');
+    const app = join(dir, 'app.log');
+    writeFileSync(app, '{"level":30,"msg":"a"}\n');
+    const headers = join(dir, 'headers');
+    writeFileSync(headers, 'Authorization: Bearer old-token\n');
+    const p = cleanup.proc(
+      startComponent('log-adapter', [
+        '--input',
+        app,
+        '--output',
+        `otlp-http://127.0.0.1:${port}`,
+        '--http-headers-file',
+        headers,
+        '--reload-interval',
+        '50ms',
+        '--flush-interval',
+        '20ms',
+        '--poll-interval',
+        '30ms',
+        '--admin',
+        `127.0.0.1:${admin}`,
+      ]),
+    );
+    await until(() => seen.length >= 1, 15_000, 'the first request');
+    expect(seen[0]!.headers.authorization).toBe('Bearer old-token');
+    writeFileSync(headers, 'Authorization: Bearer new-token\n');
+    await p.waitFor('output reconfigured', 10_000);
+    appendFileSync(app, '{"level":30,"msg":"b"}\n');
+    await until(() => seen.length >= 2, 15_000, 'the second request');
+    expect(seen[1]!.headers.authorization).toBe('Bearer new-token');
+    await p.kill('SIGTERM');
   }, 30_000);
 });
