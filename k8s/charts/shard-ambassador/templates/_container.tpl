@@ -21,9 +21,17 @@ With "native" false the same block goes under containers: (older clusters).
 {{- end -}}
 
 {{- define "shard-ambassador.volumeMounts" -}}
-
+{{- if .shardTls.secretName }}
+- name: shard-ambassador-shard-tls
+  mountPath: /etc/redis-tls
+  readOnly: true
+{{- end }}
 {{- end -}}
 
 {{- define "shard-ambassador.extraVolumes" -}}
-
+{{- if .shardTls.secretName }}
+- name: shard-ambassador-shard-tls
+  secret:
+    secretName: {{ .shardTls.secretName }}
+{{- end }}
 {{- end -}}

@@ -21,7 +21,7 @@ export const poolTlsSchema = z.strictObject({
   key_file: z.optional(zPath),
   /** SNI and the name the certificate must carry; default: each server's host */
   server_name: z.optional(zPath),
-  /** false: no certificate verification (a test setup only) */
+  /** false: no certificate verification (a test setup only; logged as a warning) */
   verify: z._default(z.boolean(), true),
   min_version: z._default(z.enum(['TLSv1.2', 'TLSv1.3']), 'TLSv1.2'),
 });

@@ -119,6 +119,8 @@ export class ServerPool implements ServerOwner {
     const prevKey = connectionKey(this.cfg, this.tls);
     // the files were checked when the config was validated; read again, they are what is used
     const tls = cfg.tls === undefined ? null : loadPoolTls(cfg.tls);
+    if (tls !== null && !tls.verify)
+      this.logger.warn({ pool: this.name }, 'tls.verify is false: server certificates are not checked');
     this.cfg = cfg;
     this.tls = tls;
     const specs = specsOf(cfg);
