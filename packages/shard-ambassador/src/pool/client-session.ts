@@ -227,7 +227,8 @@ export abstract class ClientSession implements ReplySink, Flushable {
     if (req !== q.peek()) {
       // an earlier request is still waiting: this reply waits with it
       this.early.keep(req, buf, start, end);
-      this.checkOutput();
+      // (a pipelining client's replies wait here all the time: the full check only when many do)
+      if (this.early.bytes > this.ctx.limits.clientOutputHighWater) this.checkOutput();
       return;
     }
     q.shift();
