@@ -83,7 +83,7 @@ describe('config', () => {
       await errorOf(() =>
         load(['--control', 'http://127.0.0.1:1', '--experiment', 'http://127.0.0.1:2', '--key', 'query:x']),
       ),
-    ).toMatch(/key: expected cookie:NAME, header:NAME or ip/);
+    ).toMatch(/key: unknown key "query:x": expected ip, header:NAME or cookie:NAME/);
   });
 
   it('accepts several experiments with weights, hosts, prefixes and salts', async () => {

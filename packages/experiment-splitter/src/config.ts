@@ -5,9 +5,17 @@ import {
 } from '@dds/core/access-log/access-log-config';
 import { adminTokenSchema } from '@dds/core/admin/admin-token';
 import type { FlagSpec } from '@dds/core/config/flags';
-import { type CommonConfig, commonSchema, zAddress, zDuration, zUpstreamUrl } from '@dds/core/config/schemas';
+import {
+  type CommonConfig,
+  commonSchema,
+  zAddress,
+  zDuration,
+  zToken,
+  zUpstreamUrl,
+} from '@dds/core/config/schemas';
 import { zSecretFile } from '@dds/core/config/secret-file';
 import * as z from '@dds/core/config/zod';
+import { zKeySource } from '@dds/core/http/key-source';
 import { type HttpProxyConfig, httpProxyFlags, httpProxySchema } from '@dds/core/http/proxy-config';
 import { laneSize, weightToBuckets } from './bucketing.js';
 
@@ -262,21 +270,8 @@ export const flags: FlagSpec[] = [
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const zName = z.string().check(z.regex(NAME, 'use 1-64 of A-Z a-z 0-9 _ . -'));
-const HEADER = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
-const zHeaderOrOff = z.string().check(z.regex(HEADER, 'expected a header name or "off"'));
-const zCookieOrOff = z
-  .string()
-  .check(z.regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'expected a cookie name or "off"'));
-
-/** `cookie:NAME`, `header:NAME` or `ip`. */
-export const zKeySource = z
-  .string()
-  .check(
-    z.regex(
-      /^(cookie:[A-Za-z0-9!#$%&'*+.^_`|~-]+|header:[A-Za-z0-9!#$%&'*+.^_`|~-]+|ip)$/,
-      'expected cookie:NAME, header:NAME or ip',
-    ),
-  );
+const zHeaderOrOff = zToken('expected a header name or "off"');
+const zCookieOrOff = zToken('expected a cookie name or "off"');
 
 const guardFields = {
   enabled: z.boolean(),

@@ -1,3 +1,4 @@
+import { type KeySource, parseKeySource } from '@dds/core/http/key-source';
 import type { ProxyHooks } from '@dds/core/http/reverse-proxy';
 import type { Upstream } from '@dds/core/http/upstream';
 import { bucketTable, saltSeed, weightToBuckets } from './bucketing.js';
@@ -5,7 +6,6 @@ import type { GuardConfig, SplitterConfig } from './config.js';
 import { experimentsOf } from './config.js';
 import { ExperimentRouter } from './experiment-router.js';
 import { overrideSignature } from './override.js';
-import { type KeySource, parseKeySource } from './user-key.js';
 import type { VariantStats } from './variant-stats.js';
 
 export interface Variant {
@@ -88,7 +88,7 @@ export function buildPlan(c: SplitterConfig, deps: PlanDeps, previous?: Plan): P
     const exp = {
       name: e.name,
       seed: saltSeed(e.salt ?? e.name),
-      key: parseKeySource(e.key ?? c.key),
+      key: parseKeySource(e.key ?? c.key) as KeySource, // validated by the schema
       variants: [] as Variant[],
       byName: new Map<string, Variant>(),
       buckets,
@@ -133,7 +133,7 @@ export function buildPlan(c: SplitterConfig, deps: PlanDeps, previous?: Plan): P
   const router = new ExperimentRouter(
     experiments.map((e) => ({ hosts: e.hosts, prefix: e.pathPrefix, target: e })),
   );
-  const key = parseKeySource(c.key);
+  const key = parseKeySource(c.key) as KeySource;
   const idName = c.idCookie.name || (key.kind === 'cookie' ? key.name : 'dds_uid');
   return {
     router,

@@ -2,6 +2,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import type { FlagSpec } from '@dds/core/config/flags';
 import { type CommonConfig, commonSchema, zDuration } from '@dds/core/config/schemas';
 import * as z from '@dds/core/config/zod';
+import { TCHAR } from '@dds/core/http/field-syntax';
 import { type OutputTarget, resolveTargets } from './outputs/targets.js';
 import { compileTimeFormat } from './parsers/custom/time-format.js';
 import { FORMAT_CHOICES, type FormatChoice } from './parsers/formats.js';
@@ -427,7 +428,7 @@ const zParser = z
 
 export type ParserConfig = z.infer<typeof zParser>;
 
-const HEADER = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:\s*.*$/;
+const HEADER = new RegExp(`^${TCHAR}+:\\s*.*$`);
 
 const base = z.strictObject({
   ...commonSchema,

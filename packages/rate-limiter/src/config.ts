@@ -4,7 +4,14 @@ import {
   accessLogSchema,
 } from '@dds/core/access-log/access-log-config';
 import type { FlagSpec } from '@dds/core/config/flags';
-import { type CommonConfig, commonSchema, zAddress, zDuration, zUpstreamUrl } from '@dds/core/config/schemas';
+import {
+  type CommonConfig,
+  commonSchema,
+  zAddress,
+  zDuration,
+  zToken,
+  zUpstreamUrl,
+} from '@dds/core/config/schemas';
 import * as z from '@dds/core/config/zod';
 import {
   type HttpProxyConfig,
@@ -260,7 +267,7 @@ export const schema = z
     policyName: z.string().check(z.regex(/^[A-Za-z0-9._:/-]*$/, 'letters, digits and . _ : / - only')),
     headers: z.enum(['denied', 'all', 'off']),
     dryRun: z.boolean(),
-    shadowHeader: z.string().check(z.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'a header name')),
+    shadowHeader: zToken('a header name'),
     maxKeys: z.number().check(z.int(), z.minimum(1), z.maximum(100_000_000)),
     ...redisSchema,
     redisPrefix: z.string().check(z.regex(/^[^{}]*$/, 'no braces: the limiter adds its own hash tag')),

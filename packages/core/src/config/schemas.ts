@@ -1,3 +1,4 @@
+import { TOKEN } from '../http/field-syntax.js';
 import { parseAddress } from '../net/host-port.js';
 import { parseDuration } from './duration.js';
 import * as z from './zod.js';
@@ -36,6 +37,9 @@ export const zDuration = z.pipe(
     return ms;
   }),
 );
+
+/** An HTTP token (a header or cookie name): `message` says what was expected. */
+export const zToken = (message: string) => z.string().check(z.regex(TOKEN, message));
 
 export const zLogLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
 

@@ -8,6 +8,8 @@
  * HTTP/2 the agreement of :authority and host. Each check returns a status (0: acceptable).
  */
 
+import { INVALID_VALUE_CHAR } from './field-syntax.js';
+
 /** A status to refuse a request with; 0 accepts it. */
 export type HeadVerdict = 0 | 400 | 405 | 501;
 
@@ -15,8 +17,6 @@ export type HeadVerdict = 0 | 400 | 405 | 501;
 const AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::\d{0,5})?$/;
 const CHUNKED = /^chunked$/i;
 const DIGITS = /^\d+$/;
-// field values that must never reach an HTTP/1.1 upstream (HTTP/2 input): CR, LF, NUL and other controls
-const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
 /** A Host value the proxy will forward: a valid authority (case is kept; compare lower-cased). */
 export function validAuthority(v: string): boolean {
@@ -92,7 +92,7 @@ export function checkH2Head(raw: readonly string[]): HeadVerdict {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
-    if (BAD_VALUE.test(value)) return 400;
+    if (INVALID_VALUE_CHAR.test(value)) return 400; // CR, LF, NUL: never to an HTTP/1.1 upstream
     if (name.charCodeAt(0) === 58 /* ':' */) {
       if (name === ':authority') {
         if (authority !== undefined) return 400;

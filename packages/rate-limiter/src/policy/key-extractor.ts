@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { cookieValue } from '@dds/core/http/cookie';
+import { headerKey } from '@dds/core/http/key-source';
 import type { KeyPart } from './key-spec.js';
 
 /** A JWT's payload (claims), verified or merely decoded. */
@@ -68,7 +70,7 @@ function partReader(p: KeyPart): PartReader {
     case 'ip':
       return (_req, ctx) => ctx.ip;
     case 'header':
-      return (req) => normalized(first(req.headers[p.name]));
+      return (req) => normalized(headerKey(req.headers, p.name));
     case 'cookie':
       return (req) => normalized(cookieValue(req.headers.cookie, p.name));
     case 'jwt':
@@ -79,37 +81,14 @@ function partReader(p: KeyPart): PartReader {
   }
 }
 
-function first(v: string | string[] | undefined): string | undefined {
-  const s = Array.isArray(v) ? v[0] : v;
-  return s === undefined || s === '' ? undefined : s;
-}
-
 const normalized = (v: string | undefined): string | undefined => (v === undefined ? v : normalizePart(v));
 
 /** The token a jwt: part reads: `Authorization: Bearer <token>`, or the whole value of another header. */
 export function tokenOf(req: IncomingMessage, header: string): string | undefined {
-  const raw = first(req.headers[header]);
+  const raw = headerKey(req.headers, header);
   if (raw === undefined) return undefined;
   if (header !== 'authorization') return raw.trim() || undefined;
   return /^bearer\s+/i.test(raw) ? raw.replace(/^bearer\s+/i, '').trim() || undefined : undefined;
-}
-
-/** Value of one cookie from a Cookie header (RFC 6265 `a=1; b=2`), quotes removed. */
-export function cookieValue(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  let at = 0;
-  while (at < header.length) {
-    const semi = header.indexOf(';', at);
-    const end = semi < 0 ? header.length : semi;
-    const eq = header.indexOf('=', at);
-    if (eq > 0 && eq < end && header.slice(at, eq).trim() === name) {
-      const v = header.slice(eq + 1, end).trim();
-      const unq = v.length >= 2 && v[0] === '"' && v[v.length - 1] === '"' ? v.slice(1, -1) : v;
-      return unq === '' ? undefined : unq;
-    }
-    at = end + 1;
-  }
-  return undefined;
 }
 
 /**

@@ -2,6 +2,7 @@ import { zDuration } from '@dds/core/config/schemas';
 import * as z from '@dds/core/config/zod';
 import { DISTRIBUTIONS } from '../distribution/index.js';
 import { HASH_NAMES } from '../hash/index.js';
+import { checkShardKey } from '../http/shard-key.js';
 import { checkPoolTls, poolTlsSchema } from './pool-tls.js';
 import { parseServer, type ServerSpec } from './server-spec.js';
 
@@ -31,8 +32,9 @@ export function replicaSpec(entry: string, primary: string): ServerSpec {
 }
 
 const zShardKey = z.string().check(
-  z.regex(/^(uri|path|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+|cookie:[^=;\s]+|query:[^=&\s]+)$/, {
-    message: 'expected uri, path, header:NAME, cookie:NAME or query:NAME',
+  z.superRefine((s, ctx) => {
+    const error = checkShardKey(s);
+    if (error !== undefined) ctx.addIssue({ code: 'custom', message: error });
   }),
 );
 
