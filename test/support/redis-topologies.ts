@@ -271,3 +271,28 @@ export async function startTlsAclRedis(cert: { cert: string; key: string }): Pro
   );
   return { ...s, tlsPort, ca: cert.cert, user, password, passwordFile };
 }
+
+/**
+ * `--redis*` flags for a TlsAclRedis, as every dds component takes them: the right ones, a wrong
+ * password (its file can be fixed later), and a CA that did not sign the server's certificate.
+ */
+export function tlsAclArgs(redis: TlsAclRedis, untrustedCa: string) {
+  const wrongPasswordFile = join(tempDir('redis-wrong-pw'), 'password');
+  writeFileSync(wrongPasswordFile, 'not-the-password\n');
+  const base = (ca: string, passwordFile: string) => [
+    '--redis',
+    `rediss://127.0.0.1:${redis.tlsPort}`,
+    '--redis-username',
+    redis.user,
+    '--redis-tls-ca-file',
+    ca,
+    '--redis-password-file',
+    passwordFile,
+  ];
+  return {
+    good: base(redis.ca, redis.passwordFile),
+    wrongPassword: base(redis.ca, wrongPasswordFile),
+    wrongCa: base(untrustedCa, redis.passwordFile),
+    wrongPasswordFile,
+  };
+}

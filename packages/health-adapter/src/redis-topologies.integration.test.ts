@@ -1,5 +1,3 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import {
   expectAnswer,
@@ -13,7 +11,7 @@ import {
   startSentinels,
   startTlsAclRedis,
   type TlsAclRedis,
-  tempDir,
+  tlsAclArgs,
 } from '../../../test/support/index.js';
 
 const procs: Proc[] = [];
@@ -50,32 +48,12 @@ describe('health-adapter: Redis over TLS with an ACL user', () => {
   });
 
   it('passes as the ACL user over rediss://; a wrong password or CA fails /readyz with the reason', async () => {
-    const common = ['--redis', `rediss://127.0.0.1:${redis.tlsPort}`, '--redis-username', redis.user];
-    const good = await adapter([
-      ...common,
-      '--redis-tls-ca-file',
-      redis.ca,
-      '--redis-password-file',
-      redis.passwordFile,
-    ]);
+    const args = tlsAclArgs(redis, selfSignedCert().cert);
+    const good = await adapter(args.good);
     await expectAnswer(`${good}/readyz?verbose`, /^200 [\s\S]*\[\+\]redis ok: PONG, role master/);
-    const dir = tempDir('health-acl');
-    writeFileSync(join(dir, 'pw'), 'nope\n');
-    const badPassword = await adapter([
-      ...common,
-      '--redis-tls-ca-file',
-      redis.ca,
-      '--redis-password-file',
-      join(dir, 'pw'),
-    ]);
+    const badPassword = await adapter(args.wrongPassword);
     await expectAnswer(`${badPassword}/readyz?verbose`, /^503 [\s\S]*\[-\]redis failed: AUTH: WRONGPASS/);
-    const badCa = await adapter([
-      ...common,
-      '--redis-tls-ca-file',
-      selfSignedCert().cert,
-      '--redis-password-file',
-      redis.passwordFile,
-    ]);
+    const badCa = await adapter(args.wrongCa);
     await expectAnswer(
       `${badCa}/readyz?verbose`,
       /^503 [\s\S]*\[-\]redis failed: .*(self-signed|signature|verify)/i,

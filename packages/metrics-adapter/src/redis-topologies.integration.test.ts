@@ -1,5 +1,4 @@
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Adapter, get, startAdapter } from '../../../test/metrics-adapter/helpers.js';
 import {
@@ -11,7 +10,7 @@ import {
   startSentinels,
   startTlsAclRedis,
   type TlsAclRedis,
-  tempDir,
+  tlsAclArgs,
 } from '../../../test/support/index.js';
 
 const adapters: Adapter[] = [];
@@ -34,40 +33,18 @@ describe('metrics-adapter: Redis over TLS with an ACL user', () => {
   });
 
   it('scrapes through rediss:// as the ACL user; a wrong password or CA fails /readyz with the reason', async () => {
-    const url = `rediss://127.0.0.1:${redis.tlsPort}`;
-    const common = ['--redis', url, '--redis-username', redis.user];
-    const good = await adapter([
-      ...common,
-      '--redis-tls-ca-file',
-      redis.ca,
-      '--redis-password-file',
-      redis.passwordFile,
-    ]);
+    const args = tlsAclArgs(redis, selfSignedCert().cert);
+    const good = await adapter(args.good);
     expect((await get(`${good.url}/metrics`)).body).toMatch(/^redis_up 1$/m);
     await expectAnswer(`${good.admin}/readyz`, /^200 [\s\S]*ready/);
-
-    const dir = tempDir('metrics-acl');
-    writeFileSync(join(dir, 'pw'), 'not-it\n');
-    const badPassword = await adapter([
-      ...common,
-      '--redis-tls-ca-file',
-      redis.ca,
-      '--redis-password-file',
-      join(dir, 'pw'),
-    ]);
-    await expectAnswer(`${badPassword.admin}/readyz`, /^503 [\s\S]*authentication failed: WRONGPASS/);
-    const badCa = await adapter([
-      ...common,
-      '--redis-tls-ca-file',
-      selfSignedCert().cert,
-      '--redis-password-file',
-      redis.passwordFile,
-    ]);
+    const badPassword = await adapter(args.wrongPassword);
+    await expectAnswer(`${badPassword.admin}/readyz`, /^503 [\s\S]*redis: authentication failed: WRONGPASS/);
+    const badCa = await adapter(args.wrongCa);
     await expectAnswer(`${badCa.admin}/readyz`, /^503 [\s\S]*redis: 127\.0\.0\.1:\d+: TLS: /);
     // still serving: redis_up 0 with the reason, as redis_exporter does
     expect((await get(`${badCa.url}/metrics`)).body).toMatch(/^redis_up 0$/m);
     // the Secret is fixed: the next scrape succeeds and the adapter is ready again
-    writeFileSync(join(dir, 'pw'), `${redis.password}\n`);
+    writeFileSync(args.wrongPasswordFile, `${redis.password}\n`);
     expect((await get(`${badPassword.url}/metrics`)).body).toMatch(/^redis_up 1$/m);
     await expectAnswer(`${badPassword.admin}/readyz`, /^200 [\s\S]*ready/);
   }, 90_000);

@@ -15,6 +15,7 @@ import {
   startTlsAclRedis,
   type TlsAclRedis,
   tempDir,
+  tlsAclArgs,
   waitForHttp,
 } from '../../../test/support/index.js';
 import { type RecordingUpstream, startUpstream } from '../../../test/support/recording-upstream.js';
@@ -252,49 +253,19 @@ describe('TLS and an ACL user (redis-server --tls-port, --user)', () => {
   afterAll(async () => {
     await redis?.stop();
   });
-  const url = () => `rediss://127.0.0.1:${redis.tlsPort}`;
 
   it('decides through rediss:// with the CA and the ACL user', async () => {
-    const args = [
-      '--redis',
-      url(),
-      '--redis-tls-ca-file',
-      redis.ca,
-      '--redis-username',
-      redis.user,
-      '--redis-password-file',
-      redis.passwordFile,
-    ];
-    const [a, b] = await Promise.all([replica(args), replica(args)]);
+    const args = tlsAclArgs(redis, selfSignedCert().cert);
+    const [a, b] = await Promise.all([replica(args.good), replica(args.good)]);
     await waitForHttp(`${a.admin}/readyz`);
     const s = await offer([a, b], 'tls', 70);
     expect([count(s, 200), count(s, 429)]).toEqual([50, 20]);
   });
 
   it('a wrong password or CA: /readyz 503 with the reason, the process keeps running', async () => {
-    const dir = tempDir('bad-secret');
-    writeFileSync(join(dir, 'password'), 'wrong\n');
-    const wrongPassword = await replica([
-      '--redis',
-      url(),
-      '--redis-tls-ca-file',
-      redis.ca,
-      '--redis-username',
-      redis.user,
-      '--redis-password-file',
-      join(dir, 'password'),
-    ]);
-    const otherCa = selfSignedCert();
-    const wrongCa = await replica([
-      '--redis',
-      url(),
-      '--redis-tls-ca-file',
-      otherCa.cert,
-      '--redis-username',
-      redis.user,
-      '--redis-password-file',
-      redis.passwordFile,
-    ]);
+    const args = tlsAclArgs(redis, selfSignedCert().cert);
+    const wrongPassword = await replica(args.wrongPassword);
+    const wrongCa = await replica(args.wrongCa);
     for (const [r, reason] of [
       [wrongPassword, /redis: authentication failed: WRONGPASS/],
       [wrongCa, /redis: TLS: .*(self-signed|signature|verify)/i],
