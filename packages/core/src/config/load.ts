@@ -79,7 +79,8 @@ export async function loadConfig<C>(opts: LoadOptions<C>): Promise<LoadedConfig<
     (fileFlag && (values.get(fileFlag.name) as string | undefined)) ||
     (envName ? opts.env[envName] : undefined) ||
     undefined;
-  const document = opts.document ?? (file ? { value: await readConfigFile(file), source: `file ${file}` } : undefined);
+  const document =
+    opts.document ?? (file ? { value: await readConfigFile(file), source: `file ${file}` } : undefined);
   if (document) {
     const shaped = opts.fromFile ? opts.fromFile(document.value, file ?? document.source) : document.value;
     if (shaped !== null && shaped !== undefined) {
