@@ -18,6 +18,11 @@ export class RlsMetrics {
   readonly hits: Counter<'domain' | 'descriptor' | 'outcome'>;
   readonly duration: Histogram;
   private readonly labels = new Set<string>();
+  /** bound label children per (domain, descriptor, outcome): no label hashing per call */
+  private readonly children = new Map<
+    string,
+    { decisions: { inc(): void }; hits: { inc(n: number): void } }
+  >();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -53,7 +58,16 @@ export class RlsMetrics {
       if (this.labels.size >= MAX_LABELS) d = 'other';
       else this.labels.add(d);
     }
-    this.decisions.labels(domain, d, outcome).inc();
-    if (hits > 0) this.hits.labels(domain, d, outcome).inc(hits);
+    const key = `${domain}\u0000${d}\u0000${outcome}`;
+    let c = this.children.get(key);
+    if (c === undefined) {
+      c = {
+        decisions: this.decisions.labels(domain, d, outcome),
+        hits: this.hits.labels(domain, d, outcome),
+      };
+      this.children.set(key, c);
+    }
+    c.decisions.inc();
+    if (hits > 0) c.hits.inc(hits);
   }
 }
