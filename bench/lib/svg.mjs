@@ -4,7 +4,9 @@ const COLORS = { peer: '#8c8c8c', ours: '#1f77b4', baseline: '#d62728', referenc
 const esc = (s) =>
   String(s).replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]);
 
-export function barChart(title, results) {
+/** opts.unit: what the bar values are (default '/s': requests per second), e.g. ' MB' or ' ms'. */
+export function barChart(title, results, opts = {}) {
+  const unit = opts.unit ?? '/s';
   const scenarios = [...new Set(results.map((r) => r.scenario))];
   const barH = 18;
   const gap = 6;
@@ -25,7 +27,7 @@ export function barChart(title, results) {
         `<rect x="${labelW}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${COLORS[r.role] ?? '#555'}"/>`,
       );
       parts.push(
-        `<text x="${labelW + w + 6}" y="${y + 13}">${Number.isFinite(r.rps) ? Math.round(r.rps).toLocaleString('en-US') : '-'}/s${ratio}</text>`,
+        `<text x="${labelW + w + 6}" y="${y + 13}">${Number.isFinite(r.rps) ? Math.round(r.rps).toLocaleString('en-US') : '-'}${unit}${ratio}</text>`,
       );
       y += barH + gap;
     }

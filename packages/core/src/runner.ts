@@ -149,7 +149,7 @@ export async function runComponent<C extends CommonConfig>(
   const unknownEnv = loaded.unknownEnv.filter((v) => !c.env?.(config).includes(v.name));
   if (loaded.actions.get('check-config')) return checkConfig(c, config, loaded.file, unknownEnv);
   if (loaded.actions.get('print-config')) {
-    const { stringify } = await import('yaml');
+    const { stringify } = (await import('yaml')).default;
     process.stdout.write(stringify(shown(loaded.config as C)));
     return process.exit(EXIT.OK);
   }

@@ -61,7 +61,7 @@ export async function runPod(
     return process.exit(EXIT.OK);
   }
   if (loaded.actions.get('print-config')) {
-    const { stringify } = await import('yaml');
+    const { stringify } = (await import('yaml')).default;
     process.stdout.write(stringify(shown(loaded.pod, loaded.hosted)));
     return process.exit(EXIT.OK);
   }

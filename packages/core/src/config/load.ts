@@ -158,7 +158,7 @@ export async function readConfigFile(file: string): Promise<unknown> {
       'DDS_CONFIG_FILE',
     );
   }
-  const { parseDocument } = await import('yaml');
+  const { parseDocument } = (await import('yaml')).default;
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(

@@ -100,7 +100,7 @@ export function createUpstream(url: string, opts: UpstreamOptions = {}): Upstrea
       await upstream.pool?.close();
     },
   };
-  upstream.loading = import('undici').then((undici) => {
+  upstream.loading = import('undici').then(({ default: undici }) => {
     if (!closed) upstream.pool = new undici.Pool(u.origin, common);
   });
   return upstream;

@@ -46,7 +46,8 @@ const NOT_SERVING = 2;
  * --rls-config never loads it.
  */
 export async function startRlsServer(o: RlsServerOptions): Promise<RlsServer> {
-  const grpc: typeof Grpc = await import('@grpc/grpc-js');
+  // a CommonJS package: its module.exports is the default export, in Node and in the split bundle alike
+  const grpc = (await import('@grpc/grpc-js')).default as unknown as typeof Grpc;
   const server = new grpc.Server({
     'grpc.max_receive_message_length': 1 << 20,
     'grpc.max_concurrent_streams': 1000,

@@ -112,7 +112,7 @@ export function compileJsonConfig(input: unknown, origin: string, strict = false
 export async function loadJsonConfig(file: string, strict = false): Promise<JsonModules> {
   let doc: unknown;
   try {
-    const { parse } = await import('yaml');
+    const { parse } = (await import('yaml')).default;
     doc = parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new DdsError('DDS_CONFIG_INVALID', `json-config ${file}: ${(err as Error).message}`);

@@ -30,7 +30,7 @@ async function fetchJson(url: string, headers: Record<string, string>, opts: Scr
   let res: Awaited<ReturnType<typeof request>>;
   try {
     // undici loads with the first JSON scrape (the Redis, MySQL and memcached sources never use it)
-    const undici = await import('undici');
+    const undici = (await import('undici')).default;
     res = await undici.request(url, {
       method: 'GET',
       headers: { accept: 'application/json', ...headers },

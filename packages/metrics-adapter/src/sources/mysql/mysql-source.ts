@@ -66,7 +66,7 @@ export function mysqlSource(cfg: MysqlSourceConfig): Source {
       try {
         const work = (async () => {
           // mysql2 loads with the first MySQL scrape (the other sources never use it)
-          const { createConnection } = await import('mysql2/promise');
+          const { createConnection } = (await import('mysql2/promise')).default;
           const c = await createConnection({
             host: t.host,
             port: t.port,
