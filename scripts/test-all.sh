@@ -26,9 +26,9 @@ npm ci --no-audit --no-fund --loglevel=error
 step "build (turbo, tsc strict)"
 npm run build   # turbo + strict tsc; then links the dds-* bins into node_modules/.bin
 
-step "lint (biome) and type-check tests"
+step "lint (biome) and type-check the whole tree, tests included (root tsconfig.json)"
 npx biome check .
-npx tsc -p tsconfig.test.json
+npx tsc -b
 
 step "helm"
 bash scripts/install-helm.sh
