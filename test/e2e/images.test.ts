@@ -28,6 +28,7 @@ const ADMIN: Record<ComponentName, number> = {
   'metrics-adapter': 9905,
   'log-adapter': 9906,
   'health-adapter': 9907,
+  pod: 9910,
 };
 const DATA_PORTS: Record<ComponentName, number[]> = {
   'demo-app': [8080],
@@ -38,6 +39,7 @@ const DATA_PORTS: Record<ComponentName, number[]> = {
   'metrics-adapter': [9121, 9104, 9150, 7979],
   'log-adapter': [],
   'health-adapter': [8086],
+  pod: [],
 };
 
 const certDir = tempDir('e2e-img-tls');
@@ -63,6 +65,9 @@ function startArgs(c: ComponentName): { volumes: string[]; args: string[] } {
       return { volumes: [], args: ['--input=/tmp/*.log'] };
     case 'health-adapter':
       return { volumes: [], args: ['--tcp=127.0.0.1:6390'] };
+    case 'pod':
+      // a TLS sidecar in front of a rate limiter, from a pod file beside the certificate
+      return { volumes: [`${certDir}:/etc/dds/tls:ro`], args: ['--config=/etc/dds/tls/pod.yaml'] };
   }
 }
 
@@ -94,6 +99,15 @@ beforeAll(async () => {
   // the container runs as uid 65532: the bind-mounted directory must be readable by it
   chmodSync(certDir, 0o755);
   chmodSync(`${certDir}/tls.key`, 0o644);
+  writeFileSync(
+    `${certDir}/pod.yaml`,
+    [
+      'components:',
+      '  tls-sidecar: { tlsDir: /etc/dds/tls, upstream: "http://127.0.0.1:8084" }',
+      '  rate-limiter: { listen: "127.0.0.1:8084", upstream: "http://127.0.0.1:8080", rate: 10/s }',
+    ].join('\n'),
+  );
+  chmodSync(`${certDir}/pod.yaml`, 0o644);
 }, 600_000);
 
 afterAll(async () => {

@@ -19,6 +19,7 @@ export const COMPONENTS = [
   'metrics-adapter',
   'log-adapter',
   'health-adapter',
+  'pod',
 ] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
 

@@ -8,7 +8,7 @@ import { ConfigError, type ConfigIssue, DdsError } from '@dds/core/errors';
 import { allFlags, type Component } from '@dds/core/runner';
 import { COMPONENTS } from './components.js';
 
-export const POD_DEFAULT_ADMIN = '0.0.0.0:9900';
+export const POD_DEFAULT_ADMIN = '0.0.0.0:9910';
 
 /** `dds-pod` takes the common flags only: everything else is in the pod file. */
 export const podFlags: FlagSpec[] = commonFlags({ admin: POD_DEFAULT_ADMIN });

@@ -35,9 +35,16 @@ fit into one pod: container port names must be unique within a pod.
     {{- range $v.extraArgs }}
     - {{ . | quote }}
     {{- end }}
-  {{- with $v.env }}
+  {{- $nodeOptions := include "dds-lib.nodeOptions" $v | trim }}
+  {{- if or $v.env $nodeOptions }}
   env:
+    {{- with $nodeOptions }}
+    - name: NODE_OPTIONS
+      value: {{ . | quote }}
+    {{- end }}
+    {{- with $v.env }}
     {{- toYaml . | nindent 4 }}
+    {{- end }}
   {{- end }}
   ports:
     {{- range $v.ports }}
