@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
-import type { AccessLog } from '../access-log/access-log.js';
+import type { OutgoingHttpHeaders } from 'node:http2';
+import { type AccessLog, accessAttr } from '../access-log/access-log.js';
 import {
   clientFraming,
   type ForwardOptions,
@@ -9,17 +8,13 @@ import {
   isHopByHopResponseName,
   upstreamHeaders,
 } from './forward-headers.js';
-import { H2Request } from './server/h2-stream.js';
-import { Http1Request } from './server/http1-request.js';
+import { GrpcStatus, grpcAnswer, grpcStatusOfReset, grpcTimeoutMs, isGrpc } from './grpc.js';
+import { rawHeader } from './llhttp.js';
+import { H2Response } from './server/h2-stream.js';
 import { Http1Response } from './server/http1-response.js';
+import type { TransportControl, TransportExchange } from './transport.js';
 import type { Upstream } from './upstream.js';
-import {
-  BodyFraming,
-  type BodySource,
-  type ExchangeControl,
-  PoolBusyError,
-  type UpstreamExchange,
-} from './upstream-pool/exchange.js';
+import { BodyFraming, type BodySource, PoolBusyError } from './upstream-pool/exchange.js';
 
 /** Why a proxied request ended without an upstream response. */
 export type ProxyFailure = 'upstream_error' | 'upstream_timeout' | 'upstream_busy' | 'client_abort';
@@ -61,18 +56,14 @@ type H2Message = IncomingMessage & { stream: { endAfterHeaders: boolean } };
 const kHandler = Symbol('dds.proxyHandler');
 type TaggedRes = Res & { [kHandler]?: ProxyHandler };
 
-// What undici checks on request headers and paths; the HTTP/1 parser in front already enforced
-// it on what clients send, so only hook-supplied headers (and HTTP/2 input) are checked here.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-const BAD_PATH = /[^\u0021-\u00ff]/;
-
 /**
  * The hot path shared by every HTTP component: forwards one request to an upstream and streams
- * the response back with back-pressure, mapping failures to 502/504. Plain-text upstreams use
- * core's own keep-alive HTTP/1.1 pool (request head written as one string, response framing
- * parsed by Node's llhttp); https upstreams use undici's low-level dispatch. Clients come from
- * the lean HTTP/1.1 server (Http1Request / Http1Response) or node:http / node:http2.
+ * the response back with back-pressure, mapping failures to 502/503/504 (gRPC calls get a gRPC
+ * status instead). What to send is decided here once; how it is written is the upstream's
+ * Transport's: core's keep-alive HTTP/1.1 pool (plain text, unix socket or TLS) or HTTP/2 (h2c,
+ * or TLS by ALPN), which also carries trailers, resets and flow control end to end. Clients come
+ * from the lean HTTP/1.1 server (Http1Request / Http1Response), node:http2 streams
+ * (H2Request / H2Response) or node:http.
  */
 export function proxyRequest(
   req: IncomingMessage,
@@ -80,124 +71,45 @@ export function proxyRequest(
   upstream: Upstream,
   hooks: ProxyHooks,
 ): void {
-  if (upstream.http1 === undefined && upstream.pool === undefined) {
-    // an https upstream whose client (undici) is still loading: only the first requests wait
+  const transport = upstream.transport;
+  if (transport === undefined) {
+    // an HTTP/2 or https upstream whose client is still loading: only the first requests wait
     const later = () => {
-      if (upstream.pool !== undefined) proxyRequest(req, res, upstream, hooks);
-      else new ProxyHandler(req, res, upstream, hooks).onFail(false, new Error('upstream closed'));
+      if (upstream.transport !== undefined) proxyRequest(req, res, upstream, hooks);
+      else new ProxyHandler(req, res, upstream, hooks).onResponseError(new Error('upstream closed'), false);
     };
     void (upstream.loading ?? Promise.resolve()).then(later, later);
     return;
   }
-  const handler = new ProxyHandler(req, res, upstream, hooks);
-  const headers = upstreamHeaders(req, hooks);
-  const extra = hooks.requestHeaders?.(req);
+  const ex = new ProxyHandler(req, res, upstream, hooks);
+  ex.headers = upstreamHeaders(req, hooks);
+  ex.extra = hooks.requestHeaders?.(req);
   // framing from what the front end parsed: a verified length, or chunked re-encoding
   const length = clientFraming.contentLength;
-  const framing: BodyFraming =
-    req.httpVersionMajor === 2
-      ? (req as H2Message).stream.endAfterHeaders
-        ? BodyFraming.None
-        : length !== undefined
-          ? BodyFraming.Length
-          : BodyFraming.Chunked
-      : length !== undefined
-        ? length !== '0'
-          ? BodyFraming.Length
-          : BodyFraming.None
-        : clientFraming.chunked
-          ? BodyFraming.Chunked
-          : BodyFraming.None;
-  const http1 = upstream.http1;
-  if (http1 !== undefined) {
-    const head = requestHead(
-      req,
-      headers,
-      extra,
-      length,
-      framing,
-      clientFraming.host === undefined ? (upstream.hostHeader ?? 'localhost') : undefined,
-    );
-    handler.body = framing === BodyFraming.None ? null : req;
-    handler.framing = framing;
-    if (framing === BodyFraming.Length) handler.bodyLength = Number(length);
-    handler.headOnly = req.method === 'HEAD';
-    if (head === undefined) {
-      handler.onFail(false, new Error('invalid request header or path for the upstream'));
-      return;
-    }
-    handler.head = head;
-    http1.request(handler);
-    return;
-  }
-  if (extra) for (let i = 0; i < extra.length; i++) headers.push(extra[i]!);
-  if (length !== undefined) headers.push('content-length', length);
-  upstream.pool!.dispatch(
-    {
-      method: req.method as Dispatcher.HttpMethod,
-      path: req.url!,
-      headers,
-      body:
-        framing === BodyFraming.None
-          ? null
-          : req instanceof Http1Request
-            ? readableBody(req)
-            : req instanceof H2Request
-              ? req.stream
-              : req,
-      upgrade: null,
-    },
-    handler as unknown as Dispatcher.DispatchHandler,
-  );
-}
-
-/** The lean request's body as a stream, for undici (https upstreams). */
-function readableBody(req: Http1Request): Readable {
-  const out = new Readable({ read: () => void req.resume() });
-  req.on('data', (chunk: Buffer) => {
-    if (!out.push(chunk)) req.pause();
-  });
-  req.on('end', () => out.push(null));
-  req.on('close', () => {
-    if (!req.complete) out.destroy(new Error('request body cut short'));
-  });
-  return out;
-}
-
-/**
- * Request line and headers as one string, framing written by the proxy; undefined if a header or
- * the path cannot be sent. `hostHeader` is the Host for a request that came without one.
- */
-function requestHead(
-  req: IncomingMessage,
-  headers: string[],
-  extra: readonly string[] | undefined,
-  length: string | undefined,
-  framing: BodyFraming,
-  hostHeader: string | undefined,
-): string | undefined {
-  const path = req.url!;
   const h2 = req.httpVersionMajor === 2;
-  if (h2 && (BAD_PATH.test(path) || !TOKEN.test(req.method!))) return undefined;
-  let head = `${req.method} ${path} HTTP/1.1\r\n`;
-  if (hostHeader !== undefined) head += `host: ${hostHeader}\r\n`;
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!;
-    const value = headers[i + 1]!;
-    if (h2 && (!TOKEN.test(name) || BAD_VALUE.test(value))) return undefined;
-    head += `${name}: ${value}\r\n`;
+  const framing: BodyFraming = h2
+    ? (req as H2Message).stream.endAfterHeaders
+      ? BodyFraming.None
+      : length !== undefined
+        ? BodyFraming.Length
+        : BodyFraming.Chunked
+    : length !== undefined
+      ? length !== '0'
+        ? BodyFraming.Length
+        : BodyFraming.None
+      : clientFraming.chunked
+        ? BodyFraming.Chunked
+        : BodyFraming.None;
+  ex.framing = framing;
+  ex.length = length;
+  ex.body = framing === BodyFraming.None ? null : (req as unknown as BodySource);
+  ex.defaultHost = clientFraming.host === undefined ? (upstream.hostHeader ?? 'localhost') : undefined;
+  if (h2) {
+    ex.fromH2 = true;
+    if (isGrpc(req.headers['content-type'])) ex.grpcCall(rawHeader(req.rawHeaders, 'grpc-timeout'));
+    else ex.trailers = /\btrailers\b/i.test(rawHeader(req.rawHeaders, 'te') ?? '');
   }
-  if (extra) {
-    for (let i = 0; i < extra.length; i += 2) {
-      const name = extra[i]!;
-      const value = extra[i + 1]!;
-      if (!TOKEN.test(name) || BAD_VALUE.test(value)) return undefined;
-      head += `${name}: ${value}\r\n`;
-    }
-  }
-  if (length !== undefined) head += `content-length: ${length}\r\n`;
-  else if (framing === BodyFraming.Chunked) head += 'transfer-encoding: chunked\r\n';
-  return `${head}connection: keep-alive\r\n\r\n`;
+  transport.request(ex);
 }
 
 // Listeners shared by every response (no closure per request); `this` is the ServerResponse.
@@ -207,15 +119,27 @@ function onClientClose(this: TaggedRes): void {
 function onClientDrain(this: TaggedRes): void {
   this[kHandler]?.control?.resume();
 }
+function onDeadline(this: ProxyHandler): void {
+  this.deadlineExpired();
+}
 
-/** Receives one upstream response: from core's HTTP/1 pool (UpstreamExchange) or undici. */
-class ProxyHandler implements UpstreamExchange {
-  head = '';
+/** One proxied exchange: the request the transport sends, and the receiver of its response. */
+class ProxyHandler implements TransportExchange {
+  // the request, as the proxy decided it (TransportRequest)
+  readonly method: string;
+  readonly path: string;
+  headers: readonly string[] = [];
+  extra: readonly string[] | undefined = undefined;
+  defaultHost: string | undefined = undefined;
   body: BodySource | null = null;
   framing: BodyFraming = BodyFraming.None;
-  bodyLength = -1;
-  headOnly = false;
-  control: ExchangeControl | undefined = undefined;
+  length: string | undefined = undefined;
+  readonly headOnly: boolean;
+  fromH2 = false;
+  trailers = false;
+  headersTimeout: number | undefined = undefined;
+
+  control: TransportControl | undefined = undefined;
   private readonly started = performance.now();
   private finished = false;
   private reported = false;
@@ -225,6 +149,16 @@ class ProxyHandler implements UpstreamExchange {
   private sent = 0;
   /** the response when the client came through the lean HTTP/1.1 server */
   private readonly lean: Http1Response | undefined;
+  /** the response when the client speaks HTTP/2 (node:http2 stream) */
+  private readonly h2res: H2Response | undefined;
+  /** a gRPC call: failures are answered with a gRPC status */
+  private grpc = false;
+  /** the grpc-status the call ended with (-1 unknown), for the access log */
+  private grpcStatus = -1;
+  private deadline: NodeJS.Timeout | undefined = undefined;
+  private deadlineHit = false;
+  /** the head was sent with END_STREAM: nothing more goes to the client */
+  private headComplete = false;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -232,16 +166,40 @@ class ProxyHandler implements UpstreamExchange {
     private readonly upstream: Upstream,
     private readonly hooks: ProxyHooks,
   ) {
+    this.method = req.method!;
+    this.path = req.url!;
+    this.headOnly = req.method === 'HEAD';
     (res as TaggedRes)[kHandler] = this;
     res.on('close', onClientClose);
-    const lean = res as unknown;
-    this.lean = lean instanceof Http1Response ? lean : undefined;
-    // the lean server's response is written once per upstream read (see readDone)
+    const r = res as unknown;
+    this.lean = r instanceof Http1Response ? r : undefined;
+    this.h2res = r instanceof H2Response ? r : undefined;
+    // the lean server's response is written once per upstream read (see onReadDone)
     if (this.lean) this.lean.deferFlush = true;
   }
 
   get abandoned(): boolean {
     return this.finished;
+  }
+
+  /**
+   * A gRPC call: trailers asked for, no response-head timeout (streams may be long), and the
+   * call's own deadline (grpc-timeout) enforced here: when it passes, the upstream stream is
+   * cancelled and the client gets DEADLINE_EXCEEDED.
+   */
+  grpcCall(timeout: string | undefined): void {
+    this.grpc = true;
+    this.trailers = true;
+    this.headersTimeout = 0;
+    const ms = grpcTimeoutMs(timeout);
+    if (ms !== undefined) this.deadline = setTimeout(onDeadline.bind(this), ms);
+  }
+
+  deadlineExpired(): void {
+    if (this.finished) return;
+    this.deadlineHit = true;
+    this.control?.abort();
+    this.onResponseError(Object.assign(new Error('deadline exceeded'), { code: 'ETIMEDOUT' }), true);
   }
 
   clientClosed(): void {
@@ -251,11 +209,11 @@ class ProxyHandler implements UpstreamExchange {
     this.done(499, 'client_abort');
   }
 
-  attach(control: ExchangeControl): void {
+  onRequestStart(control: TransportControl): void {
     this.control = control;
   }
 
-  onHead(statusCode: number, headers: string[]): void {
+  onResponseStart(statusCode: number, headers: string[], complete?: boolean): void {
     this.status = statusCode;
     const res = this.res;
     this.closeIfDraining();
@@ -265,16 +223,20 @@ class ProxyHandler implements UpstreamExchange {
       return;
     }
     if (this.req.httpVersionMajor === 2) {
-      const obj: Record<string, string | string[]> = {};
+      const obj: OutgoingHttpHeaders = {};
       for (let i = 0; i < headers.length; i += 2) {
         const name = headers[i]!.toLowerCase();
         if (isHopByHopResponse(name)) continue;
         const v = headers[i + 1]!;
         const prev = obj[name];
-        obj[name] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+        obj[name] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [String(prev), v];
       }
       if (extra) for (let i = 0; i < extra.length; i += 2) obj[extra[i]!.toLowerCase()] = extra[i + 1]!;
-      res.writeHead(statusCode, obj);
+      if (this.h2res) {
+        if (complete && this.grpc) this.noteGrpcStatus(obj['grpc-status']);
+        this.headComplete = complete === true;
+        this.h2res.respond(statusCode, obj, { end: complete, trailers: this.trailers });
+      } else res.writeHead(statusCode, obj as Record<string, string | string[]>);
       return;
     }
     // compacted in place: the array is this response's own
@@ -290,18 +252,11 @@ class ProxyHandler implements UpstreamExchange {
     res.writeHead(statusCode, headers);
   }
 
-  /** A chunk from core's pool (a view of its read buffer: node:http's response keeps a copy). */
-  onBody(chunk: Buffer): boolean {
-    return this.forward(this.lean ? chunk : Buffer.from(chunk));
-  }
-
-  readDone(): void {
-    if (this.lean && !this.finished) this.lean.flush();
-  }
-
-  private forward(chunk: Buffer): boolean {
+  /** A chunk from the transport (possibly a view of its read buffer: node:http's response keeps a copy). */
+  onResponseData(chunk: Buffer): boolean {
     this.sent += chunk.length;
-    if (this.res.write(chunk)) return true;
+    const out = this.lean || this.h2res ? chunk : Buffer.from(chunk);
+    if (this.res.write(out)) return true;
     if (!this.drainHooked) {
       this.drainHooked = true;
       this.res.on('drain', onClientDrain);
@@ -309,21 +264,53 @@ class ProxyHandler implements UpstreamExchange {
     return false;
   }
 
-  onEnd(): void {
+  onReadDone(): void {
+    if (this.lean && !this.finished) this.lean.flush();
+  }
+
+  onResponseEnd(trailers?: string[]): void {
+    if (this.finished) return;
     this.finished = true;
-    this.res.end();
+    const h2res = this.h2res;
+    if (h2res !== undefined) {
+      if (!this.headComplete) {
+        let t: OutgoingHttpHeaders | undefined;
+        if (trailers !== undefined && trailers.length > 0) {
+          t = {};
+          for (let i = 0; i < trailers.length; i += 2) t[trailers[i]!] = trailers[i + 1]!;
+          if (this.grpc) this.noteGrpcStatus(t['grpc-status']);
+        }
+        h2res.endWithTrailers(t);
+      }
+    } else this.res.end();
     this.done(this.status, undefined);
   }
 
-  onFail(timeout: boolean, err: Error): void {
+  onResponseError(err: Error & { code?: string; rstCode?: number }, timeout: boolean): void {
     if (this.finished) return;
     this.finished = true;
     const res = this.res;
+    const h2res = this.h2res;
     const busy = err instanceof PoolBusyError;
     const failure = busy ? 'upstream_busy' : timeout ? 'upstream_timeout' : 'upstream_error';
+    const reset = err.rstCode;
     if (!res.headersSent && !res.destroyed) {
       if (this.hooks.onUpstreamFailure?.(this.req, res as ServerResponse, failure, this.upstream)) {
         this.reported = true;
+        this.clearDeadline();
+        return;
+      }
+      if (h2res !== undefined && reset !== undefined && !this.grpc) {
+        h2res.reset(reset); // the upstream refused this stream: the client sees the same reset
+        this.done(502, failure);
+        return;
+      }
+      if (h2res !== undefined && this.grpc) {
+        // gRPC: a trailers-only answer carrying the status (HTTP 200, as gRPC requires)
+        const status = this.grpcFailure(reset);
+        h2res.respond(200, grpcAnswer(status, grpcText(status, err)), { end: true });
+        this.grpcStatus = status;
+        this.done(200, failure);
         return;
       }
       this.closeIfDraining();
@@ -335,44 +322,34 @@ class ProxyHandler implements UpstreamExchange {
       res.end(body);
       this.sent = body.length;
       this.done(status, failure);
-    } else {
-      res.destroy();
-      this.done(this.status || 502, failure);
+      return;
     }
+    if (h2res !== undefined && this.grpc && h2res.trailersPending) {
+      // the call had started: it ends with a status in trailers instead of a bare reset
+      const status = this.grpcFailure(reset);
+      this.grpcStatus = status;
+      const t = grpcAnswer(status, grpcText(status, err));
+      delete t['content-type'];
+      h2res.endWithTrailers(t);
+    } else if (h2res !== undefined && reset !== undefined) h2res.reset(reset);
+    else res.destroy();
+    this.done(this.status || 502, failure);
   }
 
-  // undici's DispatchHandler (legacy callbacks), used for https upstreams
-
-  onConnect(abort: (err?: Error) => void): void {
-    this.control = { resume: () => {}, abort: () => abort(new Error('client closed')) };
+  private grpcFailure(reset: number | undefined): number {
+    if (this.deadlineHit) return GrpcStatus.DEADLINE_EXCEEDED;
+    if (reset !== undefined) return grpcStatusOfReset(reset);
+    return GrpcStatus.UNAVAILABLE;
   }
 
-  onHeaders(statusCode: number, raw: Buffer[], resume: () => void): boolean {
-    if (statusCode < 200) return true; // 1xx interim responses are not forwarded
-    const control = this.control;
-    if (control) control.resume = resume;
-    const headers: string[] = new Array(raw.length);
-    for (let i = 0; i < raw.length; i++) headers[i] = raw[i]!.toString('latin1');
-    this.onHead(statusCode, headers);
-    return true;
+  private noteGrpcStatus(v: unknown): void {
+    const n = Number(v);
+    if (Number.isInteger(n)) this.grpcStatus = n;
   }
 
-  onData(chunk: Buffer): boolean {
-    const more = this.forward(chunk);
-    this.readDone();
-    return more;
-  }
-
-  onComplete(): void {
-    this.onEnd();
-  }
-
-  onError(err: Error & { code?: string }): void {
-    const timeout =
-      err.code === 'UND_ERR_HEADERS_TIMEOUT' ||
-      err.code === 'UND_ERR_CONNECT_TIMEOUT' ||
-      err.code === 'UND_ERR_BODY_TIMEOUT';
-    this.onFail(timeout, err);
+  private clearDeadline(): void {
+    if (this.deadline !== undefined) clearTimeout(this.deadline);
+    this.deadline = undefined;
   }
 
   /** While draining, HTTP/1.1 responses close their connection so clients move elsewhere. */
@@ -383,19 +360,21 @@ class ProxyHandler implements UpstreamExchange {
   private done(status: number, failure: ProxyFailure | undefined): void {
     if (this.reported) return;
     this.reported = true;
+    this.clearDeadline();
     const seconds = (performance.now() - this.started) / 1000;
     const hooks = this.hooks;
     hooks.onDone?.(this.req, status, seconds, failure, this.upstream);
     const log = hooks.accessLog;
-    if (log?.enabled)
-      log.log(
-        this.req,
-        status,
-        seconds,
-        this.sent,
-        failure,
-        hooks.accessAttributes?.(this.req),
-        hooks.trusted,
-      );
+    if (log?.enabled) {
+      let extra = hooks.accessAttributes?.(this.req) ?? '';
+      if (this.grpcStatus >= 0) extra += accessAttr('rpc.grpc.status_code', this.grpcStatus);
+      log.log(this.req, status, seconds, this.sent, failure, extra, hooks.trusted);
+    }
   }
+}
+
+/** grpc-message of a proxy failure. */
+function grpcText(status: number, err: Error): string {
+  if (status === GrpcStatus.DEADLINE_EXCEEDED) return 'deadline exceeded at the proxy';
+  return `upstream: ${err.message}`;
 }

@@ -102,7 +102,7 @@ class Tunnel {
       'path' in c
         ? connect(c.path)
         : c.tls
-          ? tlsConnect({ host: c.host, port: c.port, servername: c.host })
+          ? tlsConnect({ host: c.host, port: c.port, servername: c.host, ...c.tlsOptions?.() })
           : connect(c.port, c.host);
     this.up = up;
     const headers = upstreamHeaders(req, opts);

@@ -1,9 +1,11 @@
-import type { Pool } from 'undici';
+import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import type { Transport } from './transport.js';
 import type { TunnelTimeouts } from './upgrade-proxy.js';
 import { Http1Pool } from './upstream-pool/pool.js';
 
 export interface UpstreamOptions {
-  /** max keep-alive connections to this upstream */
+  /** max keep-alive connections to this upstream (HTTP/2: most sessions) */
   connections?: number;
   connectTimeout?: number;
   /** time to wait for response headers; exceeded -> 504 */
@@ -17,25 +19,29 @@ export interface UpstreamOptions {
   queueTimeout?: number;
   /** idle time of a spliced tunnel (upgrades) */
   tunnelIdleTimeout?: number;
+  /**
+   * TLS client settings for https:// (certificate, CA, server name, identity check), asked for at
+   * each new connection so reloaded files apply; without it, the system roots and the host name
+   */
+  tls?: () => ConnectionOptions;
 }
 
-/** One upstream origin behind a keep-alive pool. */
+/** One upstream origin behind a transport: core's HTTP/1.1 pool, or HTTP/2 (h2c, or https by ALPN). */
 export interface Upstream {
-  /** as configured, e.g. http://127.0.0.1:8080 or unix:/run/app.sock */
+  /** as configured, e.g. http://127.0.0.1:8080, unix:/run/app.sock, h2c://127.0.0.1:50051 */
   readonly url: string;
   /**
-   * undici pool: https upstreams go through it. undici (about 9 MB of RSS) is loaded only for an
-   * https upstream, when the first one is created: until then this is undefined and `loading`
-   * settles once it is set.
+   * How requests reach it. The HTTP/2 client (h2c, https) is loaded on first use: until then this
+   * is undefined and `loading` settles once it is set.
    */
-  readonly pool: Pool | undefined;
+  readonly transport: Transport | undefined;
   readonly loading?: Promise<void>;
-  /** core's own keep-alive HTTP/1.1 pool for plain-text upstreams (http:, unix:) */
-  readonly http1?: Http1Pool;
   /** Host header for requests that came without one */
   readonly hostHeader?: string;
   /** where raw connections (WebSocket upgrades) go */
-  readonly connect: { host: string; port: number; tls: boolean } | { path: string };
+  readonly connect:
+    | { host: string; port: number; tls: boolean; tlsOptions?: (() => ConnectionOptions) | undefined }
+    | { path: string };
   /** timeouts of upgraded connections */
   readonly tunnel?: TunnelTimeouts;
   close(): Promise<void>;
@@ -44,15 +50,13 @@ export interface Upstream {
 export function createUpstream(url: string, opts: UpstreamOptions = {}): Upstream {
   const common = {
     connections: opts.connections ?? 128,
-    pipelining: 1,
     connectTimeout: opts.connectTimeout ?? 5000,
     headersTimeout: opts.headersTimeout ?? 60_000,
     bodyTimeout: opts.bodyTimeout ?? 300_000,
     keepAliveTimeout: opts.keepAliveTimeout ?? 30_000,
-    keepAliveMaxTimeout: 600_000,
+    queueLimit: opts.queueLimit ?? 1024,
+    queueTimeout: opts.queueTimeout ?? 10_000,
   };
-  // core's pool only: undici's (https upstreams) has no bounded queue of ours
-  const queue = { queueLimit: opts.queueLimit ?? 1024, queueTimeout: opts.queueTimeout ?? 10_000 };
   const tunnel: TunnelTimeouts = {
     connect: common.connectTimeout,
     response: common.headersTimeout,
@@ -60,48 +64,51 @@ export function createUpstream(url: string, opts: UpstreamOptions = {}): Upstrea
   };
   if (url.startsWith('unix:')) {
     const path = url.slice(5);
-    const http1 = new Http1Pool({ path }, { ...common, ...queue });
+    const transport = new Http1Pool({ path }, common);
     return {
       url,
-      pool: undefined,
-      http1,
+      transport,
       hostHeader: 'localhost',
       connect: { path },
       tunnel,
-      close: () => http1.close(),
+      close: () => transport.close(),
     };
   }
-  const u = new URL(url);
+  const u = new URL(url.startsWith('h2c:') ? `http:${url.slice(4)}` : url);
   const tls = u.protocol === 'https:';
   const port = Number(u.port || (tls ? 443 : 80));
   const host = u.hostname.replace(/^\[|\]$/g, '');
-  if (!tls) {
-    const http1 = new Http1Pool({ host, port }, { ...common, ...queue });
-    return {
-      url,
-      pool: undefined,
-      http1,
-      hostHeader: u.host,
-      connect: { host, port, tls },
-      tunnel,
-      close: () => http1.close(),
-    };
+  const connect = { host, port, tls, tlsOptions: tls ? opts.tls : undefined };
+  if (!tls && !url.startsWith('h2c:')) {
+    const transport = new Http1Pool({ host, port }, common);
+    return { url, transport, hostHeader: u.host, connect, tunnel, close: () => transport.close() };
   }
+  // HTTP/2 (h2c), or https where ALPN decides: node:http2's client is loaded only for these
   let closed = false;
   const upstream: { -readonly [K in keyof Upstream]: Upstream[K] } = {
     url,
-    pool: undefined,
+    transport: undefined,
     hostHeader: u.host,
-    connect: { host, port, tls },
+    connect,
     tunnel,
     close: async () => {
       closed = true;
       await upstream.loading;
-      await upstream.pool?.close();
+      await upstream.transport?.close();
     },
   };
-  upstream.loading = import('undici').then(({ default: undici }) => {
-    if (!closed) upstream.pool = new undici.Pool(u.origin, common);
-  });
+  upstream.loading = tls
+    ? import('./h2-upstream/alpn-transport.js').then(({ AlpnTransport }) => {
+        if (!closed)
+          upstream.transport = new AlpnTransport({
+            ...common,
+            host,
+            port,
+            tls: opts.tls ?? (() => ({ servername: isIP(host) ? '' : host })),
+          });
+      })
+    : import('./h2-upstream/h2-transport.js').then(({ H2Transport }) => {
+        if (!closed) upstream.transport = new H2Transport({ ...common, host, port });
+      });
   return upstream;
 }

@@ -9,6 +9,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { Socket } from 'node:net';
+import { isGrpc } from '../grpc.js';
 import { checkH2Head, refusalText } from '../request-checks.js';
 
 /**
@@ -72,6 +73,9 @@ export class H2Request {
 /** The response side of one stream, with the part of ServerResponse the proxy uses. */
 export class H2Response extends EventEmitter {
   statusCode = 200;
+  /** sent when the body ends (the head was sent with waitForTrailers) */
+  private trailers: OutgoingHttpHeaders | undefined;
+  private awaitingTrailers = false;
 
   constructor(readonly stream: ServerHttp2Stream) {
     super();
@@ -105,6 +109,43 @@ export class H2Response extends EventEmitter {
     } else if (headers) Object.assign(out, headers);
     s.respond(out);
     return this;
+  }
+
+  /**
+   * A proxied head: `end` answers with the head alone (END_STREAM on HEADERS: a gRPC
+   * trailers-only response); `trailers` keeps the stream open after the body for trailers
+   * (sendTrailers / end), as gRPC needs.
+   */
+  respond(status: number, headers: OutgoingHttpHeaders, opts: { end?: boolean; trailers?: boolean }): void {
+    const s = this.stream;
+    this.statusCode = status;
+    if (s.headersSent || s.destroyed || s.closed) return;
+    headers[':status'] = status;
+    const waitForTrailers = opts.trailers === true && opts.end !== true;
+    if (waitForTrailers) {
+      this.awaitingTrailers = true;
+      s.once('wantTrailers', () => {
+        this.awaitingTrailers = false;
+        s.sendTrailers(this.trailers ?? {});
+      });
+    }
+    s.respond(headers, { endStream: opts.end === true, waitForTrailers });
+  }
+
+  /** true while the stream waits for trailers: endWithTrailers can still send some. */
+  get trailersPending(): boolean {
+    return this.awaitingTrailers && !this.stream.destroyed;
+  }
+
+  /** Ends the body; the trailers go out when the head asked for them (respond with trailers). */
+  endWithTrailers(trailers: OutgoingHttpHeaders | undefined): void {
+    this.trailers = trailers;
+    if (!this.stream.destroyed) this.stream.end();
+  }
+
+  /** Resets the stream with an HTTP/2 error code (RST_STREAM), e.g. one the upstream sent. */
+  reset(code: number): void {
+    if (!this.stream.destroyed) this.stream.close(code);
   }
 
   write(chunk: Buffer | string): boolean {
@@ -155,7 +196,9 @@ export function serveH2Streams(
       }
       if (headers.expect === '100-continue') stream.additionalHeaders({ ':status': 100 });
       const req = new H2Request(stream, headers, raw);
-      if (watch !== undefined && !stream.endAfterHeaders) watch.add(req);
+      // gRPC streams (bidi, client-streaming) may send a message now and then for hours: the
+      // minimum body rate would cut them, and HTTP/2 flow control already bounds what they hold
+      if (watch !== undefined && !stream.endAfterHeaders && !isGrpc(headers['content-type'])) watch.add(req);
       handler(req as unknown as IncomingMessage, new H2Response(stream) as unknown as ServerResponse);
     },
   );

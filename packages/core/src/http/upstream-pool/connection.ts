@@ -1,7 +1,10 @@
 import { connect, type Socket } from 'node:net';
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { READ_BUFFER } from '../../net/read-buffer.js';
-import { BodyFraming, type BodySource, type ExchangeControl, type UpstreamExchange } from './exchange.js';
+import type { TransportControl, TransportExchange } from '../transport.js';
+import { BodyFraming, type BodySource } from './exchange.js';
 import type { Http1Pool } from './pool.js';
+import { http1Head } from './request-head.js';
 import { createResponseParser, type NativeParser, type ResponseSink } from './response-parser.js';
 
 export enum Phase {
@@ -24,7 +27,7 @@ const KEEP_ALIVE_TIMEOUT = /timeout\s*=\s*(\d+)/i;
  * goes out as one string, the response is parsed by Node's llhttp and streamed to the exchange.
  * Any framing doubt (parse error, bytes nobody asked for, a body cut short) closes the socket.
  */
-export class UpstreamConnection implements ResponseSink, ExchangeControl {
+export class UpstreamConnection implements ResponseSink, TransportControl {
   readonly socket: Socket;
   private readonly parser: NativeParser;
   phase: Phase = Phase.Connecting;
@@ -32,7 +35,7 @@ export class UpstreamConnection implements ResponseSink, ExchangeControl {
   since: number;
   /** requests sent on this connection so far */
   served = 0;
-  private ex: UpstreamExchange | null = null;
+  private ex: TransportExchange | null = null;
   private finalHead = false;
   private keepAlive = false;
   private requestDone = true;
@@ -42,6 +45,8 @@ export class UpstreamConnection implements ResponseSink, ExchangeControl {
   private reading = true;
   /** how long this connection may sit idle before it is closed (ms) */
   idleLimit: number;
+  /** how long the current request may wait for its response head (ms; 0 none) */
+  headLimit = 0;
 
   constructor(private readonly pool: Http1Pool) {
     const t = pool.target;
@@ -49,11 +54,16 @@ export class UpstreamConnection implements ResponseSink, ExchangeControl {
     this.idleLimit = pool.keepAliveTimeout;
     const onread = { buffer: READ_BUFFER, callback: (n: number, buf: Buffer) => this.onData(buf, n) };
     this.socket =
-      'path' in t ? connect({ path: t.path, onread }) : connect({ port: t.port, host: t.host, onread });
+      'path' in t
+        ? connect({ path: t.path, onread })
+        : t.tls
+          ? // tls.connect takes onread too (not in @types/node): reads land in the same shared buffer
+            tlsConnect({ port: t.port, host: t.host, onread, ...t.tls() } as ConnectionOptions)
+          : connect({ port: t.port, host: t.host, onread });
     this.socket.setNoDelay(true);
     this.socket.setKeepAlive(true, 60_000);
     this.parser = createResponseParser(this, pool.maxHeaderSize);
-    this.socket.on('connect', () => this.onConnect());
+    this.socket.on('path' in t || !t.tls ? 'connect' : 'secureConnect', () => this.onConnect());
     this.socket.on('end', () => this.onEndOfInput());
     this.socket.on('error', (err) => this.fail(false, err));
     this.socket.on('close', () => {
@@ -64,12 +74,12 @@ export class UpstreamConnection implements ResponseSink, ExchangeControl {
   }
 
   /** Takes a request: sends it now, or once connected. */
-  send(ex: UpstreamExchange): void {
+  send(ex: TransportExchange): void {
     this.ex = ex;
     this.finalHead = false;
     this.completed = false;
     this.gotBytes = false;
-    ex.attach(this);
+    ex.onRequestStart(this);
     if (this.phase === Phase.Connecting) return;
     this.write(ex);
   }
@@ -81,15 +91,17 @@ export class UpstreamConnection implements ResponseSink, ExchangeControl {
     else this.pool.release(this);
   }
 
-  private write(ex: UpstreamExchange): void {
+  private write(ex: TransportExchange): void {
     this.phase = Phase.Head;
     this.since = this.pool.now;
+    this.headLimit = ex.headersTimeout ?? this.pool.headersTimeout;
     this.served++;
+    const head = http1Head(ex);
     if (ex.body !== null && ex.framing !== BodyFraming.None) {
-      this.pumpBody(ex, ex.body, ex.framing === BodyFraming.Chunked);
+      this.pumpBody(ex, head, ex.body, ex.framing === BodyFraming.Chunked);
     } else {
       this.requestDone = true;
-      this.socket.write(ex.head, 'latin1');
+      this.socket.write(head, 'latin1');
     }
   }
 
@@ -97,14 +109,14 @@ export class UpstreamConnection implements ResponseSink, ExchangeControl {
    * Streams the request body with back-pressure. The head goes out with the first body bytes
    * (as undici does): a body the client's parser rejects (bad chunking) sends nothing upstream.
    */
-  private pumpBody(ex: UpstreamExchange, body: BodySource, chunked: boolean): void {
+  private pumpBody(ex: TransportExchange, head: string, body: BodySource, chunked: boolean): void {
     this.requestDone = false;
     const s = this.socket;
     let headSent = false;
     // the length the head declares is what goes out, whatever the body source does (defence in
     // depth: llhttp and nghttp2 already hold bodies to their length)
     const sized = ex.framing === BodyFraming.Length;
-    let left = ex.bodyLength;
+    let left = sized ? Number(ex.length) : -1;
     const onData = (chunk: Buffer) => {
       if (this.ex !== ex || chunk.length === 0) return;
       if (sized) left -= chunk.length;
@@ -117,7 +129,7 @@ export class UpstreamConnection implements ResponseSink, ExchangeControl {
       s.cork();
       if (!headSent) {
         headSent = true;
-        s.write(ex.head, 'latin1');
+        s.write(head, 'latin1');
       }
       if (chunked) s.write(chunk.length.toString(16) + CRLF, 'latin1');
       s.write(chunk);
@@ -133,7 +145,7 @@ export class UpstreamConnection implements ResponseSink, ExchangeControl {
         return;
       }
       this.since = this.pool.now;
-      if (!headSent) s.write(ex.head, 'latin1');
+      if (!headSent) s.write(head, 'latin1');
       if (chunked) s.write(LAST_CHUNK, 'latin1');
       this.requestDone = true;
       // a response that finished before its request body did waited for this
@@ -167,7 +179,7 @@ export class UpstreamConnection implements ResponseSink, ExchangeControl {
       this.fail(false, r);
       return false;
     }
-    ex.readDone?.();
+    ex.onReadDone?.();
     if (this.unsolicited) this.destroy();
     else if (this.completed) this.afterResponse();
     return this.reading;
@@ -206,7 +218,7 @@ export class UpstreamConnection implements ResponseSink, ExchangeControl {
     if (this.keepAlive) this.honourKeepAliveHint(headers);
     this.phase = Phase.Body;
     this.since = this.pool.now;
-    ex.onHead(status, headers);
+    ex.onResponseStart(status, headers);
     return ex.headOnly ? 1 : 0;
   }
 
@@ -232,7 +244,7 @@ export class UpstreamConnection implements ResponseSink, ExchangeControl {
     if (ex === null || this.unsolicited) return;
     this.since = this.pool.now;
     // the chunk lives in the shared read buffer: onBody copies what it keeps
-    if (!ex.onBody(chunk)) {
+    if (!ex.onResponseData(chunk)) {
       this.reading = false;
       this.socket.pause();
     }
@@ -242,7 +254,7 @@ export class UpstreamConnection implements ResponseSink, ExchangeControl {
     const ex = this.ex;
     if (ex === null || this.unsolicited || !this.finalHead) return;
     this.completed = true;
-    ex.onEnd();
+    ex.onResponseEnd();
   }
 
   /** After a complete response: back to the pool if both directions are done. */
@@ -289,7 +301,7 @@ export class UpstreamConnection implements ResponseSink, ExchangeControl {
     if (ex === null || done) return;
     // a kept-alive socket the upstream closed just as we reused it: nothing was processed
     if (!timeout && wasReused && !headSeen && ex.body === null && this.pool.retry(ex)) return;
-    ex.onFail(timeout, err);
+    ex.onResponseError(err, timeout);
   }
 
   destroy(): void {

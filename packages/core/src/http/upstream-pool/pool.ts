@@ -1,7 +1,16 @@
+import type { ConnectionOptions } from 'node:tls';
+import type { Transport, TransportExchange } from '../transport.js';
 import { Phase, UpstreamConnection } from './connection.js';
-import { PoolBusyError, type UpstreamExchange } from './exchange.js';
+import { PoolBusyError } from './exchange.js';
+import { writableAsHttp1 } from './request-head.js';
 
-export type PoolTarget = { host: string; port: number } | { path: string };
+/**
+ * Where the pool connects: TCP (with `tls`, TLS: the options are asked for at each new
+ * connection, so a reloaded certificate or CA applies to the next one) or a unix socket.
+ */
+export type PoolTarget =
+  | { host: string; port: number; tls?: (() => ConnectionOptions) | undefined }
+  | { path: string };
 
 export interface Http1PoolOptions {
   connections: number;
@@ -17,18 +26,21 @@ export interface Http1PoolOptions {
 }
 
 /**
- * Keep-alive HTTP/1.1 connections to one plain-text upstream (TCP or unix socket), one request
- * per connection at a time, most recently used first. Requests beyond the connection limit
- * wait in FIFO order, in a bounded queue with a wait timeout (PoolBusyError). Timeouts run off one coarse clock per pool instead of a timer per request.
+ * Keep-alive HTTP/1.1 connections to one upstream (TCP, TLS or unix socket), one request per
+ * connection at a time, most recently used first: core's Transport for HTTP/1.1. Requests beyond
+ * the connection limit wait in FIFO order, in a bounded queue with a wait timeout
+ * (PoolBusyError). Timeouts run off one coarse clock per pool instead of a timer per request.
  */
-export class Http1Pool {
+export class Http1Pool implements Transport {
   /** milliseconds, advanced by the pool's ticker */
   now = performance.now();
   readonly maxHeaderSize: number;
   readonly keepAliveTimeout: number;
+  /** default wait for a response head (a request may bring its own) */
+  readonly headersTimeout: number;
   private readonly all = new Set<UpstreamConnection>();
   private readonly idle: UpstreamConnection[] = [];
-  private queue: UpstreamExchange[] = [];
+  private queue: TransportExchange[] = [];
   /** when each queued request started waiting (pool clock), beside `queue` */
   private queuedAt: number[] = [];
   private queueHead = 0;
@@ -45,6 +57,7 @@ export class Http1Pool {
   ) {
     this.maxHeaderSize = opts.maxHeaderSize ?? 0;
     this.keepAliveTimeout = opts.keepAliveTimeout;
+    this.headersTimeout = opts.headersTimeout;
     this.queueLimit = opts.queueLimit ?? 1024;
     this.queueTimeout = opts.queueTimeout ?? 0;
     const shortest = Math.min(
@@ -56,16 +69,20 @@ export class Http1Pool {
     this.tickMs = Math.max(5, Math.min(1000, Math.floor(shortest / 10)));
   }
 
-  request(ex: UpstreamExchange): void {
+  request(ex: TransportExchange): void {
     if (this.closed) {
-      ex.onFail(false, new Error('upstream pool closed'));
+      ex.onResponseError(new Error('upstream pool closed'), false);
+      return;
+    }
+    if (!writableAsHttp1(ex)) {
+      ex.onResponseError(new Error('invalid request header or path for the upstream'), false);
       return;
     }
     const conn = this.idle.pop();
     if (conn !== undefined) conn.send(ex);
     else if (this.all.size < this.opts.connections) this.open().send(ex);
     else if (this.queue.length - this.queueHead >= this.queueLimit && this.compact() >= this.queueLimit)
-      ex.onFail(false, new PoolBusyError('upstream connection queue full'));
+      ex.onResponseError(new PoolBusyError('upstream connection queue full'), false);
     else {
       this.queue.push(ex);
       this.queuedAt.push(this.now);
@@ -73,7 +90,7 @@ export class Http1Pool {
   }
 
   /** Sends a request again on a new connection (its reused one was closed under it). */
-  retry(ex: UpstreamExchange): boolean {
+  retry(ex: TransportExchange): boolean {
     if (this.closed) return false;
     this.open().send(ex);
     return true;
@@ -98,7 +115,7 @@ export class Http1Pool {
   }
 
   /** The oldest waiting request, if any (an array with a moving head: no shift() copies). */
-  private dequeue(): UpstreamExchange | undefined {
+  private dequeue(): TransportExchange | undefined {
     while (this.queueHead < this.queue.length) {
       const next = this.shift();
       if (!next.abandoned) return next;
@@ -108,7 +125,7 @@ export class Http1Pool {
 
   /** Drops waiters whose client went away (only when the queue looks full); returns the length. */
   private compact(): number {
-    const queue: UpstreamExchange[] = [];
+    const queue: TransportExchange[] = [];
     const at: number[] = [];
     for (let i = this.queueHead; i < this.queue.length; i++) {
       if (this.queue[i]!.abandoned) continue;
@@ -122,9 +139,9 @@ export class Http1Pool {
   }
 
   /** Takes the queue's head (the queue must not be empty). */
-  private shift(): UpstreamExchange {
+  private shift(): TransportExchange {
     const next = this.queue[this.queueHead]!;
-    this.queue[this.queueHead++] = undefined as unknown as UpstreamExchange;
+    this.queue[this.queueHead++] = undefined as unknown as TransportExchange;
     if (this.queueHead === this.queue.length) {
       this.queue = [];
       this.queuedAt = [];
@@ -167,7 +184,8 @@ export class Http1Pool {
       now - this.queuedAt[this.queueHead]! > qt + slack
     ) {
       const ex = this.shift();
-      if (!ex.abandoned) ex.onFail(false, new PoolBusyError('waited too long for an upstream connection'));
+      if (!ex.abandoned)
+        ex.onResponseError(new PoolBusyError('waited too long for an upstream connection'), false);
     }
     for (const c of this.all) {
       const age = now - c.since;
@@ -179,7 +197,7 @@ export class Http1Pool {
           if (age > o.connectTimeout + slack) c.timeout();
           break;
         case Phase.Head:
-          if (age > o.headersTimeout + slack) c.timeout();
+          if (c.headLimit > 0 && age > c.headLimit + slack) c.timeout();
           break;
         case Phase.Body:
           if (age > o.bodyTimeout + slack) c.timeout();
