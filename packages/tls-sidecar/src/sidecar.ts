@@ -10,7 +10,7 @@ export async function createSidecar(ctx: ComponentContext<SidecarConfig>): Promi
   const { kind } = parseUpstream(ctx.config.upstream) as UpstreamTarget;
   if (ctx.config.mode === 'client') {
     if (kind === 'tls') return (await import('./modes/tcp-client.js')).createTcpClient(ctx);
-    throw new Error(`client mode for ${kind}:// is not available yet`);
+    return (await import('./modes/http-client.js')).createHttpClient(ctx);
   }
   if (kind === 'tcp') return (await import('./modes/tcp-server.js')).createTcpServer(ctx);
   return (await import('./tls-sidecar.js')).createTlsSidecar(ctx);

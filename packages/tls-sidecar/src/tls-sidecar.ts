@@ -9,19 +9,20 @@ import {
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { AccessLog } from '@dds/core/access-log/access-log';
-import { httpLimitsOf, upstreamOptionsOf } from '@dds/core/http/proxy-config';
+import { GrpcStatus, grpcAnswer, isGrpc } from '@dds/core/http/grpc';
+import { httpLimitsOf } from '@dds/core/http/proxy-config';
 import { type ProxyHooks, proxyRequest } from '@dds/core/http/reverse-proxy';
-import { serveH2Streams } from '@dds/core/http/server/h2-stream';
+import { H2Response, serveH2Streams } from '@dds/core/http/server/h2-stream';
 import { createHttp1Server } from '@dds/core/http/server/http1-server';
-import { TrustedProxies } from '@dds/core/http/trusted-proxies';
 import { proxyUpgrade } from '@dds/core/http/upgrade-proxy';
-import { createUpstream, type Upstream } from '@dds/core/http/upstream';
+import type { Upstream } from '@dds/core/http/upstream';
 import { ConnectionTracker } from '@dds/core/lifecycle/connection-tracker';
 import { type Address, parseAddress } from '@dds/core/net/host-port';
 import { listen } from '@dds/core/net/listen';
 import type { ComponentContext, Instance } from '@dds/core/runner';
 import { type ClientPolicy, IDENTITY_HEADERS } from './client-identity.js';
 import type { SidecarConfig } from './config.js';
+import { SidecarUpstream, sidecarHooks } from './http-upstream.js';
 import { createRedirectServer } from './redirect-server.js';
 import { identityOf, ServerTls, TLS_RESTART_FIELDS } from './server-tls.js';
 import { SidecarMetrics } from './sidecar-metrics.js';
@@ -40,21 +41,7 @@ interface Settings {
 
 const limitsOf = httpLimitsOf;
 
-const upstreamOf = (c: SidecarConfig): Upstream => createUpstream(c.upstream, upstreamOptionsOf(c));
-
-const UPSTREAM_FIELDS = [
-  'upstream',
-  'upstreamConnections',
-  'connectTimeout',
-  'upstreamTimeout',
-  'upstreamQueue',
-  'upstreamQueueTimeout',
-  'tunnelIdleTimeout',
-] as const;
-const RESTART_FIELDS = [...TLS_RESTART_FIELDS, 'redirectListen'] as const;
-
-const changed = (a: SidecarConfig, b: SidecarConfig, fields: readonly (keyof SidecarConfig)[]): boolean =>
-  fields.some((f) => JSON.stringify(a[f]) !== JSON.stringify(b[f]));
+const RESTART_FIELDS = [...TLS_RESTART_FIELDS, 'redirectListen', 'mode'] as const;
 
 /**
  * The TLS sidecar: one port serving HTTPS over HTTP/1.1 and HTTP/2 (ALPN), forwarding to a
@@ -76,29 +63,20 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
   const makeHooks = (config: SidecarConfig, policy: ClientPolicy | undefined): ProxyHooks => {
     const hsts = config.hsts ? ['strict-transport-security', config.hsts] : undefined;
     return {
-      trusted: new TrustedProxies(config.trustedProxies),
-      proto: 'https',
-      forwarded: config.forwarded,
+      ...sidecarHooks(config, { proto: 'https', metrics, accessLog, draining: () => draining }),
       strip: IDENTITY_HEADERS,
       requestHeaders: policy ? (req) => identityOf(req.socket)?.headers : undefined,
       responseHeaders: hsts ? () => hsts : undefined,
-      onDone: (req, status, seconds, failure) => {
-        metrics.request(req.httpVersionMajor === 2, status, seconds);
-        if (failure === 'client_abort') metrics.clientAborts.inc();
-        else if (failure)
-          metrics.upstreamErrors.inc({ kind: failure === 'upstream_timeout' ? 'timeout' : 'error' });
-      },
-      draining: () => draining,
-      accessLog,
       accessAttributes: policy ? (req) => identityOf(req.socket)?.access ?? '' : undefined,
     };
   };
 
   const initial = ctx.config;
   const policy0 = tls.policy;
+  const upstreams = new SidecarUpstream(initial, logger, metrics);
   let settings: Settings = {
     config: initial,
-    upstream: upstreamOf(initial),
+    upstream: upstreams.current,
     policy: policy0,
     hooks: makeHooks(initial, policy0),
   };
@@ -108,7 +86,7 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
     if (s.policy !== undefined) {
       const id = identityOf(req.socket);
       if (!id?.allowed) {
-        deny(res);
+        deny(req, res);
         if (accessLog.enabled)
           accessLog.log(req, 403, 0, DENIED.length, undefined, id?.access, s.hooks.trusted);
         return;
@@ -215,17 +193,15 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
     reload(next, prev) {
       const restart = RESTART_FIELDS.filter((f) => JSON.stringify(next[f]) !== JSON.stringify(prev[f]));
       if (restart.length) throw new Error(`${restart.join(', ')} cannot change on reload; restart to apply`);
-      const old = settings;
-      const upstreamChanged = changed(next, prev, UPSTREAM_FIELDS);
       accessLog.configure(next); // throws when a new destination cannot be opened: reload refused
       tls.reload(next, prev); // throws on bad files: reload refused
+      const replaced = upstreams.reload(next, prev); // throws on unusable upstream TLS files
       const policy = tls.policy;
-      const upstream = upstreamChanged ? upstreamOf(next) : old.upstream;
-      settings = { config: next, upstream, policy, hooks: makeHooks(next, policy) };
+      settings = { config: next, upstream: upstreams.current, policy, hooks: makeHooks(next, policy) };
       setLimits(next);
-      if (upstreamChanged) {
-        probe?.retarget(upstream);
-        void old.upstream.close(); // finishes in-flight requests first
+      if (replaced) {
+        probe?.retarget(upstreams.current);
+        void replaced.close(); // finishes in-flight requests first
       }
     },
 
@@ -243,7 +219,7 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
         clearInterval(tick);
         probe?.stop();
         tls.close();
-        await settings.upstream.close().catch(() => {});
+        await upstreams.close();
         await accessLog.close();
       }
     },
@@ -252,7 +228,14 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
 
 const DENIED = 'client certificate not allowed\n';
 
-function deny(res: Res): void {
+function deny(req: Req, res: Res): void {
+  if (res instanceof H2Response && isGrpc(req.headers['content-type'])) {
+    // a gRPC client gets a gRPC status, not an HTTP one
+    res.respond(200, grpcAnswer(GrpcStatus.PERMISSION_DENIED, 'client certificate not allowed'), {
+      end: true,
+    });
+    return;
+  }
   const body = DENIED;
   const r = res as ServerResponse;
   if ((res as { stream?: unknown }).stream === undefined) r.shouldKeepAlive = false;

@@ -275,6 +275,13 @@ class H2Exchange implements TransportControl {
   private onEnd(): void {
     if (this.ended || this.aborted) return;
     if (!this.started) return; // a stream that ends without a head is reported at close
+    // node:http2 ends the readable side of a stream whose session died as well: only an end
+    // with trailers, or with the session alive and no reset, is a complete response
+    const code = this.stream.rstCode;
+    const truncated =
+      this.trailers === undefined &&
+      (this.session.h2.destroyed || (code !== undefined && code !== constants.NGHTTP2_NO_ERROR));
+    if (truncated) return; // reported at close, as an error
     this.ended = true;
     this.ex.onResponseEnd(this.trailers);
   }
@@ -282,17 +289,11 @@ class H2Exchange implements TransportControl {
   private onClose(): void {
     this.transport.streamDone(this.session);
     if (this.ended || this.aborted) return;
-    if (this.started && this.stream.readableEnded) {
-      this.ended = true;
-      this.ex.onResponseEnd(this.trailers);
-      return;
-    }
     this.ended = true;
     const code = this.stream.rstCode;
     const sessionGone = this.session.h2.destroyed || this.session.h2.closed;
     const err: Error & { code?: string; rstCode?: number } =
-      this.error ??
-      new Error(sessionGone ? 'upstream connection lost' : `upstream reset the stream (code ${code})`);
+      this.error ?? new Error(sessionGone ? 'upstream connection lost' : `upstream reset the stream (code ${code})`);
     // a reset the upstream sent on a live session is passed on as such (REFUSED_STREAM, CANCEL ...)
     if (!sessionGone && !this.timedOut && code !== undefined && code !== constants.NGHTTP2_NO_ERROR)
       err.rstCode = code;

@@ -1,0 +1,3 @@
+import type { ServiceDefinition } from '@grpc/grpc-js';
+
+export const echoService: ServiceDefinition;
