@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, tempDir } from '../support/index.js';
@@ -96,7 +97,9 @@ export async function makePki(label = 'pki'): Promise<Pki> {
         (opts.issuer ?? ca).cert,
         '-CAkey',
         (opts.issuer ?? ca).key,
-        '-CAcreateserial',
+        // a random serial per certificate: -CAcreateserial's serial file races between parallel issues
+        '-set_serial',
+        `0x${randomBytes(16).toString('hex')}`,
         '-out',
         cert,
         '-days',

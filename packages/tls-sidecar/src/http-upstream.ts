@@ -7,7 +7,12 @@ import type { Logger } from '@dds/core/logger';
 import type { ClientTlsContext } from '@dds/core/tls/client-context';
 import type { SidecarConfig } from './config.js';
 import type { SidecarMetrics } from './sidecar-metrics.js';
-import { CLIENT_TLS_FIELDS, upstreamTlsContext } from './upstream-tls.js';
+import {
+  CLIENT_TLS_FIELDS,
+  type UpstreamTlsMetrics,
+  upstreamTlsContext,
+  upstreamTlsFailure,
+} from './upstream-tls.js';
 import { parseUpstream, type UpstreamTarget } from './upstream-url.js';
 
 const UPSTREAM_FIELDS = [
@@ -32,14 +37,41 @@ const changed = (a: SidecarConfig, b: SidecarConfig, fields: readonly (keyof Sid
 export class SidecarUpstream {
   current: Upstream;
   private tls: ClientTlsContext | undefined;
+  private config: SidecarConfig;
+  private lastWarning = 0;
 
   constructor(
     config: SidecarConfig,
     private readonly logger: Logger,
     private readonly metrics: SidecarMetrics,
+    private readonly tlsMetrics: UpstreamTlsMetrics,
   ) {
+    this.config = config;
     this.tls = this.tlsFor(config);
     this.current = this.make(config);
+  }
+
+  /**
+   * A request failed upstream: TLS failures (untrusted or unexpected server, our certificate
+   * refused) are counted by reason and logged, at most one warning a second.
+   */
+  failed(err: Error & { code?: string }): void {
+    const reason = upstreamTlsFailure(err);
+    if (
+      this.tls !== undefined &&
+      reason !== 'refused' &&
+      reason !== 'timeout' &&
+      reason !== 'other' &&
+      reason !== 'reset'
+    )
+      this.tlsMetrics.failed(reason);
+    const now = Date.now();
+    if (now - this.lastWarning < 1000) return;
+    this.lastWarning = now;
+    this.logger.warn(
+      { upstream: this.config.upstream, reason, error: err.message, code: err.code },
+      'upstream request failed',
+    );
   }
 
   /** The certificate presented to the upstream, for the expiry gauges (client mode). */
@@ -56,9 +88,20 @@ export class SidecarUpstream {
       this.tls?.close();
       this.tls = fresh;
     }
+    this.config = next;
     const old = this.current;
     this.current = this.make(next);
     return old;
+  }
+
+  /**
+   * The TLS files changed: pooled connections still present the old certificate, so new
+   * requests go through a new transport and the old one closes once its requests are done.
+   */
+  private renew(): void {
+    const old = this.current;
+    this.current = this.make(this.config);
+    void old.close();
   }
 
   async close(): Promise<void> {
@@ -68,7 +111,9 @@ export class SidecarUpstream {
 
   private tlsFor(c: SidecarConfig): ClientTlsContext | undefined {
     const t = parseUpstream(c.upstream) as UpstreamTarget;
-    return t.kind === 'https' ? upstreamTlsContext(c, undefined, this.logger, this.metrics) : undefined;
+    return t.kind === 'https'
+      ? upstreamTlsContext(c, undefined, this.logger, this.metrics, () => this.renew())
+      : undefined;
   }
 
   private make(c: SidecarConfig): Upstream {
@@ -91,6 +136,7 @@ export function sidecarHooks(
     metrics: SidecarMetrics;
     accessLog: AccessLog;
     draining: () => boolean;
+    upstreams: SidecarUpstream;
   },
 ): ProxyHooks {
   const { metrics } = o;
@@ -104,6 +150,7 @@ export function sidecarHooks(
       else if (failure)
         metrics.upstreamErrors.inc({ kind: failure === 'upstream_timeout' ? 'timeout' : 'error' });
     },
+    onUpstreamError: (_req, err) => o.upstreams.failed(err),
     draining: o.draining,
     accessLog: o.accessLog,
   };

@@ -15,7 +15,6 @@ import { type ProxyHooks, proxyRequest } from '@dds/core/http/reverse-proxy';
 import { H2Response, serveH2Streams } from '@dds/core/http/server/h2-stream';
 import { createHttp1Server } from '@dds/core/http/server/http1-server';
 import { proxyUpgrade } from '@dds/core/http/upgrade-proxy';
-import type { Upstream } from '@dds/core/http/upstream';
 import { ConnectionTracker } from '@dds/core/lifecycle/connection-tracker';
 import { type Address, parseAddress } from '@dds/core/net/host-port';
 import { listen } from '@dds/core/net/listen';
@@ -27,6 +26,7 @@ import { createRedirectServer } from './redirect-server.js';
 import { identityOf, ServerTls, TLS_RESTART_FIELDS } from './server-tls.js';
 import { SidecarMetrics } from './sidecar-metrics.js';
 import { UpstreamProbe } from './upstream-probe.js';
+import { UpstreamTlsMetrics } from './upstream-tls.js';
 
 type Req = IncomingMessage | Http2ServerRequest;
 type Res = ServerResponse | Http2ServerResponse;
@@ -34,7 +34,6 @@ type Res = ServerResponse | Http2ServerResponse;
 /** What a config reload may swap while the listener stays up. */
 interface Settings {
   config: SidecarConfig;
-  upstream: Upstream;
   policy: ClientPolicy | undefined;
   hooks: ProxyHooks;
 }
@@ -63,7 +62,7 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
   const makeHooks = (config: SidecarConfig, policy: ClientPolicy | undefined): ProxyHooks => {
     const hsts = config.hsts ? ['strict-transport-security', config.hsts] : undefined;
     return {
-      ...sidecarHooks(config, { proto: 'https', metrics, accessLog, draining: () => draining }),
+      ...sidecarHooks(config, { proto: 'https', metrics, accessLog, draining: () => draining, upstreams }),
       strip: IDENTITY_HEADERS,
       requestHeaders: policy ? (req) => identityOf(req.socket)?.headers : undefined,
       responseHeaders: hsts ? () => hsts : undefined,
@@ -73,10 +72,14 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
 
   const initial = ctx.config;
   const policy0 = tls.policy;
-  const upstreams = new SidecarUpstream(initial, logger, metrics);
+  const upstreams: SidecarUpstream = new SidecarUpstream(
+    initial,
+    logger,
+    metrics,
+    new UpstreamTlsMetrics(registry),
+  );
   let settings: Settings = {
     config: initial,
-    upstream: upstreams.current,
     policy: policy0,
     hooks: makeHooks(initial, policy0),
   };
@@ -92,7 +95,7 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
         return;
       }
     }
-    proxyRequest(req as IncomingMessage, res as ServerResponse, s.upstream, s.hooks);
+    proxyRequest(req as IncomingMessage, res as ServerResponse, upstreams.current, s.hooks);
   };
 
   const server: Http2SecureServer = createSecureServer({
@@ -145,7 +148,7 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
       socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
       return;
     }
-    proxyUpgrade(req, socket, head, s.upstream, s.hooks, id?.headers);
+    proxyUpgrade(req, socket, head, upstreams.current, s.hooks, id?.headers);
   });
 
   const tracker = new ConnectionTracker(server);
@@ -163,7 +166,7 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
   }
 
   const probe = initial.readyUpstream
-    ? new UpstreamProbe(settings.upstream, initial.upstreamCheckInterval)
+    ? new UpstreamProbe(upstreams.current, initial.upstreamCheckInterval)
     : undefined;
 
   return {
@@ -197,7 +200,7 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
       tls.reload(next, prev); // throws on bad files: reload refused
       const replaced = upstreams.reload(next, prev); // throws on unusable upstream TLS files
       const policy = tls.policy;
-      settings = { config: next, upstream: upstreams.current, policy, hooks: makeHooks(next, policy) };
+      settings = { config: next, policy, hooks: makeHooks(next, policy) };
       setLimits(next);
       if (replaced) {
         probe?.retarget(upstreams.current);

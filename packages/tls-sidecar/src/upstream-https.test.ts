@@ -4,7 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { type ClientReadableStream, status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../../test/support/index.js';
 import { echoClient, startGrpcEcho, tlsCredentials, unary } from '../../../test/tls-sidecar/grpc.js';
 import { metric, metrics, type Sidecar, startSidecar } from '../../../test/tls-sidecar/harness.js';

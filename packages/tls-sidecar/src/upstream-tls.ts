@@ -112,6 +112,8 @@ export function upstreamTlsContext(
   alpn: readonly string[] | undefined,
   logger: Logger,
   metrics: TlsMetrics,
+  /** after new files were taken: connections made before still carry the old certificate */
+  reloaded?: () => void,
 ): ClientTlsContext {
   const client = c.mode === 'client';
   const dir = client && c.tlsDir ? tlsDirPaths(c.tlsDir, true) : undefined;
@@ -136,6 +138,7 @@ export function upstreamTlsContext(
         },
         'upstream TLS files reloaded; new connections use them',
       );
+      reloaded?.();
     },
     onError: (err) => {
       metrics.certReloads.inc({ result: 'rejected' });

@@ -42,6 +42,8 @@ export interface ProxyHooks extends ForwardOptions {
     failure: ProxyFailure,
     upstream: Upstream,
   ): boolean;
+  /** the upstream failed this request (refused, TLS, timeout, reset): for logs; not on the hot path */
+  onUpstreamError?(req: IncomingMessage, err: Error & { code?: string }, upstream: Upstream): void;
   /** while true, responses close their connection so clients move elsewhere */
   draining(): boolean;
   /** writes one access record per request that ends (when enabled) */
@@ -294,6 +296,7 @@ class ProxyHandler implements TransportExchange {
     const busy = err instanceof PoolBusyError;
     const failure = busy ? 'upstream_busy' : timeout ? 'upstream_timeout' : 'upstream_error';
     const reset = err.rstCode;
+    if (!busy) this.hooks.onUpstreamError?.(this.req, err, this.upstream);
     if (!res.headersSent && !res.destroyed) {
       if (this.hooks.onUpstreamFailure?.(this.req, res as ServerResponse, failure, this.upstream)) {
         this.reported = true;

@@ -15,6 +15,7 @@ import type { SidecarConfig } from '../config.js';
 import { SidecarUpstream, sidecarHooks } from '../http-upstream.js';
 import { SidecarMetrics } from '../sidecar-metrics.js';
 import { UpstreamProbe } from '../upstream-probe.js';
+import { UpstreamTlsMetrics } from '../upstream-tls.js';
 import { clientCertificateReady } from './client-readiness.js';
 
 /** The HTTP/2 connection preface starts with this; no HTTP/1.1 method does. */
@@ -41,9 +42,14 @@ export function createHttpClient(ctx: ComponentContext<SidecarConfig>): Instance
   });
   const accessLog = new AccessLog({ component: 'tls-sidecar', registry, logger });
   accessLog.configure(initial);
-  const upstreams: SidecarUpstream = new SidecarUpstream(initial, logger, metrics);
+  const upstreams: SidecarUpstream = new SidecarUpstream(
+    initial,
+    logger,
+    metrics,
+    new UpstreamTlsMetrics(registry),
+  );
   const hooksOf = (c: SidecarConfig): ProxyHooks =>
-    sidecarHooks(c, { proto: 'http', metrics, accessLog, draining: () => draining });
+    sidecarHooks(c, { proto: 'http', metrics, accessLog, draining: () => draining, upstreams });
   let hooks = hooksOf(initial);
   let config = initial;
 
@@ -83,7 +89,10 @@ export function createHttpClient(ctx: ComponentContext<SidecarConfig>): Instance
         sock.unshift(first);
         const n = Math.min(first.length, PREFACE.length);
         if (first.subarray(0, n).equals(PREFACE.subarray(0, n)) && n >= 3) h2c.emit('connection', sock);
-        else http1.accept(sock);
+        else {
+          http1.accept(sock);
+          sock.resume(); // paused above: 'data' listeners do not restart a paused socket
+        }
       });
       sock.on('error', () => {});
       sock.once('close', () => clearTimeout(silent));
