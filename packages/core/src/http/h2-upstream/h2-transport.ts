@@ -293,7 +293,8 @@ class H2Exchange implements TransportControl {
     const code = this.stream.rstCode;
     const sessionGone = this.session.h2.destroyed || this.session.h2.closed;
     const err: Error & { code?: string; rstCode?: number } =
-      this.error ?? new Error(sessionGone ? 'upstream connection lost' : `upstream reset the stream (code ${code})`);
+      this.error ??
+      new Error(sessionGone ? 'upstream connection lost' : `upstream reset the stream (code ${code})`);
     // a reset the upstream sent on a live session is passed on as such (REFUSED_STREAM, CANCEL ...)
     if (!sessionGone && !this.timedOut && code !== undefined && code !== constants.NGHTTP2_NO_ERROR)
       err.rstCode = code;
@@ -312,10 +313,12 @@ class H2Exchange implements TransportControl {
   private pump(body: BodySource): void {
     const s = this.stream;
     // the declared length is what goes out, whatever the body source does (as the HTTP/1.1 pool)
-    let left = this.ex.framing === BodyFraming.Length ? Number(this.ex.length) : -1;
+    const sized = this.ex.framing === BodyFraming.Length;
+    let left = sized ? Number(this.ex.length) : 0;
     const onData = (chunk: Buffer) => {
       if (chunk.length === 0 || s.destroyed) return;
-      if (left >= 0 && (left -= chunk.length) < 0) {
+      if (sized) left -= chunk.length;
+      if (sized && left < 0) {
         cleanup();
         this.error = new Error('request body longer than its Content-Length');
         s.close(constants.NGHTTP2_CANCEL);
@@ -325,7 +328,7 @@ class H2Exchange implements TransportControl {
     };
     const onEnd = () => {
       cleanup();
-      if (left > 0) {
+      if (sized && left > 0) {
         this.error = new Error('request body shorter than its Content-Length');
         if (!s.destroyed) s.close(constants.NGHTTP2_CANCEL);
         return;
