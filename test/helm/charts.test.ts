@@ -231,6 +231,33 @@ describe('subcharts with values files', () => {
     expect(spec.volumes).toContainEqual({ name: 'tls-sidecar-certs', secret: { secretName: 'web-tls' } });
   });
 
+  it('V8 heap sizing from the memory limit: NODE_OPTIONS, off with v8Sizing: false or an own NODE_OPTIONS', async () => {
+    const optionsOf = async (extra: string[]) => {
+      const [deployment] = byKind(
+        await template('tls-sidecar', 'tls-sidecar-standalone.yaml', extra),
+        'Deployment',
+      );
+      const c = podSpec(deployment as K8sObject).containers[0] as unknown as {
+        env?: { name: string; value?: string }[];
+      };
+      return (c.env ?? []).filter((e) => e.name === 'NODE_OPTIONS').map((e) => e.value);
+    };
+    expect(await optionsOf([])).toEqual(['--max-old-space-size=96 --max-semi-space-size=2']);
+    expect(await optionsOf(['--set', 'resources.limits.memory=128Mi'])).toEqual([
+      '--max-old-space-size=64 --max-semi-space-size=1',
+    ]);
+    expect(await optionsOf(['--set', 'resources.limits.memory=1Gi'])).toEqual(['--max-old-space-size=512']);
+    expect(await optionsOf(['--set', 'v8Sizing=false'])).toEqual([]);
+    expect(
+      await optionsOf([
+        '--set',
+        'env[0].name=NODE_OPTIONS',
+        '--set',
+        'env[0].value=--max-old-space-size=300',
+      ]),
+    ).toEqual(['--max-old-space-size=300']);
+  });
+
   it('shard-ambassador shared: nutcracker config in a ConfigMap, mounted and passed, restarted on change', async () => {
     const objs = await template('shard-ambassador', 'shard-ambassador-shared.yaml');
     const [cm] = byKind(objs, 'ConfigMap');
