@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { bufferBudget } from './http/buffer-budget.js';
+import { fastPathStates } from './internals/fast-paths.js';
 
 export { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
 
@@ -32,6 +33,16 @@ export function createRegistry(component: string, version: string): Registry {
     registers: [registry],
     collect() {
       this.set(bufferBudget.held);
+    },
+  });
+  new Gauge({
+    name: `${METRIC_PREFIX}fast_path_info`,
+    help: "Fast paths on Node's private internals probed by this process: live 1 in use, 0 replaced by the public-API fallback.",
+    labelNames: ['path', 'live'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of fastPathStates()) this.set({ path: s.path, live: s.live ? '1' : '0' }, 1);
     },
   });
   return registry;

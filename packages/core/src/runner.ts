@@ -11,6 +11,7 @@ import { redact } from './config/redact.js';
 import type { CommonConfig } from './config/schemas.js';
 import type * as z from './config/zod.js';
 import { ConfigError, DdsError, EXIT, ListenError } from './errors.js';
+import { fastPathSwitchError, logFastPaths } from './internals/fast-paths.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import { createRegistry, METRIC_PREFIX } from './metrics.js';
@@ -133,6 +134,9 @@ export async function runComponent<C extends CommonConfig>(
       new DdsError('DDS_FLAG_UNKNOWN', `unexpected argument "${loaded.positionals[0]}" (see --help)`),
     );
   }
+  const fastPathError = fastPathSwitchError(env);
+  if (fastPathError !== undefined)
+    return exitWithConfigError(c.name, new DdsError('DDS_CONFIG_INVALID', fastPathError));
   let config = loaded.config as C;
   if (config.workers > 1 && !c.workers) {
     return exitWithConfigError(
@@ -229,6 +233,7 @@ export async function runComponent<C extends CommonConfig>(
   workerLink?.listening();
   startedChannel.publish({ component: c.name });
   logger.info({ admin: config.admin, config: loaded.file }, `dds-${c.name} ${c.version} started`);
+  logFastPaths(logger);
 
   // Hot reload: re-run the whole load (file < env < flags) so precedence holds on reload too.
   let reloading = Promise.resolve();

@@ -2,6 +2,7 @@ import { startAdminServer } from '@dds/core/admin/admin-server';
 import { renderHelp } from '@dds/core/config/flags';
 import { redact } from '@dds/core/config/redact';
 import { ConfigError, DdsError, EXIT } from '@dds/core/errors';
+import { fastPathSwitchError, logFastPaths } from '@dds/core/internals/fast-paths';
 import { Lifecycle } from '@dds/core/lifecycle/lifecycle';
 import { createLogger, type Logger } from '@dds/core/logger';
 import { Counter, createRegistry, METRIC_PREFIX, Registry } from '@dds/core/metrics';
@@ -53,6 +54,8 @@ export async function runPod(
     loaded = await loadPod(argv, env);
     if (loaded.positionals.length)
       throw new DdsError('DDS_FLAG_UNKNOWN', `unexpected argument "${loaded.positionals[0]}" (see --help)`);
+    const fastPathError = fastPathSwitchError(env);
+    if (fastPathError !== undefined) throw new DdsError('DDS_CONFIG_INVALID', fastPathError);
   } catch (err) {
     return exitWithConfigError(err);
   }
@@ -137,6 +140,7 @@ export async function runPod(
     { admin: pod.admin, config: loaded.file, components: running.map((r) => r.name) },
     `dds-pod ${POD_VERSION} started`,
   );
+  logFastPaths(logger);
 
   // Hot reload: the whole pod file again; every component gets its section (or the same one, when
   // one of its watched files changed), and a pod file with any invalid section is refused whole.

@@ -31,7 +31,8 @@ export interface UnknownEnv {
 
 /**
  * `DDS_*` variables that are not settings of any component, so never reported as unknown: the
- * `--workers` link and the variables of the project's own scripts and tests.
+ * `--workers` link, core's fast-path switch and the variables of the project's own scripts and
+ * tests.
  */
 const TOOLING_ENV = new Set([
   'DDS_WORKER_OF',
@@ -42,6 +43,7 @@ const TOOLING_ENV = new Set([
   'DDS_IMAGE_JOBS',
   'DDS_PEERS_DIR',
   'DDS_PROXY_CPU_FRONT',
+  'DDS_FAST_PATHS_OFF', // checked by the runner (internals/fast-paths.ts)
 ]);
 const TOOLING_ENV_PREFIX = 'DDS_TEST_';
 

@@ -18,6 +18,9 @@ export interface HttpLimits {
   bufferBudget?: number;
 }
 
+/** The response each node:http socket is answering, if any. */
+const inFlight = new WeakMap<Socket, ServerResponse>();
+
 /** What a malformed or abusive client got, for metrics. */
 export type ClientErrorKind =
   | 'header_too_large'
@@ -54,8 +57,7 @@ export function applyHttpLimits(
     onClientError?.(kind);
     // A response already on its way cannot be replaced; one not started yet (the request head
     // was fine, its body was not: invalid chunking) still gets its 400.
-    const pending = (socket as Socket & { _httpMessage?: { headersSent: boolean } })._httpMessage;
-    if (!socket.writable || pending?.headersSent) {
+    if (!socket.writable || inFlight.get(socket)?.headersSent) {
       socket.destroy();
       return;
     }
@@ -86,7 +88,14 @@ export function createHttpServer(
 ): Server {
   const server = createServer(
     { maxHeaderSize: limits.maxHeaderSize, requireHostHeader: false, joinDuplicateHeaders: false },
-    handler,
+    (req, res) => {
+      // the response in flight on this socket, for clientError (node:http keeps it only privately)
+      inFlight.set(req.socket, res);
+      res.once('close', () => {
+        if (inFlight.get(req.socket) === res) inFlight.delete(req.socket);
+      });
+      handler(req, res);
+    },
   );
   applyHttpLimits(server, limits, onClientError);
   return server;

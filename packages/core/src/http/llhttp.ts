@@ -1,42 +1,27 @@
-import { createRequire } from 'node:module';
+import { type NativeParser, type ParserBinding, parserBinding } from '../internals/http-parser.js';
+
+export type { NativeParser } from '../internals/http-parser.js';
 
 /**
- * Node's own llhttp binding (the parser behind node:http), used in strict mode on both sides of
- * the proxy. It parses only what framing needs in C++ and hands JS one flat [name, value, ...]
- * string array per head and body slices already de-chunked. Strict llhttp rejects what could
- * smuggle a second message: Content-Length together with Transfer-Encoding, differing duplicate
- * Content-Lengths, invalid chunk sizes, obs-fold, bare CR/LF.
+ * Node's own llhttp (internals/http-parser.ts) in strict mode, on both sides of the proxy.
+ * Strict llhttp rejects what could smuggle a second message: Content-Length together with
+ * Transfer-Encoding, differing duplicate Content-Lengths, invalid chunk sizes, obs-fold, bare
+ * CR/LF.
  */
-export interface NativeParser {
-  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
-  /** bytes consumed, or the parse error */
-  execute(data: Buffer): number | (Error & { code?: string });
-  /** end of input: completes a close-delimited body, or the error if a message is cut short */
-  finish(): undefined | (Error & { code?: string });
-  close(): void;
-  [k: number]: unknown;
+function llhttp(): ParserBinding {
+  if (cached !== undefined) return cached;
+  const b = parserBinding();
+  if (b === undefined) throw new Error("Node's llhttp binding is not available (see dds_fast_path_info)");
+  cached = b;
+  return b;
+}
+let cached: ParserBinding | undefined;
+
+/** The method name of llhttp's method index. */
+export function methodName(index: number): string | undefined {
+  return llhttp().methods[index];
 }
 
-export interface ParserClass {
-  new (): NativeParser;
-  REQUEST: number;
-  RESPONSE: number;
-  kOnMessageBegin: number;
-  kOnHeaders: number;
-  kOnHeadersComplete: number;
-  kOnBody: number;
-  kOnMessageComplete: number;
-  kLenientNone: number;
-}
-
-const common = createRequire(import.meta.url)('_http_common') as {
-  HTTPParser: ParserClass;
-  methods: string[];
-};
-
-export const HTTPParser = common.HTTPParser;
-/** method names by llhttp's method index */
-export const METHODS: readonly string[] = common.methods;
 /** an empty async resource for parsers (no async_hooks tracking per connection) */
 export const PARSER_RESOURCE = {};
 
@@ -90,21 +75,23 @@ export interface ParserCallbacks<P> {
 }
 
 /**
- * A strict llhttp parser (no lenient flags) of `type` (HTTPParser.REQUEST / RESPONSE) whose
- * callbacks receive it as `this`; `fields` (e.g. its owner) are set on it first.
+ * A strict llhttp parser (no lenient flags) of requests or responses whose callbacks receive it
+ * as `this`; `fields` (e.g. its owner) are set on it first.
  */
 export function strictParser<F extends object>(
-  type: number,
+  type: 'request' | 'response',
   maxHeaderSize: number,
   fields: F,
   cb: ParserCallbacks<NativeParser & HeaderCollector & F>,
 ): NativeParser & HeaderCollector & F {
+  const { HTTPParser } = llhttp();
   const p = Object.assign(new HTTPParser(), fields, { pending: [] as string[] });
   p[HTTPParser.kOnMessageBegin] = cb.begin;
   p[HTTPParser.kOnHeaders] = collectHeaders;
   p[HTTPParser.kOnHeadersComplete] = cb.headersComplete;
   p[HTTPParser.kOnBody] = cb.body;
   p[HTTPParser.kOnMessageComplete] = cb.complete;
-  p.initialize(type, PARSER_RESOURCE, maxHeaderSize, HTTPParser.kLenientNone);
+  const kind = type === 'request' ? HTTPParser.REQUEST : HTTPParser.RESPONSE;
+  p.initialize(kind, PARSER_RESOURCE, maxHeaderSize, HTTPParser.kLenientNone);
   return p;
 }

@@ -7,7 +7,6 @@ import {
   completeHeaders,
   dropTrailers,
   type HeaderCollector,
-  HTTPParser,
   type NativeParser,
   rawHeader,
   strictParser,
@@ -113,7 +112,7 @@ class Tunnel {
     if (extra) for (let i = 0; i < extra.length; i += 2) text += `${extra[i]}: ${extra[i + 1]}\r\n`;
     up.write(`${text}connection: upgrade\r\nupgrade: ${rawHeader(req.rawHeaders, 'upgrade')}\r\n\r\n`);
     this.parser = strictParser(
-      HTTPParser.RESPONSE,
+      'response',
       16 * 1024,
       { tunnel: this as Tunnel },
       { begin: onBegin, headersComplete: onHead, body: onBody, complete: onComplete },

@@ -4,8 +4,7 @@ import {
   completeHeaders,
   dropTrailers,
   type HeaderCollector,
-  HTTPParser,
-  METHODS,
+  methodName,
   type NativeParser,
   rawHeader,
   strictParser,
@@ -118,7 +117,7 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
     private readonly shared = false,
   ) {
     this.parser = strictParser(
-      HTTPParser.REQUEST,
+      'request',
       host.maxHeaderSize,
       { conn: this as Http1Connection },
       {
@@ -177,7 +176,7 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
   ): void {
     this.headStarted = false;
     if (this.stopped) return;
-    const name = METHODS[method] ?? 'GET';
+    const name = methodName(method) ?? 'GET';
     let verdict: HeadVerdict = checkHttp1Head(name, headers, minor);
     if (verdict === 0 && url.charCodeAt(0) !== 47 /* '/' */ && url !== '*') {
       // absolute-form: forwarded in origin-form, and only if it names the Host it came with

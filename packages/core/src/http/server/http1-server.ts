@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
-import { adoptSocket } from '../../net/read-buffer.js';
+import { parserBinding } from '../../internals/http-parser.js';
+import { adoptSocket, probeSocketAdoption, replaceAcceptedSockets } from '../../internals/socket-adoption.js';
 import { setBufferBudget } from '../buffer-budget.js';
 import type { ClientErrorKind, HttpLimits } from '../http-server.js';
 import { type ConnectionHost, Http1Connection } from './http1-connection.js';
@@ -38,8 +39,10 @@ export class Http1Server extends NetServer implements ConnectionHost {
     private readonly handler: Http1Handler | LeanHttp1Handler,
     private readonly onClientError?: (kind: ClientErrorKind) => void,
   ) {
-    // accepted paused: plain sockets are adopted to read with `onread` (see emit)
+    // accepted paused: plain sockets are adopted to read with `onread` (replaceAcceptedSockets)
     super({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true });
+    if (parserBinding() === undefined)
+      throw new Error("the lean HTTP/1.1 server needs Node's llhttp binding (fast path llhttp is not live)");
     this.maxHeaderSize = limits.maxHeaderSize;
     this.bodyHighWater = limits.bodyHighWater ?? 64 * 1024;
     this.minBodyRate = limits.minBodyRate ?? 0;
@@ -50,21 +53,16 @@ export class Http1Server extends NetServer implements ConnectionHost {
       keepAlive: limits.idleTimeout,
     };
     this.on('close', () => this.stopSweeper());
-  }
-
-  /**
-   * An accepted TCP socket moves to a socket that reads into the process's shared buffer
-   * (`onread`: no allocation and no Readable machinery per read), and 'connection' listeners
-   * (drain tracking, connection limits) see that socket, never the empty one it came in.
-   */
-  // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's own signature
-  override emit(event: string | symbol, ...args: any[]): boolean {
-    if (event !== 'connection') return super.emit(event, ...args);
-    let conn: Http1Connection | undefined;
-    const socket = adoptSocket(args[0] as Socket, (n, buf) => conn?.readShared(n, buf), true);
-    socket.setNoDelay(true);
-    conn = this.serve(socket, true); // reads come through the callback, adopted or not
-    return super.emit('connection', socket);
+    // accepted TCP sockets move to sockets that read into the process's shared buffer, and
+    // 'connection' listeners (drain tracking, connection limits) see those
+    replaceAcceptedSockets(this, (accepted) => {
+      let conn: Http1Connection | undefined;
+      const socket = adoptSocket(accepted, (n, buf) => conn?.readShared(n, buf), true);
+      socket.setNoDelay(true);
+      conn = this.serve(socket, true); // reads come through the callback, adopted or not
+      return socket;
+    });
+    this.on('listening', () => probeSocketAdoption(this));
   }
 
   // Settable on reload, like node:http's; the sweep follows the new values at once.

@@ -2,7 +2,6 @@ import {
   completeHeaders,
   dropTrailers,
   type HeaderCollector,
-  HTTPParser,
   type NativeParser,
   strictParser,
 } from '../llhttp.js';
@@ -52,7 +51,7 @@ function onMessageComplete(this: SinkParser): void {
 /** A strict HTTP/1.x response parser for one upstream connection, reused across responses. */
 export function createResponseParser(sink: ResponseSink, maxHeaderSize: number): NativeParser {
   return strictParser(
-    HTTPParser.RESPONSE,
+    'response',
     maxHeaderSize,
     { sink },
     {
