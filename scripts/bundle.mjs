@@ -1,6 +1,6 @@
 // Bundles dds entry points the way the images ship them: one directory per entry with main.mjs,
 // the chunks it loads on demand (chunks/), the native addons esbuild cannot bundle (node_modules/)
-// and package.json. Used by scripts/images.sh and the footprint benchmark.
+// and package.json (with the component's version). Used by scripts/images.sh and the footprint benchmark.
 //
 //   node scripts/bundle.mjs OUTDIR COMPONENT...     -> OUTDIR/<component>/app/main.mjs (+ chunks/)
 //
@@ -11,7 +11,7 @@
 //   (about 4 MB of RSS for a process that never uses fetch); util, fs and process pull in streams,
 //   worker_threads and readline the same way.
 // - The createRequire banner gives bundled CommonJS dependencies (pino, prom-client) `require`.
-import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,7 +72,9 @@ export async function bundle(entry, dir) {
     // its ./bundled entry carries the same wasm inline, which is what a bundle needs
     alias: { '@platformatic/wasm-utils': '@platformatic/wasm-utils/bundled' },
   });
-  writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
+  // the component's version, where core's packageVersion() finds it from the bundle's modules
+  const { version } = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8'));
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ type: 'module', version })}\n`);
   const imports = Object.values(result.metafile.outputs).flatMap((o) => o.imports.map((i) => i.path));
   for (const [addon, packages] of Object.entries(ADDONS)) {
     if (!imports.includes(addon)) continue;

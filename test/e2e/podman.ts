@@ -4,10 +4,10 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { packageVersion } from '@dds/core/version';
 import { parseAllDocuments, stringify } from 'yaml';
 import { ROOT, run, sleep } from '../support/index.js';
-
-export const VERSION = '0.1.0';
 
 /** Every image the project builds (scripts/images.sh), in build order. */
 export const COMPONENTS = [
@@ -42,7 +42,8 @@ export async function podmanOk(args: readonly string[], timeoutMs?: number): Pro
   return r.stdout;
 }
 
-export const imageRef = (name: string): string => `localhost/dds/${name}:${VERSION}`;
+export const imageRef = (name: string): string =>
+  `localhost/dds/${name}:${packageVersion(pathToFileURL(join(ROOT, 'packages', name, 'package.json')).href)}`;
 
 /** Builds (cached) whatever image is missing: the test command builds them all beforehand. */
 export async function ensureImages(names: readonly string[]): Promise<void> {

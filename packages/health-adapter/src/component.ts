@@ -1,8 +1,9 @@
 import type { Component } from '@dds/core/runner';
+import { packageVersion } from '@dds/core/version';
 import { createHealthAdapter } from './adapter.js';
 import { flags, type HealthConfig, schema } from './config.js';
 
-const version = '0.1.0';
+const version = packageVersion(import.meta.url);
 
 /** dds-health-adapter: what `dds-health-adapter` runs alone and what dds-pod hosts beside other components. */
 export const component: Component<HealthConfig> = {

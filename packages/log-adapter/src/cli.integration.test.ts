@@ -1,3 +1,4 @@
+import { packageVersion } from '@dds/core/version';
 import { describe, expect, it } from 'vitest';
 import { bin, run } from '../../../test/support/index.js';
 
@@ -32,7 +33,7 @@ describe('dds-log-adapter CLI', () => {
       body: 'plain text',
       attributes: { 'dds.parse_error': 'no known format' },
     });
-    expect(r.stderr).toContain('"msg":"dds-log-adapter 0.1.0 started"');
+    expect(r.stderr).toContain(`"msg":"dds-log-adapter ${packageVersion(import.meta.url)} started"`);
   });
 
   it('invalid configuration exits 2 naming the field', async () => {

@@ -1,11 +1,12 @@
 import type { Component } from '@dds/core/runner';
+import { packageVersion } from '@dds/core/version';
 import { createLogAdapter } from './adapter.js';
 import { flags, type LogAdapterConfig, schema } from './config.js';
 
 /** dds-log-adapter: what `dds-log-adapter` runs alone and what dds-pod hosts beside other components. */
 export const component: Component<LogAdapterConfig> = {
   name: 'log-adapter',
-  version: '0.1.0',
+  version: packageVersion(import.meta.url),
   summary:
     'normalizes application logs (files or stdin) into OpenTelemetry log records and ships them (stdout, file, HTTP, OTLP, Kafka)',
   usage:

@@ -1,11 +1,12 @@
 import type { Component } from '@dds/core/runner';
+import { packageVersion } from '@dds/core/version';
 import { createAdapter } from './adapter.js';
 import { type AdapterConfig, flags, schema } from './config.js';
 
 /** dds-metrics-adapter: what `dds-metrics-adapter` runs alone and what dds-pod hosts beside other components. */
 export const component: Component<AdapterConfig> = {
   name: 'metrics-adapter',
-  version: '0.1.0',
+  version: packageVersion(import.meta.url),
   summary:
     'Prometheus metrics for Redis, MySQL/MariaDB, memcached and JSON endpoints (exporter-compatible names)',
   usage:

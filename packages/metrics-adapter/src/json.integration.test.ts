@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { packageVersion } from '@dds/core/version';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Adapter, get, promtool, startAdapter } from '../../../test/metrics-adapter/helpers.js';
 import { freePort, run, sleep, startComponent, tempDir } from '../../../test/support/index.js';
@@ -190,7 +191,7 @@ describe('command line', () => {
       'off',
     ]);
     try {
-      await p.waitFor('dds-metrics-adapter 0.1.0 started');
+      await p.waitFor(`dds-metrics-adapter ${packageVersion(import.meta.url)} started`);
       const r = await get(`http://127.0.0.1:${port}/metrics`);
       expect(r.body).toMatch(/^memcached_up 0$/m);
       await p.waitFor(/"listen":"127.0.0.1:\d+".*memcached exporter listening/);
@@ -208,7 +209,7 @@ describe('command line', () => {
       '--admin',
       'off',
     ]);
-    await p.waitFor('dds-metrics-adapter 0.1.0 started');
+    await p.waitFor(`dds-metrics-adapter ${packageVersion(import.meta.url)} started`);
     expect(await p.kill('SIGTERM')).toBe(0);
   });
 });

@@ -9,10 +9,11 @@ import { Counter, createRegistry, METRIC_PREFIX, Registry } from '@dds/core/metr
 import { parseAddress } from '@dds/core/net/host-port';
 import { type WatchHandle, watchFiles } from '@dds/core/reload/file-watcher';
 import { type Instance, startedChannel } from '@dds/core/runner';
+import { packageVersion } from '@dds/core/version';
 import { type Hosted, loadPod, type PodConfig, podFlags } from './pod-config.js';
 import { PodMetrics } from './pod-metrics.js';
 
-export const POD_VERSION = '0.1.0';
+export const POD_VERSION = packageVersion(import.meta.url);
 
 interface Running extends Hosted {
   // biome-ignore lint/suspicious/noExplicitAny: each component has its own config type

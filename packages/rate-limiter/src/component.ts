@@ -1,4 +1,5 @@
 import type { Component } from '@dds/core/runner';
+import { packageVersion } from '@dds/core/version';
 import { createRateLimiter } from './app.js';
 import { flags, type RateLimiterConfig, schema } from './config.js';
 import { redactPolicy } from './policy/redact-policy.js';
@@ -6,7 +7,7 @@ import { redactPolicy } from './policy/redact-policy.js';
 /** dds-rate-limiter: what `dds-rate-limiter` runs alone and what dds-pod hosts beside other components. */
 export const component: Component<RateLimiterConfig> = {
   name: 'rate-limiter',
-  version: '0.1.0',
+  version: packageVersion(import.meta.url),
   summary: 'local and Redis-backed distributed rate limiting in front of an HTTP app',
   usage:
     'dds-rate-limiter --upstream http://127.0.0.1:3000 --rate 100/s [--burst 50] [--key ip] [--redis redis://host:6379] | --config policies.yaml',

@@ -4,6 +4,7 @@ import { AccessLog } from '@dds/core/access-log/access-log';
 import type { AdminRoutes } from '@dds/core/admin/admin-router';
 import { Gauge, METRIC_PREFIX } from '@dds/core/metrics';
 import type { ComponentContext, Instance } from '@dds/core/runner';
+import { packageVersion } from '@dds/core/version';
 import type { PoolConfig } from './config/pool-schema.js';
 import type { AmbassadorConfig } from './config/schema.js';
 import { DnsDiscovery } from './discovery/dns-discovery.js';
@@ -19,7 +20,7 @@ import { HotKeys } from './stats/hot-keys.js';
 import { registerPoolMetrics } from './stats/prometheus.js';
 import { startStatsServer, twemproxyStats } from './stats/twemproxy-stats.js';
 
-export const VERSION = '0.1.0';
+export const VERSION = packageVersion(import.meta.url);
 
 type Kind = 'redis' | 'memcache' | 'http';
 const kindOf = (p: PoolConfig): Kind => (p.redis ? 'redis' : p.http ? 'http' : 'memcache');

@@ -1,11 +1,12 @@
 import type { Component } from '@dds/core/runner';
+import { packageVersion } from '@dds/core/version';
 import { flags, type SidecarConfig, schema } from './config.js';
 import { createSidecar } from './sidecar.js';
 
 /** dds-tls-sidecar: what `dds-tls-sidecar` runs alone and what dds-pod hosts beside other components. */
 export const component: Component<SidecarConfig> = {
   name: 'tls-sidecar',
-  version: '0.1.0',
+  version: packageVersion(import.meta.url),
   summary:
     'TLS and mTLS for any app in a pod: HTTPS, HTTP/2 and gRPC, or raw TCP, in front of it (server mode) or out of it (client mode), with certificate hot reload',
   usage: [

@@ -1,3 +1,4 @@
+import { packageVersion } from '@dds/core/version';
 import { forEachLine } from './record-field.js';
 
 /**
@@ -50,7 +51,7 @@ export interface NormalizedRecord {
   resource?: Record<string, unknown>;
 }
 
-export const SCOPE = { name: 'dds-log-adapter', version: '0.1.0' };
+export const SCOPE = { name: 'dds-log-adapter', version: packageVersion(import.meta.url) };
 
 /** Nanoseconds since the epoch of an RFC 3339 UTC stamp (`...T..:..:..[.fraction]Z`), or undefined. */
 export function stampNanos(stamp: string): bigint | undefined {
