@@ -1,7 +1,7 @@
 // Envoy's rate-limit service: dds-rate-limiter --rls-config beside envoyproxy/ratelimit (the peer,
 // built from the Go module proxy by scripts/install-rls-peers.sh), both on one redis-server with
 // the same descriptor config, fixed windows. Load: ShouldRateLimit calls from a gRPC client
-// generated from Envoy's published stubs (test/rls/go-client), 50 in flight, one descriptor
+// generated from Envoy's published stubs (packages/test-support/peers/rls-client), 50 in flight, one descriptor
 // whose limit is far above the load (every call counts in Redis, none is refused).
 // BENCH_CALLS sets calls per round (default 50 000).
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds what the RLS tests and benchmarks run beside dds-rate-limiter, from the Go module proxy:
 #  - envoyproxy/ratelimit (service_cmd), Envoy's reference rate-limit service, pinned below;
-#  - dds-rls-client (test/rls/go-client), a gRPC client generated from Envoy's published protos
+#  - dds-rls-client (packages/test-support/peers/rls-client), a gRPC client generated from Envoy's published protos
 #    (github.com/envoyproxy/go-control-plane/envoy).
 # Idempotent and cached: a binary is rebuilt only when its version or sources change.
 # Binaries go to $DDS_PEERS_DIR (default ~/.cache/dds/peers); tests read the same variable.
@@ -23,7 +23,7 @@ if [[ ! -x $dir/ratelimit || "$(cat "$stamp" 2>/dev/null)" != "$ratelimit_versio
   echo "$ratelimit_version" >"$stamp"
 fi
 
-client_src="$root/test/rls/go-client"
+client_src="$root/packages/test-support/peers/rls-client"
 client_sum="$(cat "$client_src"/go.mod "$client_src"/go.sum "$client_src"/*.go | sha256sum | cut -c1-16)"
 stamp="$dir/dds-rls-client.version"
 if [[ ! -x $dir/dds-rls-client || "$(cat "$stamp" 2>/dev/null)" != "$client_sum" ]]; then

@@ -3,9 +3,9 @@
 // probes on the admin ports, hardened dds containers, references that resolve.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ROOT } from '@dds/test-support';
+import { type K8s, loadExample } from '@dds/test-support/podman';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../support/index.js';
-import { type K8s, loadExample } from './podman.js';
 
 const ADMIN: Record<string, number> = {
   'dds/tls-sidecar': 9901,

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { allFlags, ConfigError, loadConfig } from '@dds/core';
+import { tempDir } from '@dds/test-support';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../../../test/support/index.js';
 import { BUCKETS, bucketTable, laneSize, weightToBuckets } from './bucketing.js';
 import { experimentsOf, flags, type SplitterConfig, schema } from './config.js';
 

@@ -1,4 +1,3 @@
-import { afterAll, beforeAll, describe, it } from 'vitest';
 import {
   expectAnswer,
   freePort,
@@ -12,7 +11,8 @@ import {
   startTlsAclRedis,
   type TlsAclRedis,
   tlsAclArgs,
-} from '../../../test/support/index.js';
+} from '@dds/test-support';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 
 const procs: Proc[] = [];
 afterAll(async () => {

@@ -10,9 +10,9 @@ import {
 } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
+import { bin, freePorts, run, startComponent, tempDir } from '@dds/test-support';
+import { exactlyOnce, metric, until, useCleanup } from '@dds/test-support/log-adapter/harness';
 import { describe, expect, it } from 'vitest';
-import { bin, freePorts, run, startComponent, tempDir } from '../../../test/support/index.js';
-import { exactlyOnce, metric, until, useCleanup } from './testing/harness.js';
 
 // The adapter as a process: config errors, input warnings and confinement, per-input parsers,
 // several outputs with their own policies, the disk spool across a SIGKILL, and hot reload of

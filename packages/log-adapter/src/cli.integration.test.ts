@@ -1,6 +1,6 @@
 import { packageVersion } from '@dds/core/version';
+import { bin, run } from '@dds/test-support';
 import { describe, expect, it } from 'vitest';
-import { bin, run } from '../../../test/support/index.js';
 
 describe('dds-log-adapter CLI', () => {
   it('stdin to stdout with resource attributes from the Downward API env; own logs on stderr', async () => {

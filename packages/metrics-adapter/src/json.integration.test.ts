@@ -2,10 +2,10 @@ import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { packageVersion } from '@dds/core/version';
+import { freePort, run, sleep, startComponent, tempDir } from '@dds/test-support';
+import { type Adapter, get, promtool, startAdapter } from '@dds/test-support/metrics-adapter/harness';
+import { bin } from '@dds/test-support/process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Adapter, get, promtool, startAdapter } from '../../../test/metrics-adapter/helpers.js';
-import { freePort, run, sleep, startComponent, tempDir } from '../../../test/support/index.js';
-import { bin } from '../../../test/support/process.js';
 
 const CONFIG = `
 modules:

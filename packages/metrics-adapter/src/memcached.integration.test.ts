@@ -1,5 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, type Service, startMemcached } from '@dds/test-support';
 import {
   type Adapter,
   get,
@@ -7,8 +7,8 @@ import {
   samples,
   startAdapter,
   typeOf,
-} from '../../../test/metrics-adapter/helpers.js';
-import { freePort, type Service, startMemcached } from '../../../test/support/index.js';
+} from '@dds/test-support/metrics-adapter/harness';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** runs text-protocol commands against memcached and waits for the replies */
 function mc(port: number, commands: string): Promise<string> {

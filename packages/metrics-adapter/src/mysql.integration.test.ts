@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, run, type Service, start, startMariaDb, tempDir, waitForHttp } from '@dds/test-support';
 import {
   type Adapter,
   families,
@@ -10,16 +10,8 @@ import {
   samples,
   startAdapter,
   typeOf,
-} from '../../../test/metrics-adapter/helpers.js';
-import {
-  freePort,
-  run,
-  type Service,
-  start,
-  startMariaDb,
-  tempDir,
-  waitForHttp,
-} from '../../../test/support/index.js';
+} from '@dds/test-support/metrics-adapter/harness';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 describe('MySQL source against a real MariaDB', () => {
   let db: Service & { socket: string; url: string };

@@ -1,7 +1,5 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Adapter, startAdapter } from '../../../test/metrics-adapter/helpers.js';
 import {
   freePort,
   type Proc,
@@ -13,7 +11,9 @@ import {
   startRedis,
   tempDir,
   waitForHttp,
-} from '../../../test/support/index.js';
+} from '@dds/test-support';
+import { type Adapter, startAdapter } from '@dds/test-support/metrics-adapter/harness';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 interface Series {
   metric: Record<string, string>;

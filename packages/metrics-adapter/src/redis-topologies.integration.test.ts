@@ -1,6 +1,4 @@
 import { writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Adapter, get, startAdapter } from '../../../test/metrics-adapter/helpers.js';
 import {
   expectAnswer,
   type RedisCluster,
@@ -11,7 +9,9 @@ import {
   startTlsAclRedis,
   type TlsAclRedis,
   tlsAclArgs,
-} from '../../../test/support/index.js';
+} from '@dds/test-support';
+import { type Adapter, get, startAdapter } from '@dds/test-support/metrics-adapter/harness';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const adapters: Adapter[] = [];
 afterAll(async () => {

@@ -1,17 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type Adapter,
-  families,
-  get,
-  labelNames,
-  promtool,
-  samples,
-  startAdapter,
-  typeOf,
-} from '../../../test/metrics-adapter/helpers.js';
 import {
   freePort,
   run,
@@ -21,7 +10,18 @@ import {
   tempDir,
   waitForHttp,
   waitForPort,
-} from '../../../test/support/index.js';
+} from '@dds/test-support';
+import {
+  type Adapter,
+  families,
+  get,
+  labelNames,
+  promtool,
+  samples,
+  startAdapter,
+  typeOf,
+} from '@dds/test-support/metrics-adapter/harness';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 const OM_ACCEPT = 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5';

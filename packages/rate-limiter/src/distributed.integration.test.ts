@@ -1,4 +1,3 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   freePort,
   type Proc,
@@ -7,12 +6,9 @@ import {
   startComponent,
   startRedis,
   waitForPort,
-} from '../../../test/support/index.js';
-import {
-  offerLoad,
-  type RecordingUpstream,
-  startUpstream,
-} from '../../../test/support/recording-upstream.js';
+} from '@dds/test-support';
+import { offerLoad, type RecordingUpstream, startUpstream } from '@dds/test-support/recording-upstream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let upstream: RecordingUpstream;
 let redis: Service | undefined;

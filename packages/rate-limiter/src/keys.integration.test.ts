@@ -8,7 +8,6 @@ import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   bin,
   freePort,
@@ -18,8 +17,9 @@ import {
   startComponent,
   startRedis,
   tempDir,
-} from '../../../test/support/index.js';
-import { type RecordingUpstream, startUpstream } from '../../../test/support/recording-upstream.js';
+} from '@dds/test-support';
+import { type RecordingUpstream, startUpstream } from '@dds/test-support/recording-upstream';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 let upstream: RecordingUpstream;
 const procs: Proc[] = [];

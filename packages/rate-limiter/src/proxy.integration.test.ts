@@ -1,23 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { bin, freePort, type Proc, ROOT, run, sleep, startComponent, tempDir } from '@dds/test-support';
+import { offerLoad, type RecordingUpstream, startUpstream } from '@dds/test-support/recording-upstream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import {
-  bin,
-  freePort,
-  type Proc,
-  ROOT,
-  run,
-  sleep,
-  startComponent,
-  tempDir,
-} from '../../../test/support/index.js';
-import {
-  offerLoad,
-  type RecordingUpstream,
-  startUpstream,
-} from '../../../test/support/recording-upstream.js';
 
 let upstream: RecordingUpstream;
 const procs: Proc[] = [];

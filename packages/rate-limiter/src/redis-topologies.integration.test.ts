@@ -1,6 +1,5 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   freePort,
   type Proc,
@@ -17,8 +16,9 @@ import {
   tempDir,
   tlsAclArgs,
   waitForHttp,
-} from '../../../test/support/index.js';
-import { type RecordingUpstream, startUpstream } from '../../../test/support/recording-upstream.js';
+} from '@dds/test-support';
+import { type RecordingUpstream, startUpstream } from '@dds/test-support/recording-upstream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let upstream: RecordingUpstream;
 const procs: Proc[] = [];

@@ -6,8 +6,6 @@ import {
   HEALTH_WATCH_PATH,
   SERVING_STATUS,
 } from '@dds/core/protobuf/grpc-health';
-import { Client, credentials } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   freePort,
   type Proc,
@@ -24,8 +22,10 @@ import {
   startRedis,
   tempDir,
   waitForHttp,
-} from '../../../test/support/index.js';
-import { bin } from '../../../test/support/process.js';
+} from '@dds/test-support';
+import { bin } from '@dds/test-support/process';
+import { Client, credentials } from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Limits per day: far from any window or refill boundary while a test runs, so every count is
 // exact for the fixed window, GCRA (a bucket of N refilled over a day) and the sliding window.

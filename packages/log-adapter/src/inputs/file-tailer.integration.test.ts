@@ -13,8 +13,8 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { type Proc, sleep, startComponent, tempDir } from '@dds/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Proc, sleep, startComponent, tempDir } from '../../../../test/support/index.js';
 
 // Real files, a real adapter process: rotation by rename and by copytruncate, and restarts, must
 // neither lose nor duplicate a line. Lines carry their number in the URL path, so the output

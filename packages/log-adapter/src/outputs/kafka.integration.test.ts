@@ -1,9 +1,9 @@
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePorts, type Proc, sleep, startComponent, tempDir } from '@dds/test-support';
+import { linesBeforeSaved, until } from '@dds/test-support/log-adapter/harness';
+import { type Kafka, startKafka } from '@dds/test-support/log-adapter/peers';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePorts, type Proc, sleep, startComponent, tempDir } from '../../../../test/support/index.js';
-import { linesBeforeSaved, until } from '../testing/harness.js';
-import { type Kafka, startKafka } from '../testing/peers.js';
 
 // Kafka against a real single-node KRaft broker from the Maven Central jars
 // (scripts/install-kafka.sh); messages are read back with Kafka's own console consumer.

@@ -2,10 +2,10 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { freePorts, startComponent, tempDir } from '@dds/test-support';
+import { metric, until, useCleanup } from '@dds/test-support/log-adapter/harness';
+import { loadOtlpProto } from '@dds/test-support/log-adapter/otlp-proto';
 import { describe, expect, it } from 'vitest';
-import { freePorts, startComponent, tempDir } from '../../../../test/support/index.js';
-import { metric, until, useCleanup } from '../testing/harness.js';
-import { loadOtlpProto } from '../testing/otlp-proto.js';
 
 // The OTLP retry rules against a scripted OTLP/HTTP endpoint (a real collector cannot be made to
 // answer 429 with Retry-After or a partial success on demand): Retry-After is honoured, 400 is

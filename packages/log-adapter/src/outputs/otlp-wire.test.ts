@@ -1,6 +1,6 @@
+import { loadOtlpProto } from '@dds/test-support/log-adapter/otlp-proto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadOtlpProto } from '../testing/otlp-proto.js';
 import { exportRequest } from './otlp-encode.js';
 import { decodeLogsResponse, encodeLogsRequest } from './otlp-wire.js';
 

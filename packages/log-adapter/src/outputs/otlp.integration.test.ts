@@ -1,6 +1,5 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
 import {
   freePorts,
   type Proc,
@@ -9,9 +8,16 @@ import {
   startComponent,
   tempDir,
   waitForPort,
-} from '../../../../test/support/index.js';
-import { linesBeforeSaved, until, useCleanup } from '../testing/harness.js';
-import { type Arrival, attrs, collectorAccepted, startCollector, startRecorder } from '../testing/peers.js';
+} from '@dds/test-support';
+import { linesBeforeSaved, until, useCleanup } from '@dds/test-support/log-adapter/harness';
+import {
+  type Arrival,
+  attrs,
+  collectorAccepted,
+  startCollector,
+  startRecorder,
+} from '@dds/test-support/log-adapter/peers';
+import { describe, expect, it } from 'vitest';
 import { stampNanos } from './otlp-encode.js';
 
 // OTLP/HTTP against a real OpenTelemetry Collector (built from its Go modules by

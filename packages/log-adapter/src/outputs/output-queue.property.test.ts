@@ -1,6 +1,6 @@
+import { tempDir } from '@dds/test-support';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../../../../test/support/index.js';
 import { OutputQueue, type OutputStats } from './output-queue.js';
 import type { SendResult, Sink } from './sink.js';
 import { Spool } from './spool.js';

@@ -1,9 +1,9 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { freePorts, type Proc, sleep, startComponent, tempDir } from '@dds/test-support';
+import { exactlyOnce, metric, until, useCleanup } from '@dds/test-support/log-adapter/harness';
 import { describe, expect, it } from 'vitest';
-import { freePorts, type Proc, sleep, startComponent, tempDir } from '../../../../test/support/index.js';
-import { exactlyOnce, metric, until, useCleanup } from '../testing/harness.js';
 
 // Sink faults against a real local HTTP endpoint (NDJSON output): answers 413 or 500, dropped
 // connections, an outage with the port closed, permanent refusals. Lines carry their number; at

@@ -1,7 +1,7 @@
 import { appendFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '@dds/test-support';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../../../../test/support/index.js';
 import { Spool } from './spool.js';
 
 const lines = (from: number, to: number) =>

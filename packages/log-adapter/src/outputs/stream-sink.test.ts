@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '@dds/test-support';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../../../../test/support/index.js';
 import { StreamSink } from './stream-sink.js';
 
 describe('file output', () => {

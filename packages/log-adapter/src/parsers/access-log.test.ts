@@ -1,5 +1,5 @@
+import { runPipeline } from '@dds/test-support/log-adapter/pipeline';
 import { describe, expect, it } from 'vitest';
-import { runPipeline } from '../pipeline/test-pipeline.js';
 
 const attrs = (line: string) =>
   JSON.parse(runPipeline(`${line}\n`).lines[0]!).attributes as Record<string, unknown>;

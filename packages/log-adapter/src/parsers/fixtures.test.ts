@@ -1,5 +1,5 @@
+import { fixtureRecords } from '@dds/test-support/log-adapter/pipeline';
 import { describe, expect, it } from 'vitest';
-import { fixtureRecords } from '../pipeline/test-pipeline.js';
 
 // Expected records are written by hand from the formats' documentation, not from our output.
 // Each fixture is parsed with --format auto (what users run), so detection is tested too.

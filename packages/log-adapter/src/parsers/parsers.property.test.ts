@@ -1,6 +1,6 @@
+import { runPipeline } from '@dds/test-support/log-adapter/pipeline';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { runPipeline } from '../pipeline/test-pipeline.js';
 import { FORMAT_CHOICES, type FormatChoice } from './formats.js';
 
 const FORMATS = Object.keys(FORMAT_CHOICES) as FormatChoice[];

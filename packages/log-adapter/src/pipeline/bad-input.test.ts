@@ -1,6 +1,6 @@
+import { runPipeline } from '@dds/test-support/log-adapter/pipeline';
 import { describe, expect, it } from 'vitest';
 import { type LineSink, LineSplitter } from './line-splitter.js';
-import { runPipeline } from './test-pipeline.js';
 
 describe('bad input', () => {
   it('cuts an over-long line at --max-line-length and records its original size', () => {

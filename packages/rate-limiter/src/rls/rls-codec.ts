@@ -6,7 +6,7 @@ import { BYTES, ProtobufError, ProtoReader, ProtoWriter, VARINT } from '@dds/cor
  * github.com/envoyproxy/go-control-plane/envoy v1.32.4 (envoy/service/ratelimit/v3/rls.proto,
  * envoy/extensions/common/ratelimit/v3/ratelimit.proto, envoy/config/core/v3/base.proto), the
  * version envoyproxy/ratelimit builds with. The tests speak to this codec with a client generated
- * from those same stubs (test/rls/go-client). Fields dds does not use (quota, dynamic metadata,
+ * from those same stubs (packages/test-support/peers/rls-client). Fields dds does not use (quota, dynamic metadata,
  * raw body) are skipped when decoding and never sent.
  */
 

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '@dds/test-support';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../../../../test/support/index.js';
 import { loadRlsConfig } from './rls-config.js';
 import { findRule } from './rls-lookup.js';
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FIXTURES, runPipeline } from '@dds/test-support/log-adapter/pipeline';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, runPipeline } from '../../pipeline/test-pipeline.js';
 import { ZoneClock } from '../../time/zone-clock.js';
 import { RegexParser } from './regex-parser.js';
 import { compileTimeFormat, type TimeReader } from './time-format.js';

@@ -1,0 +1,65 @@
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run, tempDir } from '@dds/test-support';
+import { selfSignedCert } from '@dds/test-support/self-signed';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bundle, entryOf } from '../../scripts/bundle.mjs';
+
+// The bundles the images ship (scripts/bundle.mjs: code splitting, built-ins through
+// process.getBuiltinModule): what loads on first use must still load from its chunk. A CommonJS
+// package imported with import() has only a default export there (its module.exports), so dds
+// code takes `(await import('yaml')).default`, which also holds under plain Node.
+const dir = tempDir('bundle');
+const tls = selfSignedCert();
+
+beforeAll(async () => {
+  await bundle(entryOf('tls-sidecar'), join(dir, 'tls-sidecar'));
+  await bundle(entryOf('pod'), join(dir, 'pod'));
+}, 120_000);
+
+describe('bundles', () => {
+  it('keep undici and the YAML parser out of main.mjs, in chunks read on first use', () => {
+    const main = readFileSync(join(dir, 'tls-sidecar', 'main.mjs'), 'utf8');
+    expect(main).not.toMatch(/yaml\.document/);
+    expect(main).not.toMatch(/UND_ERR_/);
+    const chunks = readdirSync(join(dir, 'tls-sidecar', 'chunks'));
+    expect(
+      chunks.some((c) => readFileSync(join(dir, 'tls-sidecar', 'chunks', c), 'utf8').includes('UND_ERR_')),
+    ).toBe(true);
+    expect(statSync(join(dir, 'tls-sidecar', 'main.mjs')).size).toBeLessThan(400_000);
+  });
+
+  it('read a YAML config file and print the config (the YAML chunk loads)', async () => {
+    const file = join(dir, 'tls.yaml');
+    writeFileSync(file, `listen: 127.0.0.1:1\ncert: ${tls.cert}\nkey: ${tls.key}\n`);
+    const check = await run(process.execPath, [
+      join(dir, 'tls-sidecar', 'main.mjs'),
+      '--config',
+      file,
+      '--check-config',
+    ]);
+    expect(check.stdout + check.stderr).toContain('is valid');
+    expect(check.code).toBe(0);
+    const printed = await run(process.execPath, [
+      join(dir, 'tls-sidecar', 'main.mjs'),
+      '--config',
+      file,
+      '--print-config',
+    ]);
+    expect(printed.code).toBe(0);
+    expect(printed.stdout).toMatch(/^listen: 127\.0\.0\.1:1$/m);
+    const pod = join(dir, 'pod.yaml');
+    writeFileSync(
+      pod,
+      `components:\n  tls-sidecar: { listen: "127.0.0.1:1", cert: "${tls.cert}", key: "${tls.key}", upstream: "https://127.0.0.1:2" }\n`,
+    );
+    const podCheck = await run(process.execPath, [
+      join(dir, 'pod', 'main.mjs'),
+      '--config',
+      pod,
+      '--check-config',
+    ]);
+    expect(podCheck.stdout + podCheck.stderr).toContain('is valid');
+    expect(podCheck.code).toBe(0);
+  });
+});
