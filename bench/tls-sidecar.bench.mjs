@@ -45,6 +45,44 @@ const upstream = await startNginx(
 );
 
 const workers = Number(process.env.BENCH_TLS_WORKERS ?? 1);
+const OURS = workers > 1 ? `dds-tls-sidecar --workers ${workers}` : 'dds-tls-sidecar';
+const OURS_LOGGED = `${OURS} --access-log file`;
+
+/** Our target, with more flags. */
+function ours(name, extra) {
+  return {
+    name,
+    role: 'ours',
+    start: async () => {
+      const port = await freePort();
+      const p = proc(
+        process.execPath,
+        [
+          join(ROOT, 'packages/tls-sidecar/dist/main.js'),
+          '--listen',
+          `127.0.0.1:${port}`,
+          '--admin',
+          `127.0.0.1:${await freePort()}`,
+          '--cert',
+          cert,
+          '--key',
+          key,
+          '--upstream',
+          `http://127.0.0.1:${upstreamPort}`,
+          '--log-level',
+          'warn',
+          '--workers',
+          String(workers),
+          ...extra,
+        ],
+        // the primary must drain its workers (SIGKILL would orphan them)
+        workers > 1 ? 'SIGTERM' : 'SIGKILL',
+      );
+      await waitPort(port);
+      return { ...p, port };
+    },
+  };
+}
 const hs = { connections: 20, seconds: 5, args: ['-H', 'Connection: close'] };
 
 try {
@@ -59,6 +97,7 @@ try {
       'default flags: X-Forwarded-*, HSTS off, metrics on). keep-alive: `wrk -t1 -c50`. handshakes: `wrk -t1 -c20 -H',
       '"Connection: close"`, so every request is a new TCP connection with a full TLS 1.3 handshake (wrk does not',
       'resume sessions). HTTP/2: `h2load -c10 -m10 -n100000`.',
+      `\`${OURS_LOGGED}\`: the same with \`--access-log file:PATH\`, one JSON record per request: the cost of the access log.`,
       'Reference: a bare Node TLS server (`http2.createSecureServer({allowHTTP1})` answering `hello` itself, no upstream',
       'hop): the ceiling of one Node process for TLS on this machine; ours / reference shows what the proxy hop costs.',
       'Node ceiling: one Node process terminating TLS and piping the raw bytes to the upstream (no HTTP parsing): what',
@@ -100,37 +139,9 @@ try {
           );
         },
       },
-      {
-        name: workers > 1 ? `dds-tls-sidecar --workers ${workers}` : 'dds-tls-sidecar',
-        role: 'ours',
-        start: async () => {
-          const port = await freePort();
-          const p = proc(
-            process.execPath,
-            [
-              join(ROOT, 'packages/tls-sidecar/dist/main.js'),
-              '--listen',
-              `127.0.0.1:${port}`,
-              '--admin',
-              `127.0.0.1:${await freePort()}`,
-              '--cert',
-              cert,
-              '--key',
-              key,
-              '--upstream',
-              `http://127.0.0.1:${upstreamPort}`,
-              '--log-level',
-              'warn',
-              '--workers',
-              String(workers),
-            ],
-            // the primary must drain its workers (SIGKILL would orphan them)
-            workers > 1 ? 'SIGTERM' : 'SIGKILL',
-          );
-          await waitPort(port);
-          return { ...p, port };
-        },
-      },
+      ours(OURS, []),
+      // the same with one access record per request written to a file: what the log costs
+      ours(OURS_LOGGED, ['--access-log', `file:${join(dir, 'access.log')}`]),
       {
         // TLS termination and a raw byte pipe, no HTTP: the ceiling of a TLS proxy in one Node process
         name: 'Node ceiling: TLS socket pipe (no HTTP)',
@@ -163,16 +174,18 @@ createSecureServer({ allowHTTP1: true, noDelay: true, cert: readFileSync(${JSON.
       },
       {
         name: 'new TLS connections/s (full handshake + 1 request each)',
+        targets: [
+          `nginx TLS (${workers} worker)`,
+          OURS,
+          'Node ceiling: TLS socket pipe (no HTTP)',
+          'node:https hello (no proxy)',
+        ],
         run: (h) => checked(wrk({ url: `https://127.0.0.1:${h.port}/`, ...hs })),
       },
       {
         name: 'HTTP/2, h2load -c10 -m10',
         // the pipe speaks HTTP/1.1 only
-        targets: [
-          `nginx TLS (${workers} worker)`,
-          workers > 1 ? `dds-tls-sidecar --workers ${workers}` : 'dds-tls-sidecar',
-          'node:https hello (no proxy)',
-        ],
+        targets: [`nginx TLS (${workers} worker)`, OURS, OURS_LOGGED, 'node:https hello (no proxy)'],
         run: async (h) => {
           const r = await h2load({
             url: `https://127.0.0.1:${h.port}/`,

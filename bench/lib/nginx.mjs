@@ -3,9 +3,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { proc, waitPort } from './processes.mjs';
 
-/** A complete nginx.conf around an http{} body; temp paths and logs under `prefix`. */
-export function nginxConf(prefix, httpBody, workers = 1) {
-  return `worker_processes ${workers};
+/**
+ * A complete nginx.conf around an http{} body (and, with `stream`, a stream{} block: Debian's
+ * stream module is loaded for it); temp paths and logs under `prefix`.
+ */
+export function nginxConf(prefix, httpBody, workers = 1, stream = undefined) {
+  return `${stream ? 'load_module /usr/lib/nginx/modules/ngx_stream_module.so;\n' : ''}worker_processes ${workers};
 daemon off;
 pid ${prefix}/nginx.pid;
 error_log ${prefix}/error.log warn;
@@ -19,15 +22,15 @@ http {
   scgi_temp_path ${prefix}/scgi;
   ${httpBody}
 }
-`;
+${stream ? `stream {\n  ${stream}\n}\n` : ''}`;
 }
 
-/** Starts nginx with `httpBody` under dir/name; resolves once `port` accepts connections. */
-export async function startNginx(dir, name, httpBody, port, workers = 1) {
+/** Starts nginx with `httpBody` (and `stream`) under dir/name; resolves once `port` accepts connections. */
+export async function startNginx(dir, name, httpBody, port, workers = 1, stream = undefined) {
   const prefix = join(dir, name);
   mkdirSync(prefix, { recursive: true });
   const conf = join(prefix, 'nginx.conf');
-  writeFileSync(conf, nginxConf(prefix, httpBody, workers));
+  writeFileSync(conf, nginxConf(prefix, httpBody, workers, stream));
   const p = proc('nginx', ['-p', prefix, '-c', conf]);
   try {
     await waitPort(port);

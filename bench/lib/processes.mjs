@@ -44,9 +44,12 @@ export async function waitHttp(url, timeoutMs = 15_000, status = 200) {
   }
 }
 
-/** A child process with stderr shown; stop() signals it and waits for its exit. */
-export function proc(cmd, args, signal = 'SIGTERM') {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+/** A child process with stderr shown; stop() signals it and waits for its exit. `env` adds variables. */
+export function proc(cmd, args, signal = 'SIGTERM', env = undefined) {
+  const child = spawn(cmd, args, {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    ...(env ? { env: { ...process.env, ...env } } : {}),
+  });
   const exited = new Promise((r) => child.once('exit', r));
   return {
     child,

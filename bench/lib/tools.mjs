@@ -103,3 +103,71 @@ export async function h2load({ url, clients = 50, streams = 10, requests = 50_00
   const mean = /time for request:\s+[\d.]+\w+\s+[\d.]+\w+\s+([\d.]+)(us|ms|s)/.exec(out);
   return { rps, p50ms: mean ? toMs(mean[1], mean[2]) : Number.NaN, p99ms: Number.NaN, failed, raw: out };
 }
+
+/**
+ * ghz (gRPC load) against host:port over TLS, one unary method of a .proto; `duration` in seconds.
+ * Returns req/s and p50/p99 in ms; throws when any call did not end OK.
+ */
+export async function ghz({
+  bin,
+  target,
+  proto,
+  call,
+  data,
+  ca,
+  cname = 'localhost',
+  concurrency = 50,
+  connections = 5,
+  seconds = 5,
+  insecure = false,
+}) {
+  const out = await exec(
+    bin,
+    [
+      ...(insecure ? ['--insecure'] : ['--cacert', ca, '--cname', cname]),
+      '--proto',
+      proto,
+      '--call',
+      call,
+      '-d',
+      JSON.stringify(data),
+      '-z',
+      `${seconds}s`,
+      // calls in flight when the time is up finish and count (the default cancels them)
+      '--duration-stop',
+      'wait',
+      '-c',
+      String(concurrency),
+      '--connections',
+      String(connections),
+      '-O',
+      'json',
+      target,
+    ],
+    { timeoutMs: (seconds + 60) * 1000 },
+  );
+  const r = JSON.parse(out.slice(out.indexOf('{')));
+  const codes = r.statusCodeDistribution ?? {};
+  const failed = Object.entries(codes).filter(([k]) => k !== 'OK');
+  if (failed.length)
+    throw new Error(
+      `ghz ${target}: calls that did not end OK: ${JSON.stringify(codes)} ${JSON.stringify(r.errorDistribution)}`,
+    );
+  const pct = (p) => (r.latencyDistribution ?? []).find((x) => x.percentage === p)?.latency / 1e6;
+  return { rps: r.rps, p50ms: pct(50), p99ms: pct(99), raw: out };
+}
+
+/**
+ * One bulk transfer through a TLS port with socat: `bytes` from the client, discarded upstream.
+ * Returns MB/s (in `rps`, for the runner) from the client's wall time.
+ */
+export async function tlsBulk({ port, bytes = 256 * 1024 * 1024 }) {
+  const t0 = performance.now();
+  await exec(
+    'socat',
+    ['-u', '-b', '65536', `EXEC:head -c ${bytes} /dev/zero`, `OPENSSL:127.0.0.1:${port},verify=0,shut-down`],
+    { timeoutMs: 300_000 },
+  );
+  const s = (performance.now() - t0) / 1000;
+  return { rps: bytes / 1048576 / s, p50ms: Number.NaN, p99ms: Number.NaN };
+}
