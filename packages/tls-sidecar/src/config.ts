@@ -12,9 +12,13 @@ import {
   zDuration,
 } from '@dds/core/config/schemas';
 import * as z from '@dds/core/config/zod';
+import { parseAddress } from '@dds/core/net/host-port';
 import { type HttpProxyConfig, httpProxyFlags, httpProxySchema } from '@dds/core/http/proxy-config';
 import { INTERMEDIATE_CIPHERS } from '@dds/core/tls/secure-context';
 import { MODE_UPSTREAMS, parseUpstream } from './upstream-url.js';
+
+const isLoopback = (host: string): boolean =>
+  host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 
 const TLS = 'TLS';
 const MTLS = 'Peer certificates (mTLS)';
@@ -320,6 +324,13 @@ export const schema = z
       else if (c.mode === 'client' && Boolean(c.cert) !== Boolean(c.key))
         issue(c.cert ? 'key' : 'cert', 'the client certificate needs both --cert and --key');
       if (c.mode === 'client') {
+        // whoever reaches a client-mode port speaks to the upstream as this pod: loopback only
+        const at = parseAddress(c.listen);
+        if (typeof at !== 'string' && at.kind === 'tcp' && !isLoopback(at.host))
+          issue(
+            'listen',
+            'client mode takes plain text and presents the pod certificate for whoever connects: listen on loopback (127.0.0.1:PORT, [::1]:PORT) or a unix socket',
+          );
         const serverOnly: [keyof typeof c, string, boolean][] = [
           ['clientAuth', '--client-auth', c.clientAuth !== 'none'],
           ['clientCa', '--client-ca', c.clientCa !== ''],
