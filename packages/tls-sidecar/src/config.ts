@@ -12,8 +12,8 @@ import {
   zDuration,
 } from '@dds/core/config/schemas';
 import * as z from '@dds/core/config/zod';
-import { parseAddress } from '@dds/core/net/host-port';
 import { type HttpProxyConfig, httpProxyFlags, httpProxySchema } from '@dds/core/http/proxy-config';
+import { parseAddress } from '@dds/core/net/host-port';
 import { INTERMEDIATE_CIPHERS } from '@dds/core/tls/secure-context';
 import { MODE_UPSTREAMS, parseUpstream } from './upstream-url.js';
 
