@@ -1,6 +1,6 @@
 export { startAdminServer } from './admin/admin-server.js';
-export { adminTokenSchema, authorizeAction } from './admin/admin-token.js';
-export { commonFlags } from './config/common-flags.js';
+export { adminTokenSchema, adminTokenSettings, authorizeAction } from './admin/admin-token.js';
+export { type CommonConfig, commonFlags, commonSchema, commonSettings } from './config/common-flags.js';
 export { formatDuration, parseDuration } from './config/duration.js';
 export {
   camel,
@@ -15,8 +15,6 @@ export { type LoadedConfig, type LoadOptions, loadConfig, readConfigFile } from 
 export { deepFreeze, getPath, isPlainObject, setPath } from './config/object-path.js';
 export { isSecretKey, REDACTED, redact, redactUrl } from './config/redact.js';
 export {
-  type CommonConfig,
-  commonSchema,
   zAddress,
   zAddressOrOff,
   zDuration,
@@ -24,6 +22,7 @@ export {
   zUpstreamUrl,
 } from './config/schemas.js';
 export { readSecretFile, zSecretFile } from './config/secret-file.js';
+export { flagsOf, type Setting, type Settings, type ShapeOf, setting, shapeOf } from './config/settings.js';
 export { ConfigError, type ConfigIssue, DdsError, type ErrorCode, EXIT, formatIssues } from './errors.js';
 export { type ForwardOptions, isHopByHopResponse, upstreamHeaders } from './http/forward-headers.js';
 export {
@@ -37,8 +36,10 @@ export {
   httpLimitsOf,
   httpProxyFlags,
   httpProxySchema,
+  httpProxySettings,
   upstreamFlag,
   upstreamOptionsOf,
+  upstreamSetting,
   zTrustedProxies,
 } from './http/proxy-config.js';
 export { type ProxyFailure, type ProxyHooks, proxyRequest } from './http/reverse-proxy.js';

@@ -1,5 +1,6 @@
+import { type CommonConfig, commonSchema } from '@dds/core/config/common-flags';
 import type { FlagSpec } from '@dds/core/config/flags';
-import { type CommonConfig, commonSchema, zAddress } from '@dds/core/config/schemas';
+import { zAddress } from '@dds/core/config/schemas';
 import * as z from '@dds/core/config/zod';
 
 export const flags: FlagSpec[] = [

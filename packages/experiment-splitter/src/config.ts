@@ -4,15 +4,9 @@ import {
   accessLogSchema,
 } from '@dds/core/access-log/access-log-config';
 import { adminTokenSchema } from '@dds/core/admin/admin-token';
+import { type CommonConfig, commonSchema } from '@dds/core/config/common-flags';
 import type { FlagSpec } from '@dds/core/config/flags';
-import {
-  type CommonConfig,
-  commonSchema,
-  zAddress,
-  zDuration,
-  zToken,
-  zUpstreamUrl,
-} from '@dds/core/config/schemas';
+import { zAddress, zDuration, zToken, zUpstreamUrl } from '@dds/core/config/schemas';
 import { zSecretFile } from '@dds/core/config/secret-file';
 import * as z from '@dds/core/config/zod';
 import { zKeySource } from '@dds/core/http/key-source';

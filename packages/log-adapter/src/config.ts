@@ -1,6 +1,7 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
+import { type CommonConfig, commonSchema } from '@dds/core/config/common-flags';
 import type { FlagSpec } from '@dds/core/config/flags';
-import { type CommonConfig, commonSchema, zDuration } from '@dds/core/config/schemas';
+import { zDuration } from '@dds/core/config/schemas';
 import * as z from '@dds/core/config/zod';
 import { TCHAR } from '@dds/core/http/field-syntax';
 import { type OutputTarget, resolveTargets } from './outputs/targets.js';

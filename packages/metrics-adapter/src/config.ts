@@ -1,5 +1,6 @@
+import { type CommonConfig, commonSchema } from '@dds/core/config/common-flags';
 import type { FlagSpec } from '@dds/core/config/flags';
-import { type CommonConfig, commonSchema, zAddress, zDuration } from '@dds/core/config/schemas';
+import { zAddress, zDuration } from '@dds/core/config/schemas';
 import * as z from '@dds/core/config/zod';
 import { checkRedisSettings, redisConfigured, redisFlags, redisSchema } from '@dds/core/redis/redis-settings';
 import { parseRedisUrl } from '@dds/core/redis/redis-target';

@@ -1,8 +1,7 @@
-import { commonFlags } from '@dds/core/config/common-flags';
+import { type CommonConfig, commonFlags, commonSchema } from '@dds/core/config/common-flags';
 import { type FlagSpec, flagPath } from '@dds/core/config/flags';
 import { type LoadedConfig, loadConfig } from '@dds/core/config/load';
 import { isPlainObject } from '@dds/core/config/object-path';
-import { type CommonConfig, commonSchema } from '@dds/core/config/schemas';
 import * as z from '@dds/core/config/zod';
 import { ConfigError, type ConfigIssue, DdsError } from '@dds/core/errors';
 import { allFlags, type Component } from '@dds/core/runner';

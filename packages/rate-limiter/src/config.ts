@@ -3,15 +3,9 @@ import {
   accessLogFlags,
   accessLogSchema,
 } from '@dds/core/access-log/access-log-config';
+import { type CommonConfig, commonSchema } from '@dds/core/config/common-flags';
 import type { FlagSpec } from '@dds/core/config/flags';
-import {
-  type CommonConfig,
-  commonSchema,
-  zAddress,
-  zDuration,
-  zToken,
-  zUpstreamUrl,
-} from '@dds/core/config/schemas';
+import { zAddress, zDuration, zToken, zUpstreamUrl } from '@dds/core/config/schemas';
 import * as z from '@dds/core/config/zod';
 import {
   type HttpProxyConfig,

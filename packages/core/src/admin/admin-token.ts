@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FlagSpec } from '../config/flags.js';
 import { readSecretFile, zSecretFile } from '../config/secret-file.js';
+import { setting, shapeOf } from '../config/settings.js';
 
 /**
  * Admin actions: admin routes that change state (POST, PUT, PATCH, DELETE). The kubelet and
@@ -13,17 +13,19 @@ import { readSecretFile, zSecretFile } from '../config/secret-file.js';
 /** Shortest token accepted: 128 bits as hex, or about 96 as base64. */
 export const MIN_TOKEN_LENGTH = 16;
 
-export const adminTokenFlag = (group = 'Common'): FlagSpec => ({
-  name: 'admin-token-file',
-  type: 'string',
-  help: `file holding the token admin actions (POST ...) need as "Authorization: Bearer TOKEN"; unset: actions are refused`,
-  metavar: 'FILE',
-  default: '',
-  group,
-});
+/** `--admin-token-file`: empty, or a readable file holding a usable token. */
+export const adminTokenSettings = {
+  adminTokenFile: setting.string({
+    help: 'file holding the token admin actions (POST ...) need as "Authorization: Bearer TOKEN"; unset: actions are refused',
+    metavar: 'FILE',
+    default: '',
+    group: 'Common',
+    schema: zSecretFile(MIN_TOKEN_LENGTH),
+  }),
+};
 
-/** `adminTokenFile` for a component's schema: empty, or a readable file holding a usable token. */
-export const adminTokenSchema = { adminTokenFile: zSecretFile(MIN_TOKEN_LENGTH) };
+/** `adminTokenFile` for a component's schema. */
+export const adminTokenSchema = shapeOf(adminTokenSettings);
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 

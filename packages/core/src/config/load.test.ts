@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.js';
-import { commonFlags } from './common-flags.js';
+import { commonFlags, commonSchema } from './common-flags.js';
 import type { FlagSpec } from './flags.js';
 import { loadConfig } from './load.js';
 import { redact } from './redact.js';
-import { commonSchema, zAddress } from './schemas.js';
+import { zAddress } from './schemas.js';
 import * as z from './zod.js';
 
 const flags: FlagSpec[] = [

@@ -50,22 +50,5 @@ export const zUpstreamUrl = z.string().check(
   }),
 );
 
-/** The settings every component shares (admin server, logging, lifecycle). */
-export const commonSchema = {
-  admin: zAddressOrOff,
-  logLevel: zLogLevel,
-  shutdownDelay: zDuration,
-  drainTimeout: zDuration,
-  reloadInterval: zDuration,
-  workers: z._default(z.int().check(z.minimum(1), z.maximum(64)), 1),
-};
-
-export type CommonConfig = {
-  admin: string;
-  logLevel: z.infer<typeof zLogLevel>;
-  shutdownDelay: number;
-  drainTimeout: number;
-  reloadInterval: number;
-  /** processes serving traffic (components that support it); 1 = no cluster */
-  workers: number;
-};
+/** (declared with the other common settings; exported here too for older imports) */
+export type { CommonConfig } from './common-flags.js';

@@ -1,135 +1,22 @@
 import type { FlagSpec } from '../config/flags.js';
-import { zDuration } from '../config/schemas.js';
+import { zUpstreamUrl } from '../config/schemas.js';
+import { flagsOf, setting, shapeOf } from '../config/settings.js';
 import * as z from '../config/zod.js';
 import type { HttpLimits } from './http-server.js';
 import { TrustedProxies } from './trusted-proxies.js';
 import type { UpstreamOptions } from './upstream.js';
 
 /** `--upstream`: the app a sidecar proxy stands in front of (same pod, so loopback by default). */
-export const upstreamFlag = (): FlagSpec => ({
-  name: 'upstream',
-  type: 'string',
-  help: 'the app: http://host:port or unix:/path.sock',
-  metavar: 'URL',
-  default: 'http://127.0.0.1:8080',
-});
+export const upstreamSetting = () =>
+  setting.string({
+    help: 'the app: http://host:port or unix:/path.sock',
+    metavar: 'URL',
+    default: 'http://127.0.0.1:8080',
+    schema: zUpstreamUrl,
+  });
 
-/** Flags shared by every HTTP proxying component, so limits and timeouts read the same everywhere. */
-export function httpProxyFlags(): FlagSpec[] {
-  const g = 'HTTP proxying';
-  return [
-    {
-      name: 'trusted-proxies',
-      type: 'list',
-      help: 'CIDRs whose X-Forwarded-For/Forwarded are believed (none by default)',
-      metavar: 'CIDR,...',
-      default: [],
-      group: g,
-    },
-    {
-      name: 'forwarded',
-      type: 'boolean',
-      help: 'also send the RFC 7239 Forwarded header upstream',
-      default: false,
-      group: g,
-    },
-    {
-      name: 'max-header-size',
-      type: 'number',
-      help: 'largest request head in bytes (larger -> 431)',
-      metavar: 'BYTES',
-      default: 16384,
-      group: g,
-    },
-    {
-      name: 'header-timeout',
-      type: 'duration',
-      help: 'time to receive a request head (slowloris guard)',
-      default: 10_000,
-      group: g,
-    },
-    {
-      name: 'request-timeout',
-      type: 'duration',
-      help: 'time to receive a whole request',
-      default: 300_000,
-      group: g,
-    },
-    {
-      name: 'idle-timeout',
-      type: 'duration',
-      help: 'client keep-alive idle timeout',
-      default: 60_000,
-      group: g,
-    },
-    {
-      name: 'upstream-timeout',
-      type: 'duration',
-      help: 'time for the upstream to send response headers (-> 504)',
-      default: 60_000,
-      group: g,
-    },
-    {
-      name: 'connect-timeout',
-      type: 'duration',
-      help: 'time to connect to the upstream (-> 504)',
-      default: 5000,
-      group: g,
-    },
-    {
-      name: 'upstream-connections',
-      type: 'number',
-      help: 'max keep-alive connections per upstream',
-      default: 128,
-      group: g,
-    },
-    {
-      name: 'upstream-queue',
-      type: 'number',
-      help: 'requests that may wait for an upstream connection (more -> 503 with Retry-After)',
-      default: 1024,
-      group: g,
-    },
-    {
-      name: 'upstream-queue-timeout',
-      type: 'duration',
-      help: 'time a request may wait for an upstream connection (-> 503 with Retry-After); 0 none',
-      default: 10_000,
-      group: g,
-    },
-    {
-      name: 'body-high-water',
-      type: 'number',
-      help: 'request body bytes held per request (waiting for the upstream) before the client is paused',
-      metavar: 'BYTES',
-      default: 65_536,
-      group: g,
-    },
-    {
-      name: 'min-body-rate',
-      type: 'number',
-      help: 'bytes/s a request body must average over each --header-timeout window (-> 408); 0 off',
-      metavar: 'BYTES',
-      default: 512,
-      group: g,
-    },
-    {
-      name: 'buffer-budget',
-      type: 'number',
-      help: 'request body bytes the whole process holds for clients; beyond it every client waits',
-      metavar: 'BYTES',
-      default: 67_108_864,
-      group: g,
-    },
-    {
-      name: 'tunnel-idle-timeout',
-      type: 'duration',
-      help: 'close an upgraded connection (WebSocket) after this long without a byte either way; 0 none',
-      default: 600_000,
-      group: g,
-    },
-  ];
-}
+/** `--upstream` as a flag, for components not yet declared with settings. */
+export const upstreamFlag = (): FlagSpec => flagsOf({ upstream: upstreamSetting() })[0]!;
 
 export const zTrustedProxies = z.array(z.string()).check(
   z.superRefine((list, ctx) => {
@@ -138,42 +25,95 @@ export const zTrustedProxies = z.array(z.string()).check(
   }),
 );
 
-/** Schema fields matching httpProxyFlags(). */
-export const httpProxySchema = {
-  trustedProxies: zTrustedProxies,
-  forwarded: z.boolean(),
-  maxHeaderSize: z.number().check(z.int(), z.minimum(1024), z.maximum(1 << 20)),
-  headerTimeout: zDuration,
-  requestTimeout: zDuration,
-  idleTimeout: zDuration,
-  upstreamTimeout: zDuration,
-  connectTimeout: zDuration,
-  upstreamConnections: z.number().check(z.int(), z.minimum(1), z.maximum(10_000)),
-  upstreamQueue: z.number().check(z.int(), z.minimum(0), z.maximum(1_000_000)),
-  upstreamQueueTimeout: zDuration,
-  bodyHighWater: z.number().check(z.int(), z.minimum(1024), z.maximum(64 << 20)),
-  minBodyRate: z.number().check(z.int(), z.minimum(0)),
-  bufferBudget: z.number().check(z.int(), z.minimum(1 << 20), z.maximum(2 ** 40)),
-  tunnelIdleTimeout: zDuration,
+const g = 'HTTP proxying';
+const intIn = (min: number, max: number) => z.number().check(z.int(), z.minimum(min), z.maximum(max));
+
+/** Settings shared by every HTTP proxying component, so limits and timeouts read the same everywhere. */
+export const httpProxySettings = {
+  trustedProxies: setting.list({
+    help: 'CIDRs whose X-Forwarded-For/Forwarded are believed (none by default)',
+    metavar: 'CIDR,...',
+    default: [],
+    group: g,
+    schema: zTrustedProxies,
+  }),
+  forwarded: setting.boolean({
+    help: 'also send the RFC 7239 Forwarded header upstream',
+    default: false,
+    group: g,
+  }),
+  maxHeaderSize: setting.number({
+    help: 'largest request head in bytes (larger -> 431)',
+    metavar: 'BYTES',
+    default: 16384,
+    group: g,
+    schema: intIn(1024, 1 << 20),
+  }),
+  headerTimeout: setting.duration({
+    help: 'time to receive a request head (slowloris guard)',
+    default: 10_000,
+    group: g,
+  }),
+  requestTimeout: setting.duration({ help: 'time to receive a whole request', default: 300_000, group: g }),
+  idleTimeout: setting.duration({ help: 'client keep-alive idle timeout', default: 60_000, group: g }),
+  upstreamTimeout: setting.duration({
+    help: 'time for the upstream to send response headers (-> 504)',
+    default: 60_000,
+    group: g,
+  }),
+  connectTimeout: setting.duration({
+    help: 'time to connect to the upstream (-> 504)',
+    default: 5000,
+    group: g,
+  }),
+  upstreamConnections: setting.number({
+    help: 'max keep-alive connections per upstream',
+    default: 128,
+    group: g,
+    schema: intIn(1, 10_000),
+  }),
+  upstreamQueue: setting.number({
+    help: 'requests that may wait for an upstream connection (more -> 503 with Retry-After)',
+    default: 1024,
+    group: g,
+    schema: intIn(0, 1_000_000),
+  }),
+  upstreamQueueTimeout: setting.duration({
+    help: 'time a request may wait for an upstream connection (-> 503 with Retry-After); 0 none',
+    default: 10_000,
+    group: g,
+  }),
+  bodyHighWater: setting.number({
+    help: 'request body bytes held per request (waiting for the upstream) before the client is paused',
+    metavar: 'BYTES',
+    default: 65_536,
+    group: g,
+    schema: intIn(1024, 64 << 20),
+  }),
+  minBodyRate: setting.number({
+    help: 'bytes/s a request body must average over each --header-timeout window (-> 408); 0 off',
+    metavar: 'BYTES',
+    default: 512,
+    group: g,
+    schema: z.number().check(z.int(), z.minimum(0)),
+  }),
+  bufferBudget: setting.number({
+    help: 'request body bytes the whole process holds for clients; beyond it every client waits',
+    metavar: 'BYTES',
+    default: 67_108_864,
+    group: g,
+    schema: intIn(1 << 20, 2 ** 40),
+  }),
+  tunnelIdleTimeout: setting.duration({
+    help: 'close an upgraded connection (WebSocket) after this long without a byte either way; 0 none',
+    default: 600_000,
+    group: g,
+  }),
 };
 
-export interface HttpProxyConfig {
-  trustedProxies: readonly string[];
-  forwarded: boolean;
-  maxHeaderSize: number;
-  headerTimeout: number;
-  requestTimeout: number;
-  idleTimeout: number;
-  upstreamTimeout: number;
-  connectTimeout: number;
-  upstreamConnections: number;
-  upstreamQueue: number;
-  upstreamQueueTimeout: number;
-  bodyHighWater: number;
-  minBodyRate: number;
-  bufferBudget: number;
-  tunnelIdleTimeout: number;
-}
+export const httpProxyFlags = (): FlagSpec[] => flagsOf(httpProxySettings);
+export const httpProxySchema = shapeOf(httpProxySettings);
+export type HttpProxyConfig = z.infer<z.ZodMiniObject<typeof httpProxySchema>>;
 
 /** The front end's limits from the shared proxy flags. */
 export function httpLimitsOf(c: HttpProxyConfig): HttpLimits {

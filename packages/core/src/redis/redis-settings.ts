@@ -1,4 +1,5 @@
 import type { FlagSpec } from '../config/flags.js';
+import { flagsOf, type ShapeOf, setting, shapeOf } from '../config/settings.js';
 import * as z from '../config/zod.js';
 
 /**
@@ -6,119 +7,107 @@ import * as z from '../config/zod.js';
  * a Sentinel-managed primary, with TLS and an ACL user. The same flags, env vars and YAML keys in
  * every component that talks to Redis as a client.
  */
-export interface RedisSettings {
-  /** redis://[[user]:password@]host:port[/db] or rediss:// (TLS); '' when another topology or none */
-  redis: string;
-  /** Cluster seed nodes: host:port or redis[s]://host:port */
-  redisCluster: string[];
-  /** Sentinels: host:port or redis[s]://host:port */
-  redisSentinel: string[];
-  redisSentinelMaster: string;
-  redisUsername: string;
-  redisPassword: string;
-  redisPasswordFile: string;
-  redisTlsCaFile: string;
-  redisTlsCertFile: string;
-  redisTlsKeyFile: string;
-  redisTlsSkipVerify: boolean;
-}
-
-export interface RedisFlagOptions {
+export interface RedisSettingsOptions {
   /** --help group heading */
   group: string;
   /** help of --redis in this component */
   urlHelp: string;
-  /** what the connection is used for, in the help of the topology flags */
-  what?: string;
+  /** what --redis accepts in this component (default: '' or a redis:// or rediss:// URL) */
+  url?: z.ZodMiniType<string>;
 }
 
-/** The Redis connection flags, `--redis` first. */
-export function redisFlags(o: RedisFlagOptions): FlagSpec[] {
+const zRedisUrl: z.ZodMiniType<string> = z.union([
+  z.literal(''),
+  z
+    .string()
+    .check(z.regex(/^rediss?:\/\/\S+$/, 'expected redis://[[user]:password@]host:port[/db] or rediss://')),
+]);
+
+/** The Redis connection settings, `--redis` first. */
+export function redisSettings(o: RedisSettingsOptions) {
   const group = o.group;
-  return [
-    { name: 'redis', type: 'string', help: o.urlHelp, metavar: 'URL', default: '', secret: true, group },
-    {
-      name: 'redis-cluster',
-      type: 'list',
+  return {
+    /** redis://[[user]:password@]host:port[/db] or rediss:// (TLS); '' when another topology or none */
+    redis: setting.string({
+      help: o.urlHelp,
+      metavar: 'URL',
+      default: '',
+      secret: true,
+      group,
+      schema: o.url ?? zRedisUrl,
+    }),
+    /** Cluster seed nodes: host:port or redis[s]://host:port */
+    redisCluster: setting.list({
       help: 'Redis Cluster seed nodes instead of --redis (rediss:// entries for TLS)',
       metavar: 'HOST:PORT,...',
       default: [],
       group,
-    },
-    {
-      name: 'redis-sentinel',
-      type: 'list',
+    }),
+    /** Sentinels: host:port or redis[s]://host:port */
+    redisSentinel: setting.list({
       help: 'Sentinels that name the primary instead of --redis (needs --redis-sentinel-master)',
       metavar: 'HOST:PORT,...',
       default: [],
       group,
-    },
-    {
-      name: 'redis-sentinel-master',
-      type: 'string',
+    }),
+    redisSentinelMaster: setting.string({
       help: 'name of the primary the sentinels monitor',
       metavar: 'NAME',
       default: '',
       group,
-    },
-    {
-      name: 'redis-username',
-      type: 'string',
+    }),
+    redisUsername: setting.string({
       help: 'ACL user (AUTH username password); default: the URL user or "default"',
       metavar: 'NAME',
       default: '',
       group,
-    },
-    {
-      name: 'redis-password',
-      type: 'string',
+    }),
+    redisPassword: setting.string({
       help: 'Redis password (prefer --redis-password-file or the env var)',
       metavar: 'PASSWORD',
       default: '',
       secret: true,
       group,
-    },
-    {
-      name: 'redis-password-file',
-      type: 'string',
+    }),
+    redisPasswordFile: setting.string({
       help: 'file with the Redis password (re-read on every new connection)',
       metavar: 'FILE',
       default: '',
       group,
-    },
-    {
-      name: 'redis-tls-ca-file',
-      type: 'string',
+    }),
+    redisTlsCaFile: setting.string({
       help: 'CA bundle for rediss:// (default: the system CAs)',
       metavar: 'FILE',
       default: '',
       group,
-    },
-    {
-      name: 'redis-tls-cert-file',
-      type: 'string',
+    }),
+    redisTlsCertFile: setting.string({
       help: 'client certificate for rediss:// servers that require one',
       metavar: 'FILE',
       default: '',
       group,
-    },
-    {
-      name: 'redis-tls-key-file',
-      type: 'string',
+    }),
+    redisTlsKeyFile: setting.string({
       help: 'key of --redis-tls-cert-file',
       metavar: 'FILE',
       default: '',
       group,
-    },
-    {
-      name: 'redis-tls-skip-verify',
-      type: 'boolean',
+    }),
+    redisTlsSkipVerify: setting.boolean({
       help: 'do not verify the server certificate of rediss:// (testing only)',
       default: false,
       group,
-    },
-  ];
+    }),
+  };
 }
+
+export type RedisSettings = z.infer<z.ZodMiniObject<ShapeOf<ReturnType<typeof redisSettings>>>>;
+
+/** The Redis connection flags, `--redis` first (for components not yet declared with settings). */
+export const redisFlags = (o: RedisSettingsOptions): FlagSpec[] => flagsOf(redisSettings(o));
+
+/** The zod fields of RedisSettings, to spread into a component's strictObject. */
+export const redisSchema = shapeOf(redisSettings({ group: '', urlHelp: '' }));
 
 const NODE = /^(?:(rediss?):\/\/)?(\[[0-9a-fA-F:.]+\]|[^\s:/@[\]]+):(\d{1,5})\/?$/;
 
@@ -129,26 +118,6 @@ export function parseRedisNode(s: string): { host: string; port: number; tls: bo
   if (!m || !(port > 0 && port < 65536)) return `"${s}" is not HOST:PORT or redis[s]://HOST:PORT`;
   return { host: m[2]!.replace(/^\[(.*)\]$/, '$1'), port, tls: m[1] === 'rediss' };
 }
-
-/** The zod fields of RedisSettings, to spread into a component's strictObject. */
-export const redisSchema = {
-  redis: z.union([
-    z.literal(''),
-    z
-      .string()
-      .check(z.regex(/^rediss?:\/\/\S+$/, 'expected redis://[[user]:password@]host:port[/db] or rediss://')),
-  ]),
-  redisCluster: z.array(z.string()),
-  redisSentinel: z.array(z.string()),
-  redisSentinelMaster: z.string(),
-  redisUsername: z.string(),
-  redisPassword: z.string(),
-  redisPasswordFile: z.string(),
-  redisTlsCaFile: z.string(),
-  redisTlsCertFile: z.string(),
-  redisTlsKeyFile: z.string(),
-  redisTlsSkipVerify: z.boolean(),
-};
 
 /** Cross-field rules of RedisSettings, for the component schema's superRefine. */
 export function checkRedisSettings(c: RedisSettings, ctx: z.core.$RefinementCtx): void {

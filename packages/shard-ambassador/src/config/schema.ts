@@ -1,5 +1,6 @@
 import { accessLogSchema } from '@dds/core/access-log/access-log-config';
-import { addIssue, type CommonConfig, commonSchema, zDuration } from '@dds/core/config/schemas';
+import { type CommonConfig, commonSchema } from '@dds/core/config/common-flags';
+import { addIssue, zDuration } from '@dds/core/config/schemas';
 import * as z from '@dds/core/config/zod';
 import { type PoolConfig, poolSchema } from './pool-schema.js';
 
