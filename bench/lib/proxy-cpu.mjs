@@ -2,10 +2,10 @@
 // req/s is too noisy on a shared, loaded machine; CPU time of the proxy process (utime+stime
 // from /proc/<pid>/stat) divided by the requests it served is much steadier.
 //
-//   node bench/lib/proxy-cpu.mjs [--rounds 5] [--seconds 4] [--nginx] [--together] [--browser] [--node-http] [name=/path/to/core/dist/index.js ...]
+//   node bench/lib/proxy-cpu.mjs [--rounds 5] [--seconds 4] [--nginx] [--together] [--browser] [name=/path/to/core/dist/index.js ...]
 //
-// The proxy listens with core's lean HTTP/1.1 server (createHttp1Server), as the components do;
-// --node-http uses core's node:http front end (createHttpServer) instead.
+// The proxy listens with core's lean HTTP/1.1 server (createHttp1Server), as the components do
+// (builds older than it listen with node:http).
 //
 // Without variants it compares `baseline` (/tmp/dds-core-baseline/dist/index.js, a copy of an
 // older build: `cp -r packages/core/dist /tmp/dds-core-baseline/ && ln -s $PWD/node_modules
@@ -36,7 +36,7 @@ async function direct(port) {
   }).listen(port, '127.0.0.1', () => console.log('listening'));
 }
 
-/** The proxy under test: createHttpServer + proxyRequest, hooks like a component's. */
+/** The proxy under test: createHttp1Server + proxyRequest, hooks like a component's. */
 async function serve(coreIndex, port, upstreamUrl) {
   const core = await import(pathToFileURL(coreIndex).href);
   const upstream = core.createUpstream(upstreamUrl, {});
@@ -51,11 +51,8 @@ async function serve(coreIndex, port, upstreamUrl) {
       if (status >= 500) failed++; // 499s: wrk stops with requests in flight
     },
   };
-  // core's lean HTTP/1.1 server (what the proxying components use); node:http with --node-http
-  const front =
-    process.env.DDS_PROXY_CPU_FRONT === 'node:http' || !core.createHttp1Server
-      ? core.createHttpServer
-      : core.createHttp1Server;
+  // core's lean HTTP/1.1 server (what the proxying components use); node:http in older builds
+  const front = core.createHttp1Server ?? core.createHttpServer;
   const server = front(
     { maxHeaderSize: 16384, headerTimeout: 10_000, requestTimeout: 60_000, idleTimeout: 60_000 },
     (req, res) => core.proxyRequest(req, res, upstream, hooks),
@@ -174,7 +171,6 @@ async function main() {
     else if (args[i] === '--nginx') withNginx = true;
     else if (args[i] === '--together') together = true;
     else if (args[i] === '--browser') wrkHeaders = BROWSER;
-    else if (args[i] === '--node-http') process.env.DDS_PROXY_CPU_FRONT = 'node:http';
     else {
       const eq = args[i].indexOf('=');
       variants.push({ name: args[i].slice(0, eq), path: args[i].slice(eq + 1) });

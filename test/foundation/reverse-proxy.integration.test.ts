@@ -2,7 +2,6 @@ import type { Server } from 'node:net';
 import { connect } from 'node:net';
 import {
   createHttp1Server,
-  createHttpServer,
   createUpstream,
   type ProxyHooks,
   proxyRequest,
@@ -13,9 +12,10 @@ import { freePorts, type Proc, startComponent, waitForHttp } from '@dds/test-sup
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
-// The shared HTTP hot path, exercised in-process against the real demo app, behind both client
-// front ends: core's lean HTTP/1.1 server (the proxying components) and node:http.
-const FRONT_ENDS = { lean: createHttp1Server, 'node:http': createHttpServer } as const;
+// The shared HTTP hot path, exercised in-process against the real demo app, behind the front end
+// HTTP/1.1 clients meet: core's lean HTTP/1.1 server (the HTTP/2 front end, both against HTTP/1.1
+// and HTTP/2 upstreams: packages/core/src/http/proxy-contract.test.ts).
+const FRONT_ENDS = { lean: createHttp1Server } as const;
 type FrontEnd = keyof typeof FRONT_ENDS;
 let app: Proc;
 let appPort: number;
@@ -57,10 +57,9 @@ function raw(port: number, bytes: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  const p = await freePorts(5);
+  const p = await freePorts(3);
   appPort = p[0]!;
   ports.lean = { proxy: p[1]!, trusted: p[2]! };
-  ports['node:http'] = { proxy: p[3]!, trusted: p[4]! };
   app = startComponent('demo-app', [
     '--listen',
     `127.0.0.1:${appPort}`,

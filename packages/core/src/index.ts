@@ -42,13 +42,19 @@ export {
   upstreamSetting,
   zTrustedProxies,
 } from './http/proxy-config.js';
+export type {
+  BodySource,
+  HeaderInput,
+  ProxyHandlerFn,
+  ProxyRequest,
+  ProxyResponse,
+} from './http/proxy-contract.js';
 export { type ProxyFailure, type ProxyHooks, proxyRequest } from './http/reverse-proxy.js';
 export { H2Request, H2Response, serveH2Streams } from './http/server/h2-stream.js';
 export type { Http1Request } from './http/server/http1-request.js';
 export type { Http1Response } from './http/server/http1-response.js';
 export {
   createHttp1Server,
-  type Http1Handler,
   Http1Server,
   type LeanHttp1Handler,
 } from './http/server/http1-server.js';

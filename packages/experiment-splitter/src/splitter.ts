@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { AccessLog, accessAttr } from '@dds/core/access-log/access-log';
 import type { AdminRoutes } from '@dds/core/admin/admin-router';
@@ -7,6 +6,7 @@ import { readSecretFile } from '@dds/core/config/secret-file';
 import { DdsError } from '@dds/core/errors';
 import { cookieValue } from '@dds/core/http/cookie';
 import { httpLimitsOf, upstreamOptionsOf } from '@dds/core/http/proxy-config';
+import type { ProxyRequest, ProxyResponse } from '@dds/core/http/proxy-contract';
 import { type ProxyFailure, type ProxyHooks, proxyRequest } from '@dds/core/http/reverse-proxy';
 import { createHttp1Server, type Http1Server } from '@dds/core/http/server/http1-server';
 import { TrustedProxies } from '@dds/core/http/trusted-proxies';
@@ -30,7 +30,7 @@ import { VariantStats } from './variant-stats.js';
 
 /** Set on a request that was issued a new id cookie; read by the response-headers hook. */
 const SET_COOKIE = Symbol('dds.setCookie');
-type Tagged = IncomingMessage & { [SET_COOKIE]?: string };
+type Tagged = ProxyRequest & { [SET_COOKIE]?: string };
 
 const NO_MATCH = 'no experiment matches this host and path\n';
 
@@ -226,7 +226,7 @@ export class Splitter implements Instance<SplitterConfig> {
   }
 
   /** A variant's backend failed before answering: serve the request from control if allowed. */
-  private fallBack(v: Variant, req: IncomingMessage, res: ServerResponse, failure: ProxyFailure): boolean {
+  private fallBack(v: Variant, req: ProxyRequest, res: ProxyResponse, failure: ProxyFailure): boolean {
     const exp = v.experiment;
     if (!exp.fallback || v.isControl || hasBody(req) || this.plan.experiments.indexOf(exp) < 0) return false;
     if (failure === 'upstream_error' || failure === 'upstream_timeout') v.stats.failure(failure);
@@ -239,7 +239,7 @@ export class Splitter implements Instance<SplitterConfig> {
     return true;
   }
 
-  private readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+  private readonly handle = (req: ProxyRequest, res: ProxyResponse): void => {
     const plan = this.plan;
     const exp = plan.router.match(req.headers.host, req.url!);
     if (exp === undefined) {
@@ -265,7 +265,7 @@ export class Splitter implements Instance<SplitterConfig> {
     proxyRequest(req, res, v.upstream, v.hooks);
   };
 
-  private readonly upgrade = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
+  private readonly upgrade = (req: ProxyRequest, socket: Socket, head: Buffer): void => {
     const plan = this.plan;
     const exp = plan.router.match(req.headers.host, req.url!);
     if (exp === undefined) {
@@ -286,7 +286,7 @@ export class Splitter implements Instance<SplitterConfig> {
   };
 
   /** Override, else the user's bucket; a request without a key gets a new id (and cookie). */
-  private choose(req: IncomingMessage, exp: Experiment, plan: Plan, canIssue = true): Variant {
+  private choose(req: ProxyRequest, exp: Experiment, plan: Plan, canIssue = true): Variant {
     if (plan.overrideHeader !== undefined) {
       const o = req.headers[plan.overrideHeader];
       const v = typeof o === 'string' ? this.forced(exp, o) : undefined;
@@ -368,7 +368,7 @@ function overrideSecretOf(c: SplitterConfig): string | undefined {
   return r.secret;
 }
 
-function hasBody(req: IncomingMessage): boolean {
+function hasBody(req: ProxyRequest): boolean {
   const cl = req.headers['content-length'];
   return cl !== undefined ? cl !== '0' : req.headers['transfer-encoding'] !== undefined;
 }

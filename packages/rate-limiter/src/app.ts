@@ -1,9 +1,9 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { AccessLog, accessAttr } from '@dds/core/access-log/access-log';
 import { redact } from '@dds/core/config/redact';
 import { DdsError } from '@dds/core/errors';
 import { httpLimitsOf, upstreamOptionsOf } from '@dds/core/http/proxy-config';
+import type { ProxyRequest, ProxyResponse } from '@dds/core/http/proxy-contract';
 import { type ProxyHooks, proxyRequest } from '@dds/core/http/reverse-proxy';
 import { createHttp1Server } from '@dds/core/http/server/http1-server';
 import { normalizeIp, TrustedProxies } from '@dds/core/http/trusted-proxies';
@@ -38,7 +38,7 @@ import type { RlsEndpoint } from './rls/rls-endpoint.js';
 const REQUEST_EXTRA = Symbol('dds.ratelimit.request');
 const RESPONSE_EXTRA = Symbol('dds.ratelimit.response');
 const ACCESS = Symbol('dds.ratelimit.access');
-type Tagged = IncomingMessage & {
+type Tagged = ProxyRequest & {
   [REQUEST_EXTRA]?: string[];
   [RESPONSE_EXTRA]?: string[];
   [ACCESS]?: string;
@@ -205,7 +205,7 @@ export async function createRateLimiter(
 
   type Decided = Verdict | undefined;
 
-  function decideFor(req: IncomingMessage, a: Active): Decided | Promise<Decided> {
+  function decideFor(req: ProxyRequest, a: Active): Decided | Promise<Decided> {
     const peer = normalizeIp(req.socket.remoteAddress ?? '');
     const ip = a.trusted.empty ? peer : a.trusted.clientAddress(peer, req.headers['x-forwarded-for']);
     // tokens of the matching policies' jwt: parts are verified before any key is read
@@ -221,12 +221,12 @@ export async function createRateLimiter(
     claims: (h) => claims.get(h),
   });
 
-  function decideWith(req: IncomingMessage, a: Active, keyContext: KeyContext): Decided | Promise<Decided> {
+  function decideWith(req: ProxyRequest, a: Active, keyContext: KeyContext): Decided | Promise<Decided> {
     const checks = collectChecks(a.policies, req, keyContext, a.config.dryRun, onSkip);
     return checks.length === 0 ? undefined : limiter.decide(checks);
   }
 
-  function handle(req: IncomingMessage, res: ServerResponse): void {
+  function handle(req: ProxyRequest, res: ProxyResponse): void {
     const a = active;
     const v = decideFor(req, a);
     if (v instanceof Promise) {
@@ -235,7 +235,7 @@ export async function createRateLimiter(
     } else respond(req, res, a, v, 0);
   }
 
-  function respond(req: IncomingMessage, res: ServerResponse, a: Active, v: Decided, started: number): void {
+  function respond(req: ProxyRequest, res: ProxyResponse, a: Active, v: Decided, started: number): void {
     if (v === undefined) {
       if (!res.destroyed) proxyRequest(req, res, a.upstream, a.hooks);
       return;
@@ -284,7 +284,7 @@ export async function createRateLimiter(
     }
   }
 
-  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+  server.on('upgrade', (req: ProxyRequest, socket: Socket, head: Buffer) => {
     const a = active;
     socket.on('error', () => socket.destroy());
     const go = (v: Verdict | undefined) => {

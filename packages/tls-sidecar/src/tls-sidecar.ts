@@ -1,18 +1,13 @@
-import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
-import {
-  createSecureServer,
-  type Http2SecureServer,
-  type Http2ServerRequest,
-  type Http2ServerResponse,
-  type Http2Session,
-} from 'node:http2';
+import type { Server as HttpServer } from 'node:http';
+import { createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { AccessLog } from '@dds/core/access-log/access-log';
 import { GrpcStatus, grpcAnswer, isGrpc } from '@dds/core/http/grpc';
 import { httpLimitsOf } from '@dds/core/http/proxy-config';
+import type { ProxyRequest, ProxyResponse } from '@dds/core/http/proxy-contract';
 import { type ProxyHooks, proxyRequest } from '@dds/core/http/reverse-proxy';
-import { H2Response, serveH2Streams } from '@dds/core/http/server/h2-stream';
+import { serveH2Streams } from '@dds/core/http/server/h2-stream';
 import { createHttp1Server } from '@dds/core/http/server/http1-server';
 import { proxyUpgrade } from '@dds/core/http/upgrade-proxy';
 import { ConnectionTracker } from '@dds/core/lifecycle/connection-tracker';
@@ -27,9 +22,6 @@ import { identityOf, ServerTls, TLS_RESTART_FIELDS } from './server-tls.js';
 import { SidecarMetrics } from './sidecar-metrics.js';
 import { UpstreamProbe } from './upstream-probe.js';
 import { UpstreamTlsMetrics } from './upstream-tls.js';
-
-type Req = IncomingMessage | Http2ServerRequest;
-type Res = ServerResponse | Http2ServerResponse;
 
 /** What a config reload may swap while the listener stays up. */
 interface Settings {
@@ -84,7 +76,7 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
     hooks: makeHooks(initial, policy0),
   };
 
-  const onRequest = (req: Req, res: Res): void => {
+  const onRequest = (req: ProxyRequest, res: ProxyResponse): void => {
     const s = settings;
     if (s.policy !== undefined) {
       const id = identityOf(req.socket);
@@ -95,7 +87,7 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
         return;
       }
     }
-    proxyRequest(req as IncomingMessage, res as ServerResponse, upstreams.current, s.hooks);
+    proxyRequest(req, res, upstreams.current, s.hooks);
   };
 
   const server: Http2SecureServer = createSecureServer({
@@ -141,7 +133,7 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
     if ('goaway' in subject) subject.close();
     else subject.destroy();
   });
-  http1.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+  http1.on('upgrade', (req: ProxyRequest, socket: Socket, head: Buffer) => {
     const s = settings;
     const id = identityOf(socket);
     if (s.policy !== undefined && !id?.allowed) {
@@ -231,17 +223,15 @@ export function createTlsSidecar(ctx: ComponentContext<SidecarConfig>): Instance
 
 const DENIED = 'client certificate not allowed\n';
 
-function deny(req: Req, res: Res): void {
-  if (res instanceof H2Response && isGrpc(req.headers['content-type'])) {
+function deny(req: ProxyRequest, res: ProxyResponse): void {
+  if (req.httpVersionMajor === 2 && isGrpc(req.headers['content-type'])) {
     // a gRPC client gets a gRPC status, not an HTTP one
-    res.respond(200, grpcAnswer(GrpcStatus.PERMISSION_DENIED, 'client certificate not allowed'), {
-      end: true,
-    });
+    const answer = grpcAnswer(GrpcStatus.PERMISSION_DENIED, 'client certificate not allowed');
+    res.writeProxiedHead(200, answer, undefined, { complete: true });
     return;
   }
   const body = DENIED;
-  const r = res as ServerResponse;
-  if ((res as { stream?: unknown }).stream === undefined) r.shouldKeepAlive = false;
-  r.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(body.length) });
-  r.end(body);
+  res.shouldKeepAlive = false;
+  res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(body.length) });
+  res.end(body);
 }

@@ -42,7 +42,6 @@ const TOOLING_ENV = new Set([
   'DDS_SKIP_BASE',
   'DDS_IMAGE_JOBS',
   'DDS_PEERS_DIR',
-  'DDS_PROXY_CPU_FRONT',
   'DDS_FAST_PATHS_OFF', // checked by the runner (internals/fast-paths.ts)
 ]);
 const TOOLING_ENV_PREFIX = 'DDS_TEST_';

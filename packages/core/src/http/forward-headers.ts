@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { ProxyRequest } from './proxy-contract.js';
 import { normalizeIp, type TrustedProxies } from './trusted-proxies.js';
 
 /** Headers that describe one connection and never cross a proxy (RFC 9110 7.6.1). */
@@ -45,7 +45,10 @@ export const clientFraming = {
  * Host, X-Forwarded-For/-Proto/-Host (and Forwarded) are appended, after the Connection filter,
  * so no token can remove them. HTTP/2 cookie fields are joined into one (RFC 9113 8.2.3).
  */
-export function upstreamHeaders(req: IncomingMessage, opts: ForwardOptions): string[] {
+export function upstreamHeaders(
+  req: Pick<ProxyRequest, 'rawHeaders' | 'socket' | 'httpVersionMajor'>,
+  opts: ForwardOptions,
+): string[] {
   const raw = req.rawHeaders;
   const out: string[] = [];
   const peer = normalizeIp(req.socket.remoteAddress ?? '');

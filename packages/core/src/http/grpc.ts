@@ -61,11 +61,17 @@ export function grpcMessage(text: string): string {
   return out;
 }
 
-/** The head of a trailers-only gRPC answer from the proxy itself. */
-export function grpcAnswer(status: number, message: string): Record<string, string> {
-  return {
-    'content-type': 'application/grpc',
-    'grpc-status': String(status),
-    'grpc-message': grpcMessage(message),
-  };
+/**
+ * The head of a trailers-only gRPC answer from the proxy itself, flat [name, value, ...]:
+ * content-type first (the rest are the trailers of a call that had started).
+ */
+export function grpcAnswer(status: number, message: string): string[] {
+  return [
+    'content-type',
+    'application/grpc',
+    'grpc-status',
+    String(status),
+    'grpc-message',
+    grpcMessage(message),
+  ];
 }

@@ -17,6 +17,14 @@ function llhttp(): ParserBinding {
 }
 let cached: ParserBinding | undefined;
 
+/**
+ * Body chunks the parsers hand over are the receiver's to keep (Node's binding copies them out
+ * of what was parsed, probed at start); false: they are views, copied where kept.
+ */
+export function bodyChunksOwned(): boolean {
+  return llhttp().bodyCopied;
+}
+
 /** The method name of llhttp's method index. */
 export function methodName(index: number): string | undefined {
   return llhttp().methods[index];

@@ -1,32 +1,22 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { OutgoingHttpHeaders } from 'node:http2';
 import { type AccessLog, accessAttr } from '../access-log/access-log.js';
-import {
-  clientFraming,
-  type ForwardOptions,
-  isHopByHopResponse,
-  isHopByHopResponseName,
-  upstreamHeaders,
-} from './forward-headers.js';
+import { clientFraming, type ForwardOptions, upstreamHeaders } from './forward-headers.js';
 import { GrpcStatus, grpcAnswer, grpcStatusOfReset, grpcTimeoutMs, isGrpc } from './grpc.js';
 import { rawHeader } from './llhttp.js';
-import { H2Response } from './server/h2-stream.js';
-import { Http1Response } from './server/http1-response.js';
-import type { TransportControl, TransportExchange } from './transport.js';
+import type { ProxiedHeadOptions, ProxyRequest, ProxyResponse } from './proxy-contract.js';
+import { BodyFraming, PoolBusyError, type TransportControl, type TransportExchange } from './transport.js';
 import type { Upstream } from './upstream.js';
-import { BodyFraming, type BodySource, PoolBusyError } from './upstream-pool/exchange.js';
 
 /** Why a proxied request ended without an upstream response. */
 export type ProxyFailure = 'upstream_error' | 'upstream_timeout' | 'upstream_busy' | 'client_abort';
 
 export interface ProxyHooks extends ForwardOptions {
   /** extra request headers for this request, flat [name, value, ...] */
-  requestHeaders?(req: IncomingMessage): readonly string[] | undefined;
+  requestHeaders?(req: ProxyRequest): readonly string[] | undefined;
   /** extra response headers for this request, flat [name, value, ...] */
-  responseHeaders?(req: IncomingMessage): readonly string[] | undefined;
+  responseHeaders?(req: ProxyRequest): readonly string[] | undefined;
   /** called once per request when it ends */
   onDone?(
-    req: IncomingMessage,
+    req: ProxyRequest,
     status: number,
     seconds: number,
     failure: ProxyFailure | undefined,
@@ -37,26 +27,26 @@ export interface ProxyHooks extends ForwardOptions {
    * `res` (e.g. retry on another upstream), and no 502/504 is written nor onDone called
    */
   onUpstreamFailure?(
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: ProxyRequest,
+    res: ProxyResponse,
     failure: ProxyFailure,
     upstream: Upstream,
   ): boolean;
   /** the upstream failed this request (refused, TLS, timeout, reset): for logs; not on the hot path */
-  onUpstreamError?(req: IncomingMessage, err: Error & { code?: string }, upstream: Upstream): void;
+  onUpstreamError?(req: ProxyRequest, err: Error & { code?: string }, upstream: Upstream): void;
   /** while true, responses close their connection so clients move elsewhere */
   draining(): boolean;
   /** writes one access record per request that ends (when enabled) */
   accessLog?: AccessLog;
   /** more access-record attributes for this request, JSON members with leading commas */
-  accessAttributes?(req: IncomingMessage): string;
+  accessAttributes?(req: ProxyRequest): string;
 }
 
-type Res = ServerResponse | (ServerResponse & { stream?: unknown });
-type H2Message = IncomingMessage & { stream: { endAfterHeaders: boolean } };
-
 const kHandler = Symbol('dds.proxyHandler');
-type TaggedRes = Res & { [kHandler]?: ProxyHandler };
+// head options, shared (no object per request)
+const COMPLETE: ProxiedHeadOptions = { complete: true };
+const WITH_TRAILERS: ProxiedHeadOptions = { trailers: true };
+type TaggedRes = ProxyResponse & { [kHandler]?: ProxyHandler };
 
 /**
  * The hot path shared by every HTTP component: forwards one request to an upstream and streams
@@ -64,12 +54,12 @@ type TaggedRes = Res & { [kHandler]?: ProxyHandler };
  * status instead). What to send is decided here once; how it is written is the upstream's
  * Transport's: core's keep-alive HTTP/1.1 pool (plain text, unix socket or TLS) or HTTP/2 (h2c,
  * or TLS by ALPN), which also carries trailers, resets and flow control end to end. Clients come
- * from the lean HTTP/1.1 server (Http1Request / Http1Response), node:http2 streams
- * (H2Request / H2Response) or node:http.
+ * through a front end's ProxyRequest / ProxyResponse (proxy-contract.ts): the lean HTTP/1.1
+ * server or HTTP/2 streams.
  */
 export function proxyRequest(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ProxyRequest,
+  res: ProxyResponse,
   upstream: Upstream,
   hooks: ProxyHooks,
 ): void {
@@ -90,7 +80,7 @@ export function proxyRequest(
   const length = clientFraming.contentLength;
   const h2 = req.httpVersionMajor === 2;
   const framing: BodyFraming = h2
-    ? (req as H2Message).stream.endAfterHeaders
+    ? req.bodyless
       ? BodyFraming.None
       : length !== undefined
         ? BodyFraming.Length
@@ -104,7 +94,7 @@ export function proxyRequest(
         : BodyFraming.None;
   ex.framing = framing;
   ex.length = length;
-  ex.body = framing === BodyFraming.None ? null : (req as unknown as BodySource);
+  ex.body = framing === BodyFraming.None ? null : req;
   ex.defaultHost = clientFraming.host === undefined ? (upstream.hostHeader ?? 'localhost') : undefined;
   if (h2) {
     ex.fromH2 = true;
@@ -114,7 +104,7 @@ export function proxyRequest(
   transport.request(ex);
 }
 
-// Listeners shared by every response (no closure per request); `this` is the ServerResponse.
+// Listeners shared by every response (no closure per request); `this` is the ProxyResponse.
 function onClientClose(this: TaggedRes): void {
   this[kHandler]?.clientClosed();
 }
@@ -133,7 +123,7 @@ class ProxyHandler implements TransportExchange {
   headers: readonly string[] = [];
   extra: readonly string[] | undefined = undefined;
   defaultHost: string | undefined = undefined;
-  body: BodySource | null = null;
+  body: ProxyRequest | null = null;
   framing: BodyFraming = BodyFraming.None;
   length: string | undefined = undefined;
   readonly headOnly: boolean;
@@ -149,35 +139,26 @@ class ProxyHandler implements TransportExchange {
   private status = 0;
   /** response body bytes passed to the client */
   private sent = 0;
-  /** the response when the client came through the lean HTTP/1.1 server */
-  private readonly lean: Http1Response | undefined;
-  /** the response when the client speaks HTTP/2 (node:http2 stream) */
-  private readonly h2res: H2Response | undefined;
   /** a gRPC call: failures are answered with a gRPC status */
   private grpc = false;
   /** the grpc-status the call ended with (-1 unknown), for the access log */
   private grpcStatus = -1;
   private deadline: NodeJS.Timeout | undefined = undefined;
   private deadlineHit = false;
-  /** the head was sent with END_STREAM: nothing more goes to the client */
-  private headComplete = false;
 
   constructor(
-    private readonly req: IncomingMessage,
-    private readonly res: Res,
+    private readonly req: ProxyRequest,
+    private readonly res: ProxyResponse,
     private readonly upstream: Upstream,
     private readonly hooks: ProxyHooks,
   ) {
-    this.method = req.method!;
-    this.path = req.url!;
+    this.method = req.method;
+    this.path = req.url;
     this.headOnly = req.method === 'HEAD';
     (res as TaggedRes)[kHandler] = this;
     res.on('close', onClientClose);
-    const r = res as unknown;
-    this.lean = r instanceof Http1Response ? r : undefined;
-    this.h2res = r instanceof H2Response ? r : undefined;
-    // the lean server's response is written once per upstream read (see onReadDone)
-    if (this.lean) this.lean.deferFlush = true;
+    // what one upstream read gives goes out as one write (see onReadDone)
+    res.deferFlush = true;
   }
 
   get abandoned(): boolean {
@@ -217,48 +198,22 @@ class ProxyHandler implements TransportExchange {
 
   onResponseStart(statusCode: number, headers: string[], complete?: boolean): void {
     this.status = statusCode;
-    const res = this.res;
     this.closeIfDraining();
     const extra = this.hooks.responseHeaders?.(this.req);
-    if (this.lean) {
-      this.lean.writeProxiedHead(statusCode, headers, extra);
+    if (complete === true) {
+      // the response ends with its head: the client's close that follows is no abort
+      this.finished = true;
+      if (this.grpc) this.noteGrpcStatus(rawHeader(headers, 'grpc-status'));
+      this.res.writeProxiedHead(statusCode, headers, extra, COMPLETE);
+      this.done(statusCode, undefined);
       return;
     }
-    if (this.req.httpVersionMajor === 2) {
-      const obj: OutgoingHttpHeaders = {};
-      for (let i = 0; i < headers.length; i += 2) {
-        const name = headers[i]!.toLowerCase();
-        if (isHopByHopResponse(name)) continue;
-        const v = headers[i + 1]!;
-        const prev = obj[name];
-        obj[name] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [String(prev), v];
-      }
-      if (extra) for (let i = 0; i < extra.length; i += 2) obj[extra[i]!.toLowerCase()] = extra[i + 1]!;
-      if (this.h2res) {
-        if (complete && this.grpc) this.noteGrpcStatus(obj['grpc-status']);
-        this.headComplete = complete === true;
-        this.h2res.respond(statusCode, obj, { end: complete, trailers: this.trailers });
-      } else res.writeHead(statusCode, obj as Record<string, string | string[]>);
-      return;
-    }
-    // compacted in place: the array is this response's own
-    let n = 0;
-    for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i]!;
-      if (isHopByHopResponseName(name)) continue;
-      headers[n++] = name;
-      headers[n++] = headers[i + 1]!;
-    }
-    headers.length = n;
-    if (extra) for (let i = 0; i < extra.length; i++) headers.push(extra[i]!);
-    res.writeHead(statusCode, headers);
+    this.res.writeProxiedHead(statusCode, headers, extra, this.trailers ? WITH_TRAILERS : undefined);
   }
 
-  /** A chunk from the transport (possibly a view of its read buffer: node:http's response keeps a copy). */
   onResponseData(chunk: Buffer): boolean {
     this.sent += chunk.length;
-    const out = this.lean || this.h2res ? chunk : Buffer.from(chunk);
-    if (this.res.write(out)) return true;
+    if (this.res.write(chunk)) return true;
     if (!this.drainHooked) {
       this.drainHooked = true;
       this.res.on('drain', onClientDrain);
@@ -267,23 +222,15 @@ class ProxyHandler implements TransportExchange {
   }
 
   onReadDone(): void {
-    if (this.lean && !this.finished) this.lean.flush();
+    if (!this.finished) this.res.flush();
   }
 
   onResponseEnd(trailers?: string[]): void {
     if (this.finished) return;
     this.finished = true;
-    const h2res = this.h2res;
-    if (h2res !== undefined) {
-      if (!this.headComplete) {
-        let t: OutgoingHttpHeaders | undefined;
-        if (trailers !== undefined && trailers.length > 0) {
-          t = {};
-          for (let i = 0; i < trailers.length; i += 2) t[trailers[i]!] = trailers[i + 1]!;
-          if (this.grpc) this.noteGrpcStatus(t['grpc-status']);
-        }
-        h2res.endWithTrailers(t);
-      }
+    if (trailers !== undefined && trailers.length > 0) {
+      if (this.grpc) this.noteGrpcStatus(rawHeader(trailers, 'grpc-status'));
+      this.res.endWithTrailers(trailers);
     } else this.res.end();
     this.done(this.status, undefined);
   }
@@ -292,26 +239,26 @@ class ProxyHandler implements TransportExchange {
     if (this.finished) return;
     this.finished = true;
     const res = this.res;
-    const h2res = this.h2res;
     const busy = err instanceof PoolBusyError;
     const failure = busy ? 'upstream_busy' : timeout ? 'upstream_timeout' : 'upstream_error';
     const reset = err.rstCode;
+    const h2 = this.req.httpVersionMajor === 2;
     if (!busy) this.hooks.onUpstreamError?.(this.req, err, this.upstream);
     if (!res.headersSent && !res.destroyed) {
-      if (this.hooks.onUpstreamFailure?.(this.req, res as ServerResponse, failure, this.upstream)) {
+      if (this.hooks.onUpstreamFailure?.(this.req, res, failure, this.upstream)) {
         this.reported = true;
         this.clearDeadline();
         return;
       }
-      if (h2res !== undefined && reset !== undefined && !this.grpc) {
-        h2res.reset(reset); // the upstream refused this stream: the client sees the same reset
+      if (h2 && reset !== undefined && !this.grpc) {
+        res.reset(reset); // the upstream refused this stream: the client sees the same reset
         this.done(502, failure);
         return;
       }
-      if (h2res !== undefined && this.grpc) {
+      if (this.grpc) {
         // gRPC: a trailers-only answer carrying the status (HTTP 200, as gRPC requires)
         const status = this.grpcFailure(reset);
-        h2res.respond(200, grpcAnswer(status, grpcText(status, err)), { end: true });
+        res.writeProxiedHead(200, grpcAnswer(status, grpcText(status, err)), undefined, COMPLETE);
         this.grpcStatus = status;
         this.done(200, failure);
         return;
@@ -327,14 +274,13 @@ class ProxyHandler implements TransportExchange {
       this.done(status, failure);
       return;
     }
-    if (h2res !== undefined && this.grpc && h2res.trailersPending) {
+    if (this.grpc && res.trailersPending) {
       // the call had started: it ends with a status in trailers instead of a bare reset
       const status = this.grpcFailure(reset);
       this.grpcStatus = status;
       const t = grpcAnswer(status, grpcText(status, err));
-      delete t['content-type'];
-      h2res.endWithTrailers(t);
-    } else if (h2res !== undefined && reset !== undefined) h2res.reset(reset);
+      res.endWithTrailers(t.slice(2)); // without content-type
+    } else if (h2 && reset !== undefined) res.reset(reset);
     else res.destroy();
     this.done(this.status || 502, failure);
   }
@@ -345,9 +291,9 @@ class ProxyHandler implements TransportExchange {
     return GrpcStatus.UNAVAILABLE;
   }
 
-  private noteGrpcStatus(v: unknown): void {
+  private noteGrpcStatus(v: string | undefined): void {
     const n = Number(v);
-    if (Number.isInteger(n)) this.grpcStatus = n;
+    if (v !== undefined && v !== '' && Number.isInteger(n)) this.grpcStatus = n;
   }
 
   private clearDeadline(): void {
@@ -357,7 +303,7 @@ class ProxyHandler implements TransportExchange {
 
   /** While draining, HTTP/1.1 responses close their connection so clients move elsewhere. */
   private closeIfDraining(): void {
-    if (this.req.httpVersionMajor !== 2 && this.hooks.draining()) this.res.shouldKeepAlive = false;
+    if (this.hooks.draining()) this.res.shouldKeepAlive = false;
   }
 
   private done(status: number, failure: ProxyFailure | undefined): void {

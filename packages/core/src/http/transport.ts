@@ -1,4 +1,24 @@
-import type { BodyFraming, BodySource } from './upstream-pool/exchange.js';
+import type { BodySource } from './proxy-contract.js';
+
+/** How the request body is framed on the way upstream. */
+export enum BodyFraming {
+  None = 0,
+  /** the verified Content-Length is written by the proxy and the bytes follow as they are */
+  Length = 1,
+  /** no length known (HTTP/1.1 chunked or HTTP/2 without content-length): re-chunked */
+  Chunked = 2,
+}
+
+/**
+ * A transport could not take the request in time: its wait queue is full, or the request
+ * waited longer than the queue timeout. The proxy answers 503 with Retry-After.
+ */
+export class PoolBusyError extends Error {
+  constructor(why: string) {
+    super(why);
+    this.name = 'PoolBusyError';
+  }
+}
 
 /**
  * What the proxy decided to send upstream: the same for every transport, which writes it in its
@@ -58,8 +78,9 @@ export interface TransportHandler {
    */
   onResponseStart(status: number, headers: string[], complete?: boolean): void;
   /**
-   * false: stop reading until resume(). The chunk may be a view of a reused read buffer, valid
-   * only during the call: copy what is kept.
+   * false: stop reading until resume(). The chunk is the handler's to keep: a transport never
+   * reuses it (core's HTTP/1.1 pool hands over llhttp's copies out of its read buffer, HTTP/2
+   * DATA arrives in fresh buffers).
    */
   onResponseData(chunk: Buffer): boolean;
   /** everything one upstream read produced has been passed on (a moment to flush output) */

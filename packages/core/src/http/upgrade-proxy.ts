@@ -1,9 +1,10 @@
-import { type IncomingMessage, STATUS_CODES } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { type ForwardOptions, isHopByHopResponseName, upstreamHeaders } from './forward-headers.js';
 import {
+  bodyChunksOwned,
   completeHeaders,
   dropTrailers,
   type HeaderCollector,
@@ -11,6 +12,7 @@ import {
   rawHeader,
   strictParser,
 } from './llhttp.js';
+import type { ProxyRequest } from './proxy-contract.js';
 import type { Upstream } from './upstream.js';
 
 /** Timeouts of a tunnel (WebSocket and other upgrades); milliseconds, 0 for none. */
@@ -55,7 +57,7 @@ function onComplete(this: TunnelParser): void {
  * the client sends before the 101 wait. Connect, response and idle timeouts apply.
  */
 export function proxyUpgrade(
-  req: IncomingMessage,
+  req: ProxyRequest,
   client: Duplex,
   head: Buffer,
   upstream: Upstream,
@@ -83,7 +85,7 @@ class Tunnel {
   };
 
   constructor(
-    req: IncomingMessage,
+    req: ProxyRequest,
     private readonly client: Duplex,
     head: Buffer,
     upstream: Upstream,
@@ -177,7 +179,8 @@ class Tunnel {
   }
 
   body(chunk: Buffer): void {
-    if (this.state === 'relaying') this.client.write(Buffer.from(chunk));
+    // llhttp's chunk is its own copy (probed), else a view of a read that gets reused
+    if (this.state === 'relaying') this.client.write(bodyChunksOwned() ? chunk : Buffer.from(chunk));
   }
 
   complete(): void {

@@ -34,6 +34,12 @@ export interface ParserBinding {
   readonly HTTPParser: ParserClass;
   /** method names by llhttp's method index */
   readonly methods: readonly string[];
+  /**
+   * Body chunks are copies the parser made (Node's binding copies each out of the input), so
+   * they may be kept whatever happens to the buffer that was parsed; false: they are views of it
+   * and are copied where kept.
+   */
+  readonly bodyCopied: boolean;
 }
 
 let binding: ParserBinding | undefined;
@@ -59,7 +65,8 @@ function check(): true | string {
     'kLenientNone',
   ] as const)
     if (typeof P[k] !== 'number') return `HTTPParser.${k} is missing`;
-  const req = selfTest(P, P.REQUEST, 'POST /p?q HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nok');
+  const input = Buffer.from('POST /p?q HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nok', 'latin1');
+  const req = selfTest(P, P.REQUEST, input);
   const method = typeof req.method === 'number' ? common!.methods![req.method] : undefined;
   if (
     method !== 'POST' ||
@@ -68,10 +75,10 @@ function check(): true | string {
     req.body !== 'ok'
   )
     return 'HTTPParser callbacks do not report a request as expected';
-  const res = selfTest(P, P.RESPONSE, 'HTTP/1.1 204 No Content\r\nX-A: b\r\n\r\n');
+  const res = selfTest(P, P.RESPONSE, Buffer.from('HTTP/1.1 204 No Content\r\nX-A: b\r\n\r\n', 'latin1'));
   if (res.status !== 204 || res.headers !== 'X-A,b' || !res.complete)
     return 'HTTPParser callbacks do not report a response as expected';
-  binding = { HTTPParser: P, methods: common!.methods! };
+  binding = { HTTPParser: P, methods: common!.methods!, bodyCopied: req.chunk?.buffer !== input.buffer };
   return true;
 }
 
@@ -81,11 +88,12 @@ interface Seen {
   status?: unknown;
   headers?: string;
   body: string;
+  chunk?: Buffer;
   complete: boolean;
 }
 
 /** Parses one message with the callbacks the proxy installs, and reports what they saw. */
-function selfTest(P: ParserClass, type: number, text: string): Seen {
+function selfTest(P: ParserClass, type: number, input: Buffer): Seen {
   const seen: Seen = { body: '', complete: false };
   const p = new P();
   p[P.kOnMessageBegin] = () => {};
@@ -105,13 +113,14 @@ function selfTest(P: ParserClass, type: number, text: string): Seen {
     return 0;
   };
   p[P.kOnBody] = (chunk: Buffer) => {
+    seen.chunk = chunk;
     seen.body += chunk.toString('latin1');
   };
   p[P.kOnMessageComplete] = () => {
     seen.complete = true;
   };
   p.initialize(type, {}, 8192, P.kLenientNone);
-  const r = p.execute(Buffer.from(text, 'latin1'));
+  const r = p.execute(input);
   p.close();
   if (typeof r !== 'number') throw new Error(`HTTPParser refused a valid message: ${r.message}`);
   return seen;

@@ -1,5 +1,5 @@
-import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { ProxyResponse } from '@dds/core/http/proxy-contract';
 import type { Verdict } from '../limiter/verdict.js';
 import { pushRateLimitHeaders, seconds } from './ratelimit-headers.js';
 
@@ -17,7 +17,7 @@ export function retryAfterSeconds(v: Verdict): number {
 }
 
 /** 429 with Retry-After and, unless turned off, the RateLimit-Policy / RateLimit fields; returns the body size. */
-export function sendLimited(res: ServerResponse, v: Verdict, headers: boolean, close: boolean): number {
+export function sendLimited(res: ProxyResponse, v: Verdict, headers: boolean, close: boolean): number {
   const h = [
     'content-type',
     'text/plain; charset=utf-8',
@@ -34,7 +34,7 @@ export function sendLimited(res: ServerResponse, v: Verdict, headers: boolean, c
 }
 
 /** 503 when Redis is unreachable and --fail-mode is closed; returns the body size. */
-export function sendUnavailable(res: ServerResponse, close: boolean): number {
+export function sendUnavailable(res: ProxyResponse, close: boolean): number {
   const h = [
     'content-type',
     'text/plain; charset=utf-8',

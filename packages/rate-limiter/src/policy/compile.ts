@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import type { Algorithm } from '../algorithms/decision.js';
 import { gcra } from '../algorithms/gcra.js';
 import { slidingWindow } from '../algorithms/sliding-window.js';
@@ -6,7 +5,7 @@ import { quotaItem } from '../http/ratelimit-headers.js';
 import { type Condition, KeyEntries, parseEntry } from './key-entries.js';
 import { joinKey, type KeyContext, type KeyExtractor, keyExtractor } from './key-extractor.js';
 import { type KeyPart, parseKeyPart } from './key-spec.js';
-import { type RequestMatcher, requestMatcher } from './matcher.js';
+import { type PolicyRequest, type RequestMatcher, requestMatcher } from './matcher.js';
 import { parseRate, type Rate } from './rate.js';
 import type { LimitConfig, PolicyConfig } from './schema.js';
 
@@ -107,7 +106,7 @@ export type PolicySkip = 'allowlisted' | 'no_key';
  */
 export function collectChecks(
   policies: readonly CompiledPolicy[],
-  req: IncomingMessage,
+  req: PolicyRequest,
   ctx: KeyContext,
   dryRun: boolean,
   onSkip: (policy: CompiledPolicy, why: PolicySkip) => void,
@@ -151,10 +150,7 @@ export function collectChecks(
 export const MISSING_KEY = '\u0000missing';
 
 /** The jwt: headers the matching policies of a request read, so their tokens are verified first. */
-export function jwtHeadersFor(
-  policies: readonly CompiledPolicy[],
-  req: IncomingMessage,
-): string[] | undefined {
+export function jwtHeadersFor(policies: readonly CompiledPolicy[], req: PolicyRequest): string[] | undefined {
   let out: string[] | undefined;
   for (const p of policies) {
     if (p.jwtHeaders.length === 0 || !p.matches(req)) continue;

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
 import { readSecretFile } from '@dds/core/config/secret-file';
 import { DdsError } from '@dds/core/errors';
 import { type JwtPayload, tokenOf } from './key-extractor.js';
+import type { PolicyRequest } from './matcher.js';
 
 /** Where JWT keys come from and what a token must satisfy (flags --jwt-*, YAML `jwt:`). */
 export interface JwtConfig {
@@ -222,7 +222,7 @@ export class JwtVerifier {
    * synchronous when every token is remembered, else once the verifications are done.
    */
   verifyRequest(
-    req: IncomingMessage,
+    req: PolicyRequest,
     headers: readonly string[],
   ): Map<string, JwtPayload | undefined> | Promise<Map<string, JwtPayload | undefined>> {
     const out = new Map<string, JwtPayload | undefined>();

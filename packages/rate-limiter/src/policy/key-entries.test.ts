@@ -1,13 +1,13 @@
-import type { IncomingMessage } from 'node:http';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type CompiledPolicy, collectChecks, compilePolicy } from './compile.js';
 import { type KeyEntry, parseEntry, redactEntry } from './key-entries.js';
 import { type KeyPart, parseKeyPart } from './key-spec.js';
+import type { PolicyRequest } from './matcher.js';
 import { zPolicies, zPolicy } from './schema.js';
 
-const req = (headers: Record<string, string>): IncomingMessage =>
-  ({ headers, method: 'GET', url: '/' }) as unknown as IncomingMessage;
+const req = (headers: Record<string, string>): PolicyRequest =>
+  ({ headers, method: 'GET', url: '/' }) as PolicyRequest;
 const parts = (...specs: string[]) => specs.map((s) => parseKeyPart(s) as KeyPart);
 const compile = (p: object) => compilePolicy(zPolicy.parse(p));
 

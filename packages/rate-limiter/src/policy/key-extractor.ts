@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { cookieValue } from '@dds/core/http/cookie';
 import { headerKey } from '@dds/core/http/key-source';
 import type { KeyPart } from './key-spec.js';
+import type { PolicyRequest } from './matcher.js';
 
 /** A JWT's payload (claims), verified or merely decoded. */
 export type JwtPayload = Readonly<Record<string, unknown>>;
@@ -19,7 +19,7 @@ export interface KeyContext {
 }
 
 /** The values of a request's key parts, in the policy's order; undefined when a part is missing. */
-export type KeyExtractor = (req: IncomingMessage, ctx: KeyContext) => string[] | undefined;
+export type KeyExtractor = (req: PolicyRequest, ctx: KeyContext) => string[] | undefined;
 
 /**
  * Part values longer than this are replaced by a hash, to stay cheap as Map and Redis keys. The
@@ -63,7 +63,7 @@ export function keyExtractor(parts: readonly KeyPart[]): KeyExtractor {
   };
 }
 
-type PartReader = (req: IncomingMessage, ctx: KeyContext) => string | undefined;
+type PartReader = (req: PolicyRequest, ctx: KeyContext) => string | undefined;
 
 function partReader(p: KeyPart): PartReader {
   switch (p.kind) {
@@ -84,7 +84,7 @@ function partReader(p: KeyPart): PartReader {
 const normalized = (v: string | undefined): string | undefined => (v === undefined ? v : normalizePart(v));
 
 /** The token a jwt: part reads: `Authorization: Bearer <token>`, or the whole value of another header. */
-export function tokenOf(req: IncomingMessage, header: string): string | undefined {
+export function tokenOf(req: PolicyRequest, header: string): string | undefined {
   const raw = headerKey(req.headers, header);
   if (raw === undefined) return undefined;
   if (header !== 'authorization') return raw.trim() || undefined;

@@ -1,14 +1,17 @@
-import type { IncomingMessage } from 'node:http';
+import type { ProxyRequest } from '@dds/core/http/proxy-contract';
 import type { PolicyConfig } from './schema.js';
 
-export type RequestMatcher = (req: IncomingMessage) => boolean;
+/** What policies read of a request: its head. */
+export type PolicyRequest = Pick<ProxyRequest, 'method' | 'url' | 'headers'>;
+
+export type RequestMatcher = (req: PolicyRequest) => boolean;
 
 /** Compiles a policy's `match` block; every condition given must hold (an empty one matches all). */
 export function requestMatcher(m: PolicyConfig['match']): RequestMatcher {
   const tests: RequestMatcher[] = [];
   if (m.methods?.length) {
     const methods = new Set(m.methods.map((x) => x.toUpperCase()));
-    tests.push((req) => methods.has(req.method!));
+    tests.push((req) => methods.has(req.method));
   }
   if (m.hosts?.length) {
     const exact = new Set<string>();

@@ -1,15 +1,15 @@
-import type { IncomingMessage } from 'node:http';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type CompiledPolicy, collectChecks, compilePolicy } from './compile.js';
 import { joinKey, jwtClaim, keyExtractor, MAX_PART, normalizePart } from './key-extractor.js';
 import { type KeyPart, parseKeyPart } from './key-spec.js';
+import type { PolicyRequest } from './matcher.js';
 import { hostName } from './matcher.js';
 import { parseRate } from './rate.js';
 import { zPolicies, zPolicy } from './schema.js';
 
-const req = (headers: Record<string, string>, method = 'GET', url = '/'): IncomingMessage =>
-  ({ headers, method, url }) as unknown as IncomingMessage;
+const req = (headers: Record<string, string>, method = 'GET', url = '/'): PolicyRequest =>
+  ({ headers, method, url }) as PolicyRequest;
 
 const jwt = (payload: object) =>
   `eyJhbGciOiJIUzI1NiJ9.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.c2ln`;
@@ -144,7 +144,7 @@ describe('keys', () => {
 
 describe('policies', () => {
   const compile = (p: object) => compilePolicy(zPolicy.parse(p));
-  const names = (ps: CompiledPolicy[], r: IncomingMessage, ip = '10.0.0.1', dry = false) => {
+  const names = (ps: CompiledPolicy[], r: PolicyRequest, ip = '10.0.0.1', dry = false) => {
     const skipped: string[] = [];
     const checks = collectChecks(ps, r, { ip }, dry, (p, why) => skipped.push(`${p.name}:${why}`));
     return {

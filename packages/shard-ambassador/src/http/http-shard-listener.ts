@@ -1,6 +1,6 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { type AccessLog, accessAttr } from '@dds/core/access-log/access-log';
+import type { ProxyRequest, ProxyResponse } from '@dds/core/http/proxy-contract';
 import { proxyRequest } from '@dds/core/http/reverse-proxy';
 import { createHttp1Server, type Http1Server } from '@dds/core/http/server/http1-server';
 import { TrustedProxies } from '@dds/core/http/trusted-proxies';
@@ -121,7 +121,7 @@ export class HttpShardListener {
     this.server = server;
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
+  private handle(req: ProxyRequest, res: ProxyResponse): void {
     const key = Buffer.from(this.key(req));
     const hot = this.hotKeys();
     if (hot.enabled) hot.record(this.pool.name, key, 0, key.length);
@@ -129,7 +129,8 @@ export class HttpShardListener {
     const upstream = server && this.upstreams.get(server);
     if (!server || !upstream) {
       this.pool.stats.forwardError++;
-      res.writeHead(503, { 'content-type': 'text/plain' }).end(NO_SERVERS);
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end(NO_SERVERS);
       if (this.accessLog.enabled)
         this.accessLog.log(req, 503, 0, NO_SERVERS.length, undefined, accessAttr('dds.pool', this.pool.name));
       return;

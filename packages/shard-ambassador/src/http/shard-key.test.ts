@@ -1,8 +1,7 @@
-import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { checkShardKey, shardKey } from './shard-key.js';
 
-const req = (url: string, headers: Record<string, string> = {}) => ({ url, headers }) as IncomingMessage;
+const req = (url: string, headers: Record<string, string> = {}) => ({ url, headers });
 
 describe('shard keys', () => {
   it('reads uri, path and query', () => {

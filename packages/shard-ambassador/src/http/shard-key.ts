@@ -1,9 +1,12 @@
-import type { IncomingMessage } from 'node:http';
 import { cookieValue } from '@dds/core/http/cookie';
 import { headerKey, parseKeySource } from '@dds/core/http/key-source';
+import type { ProxyRequest } from '@dds/core/http/proxy-contract';
+
+/** What a shard key is read from. */
+type KeyedRequest = Pick<ProxyRequest, 'url' | 'headers'>;
 
 /** Extracts the shard key of an HTTP request; falls back to the URI when the source is absent. */
-export type ShardKeyFn = (req: IncomingMessage) => string;
+export type ShardKeyFn = (req: KeyedRequest) => string;
 
 const SYNTAX = 'uri, path, header:NAME, cookie:NAME or query:NAME';
 
@@ -22,7 +25,7 @@ export function checkShardKey(spec: string): string | undefined {
 
 /** `uri` (path and query, like nginx $request_uri), `path`, `header:NAME`, `cookie:NAME`, `query:NAME`. */
 export function shardKey(spec: string): ShardKeyFn {
-  const uri = (req: IncomingMessage) => req.url ?? '/';
+  const uri = (req: KeyedRequest) => req.url;
   if (spec === 'uri') return uri;
   if (spec === 'path')
     return (req) => {

@@ -1,8 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createH2cServer, type Http2Session } from 'node:http2';
 import { createServer, type Socket } from 'node:net';
 import { AccessLog } from '@dds/core/access-log/access-log';
 import { httpLimitsOf } from '@dds/core/http/proxy-config';
+import type { ProxyRequest, ProxyResponse } from '@dds/core/http/proxy-contract';
 import { type ProxyHooks, proxyRequest } from '@dds/core/http/reverse-proxy';
 import { serveH2Streams } from '@dds/core/http/server/h2-stream';
 import { createHttp1Server } from '@dds/core/http/server/http1-server';
@@ -53,12 +53,12 @@ export function createHttpClient(ctx: ComponentContext<SidecarConfig>): Instance
   let hooks = hooksOf(initial);
   let config = initial;
 
-  const onRequest = (req: IncomingMessage, res: ServerResponse): void =>
+  const onRequest = (req: ProxyRequest, res: ProxyResponse): void =>
     proxyRequest(req, res, upstreams.current, hooks);
   const http1 = createHttp1Server(httpLimitsOf(initial), onRequest, (kind) =>
     metrics.clientErrors.inc({ kind }),
   );
-  http1.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
+  http1.on('upgrade', (req: ProxyRequest, socket: Socket, head: Buffer) =>
     proxyUpgrade(req, socket, head, upstreams.current, hooks),
   );
   const h2c = createH2cServer({

@@ -1,6 +1,5 @@
 import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
-import type { Transport, TransportExchange } from '../transport.js';
-import { PoolBusyError } from '../upstream-pool/exchange.js';
+import { PoolBusyError, type Transport, type TransportExchange } from '../transport.js';
 import { Http1Pool, type Http1PoolOptions } from '../upstream-pool/pool.js';
 import { H2Transport } from './h2-transport.js';
 

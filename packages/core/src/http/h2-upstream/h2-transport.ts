@@ -8,8 +8,8 @@ import {
 } from 'node:http2';
 import { connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
-import type { Transport, TransportControl, TransportExchange } from '../transport.js';
-import { BodyFraming, type BodySource } from '../upstream-pool/exchange.js';
+import type { BodySource } from '../proxy-contract.js';
+import { BodyFraming, type Transport, type TransportControl, type TransportExchange } from '../transport.js';
 import { validHeaders } from '../upstream-pool/request-head.js';
 
 export interface H2TransportOptions {

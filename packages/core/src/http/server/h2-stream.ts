@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   constants,
   type Http2SecureServer,
@@ -9,15 +8,22 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { Socket } from 'node:net';
+import { isHopByHopResponse } from '../forward-headers.js';
 import { isGrpc } from '../grpc.js';
+import type {
+  HeaderInput,
+  ProxiedHeadOptions,
+  ProxyHandlerFn,
+  ProxyRequest,
+  ProxyResponse,
+} from '../proxy-contract.js';
 import { checkH2Head, refusalText } from '../request-checks.js';
 
 /**
- * An HTTP/2 request seen through the part of IncomingMessage core's proxy uses, straight from
- * node:http2's stream API: no compat-layer Http2ServerRequest (a second Readable per request).
- * The stream itself is the body source.
+ * An HTTP/2 request as a ProxyRequest, straight from node:http2's stream API: no compat-layer
+ * Http2ServerRequest (a second Readable per request). The stream itself is the body source.
  */
-export class H2Request {
+export class H2Request implements ProxyRequest {
   readonly httpVersionMajor = 2;
   readonly httpVersionMinor = 0;
   /** body bytes read since rateSince (minimum body rate); -1 when no watch applies */
@@ -41,6 +47,11 @@ export class H2Request {
 
   get socket(): Socket {
     return this.stream.session!.socket as Socket;
+  }
+
+  /** END_STREAM came with the HEADERS: no body */
+  get bodyless(): boolean {
+    return this.stream.endAfterHeaders;
   }
 
   on(event: string, listener: (chunk: Buffer) => void): this {
@@ -70,9 +81,13 @@ export class H2Request {
   }
 }
 
-/** The response side of one stream, with the part of ServerResponse the proxy uses. */
-export class H2Response extends EventEmitter {
+/** The response side of one stream, as a ProxyResponse. */
+export class H2Response extends EventEmitter implements ProxyResponse {
   statusCode = 200;
+  /** HTTP/2 streams end alone: the connection stays (drain sends GOAWAY to the session) */
+  shouldKeepAlive = true;
+  /** each write goes to nghttp2, which frames and sends when the session writes */
+  deferFlush = false;
   /** sent when the body ends (the head was sent with waitForTrailers) */
   private trailers: OutgoingHttpHeaders | undefined;
   private awaitingTrailers = false;
@@ -95,10 +110,7 @@ export class H2Response extends EventEmitter {
   }
 
   /** Headers as an object or a flat [name, value, ...] list (names lower-cased for HTTP/2). */
-  writeHead(
-    status: number,
-    headers?: Record<string, string | number | readonly string[]> | readonly string[],
-  ): this {
+  writeHead(status: number, headers?: HeaderInput): this {
     const s = this.stream;
     this.statusCode = status;
     if (s.headersSent || s.destroyed || s.closed) return this;
@@ -112,16 +124,31 @@ export class H2Response extends EventEmitter {
   }
 
   /**
-   * A proxied head: `end` answers with the head alone (END_STREAM on HEADERS: a gRPC
-   * trailers-only response); `trailers` keeps the stream open after the body for trailers
-   * (sendTrailers / end), as gRPC needs.
+   * The upstream's head as HTTP/2 HEADERS: names lower-cased, hop-by-hop ones dropped, repeated
+   * names as one field of several values; then the proxy's extras. `complete` answers with the
+   * head alone (END_STREAM on HEADERS: a gRPC trailers-only response); `trailers` keeps the
+   * stream open after the body for trailers (sendTrailers / end), as gRPC needs.
    */
-  respond(status: number, headers: OutgoingHttpHeaders, opts: { end?: boolean; trailers?: boolean }): void {
+  writeProxiedHead(
+    status: number,
+    headers: string[],
+    extra: readonly string[] | undefined,
+    opts: ProxiedHeadOptions = {},
+  ): void {
     const s = this.stream;
     this.statusCode = status;
     if (s.headersSent || s.destroyed || s.closed) return;
-    headers[':status'] = status;
-    const waitForTrailers = opts.trailers === true && opts.end !== true;
+    const out: OutgoingHttpHeaders = {};
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!.toLowerCase();
+      if (isHopByHopResponse(name)) continue;
+      const v = headers[i + 1]!;
+      const prev = out[name];
+      out[name] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [String(prev), v];
+    }
+    if (extra) for (let i = 0; i < extra.length; i += 2) out[extra[i]!.toLowerCase()] = extra[i + 1]!;
+    out[':status'] = status;
+    const waitForTrailers = opts.trailers === true && opts.complete !== true;
     if (waitForTrailers) {
       this.awaitingTrailers = true;
       s.once('wantTrailers', () => {
@@ -129,7 +156,7 @@ export class H2Response extends EventEmitter {
         s.sendTrailers(this.trailers ?? {});
       });
     }
-    s.respond(headers, { endStream: opts.end === true, waitForTrailers });
+    s.respond(out, { endStream: opts.complete === true, waitForTrailers });
   }
 
   /** true while the stream waits for trailers: endWithTrailers can still send some. */
@@ -137,11 +164,19 @@ export class H2Response extends EventEmitter {
     return this.awaitingTrailers && !this.stream.destroyed;
   }
 
-  /** Ends the body; the trailers go out when the head asked for them (respond with trailers). */
-  endWithTrailers(trailers: OutgoingHttpHeaders | undefined): void {
-    this.trailers = trailers;
+  /** Ends the body; the trailers (flat) go out when the head asked for them. */
+  endWithTrailers(trailers: readonly string[] | undefined): void {
+    if (trailers !== undefined && trailers.length > 0) {
+      const t: OutgoingHttpHeaders = {};
+      for (let i = 0; i < trailers.length; i += 2) t[trailers[i]!.toLowerCase()] = trailers[i + 1]!;
+      this.trailers = t;
+    }
+    if (!this.stream.headersSent) this.writeHead(this.statusCode);
     if (!this.stream.destroyed) this.stream.end();
   }
+
+  /** Nothing is held: writes go to the stream at once. */
+  flush(): void {}
 
   /** Resets the stream with an HTTP/2 error code (RST_STREAM), e.g. one the upstream sent. */
   reset(code: number): void {
@@ -175,7 +210,7 @@ export class H2Response extends EventEmitter {
  */
 export function serveH2Streams(
   server: Http2SecureServer | Http2Server,
-  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  handler: ProxyHandlerFn,
   onRefused?: (status: number) => void,
   bodyRate?: () => BodyRateLimits,
 ): void {
@@ -199,7 +234,7 @@ export function serveH2Streams(
       // gRPC streams (bidi, client-streaming) may send a message now and then for hours: the
       // minimum body rate would cut them, and HTTP/2 flow control already bounds what they hold
       if (watch !== undefined && !stream.endAfterHeaders && !isGrpc(headers['content-type'])) watch.add(req);
-      handler(req as unknown as IncomingMessage, new H2Response(stream) as unknown as ServerResponse);
+      handler(req, new H2Response(stream));
     },
   );
 }

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { type ClientErrorKind, clientErrorAnswer } from '../http-server.js';
 import {
+  bodyChunksOwned,
   completeHeaders,
   dropTrailers,
   type HeaderCollector,
@@ -109,6 +110,8 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
   private rateBytes = 0;
   private rateSince = 0;
   private readonly onData = (chunk: Buffer) => this.read(chunk);
+  /** llhttp hands over body slices it copied (probed at start) */
+  private readonly owned = bodyChunksOwned();
 
   constructor(
     readonly socket: Socket,
@@ -232,8 +235,9 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
 
   body(chunk: Buffer): void {
     this.rateBytes += chunk.length;
-    // a body slice may wait for its consumer: out of the shared buffer it is copied
-    this.parsing?.pushBody(this.shared ? Buffer.from(chunk) : chunk);
+    // a body slice may wait for its consumer: llhttp's slices are its own copies (probed), a
+    // view of the shared read buffer would be copied
+    this.parsing?.pushBody(this.shared && !this.owned ? Buffer.from(chunk) : chunk);
   }
 
   messageComplete(): void {

@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { bufferBudget } from '../buffer-budget.js';
 import { rawHeader } from '../llhttp.js';
+import type { ProxyRequest } from '../proxy-contract.js';
 
 /** What the request body is doing, for the connection's flow control. */
 export interface BodyFlow {
@@ -36,12 +37,14 @@ const FIRST_WINS = new Set([
 ]);
 
 /**
- * One request read by the lean HTTP/1.1 server. It offers the part of IncomingMessage that
- * proxying needs (method, url, rawHeaders, headers built on first use, socket, version) and is
- * its own body source: 'data' / 'end' / 'close' events with pause() / resume(), body slices
- * held until a consumer listens, so a request may wait for an upstream connection.
+ * One request read by the lean HTTP/1.1 server, as a ProxyRequest (method, url, rawHeaders,
+ * headers built on first use, socket, version). It is its own body source: 'data' / 'end' /
+ * 'close' events with pause() / resume(), body slices held until a consumer listens, so a
+ * request may wait for an upstream connection.
  */
-export class Http1Request extends EventEmitter {
+export class Http1Request extends EventEmitter implements ProxyRequest {
+  /** HTTP/1.x bodies are framed by their headers */
+  readonly bodyless = false;
   /** true once the whole body has been received */
   complete = false;
   /** the client went away before the body was complete */

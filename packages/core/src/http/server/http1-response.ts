@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { isHopByHopResponseName } from '../forward-headers.js';
+import type { HeaderInput, ProxiedHeadOptions, ProxyResponse } from '../proxy-contract.js';
 import { httpDate } from './http-date.js';
 import type { Http1Request } from './http1-request.js';
 import type { PreparedResponse } from './prepared-response.js';
@@ -15,8 +16,6 @@ export interface ResponseOwner {
   destroy(): void;
 }
 
-type HeaderInput = readonly string[] | Record<string, string | number | readonly string[] | undefined>;
-
 const NON_ASCII = /[^\x00-\x7f]/;
 
 /** Output kept as one latin1 string up to this size, then written. */
@@ -29,7 +28,7 @@ const FLUSH_AT = 64 * 1024;
  * the proxy has passed on everything one upstream read gave it (`deferFlush`), so a small proxied
  * response is a single write instead of head, body and terminator writes.
  */
-export class Http1Response extends EventEmitter {
+export class Http1Response extends EventEmitter implements ProxyResponse {
   statusCode = 200;
   headersSent = false;
   writableEnded = false;
@@ -82,9 +81,30 @@ export class Http1Response extends EventEmitter {
   }
 
   /** The proxy's head: upstream headers minus hop-by-hop ones, plus the proxy's extras. */
-  writeProxiedHead(status: number, headers: readonly string[], extra: readonly string[] | undefined): void {
+  writeProxiedHead(
+    status: number,
+    headers: readonly string[],
+    extra: readonly string[] | undefined,
+    opts?: ProxiedHeadOptions,
+  ): void {
     this.statusCode = status;
     this.startHead(status, headers, extra, true);
+    if (opts?.complete === true) this.end();
+  }
+
+  /** HTTP/1.1 carries no trailers here (the proxy drops them): the body just ends. */
+  endWithTrailers(_trailers: readonly string[] | undefined): void {
+    this.end();
+  }
+
+  /** No trailers are ever promised on HTTP/1.1. */
+  get trailersPending(): boolean {
+    return false;
+  }
+
+  /** An exchange that cannot end well: the connection closes (HTTP/1.1 has no stream reset). */
+  reset(_code: number): void {
+    this.destroy();
   }
 
   private startHead(

@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
 import { parserBinding } from '../../internals/http-parser.js';
 import { adoptSocket, probeSocketAdoption, replaceAcceptedSockets } from '../../internals/socket-adoption.js';
@@ -9,13 +8,9 @@ import type { Http1Request } from './http1-request.js';
 import type { Http1Response } from './http1-response.js';
 
 /**
- * The handler sees the lean request and response through node:http's types: they implement the
- * part of IncomingMessage / ServerResponse that dds components and core's proxy use (see
- * Http1Request and Http1Response), not the stream interfaces.
+ * A handler of the lean server: it sees Http1Request / Http1Response, which are the proxy's
+ * ProxyRequest / ProxyResponse (a ProxyHandlerFn is one) and offer a little more (endPrepared).
  */
-export type Http1Handler = (req: IncomingMessage, res: ServerResponse) => void;
-
-/** A handler written for the lean server alone (it may use what node:http lacks: endPrepared). */
 export type LeanHttp1Handler = (req: Http1Request, res: Http1Response) => void;
 
 /**
@@ -36,7 +31,7 @@ export class Http1Server extends NetServer implements ConnectionHost {
 
   constructor(
     limits: HttpLimits,
-    private readonly handler: Http1Handler | LeanHttp1Handler,
+    private readonly handler: LeanHttp1Handler,
     private readonly onClientError?: (kind: ClientErrorKind) => void,
   ) {
     // accepted paused: plain sockets are adopted to read with `onread` (replaceAcceptedSockets)
@@ -118,8 +113,7 @@ export class Http1Server extends NetServer implements ConnectionHost {
 
   dispatch(req: Http1Request, res: Http1Response): void {
     try {
-      // both handler types take these objects (Http1Handler through node:http's types)
-      (this.handler as LeanHttp1Handler)(req, res);
+      this.handler(req, res);
     } catch (err) {
       if (!res.headersSent) res.writeHead(500, ['content-type', 'text/plain', 'content-length', '22']);
       if (!res.writableEnded) res.end('internal server error\n');
@@ -173,17 +167,7 @@ export class Http1Server extends NetServer implements ConnectionHost {
 
 export function createHttp1Server(
   limits: HttpLimits,
-  handler: Http1Handler,
-  onClientError?: (kind: ClientErrorKind) => void,
-): Http1Server;
-export function createHttp1Server(
-  limits: HttpLimits,
   handler: LeanHttp1Handler,
-  onClientError?: (kind: ClientErrorKind) => void,
-): Http1Server;
-export function createHttp1Server(
-  limits: HttpLimits,
-  handler: Http1Handler | LeanHttp1Handler,
   onClientError?: (kind: ClientErrorKind) => void,
 ): Http1Server {
   return new Http1Server(limits, handler, onClientError);

@@ -1,8 +1,9 @@
 import { connect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { READ_BUFFER } from '../../net/read-buffer.js';
-import type { TransportControl, TransportExchange } from '../transport.js';
-import { BodyFraming, type BodySource } from './exchange.js';
+import { bodyChunksOwned } from '../llhttp.js';
+import type { BodySource } from '../proxy-contract.js';
+import { BodyFraming, type TransportControl, type TransportExchange } from '../transport.js';
 import type { Http1Pool } from './pool.js';
 import { http1Head } from './request-head.js';
 import { createResponseParser, type NativeParser, type ResponseSink } from './response-parser.js';
@@ -30,6 +31,8 @@ const KEEP_ALIVE_TIMEOUT = /timeout\s*=\s*(\d+)/i;
 export class UpstreamConnection implements ResponseSink, TransportControl {
   readonly socket: Socket;
   private readonly parser: NativeParser;
+  /** llhttp hands over body chunks it copied out of the shared read buffer (probed at start) */
+  private readonly owned = bodyChunksOwned();
   phase: Phase = Phase.Connecting;
   /** pool clock when the current phase started or the body last moved */
   since: number;
@@ -243,8 +246,8 @@ export class UpstreamConnection implements ResponseSink, TransportControl {
     const ex = this.ex;
     if (ex === null || this.unsolicited) return;
     this.since = this.pool.now;
-    // the chunk lives in the shared read buffer: onBody copies what it keeps
-    if (!ex.onResponseData(chunk)) {
+    // llhttp's chunk is a copy out of the shared read buffer (probed): the handler may keep it
+    if (!ex.onResponseData(this.owned ? chunk : Buffer.from(chunk))) {
       this.reading = false;
       this.socket.pause();
     }

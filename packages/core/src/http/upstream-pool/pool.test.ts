@@ -1,14 +1,13 @@
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect, createServer, type Server as NetServer, type Socket } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpServer } from '../http-server.js';
 import { type ProxyHooks, proxyRequest } from '../reverse-proxy.js';
+import { createHttp1Server, type Http1Server } from '../server/http1-server.js';
 import { TrustedProxies } from '../trusted-proxies.js';
 import { createUpstream, type Upstream, type UpstreamOptions } from '../upstream.js';
 
-// Core's HTTP/1.1 upstream pool behind proxyRequest, against a real TCP upstream that answers
+// Core's HTTP/1.1 upstream pool behind proxyRequest (and the lean HTTP/1.1 front end), against a real TCP upstream that answers
 // with exactly the bytes a test scripts (valid, odd, and hostile framing).
 
 type Respond = (head: string, sock: Socket, body: Buffer) => void;
@@ -83,7 +82,7 @@ function dechunk(b: Buffer): Buffer {
 const done: Array<{ status: number; failure: string | undefined }> = [];
 let up: RawUpstream;
 let upstream: Upstream;
-let proxy: Server;
+let proxy: Http1Server;
 let port: number;
 let extraRequestHeaders: readonly string[] | undefined;
 
@@ -97,7 +96,7 @@ async function startProxy(opts: UpstreamOptions): Promise<void> {
     requestHeaders: () => extraRequestHeaders,
     onDone: (_req, status, _s, failure) => done.push({ status, failure }),
   };
-  proxy = createHttpServer(
+  proxy = createHttp1Server(
     { maxHeaderSize: 16384, headerTimeout: 5000, requestTimeout: 10_000, idleTimeout: 5000 },
     (req, res) => proxyRequest(req, res, upstream, hooks),
   );
@@ -399,7 +398,8 @@ describe('HTTP/1.1 upstream pool: limits', () => {
     gone.on('error', () => {});
     gone.write('GET /gone HTTP/1.1\r\nHost: x\r\n\r\n');
     await new Promise((r) => setTimeout(r, 50));
-    gone.destroy();
+    // gone for good (a reset): a client that only half-closes is still owed its answer
+    gone.resetAndDestroy();
     expect((await first).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${port}/third`)).status).toBe(200);
     expect(up.requests.some((h) => h.startsWith('GET /gone'))).toBe(false);

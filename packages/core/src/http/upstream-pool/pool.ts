@@ -1,7 +1,6 @@
 import type { ConnectionOptions } from 'node:tls';
-import type { Transport, TransportExchange } from '../transport.js';
+import { PoolBusyError, type Transport, type TransportExchange } from '../transport.js';
 import { Phase, UpstreamConnection } from './connection.js';
-import { PoolBusyError } from './exchange.js';
 import { writableAsHttp1 } from './request-head.js';
 
 /**

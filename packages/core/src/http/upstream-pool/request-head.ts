@@ -1,6 +1,5 @@
 import { INVALID_TARGET_CHAR, INVALID_VALUE_CHAR, TOKEN } from '../field-syntax.js';
-import type { TransportRequest } from '../transport.js';
-import { BodyFraming } from './exchange.js';
+import { BodyFraming, type TransportRequest } from '../transport.js';
 
 // The HTTP/1 parser in front already enforced field syntax on what HTTP/1.1 clients send, so
 // only hook-supplied headers and HTTP/2 input are checked here.
