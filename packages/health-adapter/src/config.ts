@@ -1,162 +1,134 @@
 import { type CommonConfig, commonSchema } from '@dds/core/config/common-flags';
-import type { FlagSpec } from '@dds/core/config/flags';
 import { zAddress, zDuration } from '@dds/core/config/schemas';
+import { flagsOf, setting, shapeOf } from '@dds/core/config/settings';
 import * as z from '@dds/core/config/zod';
-import { checkRedisSettings, redisFlags, redisSchema } from '@dds/core/redis/redis-settings';
+import { checkRedisSettings, redisSettings } from '@dds/core/redis/redis-settings';
 import { checkSchema, zHttpUrl, zMysqlUrl, zPostgresUrl, zRedisUrl } from './checks/check-spec.js';
 import { quickChecks } from './quick-checks.js';
 
 const quick = 'Quick checks (one flag = one critical check; use checks: in --config for more)';
 const timing = 'Check timing (defaults for every check; a check in the config file may override them)';
 
-export const flags: FlagSpec[] = [
-  {
-    name: 'listen',
-    type: 'string',
+const threshold = z.number().check(z.int(), z.minimum(1), z.maximum(1000));
+
+export const settings = {
+  listen: setting.string({
     help: 'probe server (/livez /healthz /readyz /readyz/<check>)',
     metavar: 'HOST:PORT',
     default: '0.0.0.0:8086',
-  },
-  {
-    name: 'once',
-    type: 'boolean',
+    schema: zAddress,
+  }),
+  once: setting.boolean({
     help: 'run every check once, print a line per check and exit 0 (critical checks pass) or 1; no servers',
     default: false,
-  },
-  {
-    name: 'mysql',
-    type: 'string',
+  }),
+  mysql: setting.string({
     help: 'MySQL/MariaDB check: connect and run --query',
     metavar: 'mysql://USER@HOST:PORT/DB',
     group: quick,
-  },
-  {
-    name: 'query',
-    type: 'string',
+    schema: z.optional(zMysqlUrl),
+  }),
+  query: setting.string({
     help: 'query of the --mysql and --postgres checks',
     default: 'SELECT 1',
     group: quick,
-  },
-  {
-    name: 'mysql-password-file',
-    type: 'string',
+    schema: z.string().check(z.minLength(1)),
+  }),
+  mysqlPasswordFile: setting.string({
     help: 'file holding the MySQL password (read at every check)',
     metavar: 'FILE',
     group: quick,
-  },
-  {
-    name: 'postgres',
-    type: 'string',
+    schema: z.optional(z.string()),
+  }),
+  postgres: setting.string({
     help: 'PostgreSQL check: connect and run --query',
     metavar: 'postgres://USER@HOST:PORT/DB',
     group: quick,
-  },
-  {
-    name: 'postgres-password-file',
-    type: 'string',
+    schema: z.optional(zPostgresUrl),
+  }),
+  postgresPasswordFile: setting.string({
     help: 'file holding the PostgreSQL password',
     metavar: 'FILE',
     group: quick,
-  },
-  ...redisFlags({
+    schema: z.optional(z.string()),
+  }),
+  ...redisSettings({
     group: quick,
     urlHelp:
       'Redis check: PING answered, dataset not loading (redis://[USER@]HOST:PORT; no password in the URL)',
+    url: z.union([z.literal(''), zRedisUrl]),
   }),
-  {
-    name: 'redis-replica-link',
-    type: 'boolean',
+  redisReplicaLink: setting.boolean({
     help: 'a Redis replica also needs its link to the master up',
     default: false,
     group: quick,
-  },
-  {
-    name: 'memcached',
-    type: 'string',
+  }),
+  memcached: setting.string({
     help: 'memcached check: `version` answered',
     metavar: 'HOST:PORT',
     group: quick,
-  },
-  {
-    name: 'http',
-    type: 'list',
+    schema: z.optional(zAddress),
+  }),
+  http: setting.list({
     help: 'HTTP check(s): GET answers 200-399',
     metavar: 'URL,...',
     default: [],
     group: quick,
-  },
-  {
-    name: 'tcp',
-    type: 'list',
+    schema: z.array(zHttpUrl),
+  }),
+  tcp: setting.list({
     help: 'TCP connect check(s)',
     metavar: 'HOST:PORT,...',
     default: [],
     group: quick,
-  },
-  {
-    name: 'grpc',
-    type: 'list',
+    schema: z.array(zAddress),
+  }),
+  grpc: setting.list({
     help: 'gRPC health check(s) (grpc.health.v1.Health/Check, service "")',
     metavar: 'HOST:PORT,...',
     default: [],
     group: quick,
-  },
-  {
-    name: 'exec',
-    type: 'string',
+    schema: z.array(zAddress),
+  }),
+  exec: setting.string({
     help: 'command run by /bin/sh -c; healthy when it exits 0',
     metavar: 'CMD',
     group: quick,
-  },
-  {
-    name: 'interval',
-    type: 'duration',
+    schema: z.optional(z.string().check(z.minLength(1))),
+  }),
+  interval: setting.duration({
     help: 'time between two runs of a check',
     default: 5000,
     group: timing,
-  },
-  { name: 'timeout', type: 'duration', help: 'a run taking longer fails', default: 2000, group: timing },
-  {
-    name: 'success-threshold',
-    type: 'number',
+    schema: z.pipe(zDuration, z.number().check(z.minimum(100, 'at least 100ms'))),
+  }),
+  timeout: setting.duration({
+    help: 'a run taking longer fails',
+    default: 2000,
+    group: timing,
+    schema: z.pipe(zDuration, z.number().check(z.minimum(1, 'at least 1ms'))),
+  }),
+  successThreshold: setting.number({
     help: 'consecutive successes that make a failing check pass',
     default: 1,
     group: timing,
-  },
-  {
-    name: 'failure-threshold',
-    type: 'number',
+    schema: threshold,
+  }),
+  failureThreshold: setting.number({
     help: 'consecutive failures that make a passing check fail',
     default: 3,
     group: timing,
-  },
-];
+    schema: threshold,
+  }),
+};
 
-const threshold = z.number().check(z.int(), z.minimum(1), z.maximum(1000));
+export const flags = flagsOf(settings);
 
 export const schema = z.pipe(
   z
     .strictObject({
       ...commonSchema,
-      listen: zAddress,
-      once: z.boolean(),
-      mysql: z.optional(zMysqlUrl),
-      query: z.string().check(z.minLength(1)),
-      mysqlPasswordFile: z.optional(z.string()),
-      postgres: z.optional(zPostgresUrl),
-      postgresPasswordFile: z.optional(z.string()),
-      ...redisSchema,
-      redis: z.union([z.literal(''), zRedisUrl]),
-      redisReplicaLink: z.boolean(),
-      memcached: z.optional(zAddress),
-      http: z.array(zHttpUrl),
-      tcp: z.array(zAddress),
-      grpc: z.array(zAddress),
-      exec: z.optional(z.string().check(z.minLength(1))),
-      interval: z.pipe(zDuration, z.number().check(z.minimum(100, 'at least 100ms'))),
-      timeout: z.pipe(zDuration, z.number().check(z.minimum(1, 'at least 1ms'))),
-      successThreshold: threshold,
-      failureThreshold: threshold,
+      ...shapeOf(settings),
       checks: z._default(z.array(checkSchema), []),
     })
     .check(
