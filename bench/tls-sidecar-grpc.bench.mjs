@@ -8,35 +8,16 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { selfSignedCert } from './lib/certs.mjs';
 import { startNginx } from './lib/nginx.mjs';
 import { goBin, startCaddy } from './lib/peers.mjs';
-import { freePort, waitPort } from './lib/processes.mjs';
+import { freePort, proc, waitPort } from './lib/processes.mjs';
 import { ROOT, runBenchmark } from './lib/runner.mjs';
-import { exec, ghz } from './lib/tools.mjs';
+import { ghz } from './lib/tools.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const dir = mkdtempSync(join(tmpdir(), 'dds-bench-grpc-'));
-const cert = join(dir, 'tls.crt');
-const key = join(dir, 'tls.key');
-await exec('openssl', [
-  'req',
-  '-x509',
-  '-newkey',
-  'ec',
-  '-pkeyopt',
-  'ec_paramgen_curve:P-256',
-  '-nodes',
-  '-keyout',
-  key,
-  '-out',
-  cert,
-  '-days',
-  '2',
-  '-subj',
-  '/CN=localhost',
-  '-addext',
-  'subjectAltName=DNS:localhost,IP:127.0.0.1',
-]);
+const { cert, key } = await selfSignedCert(dir);
 
 const ghzBin = goBin('ghz');
 const appPort = await freePort();
@@ -121,21 +102,25 @@ https://:${port} {
         role: 'ours',
         start: async () => {
           const port = await freePort();
-          const p = node([
-            join(ROOT, 'packages/tls-sidecar/dist/main.js'),
-            '--listen',
-            `127.0.0.1:${port}`,
-            '--admin',
-            `127.0.0.1:${await freePort()}`,
-            '--cert',
-            cert,
-            '--key',
-            key,
-            '--upstream',
-            `h2c://127.0.0.1:${appPort}`,
-            '--log-level',
-            'warn',
-          ]);
+          const p = proc(
+            process.execPath,
+            [
+              join(ROOT, 'packages/tls-sidecar/dist/main.js'),
+              '--listen',
+              `127.0.0.1:${port}`,
+              '--admin',
+              `127.0.0.1:${await freePort()}`,
+              '--cert',
+              cert,
+              '--key',
+              key,
+              '--upstream',
+              `h2c://127.0.0.1:${appPort}`,
+              '--log-level',
+              'warn',
+            ],
+            'SIGKILL',
+          );
           await waitPort(port);
           return { ...p, port };
         },
@@ -167,16 +152,4 @@ https://:${port} {
   });
 } finally {
   app.kill('SIGKILL');
-}
-
-function node(args) {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-  const exited = new Promise((r) => child.on('exit', r));
-  return {
-    child,
-    async stop() {
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
 }

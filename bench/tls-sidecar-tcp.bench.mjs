@@ -1,14 +1,8 @@
-// tls-sidecar in TCP mode (--upstream tcp://), beside the peers doing the same job in the same
-// run: nginx's stream module and HAProxy (mode tcp), each terminating TLS in front of the same
-// plain redis-server and of a byte sink. Scenarios: Redis through TLS with 16 KiB values (bytes
-// both ways, a real protocol), a bulk transfer (256 MiB one way: the copy rate of the proxy), and
-// one command at a time (the latency the hop adds; Redis's own TLS port, no proxy, is the
-// reference).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { selfSignedCert } from './lib/certs.mjs';
 import { startNginx } from './lib/nginx.mjs';
 import { startHaproxy } from './lib/peers.mjs';
 import { freePort, proc, waitPort } from './lib/processes.mjs';
@@ -18,27 +12,7 @@ import { exec, redisBenchmark, tlsBulk } from './lib/tools.mjs';
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
 const BULK_MB = Number(process.env.BENCH_BULK_MB ?? 256);
 const dir = mkdtempSync(join(tmpdir(), 'dds-bench-tcp-'));
-const cert = join(dir, 'tls.crt');
-const key = join(dir, 'tls.key');
-await exec('openssl', [
-  'req',
-  '-x509',
-  '-newkey',
-  'ec',
-  '-pkeyopt',
-  'ec_paramgen_curve:P-256',
-  '-nodes',
-  '-keyout',
-  key,
-  '-out',
-  cert,
-  '-days',
-  '2',
-  '-subj',
-  '/CN=localhost',
-  '-addext',
-  'subjectAltName=DNS:localhost,IP:127.0.0.1',
-]);
+const { cert, key } = await selfSignedCert(dir);
 const pem = join(dir, 'tls.pem'); // HAProxy wants certificate and key in one file
 writeFileSync(pem, Buffer.concat([readFileSync(cert), readFileSync(key)]));
 
@@ -150,21 +124,25 @@ backend be
         role: 'ours',
         start: pair(async (upstream) => {
           const port = await freePort();
-          const p = node([
-            join(ROOT, 'packages/tls-sidecar/dist/main.js'),
-            '--listen',
-            `127.0.0.1:${port}`,
-            '--admin',
-            `127.0.0.1:${await freePort()}`,
-            '--cert',
-            cert,
-            '--key',
-            key,
-            '--upstream',
-            `tcp://127.0.0.1:${upstream}`,
-            '--log-level',
-            'warn',
-          ]);
+          const p = proc(
+            process.execPath,
+            [
+              join(ROOT, 'packages/tls-sidecar/dist/main.js'),
+              '--listen',
+              `127.0.0.1:${port}`,
+              '--admin',
+              `127.0.0.1:${await freePort()}`,
+              '--cert',
+              cert,
+              '--key',
+              key,
+              '--upstream',
+              `tcp://127.0.0.1:${upstream}`,
+              '--log-level',
+              'warn',
+            ],
+            'SIGKILL',
+          );
           await waitPort(port);
           return { ...p, port };
         }),
@@ -215,16 +193,4 @@ backend be
 } finally {
   sink.close();
   await redis.stop();
-}
-
-function node(args) {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-  const exited = new Promise((r) => child.on('exit', r));
-  return {
-    child,
-    async stop() {
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
 }

@@ -7,34 +7,15 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { selfSignedCert } from './lib/certs.mjs';
 import { startNginx } from './lib/nginx.mjs';
 import { nodePipeTarget } from './lib/node-pipe.mjs';
 import { freePort, waitPort } from './lib/processes.mjs';
 import { ROOT, runBenchmark } from './lib/runner.mjs';
-import { exec, h2load, wrk } from './lib/tools.mjs';
+import { h2load, wrk } from './lib/tools.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'dds-bench-tls-'));
-const cert = join(dir, 'tls.crt');
-const key = join(dir, 'tls.key');
-await exec('openssl', [
-  'req',
-  '-x509',
-  '-newkey',
-  'ec',
-  '-pkeyopt',
-  'ec_paramgen_curve:P-256',
-  '-nodes',
-  '-keyout',
-  key,
-  '-out',
-  cert,
-  '-days',
-  '2',
-  '-subj',
-  '/CN=localhost',
-  '-addext',
-  'subjectAltName=DNS:localhost,IP:127.0.0.1',
-]);
+const { cert, key } = await selfSignedCert(dir);
 
 const upstreamPort = await freePort();
 const upstream = await startNginx(
