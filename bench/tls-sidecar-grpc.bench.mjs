@@ -10,8 +10,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selfSignedCert } from './lib/certs.mjs';
 import { startNginx } from './lib/nginx.mjs';
-import { goBin, startCaddy } from './lib/peers.mjs';
-import { freePort, proc, waitPort } from './lib/processes.mjs';
+import { goBin, startCaddy, startTlsSidecar } from './lib/peers.mjs';
+import { freePort, waitPort } from './lib/processes.mjs';
 import { ROOT, runBenchmark } from './lib/runner.mjs';
 import { ghz } from './lib/tools.mjs';
 
@@ -100,30 +100,7 @@ https://:${port} {
       {
         name: OURS,
         role: 'ours',
-        start: async () => {
-          const port = await freePort();
-          const p = proc(
-            process.execPath,
-            [
-              join(ROOT, 'packages/tls-sidecar/dist/main.js'),
-              '--listen',
-              `127.0.0.1:${port}`,
-              '--admin',
-              `127.0.0.1:${await freePort()}`,
-              '--cert',
-              cert,
-              '--key',
-              key,
-              '--upstream',
-              `h2c://127.0.0.1:${appPort}`,
-              '--log-level',
-              'warn',
-            ],
-            'SIGKILL',
-          );
-          await waitPort(port);
-          return { ...p, port };
-        },
+        start: () => startTlsSidecar({ cert, key }, ['--upstream', `h2c://127.0.0.1:${appPort}`]),
       },
       {
         name: 'app direct (h2c, no TLS)',

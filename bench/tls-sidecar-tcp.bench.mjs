@@ -4,9 +4,9 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selfSignedCert } from './lib/certs.mjs';
 import { startNginx } from './lib/nginx.mjs';
-import { startHaproxy } from './lib/peers.mjs';
+import { startHaproxy, startTlsSidecar } from './lib/peers.mjs';
 import { freePort, proc, waitPort } from './lib/processes.mjs';
-import { ROOT, runBenchmark } from './lib/runner.mjs';
+import { runBenchmark } from './lib/runner.mjs';
 import { exec, redisBenchmark, tlsBulk } from './lib/tools.mjs';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
@@ -122,30 +122,9 @@ backend be
       {
         name: OURS,
         role: 'ours',
-        start: pair(async (upstream) => {
-          const port = await freePort();
-          const p = proc(
-            process.execPath,
-            [
-              join(ROOT, 'packages/tls-sidecar/dist/main.js'),
-              '--listen',
-              `127.0.0.1:${port}`,
-              '--admin',
-              `127.0.0.1:${await freePort()}`,
-              '--cert',
-              cert,
-              '--key',
-              key,
-              '--upstream',
-              `tcp://127.0.0.1:${upstream}`,
-              '--log-level',
-              'warn',
-            ],
-            'SIGKILL',
-          );
-          await waitPort(port);
-          return { ...p, port };
-        }),
+        start: pair((upstream) =>
+          startTlsSidecar({ cert, key }, ['--upstream', `tcp://127.0.0.1:${upstream}`]),
+        ),
       },
       {
         name: 'Redis TLS port (no proxy)',

@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { selfSignedCert } from './lib/certs.mjs';
 import { startNginx } from './lib/nginx.mjs';
 import { nodePipeTarget } from './lib/node-pipe.mjs';
+import { startTlsSidecar } from './lib/peers.mjs';
 import { freePort, waitPort } from './lib/processes.mjs';
-import { ROOT, runBenchmark } from './lib/runner.mjs';
+import { runBenchmark } from './lib/runner.mjs';
 import { h2load, wrk } from './lib/tools.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'dds-bench-tls-'));
@@ -34,34 +35,14 @@ function ours(name, extra) {
   return {
     name,
     role: 'ours',
-    start: async () => {
-      const port = await freePort();
-      const p = proc(
-        process.execPath,
-        [
-          join(ROOT, 'packages/tls-sidecar/dist/main.js'),
-          '--listen',
-          `127.0.0.1:${port}`,
-          '--admin',
-          `127.0.0.1:${await freePort()}`,
-          '--cert',
-          cert,
-          '--key',
-          key,
-          '--upstream',
-          `http://127.0.0.1:${upstreamPort}`,
-          '--log-level',
-          'warn',
-          '--workers',
-          String(workers),
-          ...extra,
-        ],
-        // the primary must drain its workers (SIGKILL would orphan them)
-        workers > 1 ? 'SIGTERM' : 'SIGKILL',
-      );
-      await waitPort(port);
-      return { ...p, port };
-    },
+    start: () =>
+      startTlsSidecar({ cert, key }, [
+        '--upstream',
+        `http://127.0.0.1:${upstreamPort}`,
+        '--workers',
+        String(workers),
+        ...extra,
+      ]),
   };
 }
 const hs = { connections: 20, seconds: 5, args: ['-H', 'Connection: close'] };

@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { proc, waitPort } from './processes.mjs';
+import { freePort, proc, waitPort } from './processes.mjs';
 import { ROOT } from './runner.mjs';
 
 const VENV = join(ROOT, '.cache/peers/venv');
@@ -81,5 +81,34 @@ export async function startCaddy(dir, name, caddyfile, port) {
     await p.stop();
     throw e;
   }
+  return { ...p, port };
+}
+
+/**
+ * dds-tls-sidecar on a free port with `cert`/`key` and more flags (`--upstream` ...); SIGKILL at
+ * the end, or SIGTERM with `--workers` (the primary must drain its workers).
+ */
+export async function startTlsSidecar({ cert, key }, args) {
+  const port = await freePort();
+  const workers = args.includes('--workers') && args[args.indexOf('--workers') + 1] !== '1';
+  const p = proc(
+    process.execPath,
+    [
+      join(ROOT, 'packages/tls-sidecar/dist/main.js'),
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--admin',
+      `127.0.0.1:${await freePort()}`,
+      '--cert',
+      cert,
+      '--key',
+      key,
+      '--log-level',
+      'warn',
+      ...args,
+    ],
+    workers ? 'SIGTERM' : 'SIGKILL',
+  );
+  await waitPort(port);
   return { ...p, port };
 }

@@ -82,18 +82,21 @@ async function viaSidecar(sc: Sidecar, path = '/') {
 
 const sidecarArgs = () => ['--cert', sidecarCert.cert, '--key', sidecarCert.key];
 
+/** A sidecar re-encrypting to the app on `port`, trusting the app's CA; more flags after. */
+const reEncrypting = (port: number, ...more: string[]) =>
+  startSidecar([
+    ...sidecarArgs(),
+    '--upstream',
+    `https://127.0.0.1:${port}`,
+    '--upstream-ca',
+    back.ca.cert,
+    ...more,
+  ]);
+
 describe('--upstream https:// (re-encryption)', () => {
   it('HTTP/2 to the app when its ALPN offers h2, checked against --upstream-ca and --upstream-server-name', async () => {
     const app = await tlsApp(appCert, { h2: true });
-    const sc = await startSidecar([
-      ...sidecarArgs(),
-      '--upstream',
-      `https://127.0.0.1:${app.port}`,
-      '--upstream-ca',
-      back.ca.cert,
-      '--upstream-server-name',
-      'app.internal',
-    ]);
+    const sc = await reEncrypting(app.port, '--upstream-server-name', 'app.internal');
     try {
       const r = await viaSidecar(sc);
       expect(r.status).toBe(200);
@@ -111,15 +114,7 @@ describe('--upstream https:// (re-encryption)', () => {
 
   it('HTTP/1.1 to an app whose TLS offers only http/1.1', async () => {
     const app = await tlsApp(appCert, { h2: false });
-    const sc = await startSidecar([
-      ...sidecarArgs(),
-      '--upstream',
-      `https://127.0.0.1:${app.port}`,
-      '--upstream-ca',
-      back.ca.cert,
-      '--upstream-server-name',
-      'app.internal',
-    ]);
+    const sc = await reEncrypting(app.port, '--upstream-server-name', 'app.internal');
     try {
       for (let i = 0; i < 3; i++) {
         const r = await viaSidecar(sc);
@@ -134,23 +129,16 @@ describe('--upstream https:// (re-encryption)', () => {
 
   it('mTLS to the app with --upstream-cert/--upstream-key; without them the app refuses (502)', async () => {
     const app = await tlsApp(appCert, { h2: true, requireClientCert: true });
-    const common = [
-      '--upstream',
-      `https://127.0.0.1:${app.port}`,
-      '--upstream-ca',
-      back.ca.cert,
-      '--upstream-server-name',
-      'app.internal',
-    ];
-    const withCert = await startSidecar([
-      ...sidecarArgs(),
-      ...common,
+    const name = ['--upstream-server-name', 'app.internal'];
+    const withCert = await reEncrypting(
+      app.port,
+      ...name,
       '--upstream-cert',
       toApp.cert,
       '--upstream-key',
       toApp.key,
-    ]);
-    const without = await startSidecar([...sidecarArgs(), ...common]);
+    );
+    const without = await reEncrypting(app.port, ...name);
     try {
       const ok = await viaSidecar(withCert);
       expect(ok.status).toBe(200);
@@ -166,24 +154,8 @@ describe('--upstream https:// (re-encryption)', () => {
 
   it('--upstream-allow-san accepts an app by its SPIFFE ID (no DNS name needed) and refuses any other', async () => {
     const app = await tlsApp(appSpiffe, { h2: true });
-    const good = await startSidecar([
-      ...sidecarArgs(),
-      '--upstream',
-      `https://127.0.0.1:${app.port}`,
-      '--upstream-ca',
-      back.ca.cert,
-      '--upstream-allow-san',
-      'spiffe://cluster/ns/pay/sa/payments',
-    ]);
-    const wrong = await startSidecar([
-      ...sidecarArgs(),
-      '--upstream',
-      `https://127.0.0.1:${app.port}`,
-      '--upstream-ca',
-      back.ca.cert,
-      '--upstream-allow-san',
-      'spiffe://cluster/ns/pay/sa/other',
-    ]);
+    const good = await reEncrypting(app.port, '--upstream-allow-san', 'spiffe://cluster/ns/pay/sa/payments');
+    const wrong = await reEncrypting(app.port, '--upstream-allow-san', 'spiffe://cluster/ns/pay/sa/other');
     const wrongCa = await startSidecar([...sidecarArgs(), '--upstream', `https://127.0.0.1:${app.port}`]);
     try {
       expect((await viaSidecar(good)).status).toBe(200);
@@ -200,15 +172,7 @@ describe('--upstream https:// (re-encryption)', () => {
 
   it('gRPC to a TLS gRPC app: unary and streaming, HTTP/2 both hops', async () => {
     const app = await startGrpcEcho({ tls: appCert });
-    const sc = await startSidecar([
-      ...sidecarArgs(),
-      '--upstream',
-      `https://127.0.0.1:${app.port}`,
-      '--upstream-ca',
-      back.ca.cert,
-      '--upstream-server-name',
-      'app.internal',
-    ]);
+    const sc = await reEncrypting(app.port, '--upstream-server-name', 'app.internal');
     try {
       const client = echoClient(sc.port, tlsCredentials(front.ca.cert));
       const r = await unary(client, { text: 're-encrypted' });
