@@ -87,7 +87,7 @@ describe('health-adapter: Sentinel and Cluster', () => {
     ]);
     await expectAnswer(
       `${wrong}/readyz?verbose`,
-      /^503 [\s\S]*\[-\]redis failed: .*No such master with that name/,
+      /^503 [\s\S]*\[-\]redis failed: no sentinel named a primary for "nobody" \(.*no primary named "nobody"/,
     );
   });
 

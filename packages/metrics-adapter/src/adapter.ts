@@ -95,7 +95,6 @@ export async function createAdapter({
           { source: kind, listen: p.listen, target: p.source.describe(p.source.defaultTarget) },
           `${kind} exporter listening`,
         );
-        await p.source.prepare?.();
         probe(p.source, config);
       }
     },
@@ -115,15 +114,18 @@ export async function createAdapter({
           'adding or removing sources or changing listen addresses needs a restart',
         );
       modules = nextModules;
+      const old = planned;
       planned = plan(next, current);
       for (const [kind, p] of planned) {
         servers.get(kind)!.update(p.source, settingsOf(next));
+        old.get(kind)?.source.close?.();
         probe(p.source, next);
       }
     },
     watchedFiles: (c) => (c.jsonConfig ? [c.jsonConfig] : []),
     async drain(deadline) {
       await Promise.all([...servers.values()].map((s) => s.drain(deadline)));
+      for (const p of planned.values()) p.source.close?.();
     },
   };
 }

@@ -146,6 +146,24 @@ describe('Redis source against a real redis-server', () => {
     );
   });
 
+  it('50 concurrent scrapes share one kept connection to the target and answer alike', async () => {
+    const accepted = async () =>
+      Number(
+        /total_connections_received:(\d+)/.exec(
+          (await run('redis-cli', ['-p', String(redis.port), 'INFO', 'stats'])).stdout,
+        )![1],
+      );
+    await get(`${compat.url}/metrics`); // the kept connection exists (the start probe made it)
+    const before = await accepted();
+    const answers = await Promise.all(Array.from({ length: 50 }, () => get(`${compat.url}/metrics`)));
+    for (const a of answers) {
+      expect(a.status).toBe(200);
+      expect(samples(a.body, 'redis_up')).toEqual(['redis_up 1']);
+    }
+    // the only new connection is redis-cli's own INFO above
+    expect((await accepted()) - before).toBe(1);
+  });
+
   it('answers OpenMetrics when the scraper asks for it', async () => {
     const r = await get(`${compat.url}/metrics`, { accept: OM_ACCEPT });
     expect(r.type).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');

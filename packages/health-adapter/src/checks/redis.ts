@@ -1,8 +1,7 @@
 import type * as z from '@dds/core/config/zod';
-import { RedisSessionError, redisSession } from '@dds/core/redis/redis-session';
+import { type RedisCommands, RedisSessionError, redisSession } from '@dds/core/redis/redis-session';
 import { parseRedisNode } from '@dds/core/redis/redis-settings';
 import { parseRedisUrl, type RedisTarget } from '@dds/core/redis/redis-target';
-import type { Redis } from 'ioredis';
 import type { redisCheck } from './check-spec.js';
 import { readPassword } from './password.js';
 import { CheckFailure, type FailureReason, type Probe } from './probe.js';
@@ -11,8 +10,8 @@ import { CheckFailure, type FailureReason, type Probe } from './probe.js';
 const MAX_REPLY = 1 << 20;
 
 /**
- * Redis through the same client library as the rest of dds (one fresh connection per run, no
- * reconnect loop): a server, the primary the sentinels name, or the first Cluster seed that
+ * Redis through core's session (RESP over one fresh connection per run, no reconnect loop; a
+ * kept connection would hide what a new client meets: maxclients, a changed password): a server, the primary the sentinels name, or the first Cluster seed that
  * answers. AUTH (ACL user) when a password is set; PING must answer PONG (a server loading its
  * dataset answers -LOADING), INFO must not say loading:1, a Sentinel's primary must be a primary,
  * a Cluster node must say cluster_state:ok, and with replicaLink a replica's link to its master
@@ -46,19 +45,19 @@ export function redisProbe(spec: z.infer<typeof redisCheck>): Probe {
 }
 
 async function check(
-  client: Redis,
+  redis: RedisCommands,
   spec: z.infer<typeof redisCheck>,
   topology: RedisTarget['topology'],
 ): Promise<string> {
-  const pong = await client.ping();
+  const pong = await redis.call('PING');
   if (pong !== 'PONG') throw new CheckFailure('protocol', `PING answered ${JSON.stringify(pong)}`);
-  const fields = infoFields(await client.info());
+  const fields = infoFields(String(await redis.call('INFO')));
   if (fields.get('loading') === '1') throw new CheckFailure('unhealthy', 'loading the dataset into memory');
   const role = fields.get('role') ?? 'unknown';
   if (topology === 'sentinel' && role !== 'master')
     throw new CheckFailure('unhealthy', `the sentinels' primary answers as ${role}`);
   if (topology === 'cluster') {
-    const cluster = infoFields(String(await client.call('CLUSTER', 'INFO')));
+    const cluster = infoFields(String(await redis.call('CLUSTER', 'INFO')));
     const state = cluster.get('cluster_state');
     if (state !== 'ok') throw new CheckFailure('unhealthy', `cluster_state:${state ?? 'unknown'}`);
     return `cluster ok, ${cluster.get('cluster_known_nodes')} nodes, ${cluster.get('cluster_slots_ok')} slots ok`;

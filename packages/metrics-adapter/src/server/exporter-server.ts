@@ -4,10 +4,13 @@ import { ConnectionTracker } from '@dds/core/lifecycle/connection-tracker';
 import type { Logger } from '@dds/core/logger';
 import type { Address } from '@dds/core/net/host-port';
 import { listen } from '@dds/core/net/listen';
-import { contentType, negotiate, render } from '../exposition/text-format.js';
+import { MetricSet } from '../exposition/metric-set.js';
+import { contentType, negotiate } from '../exposition/text-format.js';
+import { ScrapeError } from '../sources/scrape-error.js';
 import type { Source } from '../sources/source.js';
 import type { AdapterMetrics } from './adapter-metrics.js';
-import { type ScrapeSettings, scrape } from './scrape.js';
+import { type ScrapeSettings, scrape, withScrapeStatus } from './scrape.js';
+import { SharedScrapes } from './shared-scrapes.js';
 
 const LIMITS = {
   maxHeaderSize: 16 * 1024,
@@ -40,8 +43,8 @@ function landing(source: Source): string {
 <li>${source.multiTargetPath}?target=${example}${source.kind === 'json' ? '&amp;module=default' : ''}</li></ul>\n`;
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string): void {
-  const bytes = Buffer.from(body); // encode once: the length and the write use the same bytes
+function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body; // the length and the write use the same bytes
   res.writeHead(status, { 'content-type': type, 'content-length': bytes.length });
   res.end(res.req.method === 'HEAD' ? undefined : bytes);
 }
@@ -50,6 +53,9 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
 export class ExporterServer {
   private readonly server: Server;
   private readonly tracker: ConnectionTracker;
+  private readonly shared = new SharedScrapes();
+  /** bumped by update(): scrapes in flight with the old source are not shared with new requests */
+  private generation = 0;
 
   constructor(
     private source: Source,
@@ -65,6 +71,12 @@ export class ExporterServer {
   update(source: Source, settings: ScrapeSettings): void {
     this.source = source;
     this.settings = settings;
+    this.generation++;
+  }
+
+  /** scrapes in flight now (one per target at most) */
+  get scrapesInFlight(): number {
+    return this.shared.size;
   }
 
   listen(address: Address): Promise<void> {
@@ -108,9 +120,25 @@ export class ExporterServer {
         req.headers['x-prometheus-scrape-timeout-seconds'],
       ),
     };
-    const set = await scrape(source, target, url.searchParams, settings, this.logger, this.metrics);
+    // one scrape per target in flight; `module` is the only parameter a source reads (JSON)
+    const key = `${this.generation}\0${target}\0${url.searchParams.get('module') ?? ''}`;
+    const answer = await this.shared.answer(
+      key,
+      settings.timeoutMs,
+      () => scrape(source, target, url.searchParams, settings, this.logger, this.metrics),
+      (waited) =>
+        withScrapeStatus(
+          new MetricSet(),
+          source,
+          new ScrapeError(
+            'timeout',
+            `no answer within ${settings.timeoutMs}ms (a scrape of the target was already running)`,
+          ),
+          waited / 1000,
+        ),
+    );
     const format = negotiate(req.headers.accept);
     if (res.destroyed) return;
-    send(res, 200, contentType(format), render(set, format));
+    send(res, 200, contentType(format), answer.body(format));
   }
 }

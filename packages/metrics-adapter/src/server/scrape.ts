@@ -52,6 +52,35 @@ export async function scrape(
     set = new MetricSet(); // partial results of a failed scrape would be misleading
   }
   const seconds = (performance.now() - started) / 1000;
+  withScrapeStatus(set, source, failure, seconds);
+  if (set.rejected > 0) metrics.skipped.inc({ source: source.kind }, set.rejected);
+
+  const result = failure ? failure.reason : 'success';
+  metrics.scrapes.inc({ source: source.kind, result });
+  metrics.duration.observe({ source: source.kind }, seconds);
+  if (failure)
+    logger.warn(
+      {
+        source: source.kind,
+        target: source.describe(target),
+        reason: failure.reason,
+        error: failure.message,
+      },
+      `scrape of ${source.kind} target failed: ${failure.message}`,
+    );
+  return set;
+}
+
+/**
+ * Adds what every scrape answer ends with: `<ns>_exporter_last_scrape_error`,
+ * `<ns>_exporter_last_scrape_duration_seconds` and `<ns>_up` (0 on a failure).
+ */
+export function withScrapeStatus(
+  set: MetricSet,
+  source: Source,
+  failure: ScrapeError | undefined,
+  seconds: number,
+): MetricSet {
   const ns = source.namespace;
   // redis_exporter labels the error with its text; the other exporters export a plain gauge
   const errLabels: Record<string, string> =
@@ -72,20 +101,5 @@ export async function scrape(
     `Whether the ${source.kind} target could be scraped (1) or not (0).`,
     failure ? 0 : 1,
   );
-  if (set.rejected > 0) metrics.skipped.inc({ source: source.kind }, set.rejected);
-
-  const result = failure ? failure.reason : 'success';
-  metrics.scrapes.inc({ source: source.kind, result });
-  metrics.duration.observe({ source: source.kind }, seconds);
-  if (failure)
-    logger.warn(
-      {
-        source: source.kind,
-        target: source.describe(target),
-        reason: failure.reason,
-        error: failure.message,
-      },
-      `scrape of ${source.kind} target failed: ${failure.message}`,
-    );
   return set;
 }

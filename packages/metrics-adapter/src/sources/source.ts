@@ -36,6 +36,6 @@ export interface Source {
   collect(set: MetricSet, target: string, opts: ScrapeOptions): Promise<CollectNotes>;
   /** not ready while the configured target fails on a setting (password, CA): the reason */
   readiness?(): true | string;
-  /** loads what collect() needs, before the configured target is first scraped at start */
-  prepare?(): Promise<void>;
+  /** closes what it keeps between scrapes (connections), once it is replaced or drained */
+  close?(): void;
 }

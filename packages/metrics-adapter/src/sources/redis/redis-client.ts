@@ -1,7 +1,12 @@
 import type { RedisFailureReason } from '@dds/core/redis/redis-failure';
-import { RedisSessionError, redisSession } from '@dds/core/redis/redis-session';
+import {
+  type RedisCommands,
+  type RedisConnections,
+  RedisReplyError,
+  RedisSessionError,
+  StaleRedisConnection,
+} from '@dds/core/redis/redis-session';
 import type { RedisTarget } from '@dds/core/redis/redis-target';
-import type { Redis } from 'ioredis';
 import { ScrapeError, type ScrapeFailure } from '../scrape-error.js';
 
 export interface RedisSnapshot {
@@ -36,18 +41,23 @@ const REASON: Record<RedisFailureReason, ScrapeFailure> = {
 };
 
 /**
- * What a scrape needs, in one pipelined round trip on a fresh ioredis connection (AUTH with
- * the ACL user, TLS, Sentinel's primary): INFO ALL, CONFIG GET maxmemory / maxclients /
- * io-threads, SLOWLOG LEN, SLOWLOG GET 1. Errors of the optional commands are ignored (managed
- * Redis often disables CONFIG); a failed AUTH or INFO fails the scrape. A Cluster target is
- * scraped at the first seed node that answers.
+ * What a scrape needs, in one pipelined round trip on the target's kept connection (core's
+ * RedisConnections: AUTH with the ACL user, TLS, Sentinel's primary, opened again when the
+ * password or TLS files change): INFO ALL, CONFIG GET maxmemory / maxclients / io-threads,
+ * SLOWLOG LEN, SLOWLOG GET 1. Errors of the optional commands are ignored (managed Redis often
+ * disables CONFIG); a failed AUTH or INFO fails the scrape. A Cluster target is scraped at the
+ * first seed node that answers.
  */
-export async function fetchRedisSnapshot(target: RedisTarget, opts: FetchOptions): Promise<RedisSnapshot> {
-  if (target.topology !== 'cluster') return fetchFrom(target, opts);
+export async function fetchRedisSnapshot(
+  connections: RedisConnections,
+  target: RedisTarget,
+  opts: FetchOptions,
+): Promise<RedisSnapshot> {
+  if (target.topology !== 'cluster') return fetchFrom(connections, target, opts);
   let last: unknown;
   for (const node of target.nodes) {
     try {
-      return await fetchFrom({ ...target, topology: 'standalone', nodes: [node] }, opts);
+      return await fetchFrom(connections, { ...target, topology: 'standalone', nodes: [node] }, opts);
     } catch (err) {
       last = err;
       if ((err as ScrapeError).reason === 'auth' || (err as ScrapeError).reason === 'tls') break;
@@ -56,9 +66,17 @@ export async function fetchRedisSnapshot(target: RedisTarget, opts: FetchOptions
   throw last;
 }
 
-async function fetchFrom(target: RedisTarget, opts: FetchOptions): Promise<RedisSnapshot> {
+async function fetchFrom(
+  connections: RedisConnections,
+  target: RedisTarget,
+  opts: FetchOptions,
+): Promise<RedisSnapshot> {
   try {
-    return await redisSession(target, { timeoutMs: opts.timeoutMs, maxBytes: opts.maxBytes }, snapshot);
+    return await connections.session(
+      target,
+      { timeoutMs: opts.timeoutMs, maxBytes: opts.maxBytes },
+      (redis) => snapshot(redis, target.topology === 'sentinel'),
+    );
   } catch (err) {
     if (err instanceof RedisSessionError || err instanceof ScrapeError) throw scrapeError(err);
     // INFO's own error reply
@@ -70,25 +88,29 @@ async function fetchFrom(target: RedisTarget, opts: FetchOptions): Promise<Redis
   }
 }
 
-async function snapshot(client: Redis): Promise<RedisSnapshot> {
-  const p = client.pipeline().info('all');
-  for (const k of CONFIG_KEYS) p.config('GET', k);
-  p.slowlog('LEN').slowlog('GET', 1);
-  const replies = (await p.exec()) ?? [];
-  const [infoErr, info] = replies[0] ?? [new Error('no reply'), undefined];
-  if (infoErr) {
-    // the connection failed (AUTH, TLS, garbage): redisSession names the cause; INFO refused: say so
-    if (/Connection is closed/.test(infoErr.message)) throw infoErr;
+const COMMANDS = [
+  ['INFO', 'ALL'],
+  ...CONFIG_KEYS.map((k) => ['CONFIG', 'GET', k]),
+  ['SLOWLOG', 'LEN'],
+  ['SLOWLOG', 'GET', '1'],
+] as const;
+
+async function snapshot(redis: RedisCommands, sentinel: boolean): Promise<RedisSnapshot> {
+  const replies = await redis.pipeline(COMMANDS);
+  const info = replies[0];
+  if (info instanceof RedisReplyError)
     throw new ScrapeError(
-      /^(NOAUTH|WRONGPASS|NOPERM)/.test(infoErr.message) ? 'auth' : 'protocol',
-      `INFO failed: ${infoErr.message}`,
+      /^(NOAUTH|WRONGPASS|NOPERM)/.test(info.message) ? 'auth' : 'protocol',
+      `INFO failed: ${info.message}`,
     );
-  }
   if (typeof info !== 'string') throw new ScrapeError('protocol', 'INFO did not return a bulk string');
+  // a kept connection to the sentinels' primary that has since become a replica: ask them again
+  if (sentinel && redis.reused && !/^role:master\r?$/m.test(info))
+    throw new StaleRedisConnection('the kept connection is no longer to the primary');
   const config = new Map<string, string>();
-  for (let k = 0; k < CONFIG_KEYS.length; k++) addConfig(config, replies[1 + k]?.[1]);
-  const slowlog = replies[1 + CONFIG_KEYS.length]?.[1];
-  const last = slowlogLast(replies[2 + CONFIG_KEYS.length]?.[1]);
+  for (let k = 0; k < CONFIG_KEYS.length; k++) addConfig(config, replies[1 + k]);
+  const slowlog = replies[1 + CONFIG_KEYS.length];
+  const last = slowlogLast(replies[2 + CONFIG_KEYS.length]);
   return {
     info,
     config,

@@ -1,4 +1,5 @@
 import { redactUrl } from '@dds/core/config/redact';
+import { RedisConnections } from '@dds/core/redis/redis-session';
 import type { RedisSettings } from '@dds/core/redis/redis-settings';
 import {
   describeRedisTarget,
@@ -10,15 +11,19 @@ import type { MetricSet } from '../../exposition/metric-set.js';
 import { ScrapeError } from '../scrape-error.js';
 import type { CollectNotes, ScrapeOptions, Source } from '../source.js';
 import { parseInfo } from './info-parser.js';
+import { fetchRedisSnapshot } from './redis-client.js';
 import { redisMetrics } from './redis-metrics.js';
 
 /**
  * The Redis source: the configured target on /metrics (a server, a Sentinel-managed primary, or
  * the first answering seed of a Cluster), any server on /scrape?target=. The adapter's
- * credentials and TLS files apply to /scrape targets that bring none; the password file and TLS
- * files are read on every scrape, so a rotated Secret applies at once.
+ * credentials and TLS files apply to /scrape targets that bring none. One connection per target
+ * is kept between scrapes (up to 16 targets, closed after 5 minutes unused); the password file
+ * and the TLS files are checked on every scrape, and a change opens a new connection, so a rotated
+ * Secret applies at once.
  */
 export function redisSource(settings: RedisSettings): Source & { readiness(): true | string } {
+  const connections = new RedisConnections({ maxIdle: 16, idleMs: 5 * 60_000 });
   const configured = redisTarget({ ...settings, redis: settings.redis && withScheme(settings.redis) })!;
   const defaultTarget =
     configured.topology === 'standalone' ? settings.redis : describeRedisTarget(configured);
@@ -51,8 +56,10 @@ export function redisSource(settings: RedisSettings): Source & { readiness(): tr
       const t = targetOf(target);
       if (typeof t === 'string') throw new Error(t);
       try {
-        const { fetchRedisSnapshot } = await import('./redis-client.js');
-        const snap = await fetchRedisSnapshot(t, { timeoutMs: opts.timeoutMs, maxBytes: opts.maxBytes });
+        const snap = await fetchRedisSnapshot(connections, t, {
+          timeoutMs: opts.timeoutMs,
+          maxBytes: opts.maxBytes,
+        });
         if (target === defaultTarget) misconfigured = undefined;
         const info = parseInfo(snap.info);
         const { badValues } = redisMetrics(set, info.fields, snap, opts.naming);
@@ -67,10 +74,7 @@ export function redisSource(settings: RedisSettings): Source & { readiness(): tr
       }
     },
     readiness: () => (misconfigured === undefined ? true : `redis: ${misconfigured}`),
-    // the client library (ioredis) loads only when Redis is configured, then at start
-    prepare: async () => {
-      await import('./redis-client.js');
-    },
+    close: () => connections.close(),
   };
 }
 
