@@ -2,8 +2,10 @@ import { writeFileSync } from 'node:fs';
 import {
   expectAnswer,
   type RedisCluster,
+  run,
   type SentinelSet,
   selfSignedCert,
+  sleep,
   startRedisCluster,
   startSentinels,
   startTlsAclRedis,
@@ -72,7 +74,19 @@ describe('metrics-adapter: Sentinel and Cluster', () => {
     expect(body).toMatch(
       new RegExp(`^redis_instance_info\\{role="master",.*tcp_port="${set.primary.port}"`, 'm'),
     );
-  });
+    // a failover keeps the old primary running as a replica: the kept connection to it is
+    // dropped and the sentinels asked again, so the next scrape is of the new primary
+    await run('redis-cli', ['-p', set.addresses[0]!.split(':')[1]!, 'SENTINEL', 'FAILOVER', set.master]);
+    const now = await set.waitFailover(set.primary.port);
+    // the sentinels turn the old primary into a replica a moment after they promote the new one
+    const oldRole = async () =>
+      (await run('redis-cli', ['-p', String(set.primary.port), 'ROLE'])).stdout.split('\n')[0];
+    for (let until = Date.now() + 20_000; (await oldRole()) !== 'slave'; await sleep(50))
+      if (Date.now() > until) throw new Error('the old primary never became a replica');
+    const after = (await get(`${a.url}/metrics`)).body;
+    expect(after).toMatch(/^redis_up 1$/m);
+    expect(after).toMatch(new RegExp(`^redis_instance_info\\{role="master",.*tcp_port="${now}"`, 'm'));
+  }, 60_000);
 
   it('--redis-cluster scrapes the first seed that answers', async () => {
     const [dead, ...alive] = cluster.seeds;
