@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { run, type Service, startRedis, tempDir } from '@dds/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, type Service, startRedis, tempDir } from '../../../../test/support/index.js';
 import {
   type RedisCommands,
   RedisConnections,
