@@ -210,6 +210,12 @@ describe('TCP: redis-cli -> client mode (tls://) -> server mode (tcp://) -> redi
     const m = await metrics(client.admin);
     expect(metric(m, 'dds_tls_upstream_handshakes_total{version="TLSv1.3"}')).toBeGreaterThanOrEqual(10);
     expect(metric(m, 'dds_tcp_bytes_total{direction="to_upstream"}')).toBeGreaterThan(5000 * 3);
+    // the certificate client mode presents is watched for expiry like a served one
+    const notAfter = new Date(new X509Certificate(clientPod.pem).validTo).getTime() / 1000;
+    expect(m).toContain(
+      `dds_tls_certificate_expiry_timestamp_seconds{cert="${clientPod.cert}",subject="frontend"} ${notAfter}`,
+    );
+    expect((await fetch(`http://127.0.0.1:${client.admin}/readyz`)).status).toBe(200);
   });
 
   it('a wrong SAN is refused on each side: the connection closes, nothing reaches Redis', async () => {
