@@ -243,7 +243,8 @@ class ProxyHandler implements TransportExchange {
     const failure = busy ? 'upstream_busy' : timeout ? 'upstream_timeout' : 'upstream_error';
     const reset = err.rstCode;
     const h2 = this.req.httpVersionMajor === 2;
-    if (!busy) this.hooks.onUpstreamError?.(this.req, err, this.upstream);
+    // a call's own deadline passing is not the upstream's failure
+    if (!busy && !this.deadlineHit) this.hooks.onUpstreamError?.(this.req, err, this.upstream);
     if (!res.headersSent && !res.destroyed) {
       if (this.hooks.onUpstreamFailure?.(this.req, res, failure, this.upstream)) {
         this.reported = true;

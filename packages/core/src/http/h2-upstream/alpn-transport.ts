@@ -55,6 +55,7 @@ export class AlpnTransport implements Transport {
       ALPNProtocols: ['h2', 'http/1.1'],
       ...o.tls(),
     });
+    sock.setNoDelay(true);
     const timer = setTimeout(
       () => sock.destroy(Object.assign(new Error('upstream connect timeout'), { code: 'ETIMEDOUT' })),
       o.connectTimeout,

@@ -126,7 +126,7 @@ export class H2Transport implements Transport {
       createConnection: () =>
         first ??
         (o.tls
-          ? tlsConnect({ host: o.host, port: o.port, ALPNProtocols: ['h2', 'http/1.1'], ...o.tls() })
+          ? noDelay(tlsConnect({ host: o.host, port: o.port, ALPNProtocols: ['h2', 'http/1.1'], ...o.tls() }))
           : netConnect({ host: o.host, port: o.port, noDelay: true })),
       settings: { enablePush: false, initialWindowSize: STREAM_WINDOW },
     });
@@ -197,6 +197,12 @@ export class H2Transport implements Transport {
       this.onClosed = resolve;
     });
   }
+}
+
+/** Small frames (a unary call's) go out at once instead of waiting for the peer's ACK (Nagle). */
+function noDelay<S extends Socket>(s: S): S {
+  s.setNoDelay(true);
+  return s;
 }
 
 /** Flat headers into an HTTP/2 header object: names lower-cased, repeats kept, Host as :authority. */
