@@ -466,6 +466,10 @@ describe('TCP mode: configuration', () => {
     ],
     [['--upstream', 'tls://127.0.0.1:6379'], /upstream: --mode server takes/],
     [['--upstream', 'tcp://127.0.0.1:6379', '--ca', '/x'], /ca: --ca is for --mode client/],
+    [
+      ['--upstream', 'tcp://127.0.0.1:6379', '--access-log', 'stdout'],
+      /accessLog: access logs are written per HTTP request/,
+    ],
   ])('%j is refused with exit 2 naming the field', async (args, message) => {
     const r = await run(process.execPath, [
       'packages/tls-sidecar/dist/main.js',
