@@ -1,7 +1,7 @@
 import type { Component } from '@dds/core/runner';
 import { packageVersion } from '@dds/core/version';
 import { flags, type SplitterConfig, schema } from './config.js';
-import { Splitter } from './splitter.js';
+import { createSplitter } from './splitter.js';
 
 /** dds-experiment-splitter: what `dds-experiment-splitter` runs alone and what dds-pod hosts beside other components. */
 export const component: Component<SplitterConfig> = {
@@ -15,5 +15,5 @@ export const component: Component<SplitterConfig> = {
   adminActions: true, // POST /experiments/:name/reset
   flags,
   schema: schema as never,
-  create: (ctx) => new Splitter(ctx),
+  create: (ctx) => createSplitter(ctx),
 };

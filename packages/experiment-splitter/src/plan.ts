@@ -20,6 +20,8 @@ export interface Variant {
   readonly stats: VariantStats;
   /** extra upstream request headers naming experiment and variant, built once */
   readonly requestHeaders: readonly string[];
+  /** the same for an upgraded (tunnelled) request: a variant is a route of the proxy (ProxyRoute) */
+  readonly tunnelHeaders: readonly string[];
   /** extra response headers (the variant header when enabled), built once */
   readonly responseHeaders: readonly string[] | undefined;
   hooks: ProxyHooks;
@@ -118,6 +120,7 @@ export function buildPlan(c: SplitterConfig, deps: PlanDeps, previous?: Plan): P
         upstream: deps.upstream(v.backend),
         stats: deps.stats(e.name, v.name),
         requestHeaders,
+        tunnelHeaders: requestHeaders,
         responseHeaders: c.responseHeader && vh ? [vh, v.name] : undefined,
         hooks: undefined as unknown as ProxyHooks,
         downUntil: 0,

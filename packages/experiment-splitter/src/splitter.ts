@@ -1,21 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import type { Socket } from 'node:net';
-import { AccessLog, accessAttr } from '@dds/core/access-log/access-log';
+import type { Duplex } from 'node:stream';
+import { accessAttr } from '@dds/core/access-log/access-log';
 import type { AdminRoutes } from '@dds/core/admin/admin-router';
 import { readSecretFile } from '@dds/core/config/secret-file';
 import { DdsError } from '@dds/core/errors';
 import { cookieValue } from '@dds/core/http/cookie';
-import { httpLimitsOf, upstreamOptionsOf } from '@dds/core/http/proxy-config';
+import {
+  createHttpProxy,
+  type Decision,
+  type HttpProxy,
+  type HttpProxyPolicy,
+  type PolicyBuild,
+  socketReply,
+} from '@dds/core/http/http-proxy';
 import type { ProxyRequest, ProxyResponse } from '@dds/core/http/proxy-contract';
 import { type ProxyFailure, type ProxyHooks, proxyRequest } from '@dds/core/http/reverse-proxy';
-import { createHttp1Server, type Http1Server } from '@dds/core/http/server/http1-server';
-import { TrustedProxies } from '@dds/core/http/trusted-proxies';
-import { proxyUpgrade } from '@dds/core/http/upgrade-proxy';
-import { createUpstream, type Upstream } from '@dds/core/http/upstream';
-import { ConnectionTracker } from '@dds/core/lifecycle/connection-tracker';
+import type { TrustedProxies } from '@dds/core/http/trusted-proxies';
 import { Counter, METRIC_PREFIX } from '@dds/core/metrics';
-import { type Address, parseAddress } from '@dds/core/net/host-port';
-import { listen } from '@dds/core/net/listen';
 import type { ComponentContext, Instance } from '@dds/core/runner';
 import { bucketOf, bucketTable } from './bucketing.js';
 import { OVERRIDE_SECRET_MIN, type SplitterConfig } from './config.js';
@@ -34,182 +35,154 @@ type Tagged = ProxyRequest & { [SET_COOKIE]?: string };
 
 const NO_MATCH = 'no experiment matches this host and path\n';
 
-/**
- * The splitter: resolves the experiment by host and path prefix, hashes the user key once into
- * a bucket, looks the variant up in the experiment's bucket table and proxies to that variant's
- * keep-alive pool with core's proxyRequest. Per-variant hooks are built once per config, so the
- * hot path creates no closures. A reload swaps the routing snapshot; connections stay open.
- */
-export class Splitter implements Instance<SplitterConfig> {
-  private config: SplitterConfig;
-  private plan!: Plan;
-  private trusted: TrustedProxies;
-  private readonly server: Http1Server;
-  private readonly tracker: ConnectionTracker;
-  private readonly pools = new Map<string, Upstream>();
-  private readonly stats = new Map<string, VariantStats>();
-  private timers: NodeJS.Timeout[] = [];
-  private readonly clientErrors: Counter;
-  private readonly unmatched: Counter;
-  private readonly cookiesIssued: Counter;
-  private readonly overrides: Counter;
-  private readonly overridesRefused: Counter;
-  private readonly accessLog: AccessLog;
+/** What the splitter keeps across configs: metrics and per-variant statistics. */
+interface Shared {
+  readonly ctx: ComponentContext<SplitterConfig>;
+  readonly stats: Map<string, VariantStats>;
+  readonly unmatched: Counter;
+  readonly cookiesIssued: Counter;
+  readonly overrides: Counter;
+  readonly overridesRefused: Counter;
+  /** the proxy skeleton (set once it exists: the policy answers through it) */
+  proxy?: HttpProxy<SplitterConfig, SplitPolicy>;
+}
 
-  constructor(private readonly ctx: ComponentContext<SplitterConfig>) {
-    this.config = ctx.config;
-    this.trusted = new TrustedProxies(this.config.trustedProxies);
-    const reg = [ctx.registry];
-    const P = `${METRIC_PREFIX}experiment_`;
-    this.clientErrors = new Counter({
-      name: `${P}client_errors_total`,
-      help: 'Requests refused before routing (malformed, smuggling, oversized head, timeout).',
-      labelNames: ['kind'],
-      registers: reg,
-    });
-    this.unmatched = new Counter({
+/**
+ * The splitter on core's proxy skeleton (http-proxy.ts): the skeleton owns the listener,
+ * upstreams, access log, drain and reload; a SplitPolicy is the filter of one config.
+ */
+export async function createSplitter(
+  ctx: ComponentContext<SplitterConfig>,
+): Promise<Instance<SplitterConfig>> {
+  const reg = [ctx.registry];
+  const P = `${METRIC_PREFIX}experiment_`;
+  const clientErrors = new Counter({
+    name: `${P}client_errors_total`,
+    help: 'Requests refused before routing (malformed, smuggling, oversized head, timeout).',
+    labelNames: ['kind'],
+    registers: reg,
+  });
+  const shared: Shared = {
+    ctx,
+    stats: new Map(),
+    unmatched: new Counter({
       name: `${P}unmatched_requests_total`,
       help: 'Requests no experiment matched (sent to the default backend, or 404).',
       registers: reg,
-    });
-    this.cookiesIssued = new Counter({
+    }),
+    cookiesIssued: new Counter({
       name: `${P}id_cookies_issued_total`,
       help: 'Generated id cookies issued to requests without a user key.',
       registers: reg,
-    });
-    this.overrides = new Counter({
+    }),
+    overrides: new Counter({
       name: `${P}overrides_total`,
       help: 'Requests whose variant was forced by the override header or cookie.',
       registers: reg,
-    });
-    this.overridesRefused = new Counter({
+    }),
+    overridesRefused: new Counter({
       name: `${P}overrides_refused_total`,
       help: 'Override header or cookie values not honoured: unknown variant, or a missing or wrong signature.',
       registers: reg,
-    });
-    registerVariantMetrics(ctx.registry, () => this.stats.values());
-    this.accessLog = new AccessLog({
-      component: 'experiment-splitter',
-      registry: ctx.registry,
-      logger: ctx.logger,
-    });
-    this.accessLog.configure(this.config);
-    this.server = createHttp1Server(this.config, this.handle, (kind) => this.clientErrors.inc({ kind }));
-    this.server.on('upgrade', this.upgrade);
-    this.tracker = new ConnectionTracker(this.server);
-    this.apply(this.config);
-  }
+    }),
+  };
+  registerVariantMetrics(ctx.registry, () => shared.stats.values());
+  const proxy = await createHttpProxy<SplitterConfig, SplitPolicy>({
+    ctx,
+    component: 'experiment-splitter',
+    onClientError: (kind) => clientErrors.inc({ kind }),
+    policy: (c, build, previous) => new SplitPolicy(c, build, previous, shared),
+  });
+  shared.proxy = proxy;
+  return {
+    async start() {
+      await proxy.listen();
+      const c = proxy.config;
+      if ((c.overrideHeader !== 'off' || c.overrideCookie !== 'off') && c.overrideSecretFile === '')
+        ctx.logger.warn(
+          { overrideHeader: c.overrideHeader, overrideCookie: c.overrideCookie },
+          'variant overrides are not signed: any client can choose its variant (set --override-secret-file)',
+        );
+    },
+    /** The override secret is re-read when its file changes (a rotated Secret). */
+    watchedFiles: (c) => (c.overrideSecretFile === '' ? [] : [c.overrideSecretFile]),
+    reload: (next, prev) => proxy.reload(next, prev),
+    drain: (deadline) => proxy.drain(deadline),
+    adminRoutes: (app) => adminRoutes(app, proxy, ctx),
+  };
+}
 
-  async start(): Promise<void> {
-    await listen(this.server, parseAddress(this.config.listen) as Address);
-    const c = this.config;
-    if ((c.overrideHeader !== 'off' || c.overrideCookie !== 'off') && c.overrideSecretFile === '')
-      this.ctx.logger.warn(
-        { overrideHeader: c.overrideHeader, overrideCookie: c.overrideCookie },
-        'variant overrides are not signed: any client can choose its variant (set --override-secret-file)',
-      );
-  }
+function adminRoutes(
+  app: AdminRoutes,
+  proxy: HttpProxy<SplitterConfig, SplitPolicy>,
+  ctx: ComponentContext<SplitterConfig>,
+): void {
+  app.get('/experiments', async () => experimentsView(proxy.policy.plan));
+  app.post<{ name: string }>('/experiments/:name/reset', async (req, reply) => {
+    const exp = proxy.policy.plan.experiments.find((e) => e.name === req.params.name);
+    if (!exp) return reply.code(404).send({ error: `no experiment "${req.params.name}"` });
+    exp.off.clear();
+    exp.table = bucketTable(exp.buckets, exp.control.index, exp.off);
+    for (const v of exp.variants) v.stats.window.clear();
+    ctx.logger.info({ experiment: exp.name }, 'guard reset: variants back at their configured weights');
+    return { reset: exp.name };
+  });
+}
 
-  /** The override secret is re-read when its file changes (a rotated Secret). */
-  watchedFiles(c: SplitterConfig): string[] {
-    return c.overrideSecretFile === '' ? [] : [c.overrideSecretFile];
-  }
+/**
+ * The filter of one config: resolves the experiment by host and path prefix, hashes the user
+ * key once into a bucket, looks the variant up in the experiment's bucket table and routes to
+ * that variant (a Variant is a ProxyRoute: its upstream and hooks, built once per config, so the
+ * hot path creates no closures). It runs the experiments' guard clocks until replaced.
+ */
+class SplitPolicy implements HttpProxyPolicy {
+  readonly plan: Plan;
+  private readonly timers: NodeJS.Timeout[];
+  private readonly trusted: TrustedProxies;
 
-  reload(next: SplitterConfig, prev: SplitterConfig): void {
-    if (next.listen !== prev.listen) throw new Error('listen cannot change on reload; restart instead');
-    if (next.maxHeaderSize !== prev.maxHeaderSize)
-      throw new Error('maxHeaderSize cannot change on reload; restart instead');
-    const overrideSecret = overrideSecretOf(next); // may reject the reload: before any change
-    this.accessLog.configure(next); // a destination that cannot be opened refuses the reload
-    this.server.setLimits(httpLimitsOf(next));
-    this.config = next;
-    this.trusted = new TrustedProxies(next.trustedProxies);
-    this.apply(next, overrideSecret);
-  }
-
-  async drain(deadline: number): Promise<void> {
-    for (const t of this.timers) clearInterval(t);
-    await this.tracker.drain(deadline);
-    await Promise.all([...this.pools.values()].map((u) => u.close().catch(() => {})));
-    await this.accessLog.close();
-  }
-
-  adminRoutes(app: AdminRoutes): void {
-    app.get('/experiments', async () => experimentsView(this.plan));
-    app.post<{ name: string }>('/experiments/:name/reset', async (req, reply) => {
-      const exp = this.plan.experiments.find((e) => e.name === req.params.name);
-      if (!exp) return reply.code(404).send({ error: `no experiment "${req.params.name}"` });
-      exp.off.clear();
-      exp.table = bucketTable(exp.buckets, exp.control.index, exp.off);
-      for (const v of exp.variants) v.stats.window.clear();
-      this.ctx.logger.info(
-        { experiment: exp.name },
-        'guard reset: variants back at their configured weights',
-      );
-      return { reset: exp.name };
-    });
-  }
-
-  /** Builds and swaps in a new routing snapshot; pools no longer used close once idle. */
-  private apply(c: SplitterConfig, overrideSecret = overrideSecretOf(c)): void {
-    const poolKey = (url: string) =>
-      `${url} ${c.upstreamConnections} ${c.connectTimeout} ${c.upstreamTimeout}`;
-    const used = new Map<string, Upstream>();
-    const plan = buildPlan(
-      c,
+  constructor(
+    private readonly config: SplitterConfig,
+    build: PolicyBuild,
+    previous: SplitPolicy | undefined,
+    private readonly shared: Shared,
+  ) {
+    this.trusted = build.trusted;
+    const overrideSecret = overrideSecretOf(config); // may refuse the config: before anything runs
+    const strip = new Set<string>();
+    for (const h of [config.variantHeader, config.experimentHeader])
+      if (h !== 'off') strip.add(h.toLowerCase());
+    const upstreamOptions = { ...build.upstreamOptions, bodyTimeout: config.upstreamTimeout };
+    this.plan = buildPlan(
+      config,
       {
-        upstream: (url) => {
-          const k = poolKey(url);
-          let u = used.get(k) ?? this.pools.get(k);
-          if (!u) {
-            u = createUpstream(url, { ...upstreamOptionsOf(c), bodyTimeout: c.upstreamTimeout });
-          }
-          used.set(k, u);
-          return u;
-        },
+        upstream: (url) => build.upstream(url, upstreamOptions),
         stats: (e, v) => {
           const k = `${e}\0${v}`;
-          const s = this.stats.get(k) ?? new VariantStats(e, v);
-          this.stats.set(k, s);
-          return s;
+          const st = shared.stats.get(k) ?? new VariantStats(e, v);
+          shared.stats.set(k, st);
+          return st;
         },
-        hooks: (v) => this.variantHooks(v),
-        defaultHooks: () => ({
-          ...this.forwardOptions(),
-          draining: this.draining,
-          accessLog: this.accessLog,
-        }),
+        hooks: (v) => this.variantHooks(v, build, strip),
+        defaultHooks: () => build.hooks({ strip }),
         idCookieSuffix: (cfg) => cookieSuffix(cfg.idCookie),
         overrideSecret,
       },
-      this.plan,
+      previous?.plan,
     );
-    for (const [k, u] of this.pools) if (!used.has(k)) void u.close().catch(() => {});
-    this.pools.clear();
-    for (const [k, u] of used) this.pools.set(k, u);
-    this.plan = plan;
+    this.timers = this.plan.experiments.map((e) => this.startClock(e));
+  }
+
+  close(): void {
     for (const t of this.timers) clearInterval(t);
-    this.timers = plan.experiments.map((e) => this.startClock(e));
   }
-
-  private forwardOptions() {
-    const strip = new Set<string>();
-    for (const h of [this.config.variantHeader, this.config.experimentHeader])
-      if (h !== 'off') strip.add(h.toLowerCase());
-    return { trusted: this.trusted, proto: 'http' as const, forwarded: this.config.forwarded, strip };
-  }
-
-  private readonly draining = (): boolean => this.tracker.draining;
 
   /** The proxy hooks of one variant, built once per config: no closures per request. */
-  private variantHooks(v: Variant): ProxyHooks {
+  private variantHooks(v: Variant, build: PolicyBuild, strip: ReadonlySet<string>): ProxyHooks {
     const res = v.responseHeaders;
     const stats = v.stats;
     const access = accessAttr('dds.experiment', v.experiment.name) + accessAttr('dds.variant', v.name);
-    return {
-      ...this.forwardOptions(),
-      draining: this.draining,
-      accessLog: this.accessLog,
+    return build.hooks({
+      strip,
       accessAttributes: () => access,
       requestHeaders: () => v.requestHeaders,
       responseHeaders: (req) => {
@@ -222,13 +195,13 @@ export class Splitter implements Instance<SplitterConfig> {
         stats.done(status, seconds, failure === 'client_abort');
       },
       onUpstreamFailure: (req, r, failure) => this.fallBack(v, req, r, failure),
-    };
+    });
   }
 
   /** A variant's backend failed before answering: serve the request from control if allowed. */
   private fallBack(v: Variant, req: ProxyRequest, res: ProxyResponse, failure: ProxyFailure): boolean {
     const exp = v.experiment;
-    if (!exp.fallback || v.isControl || hasBody(req) || this.plan.experiments.indexOf(exp) < 0) return false;
+    if (!exp.fallback || v.isControl || hasBody(req) || this.shared.proxy?.policy !== this) return false;
     if (failure === 'upstream_error' || failure === 'upstream_timeout') v.stats.failure(failure);
     v.stats.window.recordFailure();
     v.stats.fallbacks++;
@@ -239,20 +212,14 @@ export class Splitter implements Instance<SplitterConfig> {
     return true;
   }
 
-  private readonly handle = (req: ProxyRequest, res: ProxyResponse): void => {
+  route(req: ProxyRequest, res: ProxyResponse): Decision {
     const plan = this.plan;
-    const exp = plan.router.match(req.headers.host, req.url!);
+    const exp = plan.router.match(req.headers.host, req.url);
     if (exp === undefined) {
-      this.unmatched.inc();
-      if (plan.defaultRoute) {
-        proxyRequest(req, res, plan.defaultRoute.upstream, plan.defaultRoute.hooks);
-        return;
-      }
-      res.writeHead(404, ['content-type', 'text/plain', 'content-length', String(NO_MATCH.length)]);
-      res.end(NO_MATCH);
-      if (this.accessLog.enabled)
-        this.accessLog.log(req, 404, 0, NO_MATCH.length, undefined, '', this.trusted);
-      return;
+      this.shared.unmatched.inc();
+      if (plan.defaultRoute) return plan.defaultRoute;
+      this.shared.proxy!.reply(req, res, 404, ['content-type', 'text/plain'], NO_MATCH);
+      return undefined;
     }
     let v = this.choose(req, exp, plan);
     if (v.downUntil !== 0) {
@@ -262,28 +229,23 @@ export class Splitter implements Instance<SplitterConfig> {
       } else v.downUntil = 0;
     }
     v.stats.requests++;
-    proxyRequest(req, res, v.upstream, v.hooks);
-  };
+    return v;
+  }
 
-  private readonly upgrade = (req: ProxyRequest, socket: Socket, head: Buffer): void => {
+  routeUpgrade(req: ProxyRequest, socket: Duplex): Decision {
     const plan = this.plan;
-    const exp = plan.router.match(req.headers.host, req.url!);
+    const exp = plan.router.match(req.headers.host, req.url);
     if (exp === undefined) {
-      this.unmatched.inc();
-      if (plan.defaultRoute) {
-        proxyUpgrade(req, socket, head, plan.defaultRoute.upstream, plan.defaultRoute.hooks);
-        return;
-      }
-      socket.end(
-        `HTTP/1.1 404 Not Found\r\ncontent-length: ${NO_MATCH.length}\r\nconnection: close\r\n\r\n${NO_MATCH}`,
-      );
-      return;
+      this.shared.unmatched.inc();
+      if (plan.defaultRoute) return plan.defaultRoute;
+      socketReply(socket, 404, [], NO_MATCH);
+      return undefined;
     }
     // an upgrade cannot carry a new cookie back, so a keyless one goes to control
     const v = this.choose(req, exp, plan, false);
     v.stats.requests++;
-    proxyUpgrade(req, socket, head, v.upstream, v.hooks, v.requestHeaders);
-  };
+    return v;
+  }
 
   /** Override, else the user's bucket; a request without a key gets a new id (and cookie). */
   private choose(req: ProxyRequest, exp: Experiment, plan: Plan, canIssue = true): Variant {
@@ -307,7 +269,7 @@ export class Splitter implements Instance<SplitterConfig> {
         if (!canIssue) return exp.control;
         key = randomUUID();
         (req as Tagged)[SET_COOKIE] = `${id.name}=${key}${id.suffix}`;
-        this.cookiesIssued.inc();
+        this.shared.cookiesIssued.inc();
       }
     }
     return exp.variants[exp.table[bucketOf(key, exp.seed)]!]!;
@@ -316,7 +278,7 @@ export class Splitter implements Instance<SplitterConfig> {
   /** The variant an override value may force, counted either way. */
   private forced(exp: Experiment, value: string): Variant | undefined {
     const v = overrideTarget(value, exp.byName, exp.overrideSignatures);
-    (v ? this.overrides : this.overridesRefused).inc();
+    (v ? this.shared.overrides : this.shared.overridesRefused).inc();
     return v;
   }
 
@@ -346,7 +308,7 @@ export class Splitter implements Instance<SplitterConfig> {
       exp.off.add(v.index);
       exp.table = bucketTable(exp.buckets, exp.control.index, exp.off);
       v.stats.guardTrips++;
-      this.ctx.logger.warn(
+      this.shared.ctx.logger.warn(
         {
           experiment: exp.name,
           variant: v.name,

@@ -1,22 +1,23 @@
-import type { Socket } from 'node:net';
-import { AccessLog, accessAttr } from '@dds/core/access-log/access-log';
+import type { Duplex } from 'node:stream';
+import { accessAttr } from '@dds/core/access-log/access-log';
 import { redact } from '@dds/core/config/redact';
 import { DdsError } from '@dds/core/errors';
-import { httpLimitsOf, upstreamOptionsOf } from '@dds/core/http/proxy-config';
+import {
+  createHttpProxy,
+  type Decision,
+  type HttpProxy,
+  type HttpProxyPolicy,
+  type PolicyBuild,
+  type ProxyRoute,
+} from '@dds/core/http/http-proxy';
 import type { ProxyRequest, ProxyResponse } from '@dds/core/http/proxy-contract';
-import { type ProxyHooks, proxyRequest } from '@dds/core/http/reverse-proxy';
-import { createHttp1Server } from '@dds/core/http/server/http1-server';
-import { normalizeIp, TrustedProxies } from '@dds/core/http/trusted-proxies';
-import { proxyUpgrade } from '@dds/core/http/upgrade-proxy';
-import { createUpstream, type Upstream } from '@dds/core/http/upstream';
-import { ConnectionTracker } from '@dds/core/lifecycle/connection-tracker';
-import { type Address, parseAddress } from '@dds/core/net/host-port';
-import { listen } from '@dds/core/net/listen';
+import { normalizeIp, type TrustedProxies } from '@dds/core/http/trusted-proxies';
+import { refuseRestartOnly } from '@dds/core/lifecycle/restart-only';
 import { redisTarget } from '@dds/core/redis/redis-target';
 import type { ComponentContext, Instance } from '@dds/core/runner';
 import { flagPolicyName, type RateLimiterConfig } from './config.js';
 import { pushRateLimitHeaders } from './http/ratelimit-headers.js';
-import { refuseUpgrade, sendLimited, sendUnavailable } from './http/responses.js';
+import { limitedAnswer, refuseUpgrade, unavailableAnswer } from './http/responses.js';
 import { LocalLimiter } from './limiter/local-limiter.js';
 import type { Limiter, Verdict } from './limiter/verdict.js';
 import { LocalWindowCounter, type WindowCounter } from './limiter/window-counter.js';
@@ -43,17 +44,6 @@ type Tagged = ProxyRequest & {
   [RESPONSE_EXTRA]?: string[];
   [ACCESS]?: string;
 };
-
-/** Settings read per request; swapped whole on reload so a request sees one consistent set. */
-interface Active {
-  config: RateLimiterConfig;
-  policies: CompiledPolicy[];
-  trusted: TrustedProxies;
-  upstream: Upstream;
-  hooks: ProxyHooks;
-  /** verifies the tokens of jwt: key parts; undefined: no key source, claims are decoded only */
-  verifier: JwtVerifier | undefined;
-}
 
 /** Wall clock in milliseconds with sub-millisecond resolution. */
 export const wallClock = (): number => performance.timeOrigin + performance.now();
@@ -139,8 +129,6 @@ export async function createRateLimiter(
   const limiter: Limiter = (redis ?? local)!;
   const httpEnabled = policiesOf(first).length > 0;
   const ready = (): true | string => redis?.readiness() ?? true;
-  const accessLog = new AccessLog({ component: 'rate-limiter', registry: ctx.registry, logger });
-  accessLog.configure(first);
 
   let rls: RlsEndpoint | undefined;
   if (first.rlsConfig) {
@@ -162,111 +150,207 @@ export async function createRateLimiter(
     });
   }
 
-  const server = createHttp1Server(httpLimitsOf(first), handle, (kind) => metrics.clientErrors.inc({ kind }));
-  const tracker = new ConnectionTracker(server);
   const onJwtReject = (reason: string) => metrics.jwtRejected.inc({ reason });
-  let active = activate(first, undefined, await verifierFor(first));
-
-  /** A verifier for the config's JWT key source (files read now); throws DdsError if unusable. */
-  async function verifierFor(config: RateLimiterConfig): Promise<JwtVerifier | undefined> {
-    return jwtConfigured(config.jwt) ? JwtVerifier.create(config.jwt, onJwtReject, wallClock) : undefined;
-  }
-
-  function activate(
-    config: RateLimiterConfig,
-    prev: Active | undefined,
-    verifier: JwtVerifier | undefined,
-  ): Active {
-    const policies = policiesOf(config).map(compilePolicy);
-    local?.retain(policies.flatMap((p) => [...p.limits, ...p.overrideLimits.flat()]));
-    const upstream =
-      prev && prev.config.upstream === config.upstream && sameUpstreamOptions(prev.config, config)
-        ? prev.upstream
-        : createUpstream(config.upstream, upstreamOptionsOf(config));
-    const hooks: ProxyHooks = {
-      trusted: new TrustedProxies(config.trustedProxies),
-      proto: 'http',
-      forwarded: config.forwarded,
-      strip: new Set([config.shadowHeader.toLowerCase()]),
-      requestHeaders: (req) => (req as Tagged)[REQUEST_EXTRA],
-      responseHeaders: (req) => (req as Tagged)[RESPONSE_EXTRA],
-      onDone: (_req, status, _s, failure) => {
-        if (failure !== 'client_abort') metrics.response(status); // an abort sent nothing
-        if (failure) metrics.upstreamFailures.inc({ reason: failure });
-      },
-      draining: () => tracker.draining,
-      accessLog,
-      accessAttributes: (req) => (req as Tagged)[ACCESS] ?? '',
-    };
-    return { config, policies, trusted: hooks.trusted, upstream, hooks, verifier };
-  }
-
-  const onSkip = (p: CompiledPolicy, why: PolicySkip) => metrics.decision(p, p.name, '*', why);
-
-  type Decided = Verdict | undefined;
-
-  function decideFor(req: ProxyRequest, a: Active): Decided | Promise<Decided> {
-    const peer = normalizeIp(req.socket.remoteAddress ?? '');
-    const ip = a.trusted.empty ? peer : a.trusted.clientAddress(peer, req.headers['x-forwarded-for']);
-    // tokens of the matching policies' jwt: parts are verified before any key is read
-    const headers = a.verifier && jwtHeadersFor(a.policies, req);
-    if (!headers) return decideWith(req, a, { ip });
-    const claims = a.verifier!.verifyRequest(req, headers);
-    if (claims instanceof Promise) return claims.then((c) => decideWith(req, a, withClaims(ip, c)));
-    return decideWith(req, a, withClaims(ip, claims));
-  }
-
-  const withClaims = (ip: string, claims: Map<string, JwtPayload | undefined>): KeyContext => ({
-    ip,
-    claims: (h) => claims.get(h),
+  const shared: Shared = { limiter, local, metrics };
+  const proxy = await createHttpProxy<RateLimiterConfig, RatePolicy>({
+    ctx,
+    component: 'rate-limiter',
+    restartOnly: RESTART_ONLY,
+    onClientError: (kind) => metrics.clientErrors.inc({ kind }),
+    policy: async (config, build) => {
+      // a JWT key source's files are read now: an unusable one refuses the config
+      const verifier = jwtConfigured(config.jwt)
+        ? await JwtVerifier.create(config.jwt, onJwtReject, wallClock)
+        : undefined;
+      return new RatePolicy(config, build, verifier, shared);
+    },
   });
+  shared.proxy = proxy;
+  proxy.policy.activate();
 
-  function decideWith(req: ProxyRequest, a: Active, keyContext: KeyContext): Decided | Promise<Decided> {
-    const checks = collectChecks(a.policies, req, keyContext, a.config.dryRun, onSkip);
-    return checks.length === 0 ? undefined : limiter.decide(checks);
+  return {
+    async start() {
+      if (redis && !(await redis.waitReady(Math.max(2000, first.redisTimeout))))
+        logger.warn({ failMode: first.failMode }, 'redis not reachable yet: starting anyway');
+      if (rls) await rls.start(first.rlsListen);
+      if (!httpEnabled) return;
+      await proxy.listen();
+      logger.info(
+        {
+          listen: first.listen,
+          upstream: first.upstream,
+          mode: redis ? `redis (${target!.topology})` : 'local',
+          policies: proxy.policy.policies.map((p) => p.name),
+        },
+        'rate limiter listening',
+      );
+    },
+    ready,
+    async reload(next, prev) {
+      refuseRestartOnly(next, prev, RESTART_ONLY);
+      if (policiesOf(next).length > 0 !== httpEnabled || (next.rlsConfig === '') !== (rls === undefined))
+        throw new DdsError(
+          'DDS_CONFIG_INVALID',
+          'turning the HTTP listener (policies) or the RLS listener (rlsConfig) on or off needs a restart',
+        );
+      const rlsSettings = rls?.prepare(next); // an invalid descriptor file refuses the reload
+      await proxy.reload(next, prev); // builds the policies (and the JWT verifier), then swaps
+      if (rlsSettings) rls!.apply(rlsSettings);
+      proxy.policy.activate();
+      logger.info({ policies: proxy.policy.policies.map((p) => p.name) }, 'policies reloaded');
+    },
+    watchedFiles: (c) => [
+      ...(rls ? rls.watched(c) : []),
+      ...[c.jwt.jwksFile, c.jwt.secretFile].filter((f) => f !== ''),
+    ],
+    async drain(deadline) {
+      await Promise.all([rls?.drain(deadline), proxy.drain(deadline)]);
+      await limiter.close();
+    },
+    adminRoutes(app) {
+      app.get('/ratelimit', async () => {
+        const active = proxy.policy;
+        return {
+          mode: redis ? 'redis' : 'local',
+          topology: target?.topology,
+          redisUp: redis ? redis.up : undefined,
+          dryRun: active.config.dryRun,
+          policies: redact(policiesOf(active.config).map(redactPolicy)),
+          jwt: active.verifier ? 'verified' : 'unverified',
+          keys: Object.fromEntries(limiter.keys()),
+          ...(rls
+            ? {
+                rls: {
+                  listen: active.config.rlsListen,
+                  algorithm: rls.service.settings.algorithm,
+                  domains: [...rls.config.domains.keys()],
+                  files: rls.config.files,
+                },
+              }
+            : {}),
+        };
+      });
+    },
+  };
+}
+
+/** What the limiter keeps across configs. */
+interface Shared {
+  readonly limiter: Limiter;
+  readonly local: LocalLimiter | undefined;
+  readonly metrics: LimiterMetrics;
+  proxy?: HttpProxy<RateLimiterConfig, RatePolicy>;
+}
+
+type Decided = Verdict | undefined;
+
+/**
+ * The filter of one config: the compiled policies decide each request (locally or through
+ * Redis); an admitted request goes to the upstream, tagged with the shadow and RateLimit headers
+ * its verdict calls for; a refused one is answered 429 (or 503 when Redis is unreachable and
+ * --fail-mode is closed) with its access record.
+ */
+class RatePolicy implements HttpProxyPolicy {
+  readonly policies: CompiledPolicy[];
+  private readonly upstream: ProxyRoute;
+  private readonly trusted: TrustedProxies;
+  private readonly onSkip: (p: CompiledPolicy, why: PolicySkip) => void;
+
+  constructor(
+    readonly config: RateLimiterConfig,
+    build: PolicyBuild,
+    /** verifies the tokens of jwt: key parts; undefined: no key source, claims are decoded only */
+    readonly verifier: JwtVerifier | undefined,
+    private readonly shared: Shared,
+  ) {
+    const { metrics } = shared;
+    this.policies = policiesOf(config).map(compilePolicy);
+    this.trusted = build.trusted;
+    this.onSkip = (p, why) => metrics.decision(p, p.name, '*', why);
+    this.upstream = {
+      upstream: build.upstream(config.upstream),
+      hooks: build.hooks({
+        strip: new Set([config.shadowHeader.toLowerCase()]),
+        requestHeaders: (req) => (req as Tagged)[REQUEST_EXTRA],
+        responseHeaders: (req) => (req as Tagged)[RESPONSE_EXTRA],
+        onDone: (_req, status, _s, failure) => {
+          if (failure !== 'client_abort') metrics.response(status); // an abort sent nothing
+          if (failure) metrics.upstreamFailures.inc({ reason: failure });
+        },
+        accessAttributes: (req) => (req as Tagged)[ACCESS] ?? '',
+      }),
+    };
   }
 
-  function handle(req: ProxyRequest, res: ProxyResponse): void {
-    const a = active;
-    const v = decideFor(req, a);
+  /** This policy serves now: local buckets of limits it no longer has are dropped. */
+  activate(): void {
+    this.shared.local?.retain(this.policies.flatMap((p) => [...p.limits, ...p.overrideLimits.flat()]));
+  }
+
+  route(req: ProxyRequest, res: ProxyResponse): Decision | Promise<Decision> {
+    const v = this.decide(req);
     if (v instanceof Promise) {
       const started = performance.now();
-      v.then((x) => respond(req, res, a, x, started));
-    } else respond(req, res, a, v, 0);
+      return v.then((x) => this.respond(req, res, x, started));
+    }
+    return this.respond(req, res, v, 0);
   }
 
-  function respond(req: ProxyRequest, res: ProxyResponse, a: Active, v: Decided, started: number): void {
-    if (v === undefined) {
-      if (!res.destroyed) proxyRequest(req, res, a.upstream, a.hooks);
-      return;
-    }
-    count(v);
-    if (res.destroyed) return;
-    const close = tracker.draining;
-    if (accessLog.enabled) (req as Tagged)[ACCESS] = decisionAttributes(v);
+  routeUpgrade(req: ProxyRequest, socket: Duplex): Decision | Promise<Decision> {
+    const v = this.decide(req);
+    return v instanceof Promise ? v.then((x) => this.tunnel(socket, x)) : this.tunnel(socket, v);
+  }
+
+  private tunnel(socket: Duplex, v: Decided): Decision {
+    if (v === undefined) return this.upstream;
+    this.count(v);
     if (!v.admitted) {
-      const status = v.unavailable ? 503 : 429;
-      metrics.response(status);
-      const bytes = v.unavailable
-        ? sendUnavailable(res, close)
-        : sendLimited(res, v, a.config.headers !== 'off', close);
-      if (accessLog.enabled) {
-        const seconds = started === 0 ? 0 : (performance.now() - started) / 1000;
-        accessLog.log(req, status, seconds, bytes, undefined, (req as Tagged)[ACCESS], a.trusted);
-      }
-      return;
+      refuseUpgrade(socket, v, this.config.headers !== 'off');
+      return undefined;
     }
     const shadow = shadowNames(v);
-    if (shadow) (req as Tagged)[REQUEST_EXTRA] = [a.config.shadowHeader, shadow];
-    if (a.config.headers === 'all' && v.results.length) {
+    return shadow ? { ...this.upstream, tunnelHeaders: [this.config.shadowHeader, shadow] } : this.upstream;
+  }
+
+  private decide(req: ProxyRequest): Decided | Promise<Decided> {
+    const peer = normalizeIp(req.socket.remoteAddress ?? '');
+    const ip = this.trusted.empty ? peer : this.trusted.clientAddress(peer, req.headers['x-forwarded-for']);
+    // tokens of the matching policies' jwt: parts are verified before any key is read
+    const headers = this.verifier && jwtHeadersFor(this.policies, req);
+    if (!headers) return this.decideWith(req, { ip });
+    const claims = this.verifier!.verifyRequest(req, headers);
+    if (claims instanceof Promise) return claims.then((c) => this.decideWith(req, withClaims(ip, c)));
+    return this.decideWith(req, withClaims(ip, claims));
+  }
+
+  private decideWith(req: ProxyRequest, keyContext: KeyContext): Decided | Promise<Decided> {
+    const checks = collectChecks(this.policies, req, keyContext, this.config.dryRun, this.onSkip);
+    return checks.length === 0 ? undefined : this.shared.limiter.decide(checks);
+  }
+
+  private respond(req: ProxyRequest, res: ProxyResponse, v: Decided, started: number): Decision {
+    if (v === undefined) return this.upstream;
+    this.count(v);
+    if (res.destroyed) return undefined;
+    const proxy = this.shared.proxy!;
+    if (proxy.accessLog.enabled) (req as Tagged)[ACCESS] = decisionAttributes(v);
+    if (!v.admitted) {
+      const a = v.unavailable ? unavailableAnswer() : limitedAnswer(v, this.config.headers !== 'off');
+      this.shared.metrics.response(a.status);
+      proxy.reply(req, res, a.status, a.headers, a.body, (req as Tagged)[ACCESS], started);
+      return undefined;
+    }
+    const shadow = shadowNames(v);
+    if (shadow) (req as Tagged)[REQUEST_EXTRA] = [this.config.shadowHeader, shadow];
+    if (this.config.headers === 'all' && v.results.length) {
       const h: string[] = [];
       pushRateLimitHeaders(h, v.checks, v.results);
       (req as Tagged)[RESPONSE_EXTRA] = h;
     }
-    proxyRequest(req, res, a.upstream, a.hooks);
+    return this.upstream;
   }
 
-  function count(v: Verdict): void {
+  private count(v: Verdict): void {
     for (let i = 0; i < v.checks.length; i++) {
       const c = v.checks[i]!;
       const r = v.results[i];
@@ -280,101 +364,15 @@ export async function createRateLimiter(
             : v.admitted
               ? 'allowed'
               : 'not_consumed';
-      metrics.decision(c.limit, c.policy.name, c.limit.name, outcome);
+      this.shared.metrics.decision(c.limit, c.policy.name, c.limit.name, outcome);
     }
   }
-
-  server.on('upgrade', (req: ProxyRequest, socket: Socket, head: Buffer) => {
-    const a = active;
-    socket.on('error', () => socket.destroy());
-    const go = (v: Verdict | undefined) => {
-      if (v) count(v);
-      if (v && !v.admitted) return refuseUpgrade(socket, v, a.config.headers !== 'off');
-      const shadow = v && shadowNames(v);
-      proxyUpgrade(
-        req,
-        socket,
-        head,
-        a.upstream,
-        a.hooks,
-        shadow ? [a.config.shadowHeader, shadow] : undefined,
-      );
-    };
-    const v = decideFor(req, a);
-    if (v instanceof Promise) v.then(go);
-    else go(v);
-  });
-
-  return {
-    async start() {
-      if (redis && !(await redis.waitReady(Math.max(2000, first.redisTimeout))))
-        logger.warn({ failMode: first.failMode }, 'redis not reachable yet: starting anyway');
-      if (rls) await rls.start(first.rlsListen);
-      if (!httpEnabled) return;
-      await listen(server, parseAddress(first.listen) as Address);
-      logger.info(
-        {
-          listen: first.listen,
-          upstream: first.upstream,
-          mode: redis ? `redis (${target!.topology})` : 'local',
-          policies: active.policies.map((p) => p.name),
-        },
-        'rate limiter listening',
-      );
-    },
-    ready,
-    async reload(next, prev) {
-      for (const f of RESTART_ONLY) {
-        if (JSON.stringify(next[f]) !== JSON.stringify(prev[f]))
-          throw new DdsError('DDS_CONFIG_INVALID', `${f} cannot change on reload (restart to apply it)`);
-      }
-      if (policiesOf(next).length > 0 !== httpEnabled || (next.rlsConfig === '') !== (rls === undefined))
-        throw new DdsError(
-          'DDS_CONFIG_INVALID',
-          'turning the HTTP listener (policies) or the RLS listener (rlsConfig) on or off needs a restart',
-        );
-      const verifier = await verifierFor(next); // may reject the reload: before any change
-      rls?.reload(next);
-      accessLog.configure(next); // a destination that cannot be opened refuses the reload
-      const before = active;
-      server.setLimits(httpLimitsOf(next));
-      active = activate(next, before, verifier);
-      if (active.upstream !== before.upstream) void before.upstream.close();
-      logger.info({ policies: active.policies.map((p) => p.name) }, 'policies reloaded');
-    },
-    watchedFiles: (c) => [
-      ...(rls ? rls.watched(c) : []),
-      ...[c.jwt.jwksFile, c.jwt.secretFile].filter((f) => f !== ''),
-    ],
-    async drain(deadline) {
-      await Promise.all([rls?.drain(deadline), httpEnabled ? tracker.drain(deadline) : undefined]);
-      await limiter.close();
-      await active.upstream.close();
-      await accessLog.close();
-    },
-    adminRoutes(app) {
-      app.get('/ratelimit', async () => ({
-        mode: redis ? 'redis' : 'local',
-        topology: target?.topology,
-        redisUp: redis ? redis.up : undefined,
-        dryRun: active.config.dryRun,
-        policies: redact(policiesOf(active.config).map(redactPolicy)),
-        jwt: active.verifier ? 'verified' : 'unverified',
-        keys: Object.fromEntries(limiter.keys()),
-        ...(rls
-          ? {
-              rls: {
-                listen: active.config.rlsListen,
-                algorithm: rls.service.settings.algorithm,
-                domains: [...rls.config.domains.keys()],
-                files: rls.config.files,
-              },
-            }
-          : {}),
-      }));
-    },
-  };
 }
+
+const withClaims = (ip: string, claims: Map<string, JwtPayload | undefined>): KeyContext => ({
+  ip,
+  claims: (h) => claims.get(h),
+});
 
 /**
  * The decision as access-record attributes: `dds.ratelimit.decision` (allowed, limited,
@@ -411,15 +409,4 @@ function shadowNames(v: Verdict): string | undefined {
     out = out === undefined ? n : `${out}, ${n}`;
   }
   return out;
-}
-
-function sameUpstreamOptions(a: RateLimiterConfig, b: RateLimiterConfig): boolean {
-  return (
-    a.upstreamConnections === b.upstreamConnections &&
-    a.connectTimeout === b.connectTimeout &&
-    a.upstreamTimeout === b.upstreamTimeout &&
-    a.upstreamQueue === b.upstreamQueue &&
-    a.upstreamQueueTimeout === b.upstreamQueueTimeout &&
-    a.tunnelIdleTimeout === b.tunnelIdleTimeout
-  );
 }

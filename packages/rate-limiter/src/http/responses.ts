@@ -1,10 +1,17 @@
-import type { Socket } from 'node:net';
-import type { ProxyResponse } from '@dds/core/http/proxy-contract';
+import type { Duplex } from 'node:stream';
+import { socketReply } from '@dds/core/http/http-proxy';
 import type { Verdict } from '../limiter/verdict.js';
 import { pushRateLimitHeaders, seconds } from './ratelimit-headers.js';
 
 const LIMITED = 'Too Many Requests\n';
 const UNAVAILABLE = 'rate limiter unavailable\n';
+
+/** An answer of the limiter's own (content-length is added by the proxy's reply). */
+export interface Answer {
+  status: number;
+  headers: string[];
+  body: string;
+}
 
 /** Retry-After in whole seconds: the longest wait among the enforced limits that refused. */
 export function retryAfterSeconds(v: Verdict): number {
@@ -16,46 +23,24 @@ export function retryAfterSeconds(v: Verdict): number {
   return Math.max(1, Number.isFinite(ms) ? seconds(ms) : 1);
 }
 
-/** 429 with Retry-After and, unless turned off, the RateLimit-Policy / RateLimit fields; returns the body size. */
-export function sendLimited(res: ProxyResponse, v: Verdict, headers: boolean, close: boolean): number {
-  const h = [
-    'content-type',
-    'text/plain; charset=utf-8',
-    'content-length',
-    String(LIMITED.length),
-    'retry-after',
-    String(retryAfterSeconds(v)),
-  ];
+/** 429 with Retry-After and, unless turned off, the RateLimit-Policy / RateLimit fields. */
+export function limitedAnswer(v: Verdict, headers: boolean): Answer {
+  const h = ['content-type', 'text/plain; charset=utf-8', 'retry-after', String(retryAfterSeconds(v))];
   if (headers) pushRateLimitHeaders(h, v.checks, v.results, true);
-  if (close) h.push('connection', 'close');
-  res.writeHead(429, h);
-  res.end(LIMITED);
-  return LIMITED.length;
+  return { status: 429, headers: h, body: LIMITED };
 }
 
-/** 503 when Redis is unreachable and --fail-mode is closed; returns the body size. */
-export function sendUnavailable(res: ProxyResponse, close: boolean): number {
-  const h = [
-    'content-type',
-    'text/plain; charset=utf-8',
-    'content-length',
-    String(UNAVAILABLE.length),
-    'retry-after',
-    '1',
-  ];
-  if (close) h.push('connection', 'close');
-  res.writeHead(503, h);
-  res.end(UNAVAILABLE);
-  return UNAVAILABLE.length;
+/** 503 when Redis is unreachable and --fail-mode is closed. */
+export function unavailableAnswer(): Answer {
+  return {
+    status: 503,
+    headers: ['content-type', 'text/plain; charset=utf-8', 'retry-after', '1'],
+    body: UNAVAILABLE,
+  };
 }
 
 /** The same answers on a raw socket, for refused Upgrade (WebSocket) requests. */
-export function refuseUpgrade(socket: Socket, v: Verdict, headers: boolean): void {
-  const status = v.unavailable ? '503 Service Unavailable' : '429 Too Many Requests';
-  const body = v.unavailable ? UNAVAILABLE : LIMITED;
-  const h: string[] = ['retry-after', v.unavailable ? '1' : String(retryAfterSeconds(v))];
-  if (headers && !v.unavailable) pushRateLimitHeaders(h, v.checks, v.results, true);
-  let head = `HTTP/1.1 ${status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\nconnection: close\r\n`;
-  for (let i = 0; i < h.length; i += 2) head += `${h[i]}: ${h[i + 1]}\r\n`;
-  socket.end(`${head}\r\n${body}`);
+export function refuseUpgrade(socket: Duplex, v: Verdict, headers: boolean): void {
+  const a = v.unavailable ? unavailableAnswer() : limitedAnswer(v, headers);
+  socketReply(socket, a.status, a.headers, a.body);
 }

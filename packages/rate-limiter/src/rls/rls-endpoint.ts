@@ -69,10 +69,15 @@ export class RlsEndpoint {
     );
   }
 
-  /** Re-reads the descriptor files; throws (the old config keeps serving) when one is invalid. */
-  reload(next: RateLimiterConfig): void {
-    const config = loadRlsConfig(next.rlsConfig);
-    this.service.settings = settingsOf(next, config);
+  /** Reads the descriptor files of a reload; throws (nothing changed) when one is invalid. */
+  prepare(next: RateLimiterConfig): RlsSettings {
+    return settingsOf(next, loadRlsConfig(next.rlsConfig));
+  }
+
+  /** Serves what prepare() read. */
+  apply(settings: RlsSettings): void {
+    const config = settings.config;
+    this.service.settings = settings;
     this.deps.logger.info(
       { domains: [...config.domains.keys()], files: config.files },
       'RLS config reloaded',
