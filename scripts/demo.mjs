@@ -180,11 +180,13 @@ dds('tls-sidecar', [
 ]);
 
 // shard-ambassador with a nutcracker.yaml: 3 Redis shards and 2 memcached shards
+// md5 (ketama's classic hash) spreads the demo's six keys over all three shards; fnv1a_64,
+// twemproxy's default, happens to put short keys with one prefix on one or two of them
 writeFileSync(
   join(dir, 'nutcracker.yaml'),
   `redis:
   listen: 127.0.0.1:${P.shardRedis}
-  hash: fnv1a_64
+  hash: md5
   distribution: ketama
   redis: true
   auto_eject_hosts: true
@@ -300,9 +302,10 @@ dds demo is running (logs and files in ${dir}). Try:
 
   # shard-ambassador: one Redis endpoint in front of 3 shards (twemproxy-compatible)
   redis-cli -p ${P.shardRedis} mset user:1 a user:2 b user:3 c user:4 d user:5 e user:6 f && redis-cli -p ${P.shardRedis} mget user:1 user:2 user:3 user:4 user:5 user:6
-  for p in ${P.r1} ${P.r2} ${P.r3}; do redis-cli -p $p --scan; echo ---; done   # where the keys landed
+  for p in ${P.r1} ${P.r2} ${P.r3}; do echo "shard :$p holds $(redis-cli -p $p --scan | sort | xargs)"; done   # where the keys landed
   printf 'set k 0 0 5\\r\\nhello\\r\\nget k\\r\\n' | nc -q1 127.0.0.1 ${P.shardMc}
-  curl -s http://127.0.0.1:${P.shardStats}/ ; curl -s http://127.0.0.1:${P.shardAdmin}/metrics | grep dds_shard | head
+  nc 127.0.0.1 ${P.shardStats} </dev/null; echo    # twemproxy's JSON stats: a raw TCP port, as nutcracker's -s
+  curl -s http://127.0.0.1:${P.shardAdmin}/metrics | grep '^dds_shard_requests_total'
 
   # experiment-splitter: sticky 10% experiment (same uid -> same variant)
   for u in 1 2 3 4 5 6 7 8 9 10 11 12; do curl -s -b uid=user$u http://127.0.0.1:${P.split}/; done
@@ -315,7 +318,8 @@ dds demo is running (logs and files in ${dir}). Try:
   # adapters
   curl -s http://127.0.0.1:${P.metrics}/metrics | grep -E '^redis_(up|connected_clients|memory_used_bytes) '
   curl -s 'http://127.0.0.1:${P.health}/readyz?verbose'
-  echo '127.0.0.1 - - [28/Nov/2026:16:21:00 +0000] "POST /api HTTP/1.1" 201 5 "-" "demo"' >> ${accessLog}; sleep 1; tail -n1 ${dir}/normalized.jsonl
+  echo '127.0.0.1 - - [28/Nov/2026:16:21:00 +0000] "POST /api HTTP/1.1" 201 5 "-" "demo"' >> ${accessLog}
+  timeout 10 tail -n +1 -F ${dir}/normalized.jsonl 2>/dev/null | grep -m1 '"POST"'   # the line above, normalized
 
   # every component: /healthz /readyz /metrics /config on its admin port, e.g.
   curl -s http://127.0.0.1:${P.rlAdmin}/readyz

@@ -21,6 +21,7 @@ import {
   podmanOk,
 } from '@dds/test-support/podman';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { extractBlocks, shellCommands } from '../docs/markdown.js';
 
 // pods and podman on a busy shared machine: generous per-test time (every wait inside is bounded)
 vi.setConfig({ testTimeout: 90_000 });
@@ -473,6 +474,40 @@ describe.sequential('rate-limited service (rate-limited.yaml)', () => {
     expect(denied?.headers.get('ratelimit-policy')).toBeTruthy();
     expect(denied?.headers.get('ratelimit')).toBeTruthy();
   });
+});
+
+describe.sequential('the documented podman path (docs/kubernetes.md, scripts/kube-play.mjs)', () => {
+  // the block under "Running the examples with podman", run line by line in one shell as printed
+  const block = extractBlocks('docs/kubernetes.md', ['sh']).find((b) => /kube-play\.mjs/.test(b.text))!;
+  const lines = shellCommands(block.text);
+  const played = () =>
+    podman(['ps', '-a', '--filter', 'pod=rate-limited-app-pod-0', '--format', '{{.Names}} {{.Ports}}']);
+  afterAll(async () => {
+    await run(process.execPath, ['scripts/kube-play.mjs', '--down', 'k8s/examples/rate-limited.yaml']);
+  }, 60_000);
+
+  it('plays the example, publishes only on 127.0.0.1, limits, and takes it down', async () => {
+    expect(lines).toHaveLength(4);
+    const results: { code: number; out: string }[] = [];
+    for (const [i, line] of lines.entries()) {
+      if (i === 3) {
+        // before --down: what the pod publishes, and where
+        const ports = (await played()).stdout;
+        expect(ports).toContain('127.0.0.1:18084->8084/tcp');
+        expect(ports).not.toMatch(/0\.0\.0\.0:|\[::\]:|(^|[\s,]):?\d+->/);
+      }
+      const r = await run('bash', ['-c', line], { timeoutMs: 240_000 });
+      expect(r.code, `${line}\n${r.stdout}${r.stderr}`).toBe(0);
+      results.push({ code: r.code, out: r.stdout });
+    }
+    expect(results[0]!.out).toContain('127.0.0.1:18084 -> port 8084');
+    expect(results[1]!.out).toContain('hello from the legacy app');
+    const statuses = results[2]!.out.trim().split(' ');
+    expect(statuses.filter((s) => s !== '200' && s !== '429')).toEqual([]);
+    expect(statuses).toContain('429');
+    expect(statuses.indexOf('429')).toBeGreaterThanOrEqual(3); // the burst passed first
+    expect((await played()).stdout.trim()).toBe('');
+  }, 300_000);
 });
 
 describe.sequential('Redis + metrics adapter (redis-metrics.yaml)', () => {

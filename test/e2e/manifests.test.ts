@@ -4,7 +4,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '@dds/test-support';
-import { type K8s, loadExample } from '@dds/test-support/podman';
+import { forPodman, type K8s, loadExample } from '@dds/test-support/podman';
 import { describe, expect, it } from 'vitest';
 
 const ADMIN: Record<string, number> = {
@@ -100,5 +100,25 @@ describe.each(files)('k8s/examples/%s', (file) => {
         }
       }
     }
+  });
+});
+
+describe('scripts/kube-play.mjs rewrite (podman 4.3 publishes every containerPort otherwise)', () => {
+  it.each(files)('%s: publishes no port unless asked, and an asked one only on 127.0.0.1', (file) => {
+    const docs = loadExample(file).filter((d) => d.kind !== 'StatefulSet');
+    if (docs.every((d) => d.kind !== 'Pod' && d.kind !== 'Deployment')) return;
+    const ports = (out: K8s[]) =>
+      podSpecs(out).flatMap(([, spec]) =>
+        (spec.containers as K8s[]).flatMap((c) => (c.ports ?? []) as K8s[]),
+      );
+    expect(ports(forPodman(docs))).toEqual([]);
+    const first = podSpecs(docs)
+      .flatMap(([, spec]) => [...(spec.initContainers ?? []), ...spec.containers] as K8s[])
+      .flatMap((c) => (c.ports ?? []) as K8s[])[0];
+    if (!first) return;
+    const published = ports(forPodman(docs, { publish: { [first.containerPort]: 18000 } }));
+    expect(published.length).toBeGreaterThan(0);
+    for (const p of published)
+      expect(p).toMatchObject({ containerPort: first.containerPort, hostPort: 18000, hostIP: '127.0.0.1' });
   });
 });

@@ -106,7 +106,6 @@ export async function runPrimary<C extends CommonConfig>(opts: PrimaryOptions<C>
     process.exit(EXIT.CONFIG);
   }
   for (let i = 0; i < n; i++) fork();
-  logger.info({ workers: n, admin: config.admin }, `dds-${opts.name} ${opts.version} primary started`);
 
   // Only for /config: the workers validate, apply and log reloads themselves.
   const watcher = opts.file
@@ -149,6 +148,8 @@ export async function runPrimary<C extends CommonConfig>(opts: PrimaryOptions<C>
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // last: whoever waits for this line may signal at once
+  logger.info({ workers: n, admin: config.admin }, `dds-${opts.name} ${opts.version} primary started`);
 }
 
 /** In a worker: report metrics of this registry to the primary, and tell it when listening. */

@@ -200,10 +200,45 @@ export async function runComponent<C extends CommonConfig>(
     throw err;
   }
 
-  const adminAddress = config.admin === 'off' ? undefined : parseAddress(config.admin);
+  // SIGTERM and SIGINT are handled from here on: one that arrives while the listeners are being
+  // bound drains once they are (it used to kill the process with the default action, 143)
+  let stopping = false;
+  let startup: Promise<void> = Promise.resolve();
+  let watcher: WatchHandle | undefined;
   let admin: AdminServer | undefined;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting at once');
+      return process.exit(EXIT.SECOND_SIGNAL);
+    }
+    stopping = true;
+    lifecycle.beginDrain();
+    logger.info(
+      { signal, shutdownDelayMs: config.shutdownDelay, drainTimeoutMs: config.drainTimeout },
+      'draining',
+    );
+    await startup;
+    watcher?.close();
+    if (config.shutdownDelay > 0) await new Promise((r) => setTimeout(r, config.shutdownDelay));
+    try {
+      await instance.drain(Date.now() + config.drainTimeout);
+    } catch (err) {
+      logger.error({ err }, 'error while draining');
+    }
+    await admin?.close();
+    logger.info('drained; exiting');
+    process.exit(EXIT.OK);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  // a stop the component asks for while one is under way is that stop, not a second signal
+  lifecycle.onStopRequest((reason) => {
+    if (!stopping) void stop(reason);
+  });
+
+  const adminAddress = config.admin === 'off' ? undefined : parseAddress(config.admin);
   let starting = 'admin';
-  try {
+  const bind = async () => {
     if (adminAddress && typeof adminAddress !== 'string' && !workerLink) {
       admin = await startAdminServer({
         address: adminAddress,
@@ -218,7 +253,8 @@ export async function runComponent<C extends CommonConfig>(
     }
     starting = 'component';
     await instance.start();
-  } catch (err) {
+  };
+  startup = bind().catch((err: unknown) => {
     if (!(err instanceof DdsError)) {
       const e = err as NodeJS.ErrnoException;
       logger.fatal({ err: e, code: e.code }, `cannot start: ${e.message}`);
@@ -228,12 +264,10 @@ export async function runComponent<C extends CommonConfig>(
     const flag = starting === 'admin' ? 'admin' : listenFlag(err, config, flags);
     logger.fatal({ code: err.code, flag }, `cannot start: ${flag ? `--${flag}: ` : ''}${err.message}`);
     return process.exit(EXIT.CONFIG);
-  }
+  });
+  await startup;
   listening = true;
   workerLink?.listening();
-  startedChannel.publish({ component: c.name });
-  logger.info({ admin: config.admin, config: loaded.file }, `dds-${c.name} ${c.version} started`);
-  logFastPaths(logger);
 
   // Hot reload: re-run the whole load (file < env < flags) so precedence holds on reload too.
   let reloading = Promise.resolve();
@@ -260,11 +294,11 @@ export async function runComponent<C extends CommonConfig>(
       }
     });
   };
-  let watcher: WatchHandle | undefined;
   // Replaced after every reload (the files or the interval may have changed). The new watcher
   // starts from what the old one last saw, not from the files as they are now: a write that
   // landed while the reload ran is still reported.
   const rewatch = () => {
+    if (stopping) return;
     const files = [...(loaded.file ? [loaded.file] : []), ...(instance.watchedFiles?.(config) ?? [])];
     const previous = watcher;
     previous?.close();
@@ -274,32 +308,10 @@ export async function runComponent<C extends CommonConfig>(
   };
   rewatch();
   process.on('SIGHUP', () => applyReload(['SIGHUP']));
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting at once');
-      return process.exit(EXIT.SECOND_SIGNAL);
-    }
-    stopping = true;
-    lifecycle.beginDrain();
-    logger.info(
-      { signal, shutdownDelayMs: config.shutdownDelay, drainTimeoutMs: config.drainTimeout },
-      'draining',
-    );
-    watcher?.close();
-    if (config.shutdownDelay > 0) await new Promise((r) => setTimeout(r, config.shutdownDelay));
-    try {
-      await instance.drain(Date.now() + config.drainTimeout);
-    } catch (err) {
-      logger.error({ err }, 'error while draining');
-    }
-    await admin?.close();
-    logger.info('drained; exiting');
-    process.exit(EXIT.OK);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  // last: whoever waits for this line may signal, reload or connect at once
+  startedChannel.publish({ component: c.name });
+  logger.info({ admin: config.admin, config: loaded.file }, `dds-${c.name} ${c.version} started`);
+  logFastPaths(logger);
 }
 
 /**

@@ -26,6 +26,7 @@ export function createLogAdapter({
   config,
   logger,
   registry,
+  lifecycle,
 }: ComponentContext<LogAdapterConfig>): Instance<LogAdapterConfig> {
   const stats = new PipelineStats();
   const useStdin = config.input.length === 1 && config.input[0] === '-';
@@ -97,7 +98,7 @@ export function createLogAdapter({
       if (useStdin) {
         stdin = new StdinInput(process.stdin, select('-'), fanout, () => {
           logger.info('stdin closed; flushing and exiting');
-          process.kill(process.pid, 'SIGTERM');
+          lifecycle.requestStop('stdin closed');
         });
         stdin.start();
         return;

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
+import { forPodman as rewrite } from '../../../scripts/kube-play.mjs';
 import { ROOT, run, sleep } from './index.js';
 
 /** Every image the project builds (scripts/images.sh), in build order. */
@@ -78,69 +79,10 @@ export interface PodmanOptions {
 }
 
 /**
- * Rewrites Kubernetes objects into what podman 4.3's `kube play` runs, changing nothing else:
- * - native sidecars (initContainers with restartPolicy: Always) move to the front of containers:
- *   podman 4.3 never starts the app container otherwise;
- * - images dds/x:tag become the local localhost/dds/x:tag, never pulled;
- * - Secrets become ConfigMaps and secret volumes configMap volumes (podman 4.3 crashes on
- *   Kubernetes Secret volumes; the files inside the container are the same);
- * - Services are dropped (a pod is one network namespace here; nothing routes between pods);
- * - Downward API env from metadata.namespace (podman 4.3 knows no namespaces) becomes "default";
- * - the chosen container ports get a hostPort on 127.0.0.1; the others are dropped (probes use
- *   port numbers, so nothing refers to them).
+ * The rewrite that makes podman 4.3's `kube play` run a manifest (native sidecars, Secrets,
+ * Services, ports on 127.0.0.1 only): the one users run with `node scripts/kube-play.mjs`.
  */
-export function forPodman(docs: K8s[], opts: PodmanOptions = {}): K8s[] {
-  const out: K8s[] = [];
-  for (const doc of structuredClone(docs)) {
-    if (doc.kind === 'Service') continue;
-    if (doc.kind === 'Secret') {
-      const data: Record<string, string> = { ...(doc.stringData ?? {}) };
-      for (const [k, v] of Object.entries<string>(doc.data ?? {}))
-        data[k] = Buffer.from(v, 'base64').toString();
-      out.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: doc.metadata.name }, data });
-      continue;
-    }
-    if (doc.kind !== 'Pod' && doc.kind !== 'Deployment' && doc.kind !== 'ConfigMap') {
-      throw new Error(`podman kube play cannot run a ${doc.kind}; build the pod explicitly`);
-    }
-    const spec: K8s | undefined =
-      doc.kind === 'Pod' ? doc.spec : doc.kind === 'Deployment' ? doc.spec.template.spec : undefined;
-    if (doc.kind === 'Deployment') doc.spec.replicas = 1;
-    if (spec) {
-      const sidecars = (spec.initContainers ?? []).filter((c: K8s) => c.restartPolicy === 'Always');
-      const inits = (spec.initContainers ?? []).filter((c: K8s) => c.restartPolicy !== 'Always');
-      for (const c of sidecars) delete c.restartPolicy;
-      spec.containers = [...sidecars, ...spec.containers];
-      if (inits.length > 0) spec.initContainers = inits;
-      else delete spec.initContainers;
-      for (const c of spec.containers) {
-        c.image = String(c.image).replace(/^dds\//, 'localhost/dds/');
-        c.imagePullPolicy = 'Never';
-        for (const e of c.env ?? []) {
-          if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace') {
-            delete e.valueFrom;
-            e.value = 'default';
-          }
-        }
-        // podman 4.3 publishes a containerPort without hostPort on the host's same port, so two
-        // pods playing at once (test files run in parallel) would clash: only chosen ones stay
-        const kept = (c.ports ?? []).filter((p: K8s) => opts.publish?.[p.containerPort] !== undefined);
-        for (const p of kept)
-          Object.assign(p, { hostPort: opts.publish![p.containerPort], hostIP: '127.0.0.1' });
-        if (kept.length > 0) c.ports = kept;
-        else delete c.ports;
-      }
-      for (const v of spec.volumes ?? []) {
-        if (v.secret) {
-          v.configMap = { name: v.secret.secretName };
-          delete v.secret;
-        }
-      }
-    }
-    out.push(doc);
-  }
-  return out;
-}
+export const forPodman: (docs: K8s[], opts?: PodmanOptions) => K8s[] = rewrite;
 
 /** A played manifest: its pods, and a teardown that removes them whatever happened. */
 export interface Played {

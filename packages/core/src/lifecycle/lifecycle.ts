@@ -14,6 +14,7 @@ export interface ReadinessReport {
 export class Lifecycle {
   private readonly checks = new Map<string, ReadinessCheck>();
   private drainingSince: number | undefined;
+  private stopper: ((reason: string) => void) | undefined;
 
   addReadiness(name: string, check: ReadinessCheck): void {
     this.checks.set(name, check);
@@ -21,6 +22,21 @@ export class Lifecycle {
 
   beginDrain(): void {
     this.drainingSince ??= Date.now();
+  }
+
+  /** The runner's stop: what SIGTERM does (drain, then exit 0). */
+  onStopRequest(stop: (reason: string) => void): void {
+    this.stopper = stop;
+  }
+
+  /**
+   * Stops the process as SIGTERM does, from inside (the log adapter's stdin ended). A signal
+   * sent to oneself is no substitute: the process may exit on an empty event loop before it
+   * is delivered (skipping the drain), or die of it while exiting.
+   */
+  requestStop(reason: string): void {
+    if (!this.stopper) throw new Error('requestStop before the runner started the component');
+    this.stopper(reason);
   }
 
   get draining(): boolean {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { redactUrl } from '../config/redact.js';
+import { DdsError } from '../errors.js';
 import { parseRedisNode, type RedisSettings } from './redis-settings.js';
 
 export type RedisTopology = 'standalone' | 'cluster' | 'sentinel';
@@ -134,7 +135,13 @@ export function redisTlsOptions(t: RedisTarget): ConnectionOptions | undefined {
   };
 }
 
-/** A setting that cannot work (unreadable file): reported as such, never retried into a loop. */
-export class RedisConfigError extends Error {
-  override name = 'RedisConfigError';
+/**
+ * A setting that cannot work (unreadable file): reported as such, never retried into a loop. At
+ * start (and under --check-config) it is a configuration error: exit 2 with the message.
+ */
+export class RedisConfigError extends DdsError {
+  constructor(message: string) {
+    super('DDS_CONFIG_INVALID', message);
+    this.name = 'RedisConfigError';
+  }
 }
