@@ -18,9 +18,9 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePort, ROOT, run, tempDir } from '@dds/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { freePort, ROOT, run, tempDir } from '@dds/test-support';
 import { type Block, documentedFiles, extractBlocks, shellCommands } from './markdown.js';
 
 const COMPONENTS = [
@@ -32,6 +32,7 @@ const COMPONENTS = [
   'log-adapter',
   'health-adapter',
   'demo-app',
+  'pod',
 ] as const;
 type Component = (typeof COMPONENTS)[number];
 
@@ -116,6 +117,8 @@ const FIXTURES: Record<Component, (b: Block) => Fixtures> = {
     mariadb: /mysql:\/\//.test(b.text),
   }),
   'demo-app': () => ({}),
+  // dds-pod hosts the others: its example fronts the app and reads Redis
+  pod: () => ({ apps: ['127.0.0.1:8080'], redis: [{ host: '127.0.0.1', port: 6379 }] }),
 };
 
 /** The components a block uses: those it names, else its package's. */
@@ -162,16 +165,16 @@ function fileOf(b: Block): Step | undefined {
 }
 
 /**
- * The steps that run a block, or why it cannot be planned (a new kind of block). The files of
- * the header-named yaml blocks above it on the same page are written first: a reader who follows
- * the page has made them.
+ * The steps that run a block, or why it cannot be planned (a new kind of block). The files the
+ * page's header-named yaml blocks hold are written first, in page order: a reader who follows the
+ * page has made them (a command may come before the file it reads, as `dds-pod --config pod.yaml`).
  */
 function planOf(b: Block, page: readonly Block[]): Step[] {
-  const earlier = page
-    .filter((x) => x.lang === 'yaml' && x.line < b.line)
+  const files = page
+    .filter((x) => x.lang === 'yaml' && x !== b)
     .map(fileOf)
     .filter((s): s is Step => s !== undefined);
-  return [...earlier, ...stepsOf(b)];
+  return [...files, ...stepsOf(b)];
 }
 
 function stepsOf(b: Block): Step[] {

@@ -156,7 +156,10 @@ function files() {
   tls(repo, false);
   tls(join(repo, 'certs'), false);
   tls('/etc/tls');
+  tls('/tls');
   tls('/etc/tls-legacy-domain', false);
+  tls('/etc/to-app', false);
+  write('/etc/app-ca/ca.crt', pem('ca.crt'));
   write('/etc/client-ca/ca.crt', pem('ca.crt'));
   tls('/etc/redis-tls');
   write('/etc/redis-auth/password', 'secret\n', 0o600);
@@ -190,6 +193,10 @@ function files() {
   ].join('\n');
   write(join(repo, 'nutcracker.yaml'), nutcracker);
   write('/etc/config/nutcracker.yaml', nutcracker);
+  write(
+    '/etc/ratelimit/config/edge.yaml',
+    'domain: edge\ndescriptors:\n  - key: remote_address\n    rate_limit: { unit: second, requests_per_unit: 100 }\n',
+  );
   write(
     '/etc/dds/policies.yaml',
     'policies:\n  - name: per-ip\n    key: ip\n    limits: [{ rate: 100/s, burst: 50 }]\n',
