@@ -1,16 +1,12 @@
-import {
-  type AccessLogConfig,
-  accessLogFlags,
-  accessLogSchema,
-} from '@dds/core/access-log/access-log-config';
+import { type AccessLogConfig, accessLogSettings } from '@dds/core/access-log/access-log-config';
 import { adminTokenSchema } from '@dds/core/admin/admin-token';
 import { type CommonConfig, commonSchema } from '@dds/core/config/common-flags';
-import type { FlagSpec } from '@dds/core/config/flags';
 import { zAddress, zDuration, zToken, zUpstreamUrl } from '@dds/core/config/schemas';
 import { zSecretFile } from '@dds/core/config/secret-file';
+import { flagsOf, setting, shapeOf } from '@dds/core/config/settings';
 import * as z from '@dds/core/config/zod';
 import { zKeySource } from '@dds/core/http/key-source';
-import { type HttpProxyConfig, httpProxyFlags, httpProxySchema } from '@dds/core/http/proxy-config';
+import { type HttpProxyConfig, httpProxySettings } from '@dds/core/http/proxy-config';
 import { laneSize, weightToBuckets } from './bucketing.js';
 
 /** Shortest override secret: 256 bits as hex is 64, as base64 44; 32 is the floor for HMAC-SHA256. */
@@ -21,260 +17,210 @@ const C = 'Identity cookie (issued when a request carries no key)';
 const V = 'Variant headers and overrides';
 const G = 'Guard (automatic rollback to control)';
 
-export const flags: FlagSpec[] = [
-  {
-    name: 'listen',
-    type: 'string',
-    help: 'HTTP listen address',
-    metavar: 'HOST:PORT',
-    default: '0.0.0.0:8083',
-    group: S,
-  },
-  {
-    name: 'control',
-    type: 'string',
-    help: 'control backend URL (quick mode)',
-    metavar: 'URL',
-    default: '',
-    group: S,
-  },
-  {
-    name: 'experiment',
-    type: 'string',
-    help: 'experiment backend URL (quick mode)',
-    metavar: 'URL',
-    default: '',
-    group: S,
-  },
-  {
-    name: 'percent',
-    type: 'number',
-    help: 'share of users sent to the experiment (quick mode)',
-    metavar: 'PCT',
-    default: 10,
-    group: S,
-  },
-  {
-    name: 'experiment-name',
-    type: 'string',
-    help: 'experiment name in metrics and headers (quick mode)',
-    metavar: 'NAME',
-    default: 'experiment',
-    group: S,
-  },
-  {
-    name: 'salt',
-    type: 'string',
-    help: 'hash salt (quick mode; default: the experiment name)',
-    metavar: 'TEXT',
-    default: '',
-    group: S,
-  },
-  {
-    name: 'key',
-    type: 'string',
-    help: 'user key: cookie:NAME, header:NAME or ip (default for every experiment)',
-    metavar: 'SOURCE',
-    default: 'cookie:dds_uid',
-    group: S,
-  },
-  {
-    name: 'default-backend',
-    type: 'string',
-    help: 'backend for requests no experiment matches (YAML mode; none -> 404)',
-    metavar: 'URL',
-    default: '',
-    group: S,
-  },
-  {
-    name: 'fallback-to-control',
-    type: 'boolean',
-    help: 'when a variant backend fails, serve the request from control instead of 502/504',
-    default: false,
-    group: S,
-  },
-  {
-    name: 'fallback-cooldown',
-    type: 'duration',
-    help: "after a failure, send that backend's users to control for this long (with --fallback-to-control)",
-    default: 5000,
-    group: S,
-  },
-
-  {
-    name: 'id-cookie',
-    type: 'boolean',
-    path: 'idCookie.enabled',
-    help: 'issue a generated id cookie to requests without a key',
-    default: true,
-    group: C,
-  },
-  {
-    name: 'id-cookie-name',
-    type: 'string',
-    path: 'idCookie.name',
-    help: "its name (default: the key's cookie, else dds_uid)",
-    metavar: 'NAME',
-    default: '',
-    group: C,
-  },
-  {
-    name: 'id-cookie-path',
-    type: 'string',
-    path: 'idCookie.path',
-    help: 'its Path attribute',
-    default: '/',
-    group: C,
-  },
-  {
-    name: 'id-cookie-domain',
-    type: 'string',
-    path: 'idCookie.domain',
-    help: 'its Domain attribute (none by default)',
-    default: '',
-    group: C,
-  },
-  {
-    name: 'id-cookie-max-age',
-    type: 'duration',
-    path: 'idCookie.maxAge',
-    help: 'its Max-Age',
-    default: 31_536_000_000,
-    group: C,
-  },
-  {
-    name: 'id-cookie-same-site',
-    type: 'string',
-    path: 'idCookie.sameSite',
-    help: 'its SameSite attribute: Lax, Strict, None or off',
-    default: 'Lax',
-    group: C,
-  },
-  {
-    name: 'id-cookie-secure',
-    type: 'boolean',
-    path: 'idCookie.secure',
-    help: 'set the Secure attribute',
-    default: false,
-    group: C,
-  },
-  {
-    name: 'id-cookie-http-only',
-    type: 'boolean',
-    path: 'idCookie.httpOnly',
-    help: 'set the HttpOnly attribute',
-    default: true,
-    group: C,
-  },
-
-  {
-    name: 'variant-header',
-    type: 'string',
-    help: 'request header telling the backend its variant ("off" for none)',
-    metavar: 'NAME',
-    default: 'x-dds-variant',
-    group: V,
-  },
-  {
-    name: 'experiment-header',
-    type: 'string',
-    help: 'request header telling the backend the experiment ("off" for none)',
-    metavar: 'NAME',
-    default: 'x-dds-experiment',
-    group: V,
-  },
-  {
-    name: 'response-header',
-    type: 'boolean',
-    help: 'also return the variant header in responses',
-    default: false,
-    group: V,
-  },
-  {
-    name: 'override-header',
-    type: 'string',
-    help: 'request header forcing a variant, e.g. x-dds-force-variant ("off": none; gate it with --override-secret-file)',
-    metavar: 'NAME',
-    default: 'off',
-    group: V,
-  },
-  {
-    name: 'override-cookie',
-    type: 'string',
-    help: 'cookie forcing a variant, e.g. dds_force_variant ("off": none; gate it with --override-secret-file)',
-    metavar: 'NAME',
-    default: 'off',
-    group: V,
-  },
-  {
-    name: 'override-secret-file',
-    type: 'string',
-    help: `HMAC key (at least ${OVERRIDE_SECRET_MIN} characters): overrides must then be VARIANT:SIGNATURE, signed per experiment and variant (see README)`,
-    metavar: 'FILE',
-    default: '',
-    group: V,
-  },
-
-  {
-    name: 'guard',
-    type: 'boolean',
-    path: 'guard.enabled',
-    help: 'shift traffic back to control when a variant is worse than control',
-    default: false,
-    group: G,
-  },
-  {
-    name: 'guard-error-margin',
-    type: 'number',
-    path: 'guard.errorMargin',
-    help: 'trip when variant error rate > control error rate + this (0..1)',
-    metavar: 'RATE',
-    default: 0.05,
-    group: G,
-  },
-  {
-    name: 'guard-p99-margin',
-    type: 'number',
-    path: 'guard.p99Margin',
-    help: 'trip when variant p99 > control p99 x (1 + this); 0 = latency not guarded',
-    metavar: 'RATIO',
-    default: 0,
-    group: G,
-  },
-  {
-    name: 'guard-min-samples',
-    type: 'number',
-    path: 'guard.minSamples',
-    help: 'requests a variant needs in the window before the guard judges it',
-    metavar: 'N',
-    default: 100,
-    group: G,
-  },
-  {
-    name: 'guard-window',
-    type: 'duration',
-    path: 'guard.window',
-    help: 'sliding window of the guard and of GET /experiments',
-    default: 60_000,
-    group: G,
-  },
-  ...httpProxyFlags(),
-  ...accessLogFlags(),
-];
-
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const zName = z.string().check(z.regex(NAME, 'use 1-64 of A-Z a-z 0-9 _ . -'));
 const zHeaderOrOff = zToken('expected a header name or "off"');
 const zCookieOrOff = zToken('expected a cookie name or "off"');
 
-const guardFields = {
-  enabled: z.boolean(),
-  errorMargin: z.number().check(z.minimum(0), z.maximum(1)),
-  p99Margin: z.number().check(z.minimum(0)),
-  minSamples: z.number().check(z.int(), z.minimum(1)),
-  window: z.pipe(zDuration, z.number().check(z.minimum(1000, 'must be at least 1s'))),
+/** The guard's settings: flags for the defaults; an experiment may override each in YAML (`guard:`). */
+const guardSettings = {
+  enabled: setting.boolean({
+    flag: 'guard',
+    help: 'shift traffic back to control when a variant is worse than control',
+    default: false,
+    group: G,
+  }),
+  errorMargin: setting.number({
+    help: 'trip when variant error rate > control error rate + this (0..1)',
+    metavar: 'RATE',
+    default: 0.05,
+    group: G,
+    schema: z.number().check(z.minimum(0), z.maximum(1)),
+  }),
+  p99Margin: setting.number({
+    help: 'trip when variant p99 > control p99 x (1 + this); 0 = latency not guarded',
+    metavar: 'RATIO',
+    default: 0,
+    group: G,
+    schema: z.number().check(z.minimum(0)),
+  }),
+  minSamples: setting.number({
+    help: 'requests a variant needs in the window before the guard judges it',
+    metavar: 'N',
+    default: 100,
+    group: G,
+    schema: z.number().check(z.int(), z.minimum(1)),
+  }),
+  window: setting.duration({
+    help: 'sliding window of the guard and of GET /experiments',
+    default: 60_000,
+    group: G,
+    schema: z.pipe(zDuration, z.number().check(z.minimum(1000, 'must be at least 1s'))),
+  }),
 };
+const guardFields = shapeOf(guardSettings);
 const zGuard = z.strictObject(guardFields);
+
+export const settings = {
+  listen: setting.string({
+    help: 'HTTP listen address',
+    metavar: 'HOST:PORT',
+    default: '0.0.0.0:8083',
+    group: S,
+    schema: zAddress,
+  }),
+  control: setting.string({
+    help: 'control backend URL (quick mode)',
+    metavar: 'URL',
+    default: '',
+    group: S,
+    schema: z.union([z.literal(''), zUpstreamUrl]),
+  }),
+  experiment: setting.string({
+    help: 'experiment backend URL (quick mode)',
+    metavar: 'URL',
+    default: '',
+    group: S,
+    schema: z.union([z.literal(''), zUpstreamUrl]),
+  }),
+  percent: setting.number({
+    help: 'share of users sent to the experiment (quick mode)',
+    metavar: 'PCT',
+    default: 10,
+    group: S,
+  }),
+  experimentName: setting.string({
+    help: 'experiment name in metrics and headers (quick mode)',
+    metavar: 'NAME',
+    default: 'experiment',
+    group: S,
+    schema: zName,
+  }),
+  salt: setting.string({
+    help: 'hash salt (quick mode; default: the experiment name)',
+    metavar: 'TEXT',
+    default: '',
+    group: S,
+  }),
+  key: setting.string({
+    help: 'user key: cookie:NAME, header:NAME or ip (default for every experiment)',
+    metavar: 'SOURCE',
+    default: 'cookie:dds_uid',
+    group: S,
+    schema: zKeySource,
+  }),
+  defaultBackend: setting.string({
+    help: 'backend for requests no experiment matches (YAML mode; none -> 404)',
+    metavar: 'URL',
+    default: '',
+    group: S,
+    schema: z.union([z.literal(''), zUpstreamUrl]),
+  }),
+  fallbackToControl: setting.boolean({
+    help: 'when a variant backend fails, serve the request from control instead of 502/504',
+    default: false,
+    group: S,
+  }),
+  fallbackCooldown: setting.duration({
+    help: "after a failure, send that backend's users to control for this long (with --fallback-to-control)",
+    default: 5000,
+    group: S,
+  }),
+  idCookie: {
+    enabled: setting.boolean({
+      flag: 'id-cookie',
+      help: 'issue a generated id cookie to requests without a key',
+      default: true,
+      group: C,
+    }),
+    name: setting.string({
+      help: "its name (default: the key's cookie, else dds_uid)",
+      metavar: 'NAME',
+      default: '',
+      group: C,
+      schema: z.union([z.literal(''), zCookieOrOff]),
+    }),
+    path: setting.string({
+      help: 'its Path attribute',
+      default: '/',
+      group: C,
+      schema: z.string().check(z.regex(/^[^;\s]*$/, 'no ";" or spaces')),
+    }),
+    domain: setting.string({
+      help: 'its Domain attribute (none by default)',
+      default: '',
+      group: C,
+      schema: z.string().check(z.regex(/^[^;\s]*$/, 'no ";" or spaces')),
+    }),
+    maxAge: setting.duration({
+      help: 'its Max-Age',
+      default: 31_536_000_000,
+      group: C,
+    }),
+    sameSite: setting.string({
+      help: 'its SameSite attribute: Lax, Strict, None or off',
+      default: 'Lax',
+      group: C,
+      schema: z.enum(['Lax', 'Strict', 'None', 'off']),
+    }),
+    secure: setting.boolean({
+      help: 'set the Secure attribute',
+      default: false,
+      group: C,
+    }),
+    httpOnly: setting.boolean({
+      help: 'set the HttpOnly attribute',
+      default: true,
+      group: C,
+    }),
+  },
+  variantHeader: setting.string({
+    help: 'request header telling the backend its variant ("off" for none)',
+    metavar: 'NAME',
+    default: 'x-dds-variant',
+    group: V,
+    schema: zHeaderOrOff,
+  }),
+  experimentHeader: setting.string({
+    help: 'request header telling the backend the experiment ("off" for none)',
+    metavar: 'NAME',
+    default: 'x-dds-experiment',
+    group: V,
+    schema: zHeaderOrOff,
+  }),
+  responseHeader: setting.boolean({
+    help: 'also return the variant header in responses',
+    default: false,
+    group: V,
+  }),
+  overrideHeader: setting.string({
+    help: 'request header forcing a variant, e.g. x-dds-force-variant ("off": none; gate it with --override-secret-file)',
+    metavar: 'NAME',
+    default: 'off',
+    group: V,
+    schema: zHeaderOrOff,
+  }),
+  overrideCookie: setting.string({
+    help: 'cookie forcing a variant, e.g. dds_force_variant ("off": none; gate it with --override-secret-file)',
+    metavar: 'NAME',
+    default: 'off',
+    group: V,
+    schema: zCookieOrOff,
+  }),
+  overrideSecretFile: setting.string({
+    help: `HMAC key (at least ${OVERRIDE_SECRET_MIN} characters): overrides must then be VARIANT:SIGNATURE, signed per experiment and variant (see README)`,
+    metavar: 'FILE',
+    default: '',
+    group: V,
+    schema: zSecretFile(OVERRIDE_SECRET_MIN),
+  }),
+  guard: guardSettings,
+
+  ...httpProxySettings,
+  ...accessLogSettings,
+};
+
+export const flags = flagsOf(settings);
 
 const zVariant = z.strictObject({
   name: zName,
@@ -305,36 +251,8 @@ export type GuardConfig = z.infer<typeof zGuard>;
 export const schema = z
   .strictObject({
     ...commonSchema,
-    ...httpProxySchema,
+    ...shapeOf(settings),
     ...adminTokenSchema,
-    ...accessLogSchema,
-    listen: zAddress,
-    control: z.union([z.literal(''), zUpstreamUrl]),
-    experiment: z.union([z.literal(''), zUpstreamUrl]),
-    percent: z.number(),
-    experimentName: zName,
-    salt: z.string(),
-    key: zKeySource,
-    defaultBackend: z.union([z.literal(''), zUpstreamUrl]),
-    fallbackToControl: z.boolean(),
-    fallbackCooldown: zDuration,
-    idCookie: z.strictObject({
-      enabled: z.boolean(),
-      name: z.union([z.literal(''), zCookieOrOff]),
-      path: z.string().check(z.regex(/^[^;\s]*$/, 'no ";" or spaces')),
-      domain: z.string().check(z.regex(/^[^;\s]*$/, 'no ";" or spaces')),
-      maxAge: zDuration,
-      sameSite: z.enum(['Lax', 'Strict', 'None', 'off']),
-      secure: z.boolean(),
-      httpOnly: z.boolean(),
-    }),
-    variantHeader: zHeaderOrOff,
-    experimentHeader: zHeaderOrOff,
-    responseHeader: z.boolean(),
-    overrideHeader: zHeaderOrOff,
-    overrideCookie: zCookieOrOff,
-    overrideSecretFile: zSecretFile(OVERRIDE_SECRET_MIN),
-    guard: zGuard,
     /** YAML only: several experiments (lists of objects do not fit flags) */
     experiments: z.optional(z.array(zExperiment)),
   })

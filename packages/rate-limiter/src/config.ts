@@ -1,19 +1,10 @@
-import {
-  type AccessLogConfig,
-  accessLogFlags,
-  accessLogSchema,
-} from '@dds/core/access-log/access-log-config';
+import { type AccessLogConfig, accessLogSettings } from '@dds/core/access-log/access-log-config';
 import { type CommonConfig, commonSchema } from '@dds/core/config/common-flags';
-import type { FlagSpec } from '@dds/core/config/flags';
-import { zAddress, zDuration, zToken, zUpstreamUrl } from '@dds/core/config/schemas';
+import { zAddress, zToken } from '@dds/core/config/schemas';
+import { flagsOf, setting, shapeOf } from '@dds/core/config/settings';
 import * as z from '@dds/core/config/zod';
-import {
-  type HttpProxyConfig,
-  httpProxyFlags,
-  httpProxySchema,
-  upstreamFlag,
-} from '@dds/core/http/proxy-config';
-import { checkRedisSettings, redisConfigured, redisFlags, redisSchema } from '@dds/core/redis/redis-settings';
+import { type HttpProxyConfig, httpProxySettings, upstreamSetting } from '@dds/core/http/proxy-config';
+import { checkRedisSettings, redisConfigured, redisSettings } from '@dds/core/redis/redis-settings';
 import { jwtConfigured, jwtSourceError, MIN_SECRET_LENGTH } from './policy/jwt-verifier.js';
 import { parseEntry } from './policy/key-entries.js';
 import { type KeyPart, parseKeyPart, partName } from './policy/key-spec.js';
@@ -24,266 +15,197 @@ const J = 'JWT keys (without a key source, jwt: claims are decoded unverified an
 const R = 'Distributed mode (Redis)';
 const G = "Envoy's global rate-limit service (RLS, gRPC)";
 
-export const flags: FlagSpec[] = [
-  {
-    name: 'listen',
-    type: 'string',
+export const settings = {
+  listen: setting.string({
     help: 'HTTP listen address',
     metavar: 'HOST:PORT',
     default: '0.0.0.0:8084',
-  },
-  upstreamFlag(),
-  {
-    name: 'rate',
-    type: 'string',
+    schema: zAddress,
+  }),
+  upstream: upstreamSetting(),
+  rate: setting.string({
     help: 'flags-only policy: rate like 100/s, 10/m, 1000/h (empty: only YAML policies)',
     metavar: 'N/PERIOD',
     default: '',
     group: L,
-  },
-  {
-    name: 'burst',
-    type: 'number',
+    schema: z.union([z.literal(''), zRate]),
+  }),
+  burst: setting.number({
     help: 'flags-only policy: extra requests admitted at once above the rate (as nginx burst)',
     default: 0,
     group: L,
-  },
-  {
-    name: 'key',
-    type: 'list',
+    schema: z.number().check(z.int(), z.minimum(0)),
+  }),
+  key: setting.list({
     help: 'flags-only policy: ip, header:NAME, cookie:NAME, jwt:CLAIM[@HEADER]; several are combined',
     metavar: 'KEY,...',
     default: ['ip'],
     group: L,
-  },
-  {
-    name: 'algorithm',
-    type: 'string',
+    schema: zKey,
+  }),
+  algorithm: setting.string({
     help: 'flags-only policy: gcra (token bucket) or sliding-window',
     default: 'gcra',
     group: L,
-  },
-  {
-    name: 'policy-name',
-    type: 'string',
+    schema: zAlgorithm,
+  }),
+  policyName: setting.string({
     help: 'flags-only policy: name in headers and metrics (default per-<key>)',
     default: '',
     group: L,
-  },
-  {
-    name: 'headers',
-    type: 'string',
+    schema: z.string().check(z.regex(/^[A-Za-z0-9._:/-]*$/, 'letters, digits and . _ : / - only')),
+  }),
+  headers: setting.string({
     help: 'RateLimit-Policy/RateLimit headers on: denied responses, all responses, or off',
     metavar: 'denied|all|off',
     default: 'denied',
     group: L,
-  },
-  {
-    name: 'dry-run',
-    type: 'boolean',
+    schema: z.enum(['denied', 'all', 'off']),
+  }),
+  dryRun: setting.boolean({
     help: 'shadow mode: count and label requests that would be limited, deny none',
     default: false,
     group: L,
-  },
-  {
-    name: 'shadow-header',
-    type: 'string',
+  }),
+  shadowHeader: setting.string({
     help: 'request header naming the limits a dry-run request exceeded (sent upstream)',
     default: 'x-ratelimit-shadow',
     group: L,
-  },
-  {
-    name: 'max-keys',
-    type: 'number',
+    schema: zToken('a header name'),
+  }),
+  maxKeys: setting.number({
     help: 'most keys held per limit in local mode; the least recently used go first',
     default: 100_000,
     group: L,
-  },
-  ...redisFlags({
+    schema: z.number().check(z.int(), z.minimum(1), z.maximum(100_000_000)),
+  }),
+  ...redisSettings({
     group: R,
     urlHelp:
       'share limits across replicas through this Redis (redis://[[user]:password@]host:port[/db], rediss:// for TLS)',
   }),
-  { name: 'redis-prefix', type: 'string', help: 'prefix of every Redis key', default: 'dds:rl:', group: R },
-  {
-    name: 'redis-timeout',
-    type: 'duration',
+  redisPrefix: setting.string({
+    help: 'prefix of every Redis key',
+    default: 'dds:rl:',
+    group: R,
+    schema: z.string().check(z.regex(/^[^{}]*$/, 'no braces: the limiter adds its own hash tag')),
+  }),
+  redisTimeout: setting.duration({
     help: 'time for one Redis decision before it counts as a failure',
     default: 200,
     group: R,
-  },
-  {
-    name: 'fail-mode',
-    type: 'string',
+  }),
+  failMode: setting.string({
     help: 'when Redis is unreachable: open (admit) or closed (answer 503)',
     metavar: 'open|closed',
     default: 'open',
     group: R,
-  },
-  {
-    name: 'deny-cache',
-    type: 'duration',
+    schema: z.enum(['open', 'closed']),
+  }),
+  denyCache: setting.duration({
     help: 'answer keys already over their limit locally for up to this long (0: off)',
     default: 1000,
     group: R,
-  },
-  {
-    name: 'rls-config',
-    type: 'string',
+  }),
+  rlsConfig: setting.string({
     help: 'envoyproxy/ratelimit descriptor YAML (a file or a directory of them; watched): serves RLS on --rls-listen',
     metavar: 'PATH',
     default: '',
     group: G,
-  },
-  {
-    name: 'rls-listen',
-    type: 'string',
+  }),
+  rlsListen: setting.string({
     help: 'gRPC listener of envoy.service.ratelimit.v3.RateLimitService and grpc.health.v1 (with --rls-config)',
     metavar: 'HOST:PORT',
     default: '0.0.0.0:8081',
     group: G,
-  },
-  {
-    name: 'rls-algorithm',
-    type: 'string',
+    schema: zAddress,
+  }),
+  rlsAlgorithm: setting.string({
     help: "fixed-window (envoyproxy/ratelimit's decisions), gcra (bucket of N per unit) or sliding-window",
     metavar: 'NAME',
     default: 'fixed-window',
     group: G,
-  },
-  {
-    name: 'rls-redis-prefix',
-    type: 'string',
+    schema: z.enum(['fixed-window', 'gcra', 'sliding-window']),
+  }),
+  rlsRedisPrefix: setting.string({
     help: "prefix of fixed-window keys (envoyproxy/ratelimit's CACHE_KEY_PREFIX; '' = its keys)",
     default: '',
     group: G,
-  },
-  {
-    name: 'rls-headers',
-    type: 'boolean',
+  }),
+  rlsHeaders: setting.boolean({
     help: 'ask Envoy to add RateLimit-Policy and RateLimit (IETF draft) to responses',
     default: false,
     group: G,
-  },
-  {
-    name: 'rls-shadow-mode',
-    type: 'boolean',
+  }),
+  rlsShadowMode: setting.boolean({
     help: 'answer OK to every call, counting what would be limited (envoyproxy/ratelimit SHADOW_MODE)',
     default: false,
     group: G,
+  }),
+  jwt: {
+    secretFile: setting.string({
+      help: `verify jwt: keys with this HMAC key (HS256/384/512, at least ${MIN_SECRET_LENGTH} characters)`,
+      metavar: 'FILE',
+      default: '',
+      group: J,
+    }),
+    jwksFile: setting.string({
+      help: 'verify jwt: keys with the public keys of this JWKS file (re-read when it changes)',
+      metavar: 'FILE',
+      default: '',
+      group: J,
+    }),
+    jwksUrl: setting.string({
+      help: 'verify jwt: keys with the public keys of this JWKS endpoint (https; cached, refetched for unknown kids)',
+      metavar: 'URL',
+      default: '',
+      group: J,
+    }),
+    issuer: setting.list({
+      help: 'accepted iss values (default: not checked)',
+      metavar: 'ISS,...',
+      default: [],
+      group: J,
+      schema: z.array(z.string().check(z.minLength(1))),
+    }),
+    audience: setting.list({
+      help: 'accepted aud values (default: not checked)',
+      metavar: 'AUD,...',
+      default: [],
+      group: J,
+      schema: z.array(z.string().check(z.minLength(1))),
+    }),
+    algorithms: setting.list({
+      help: 'accepted alg values (default: HS* with a secret; RS*, PS*, ES*, EdDSA with a JWKS)',
+      metavar: 'ALG,...',
+      default: [],
+      group: J,
+      schema: z.array(z.string().check(z.minLength(1))),
+    }),
+    clockTolerance: setting.duration({
+      help: 'leeway for exp and nbf',
+      default: 30_000,
+      group: J,
+    }),
+    cacheSize: setting.number({
+      flag: 'jwt-cache',
+      help: 'verified tokens remembered (each at most 1m and never past its exp; 0: verify every request)',
+      metavar: 'N',
+      default: 4096,
+      group: J,
+      schema: z.number().check(z.int(), z.minimum(0), z.maximum(1_000_000)),
+    }),
   },
-  {
-    name: 'jwt-secret-file',
-    type: 'string',
-    path: 'jwt.secretFile',
-    help: `verify jwt: keys with this HMAC key (HS256/384/512, at least ${MIN_SECRET_LENGTH} characters)`,
-    metavar: 'FILE',
-    default: '',
-    group: J,
-  },
-  {
-    name: 'jwt-jwks-file',
-    type: 'string',
-    path: 'jwt.jwksFile',
-    help: 'verify jwt: keys with the public keys of this JWKS file (re-read when it changes)',
-    metavar: 'FILE',
-    default: '',
-    group: J,
-  },
-  {
-    name: 'jwt-jwks-url',
-    type: 'string',
-    path: 'jwt.jwksUrl',
-    help: 'verify jwt: keys with the public keys of this JWKS endpoint (https; cached, refetched for unknown kids)',
-    metavar: 'URL',
-    default: '',
-    group: J,
-  },
-  {
-    name: 'jwt-issuer',
-    type: 'list',
-    path: 'jwt.issuer',
-    help: 'accepted iss values (default: not checked)',
-    metavar: 'ISS,...',
-    default: [],
-    group: J,
-  },
-  {
-    name: 'jwt-audience',
-    type: 'list',
-    path: 'jwt.audience',
-    help: 'accepted aud values (default: not checked)',
-    metavar: 'AUD,...',
-    default: [],
-    group: J,
-  },
-  {
-    name: 'jwt-algorithms',
-    type: 'list',
-    path: 'jwt.algorithms',
-    help: 'accepted alg values (default: HS* with a secret; RS*, PS*, ES*, EdDSA with a JWKS)',
-    metavar: 'ALG,...',
-    default: [],
-    group: J,
-  },
-  {
-    name: 'jwt-clock-tolerance',
-    type: 'duration',
-    path: 'jwt.clockTolerance',
-    help: 'leeway for exp and nbf',
-    default: 30_000,
-    group: J,
-  },
-  {
-    name: 'jwt-cache',
-    type: 'number',
-    path: 'jwt.cacheSize',
-    help: 'verified tokens remembered (each at most 1m and never past its exp; 0: verify every request)',
-    metavar: 'N',
-    default: 4096,
-    group: J,
-  },
-  ...httpProxyFlags(),
-  ...accessLogFlags(),
-];
+  ...httpProxySettings,
+  ...accessLogSettings,
+};
+
+export const flags = flagsOf(settings);
 
 export const schema = z
   .strictObject({
     ...commonSchema,
-    ...httpProxySchema,
-    ...accessLogSchema,
-    listen: zAddress,
-    upstream: zUpstreamUrl,
-    rate: z.union([z.literal(''), zRate]),
-    burst: z.number().check(z.int(), z.minimum(0)),
-    key: zKey,
-    algorithm: zAlgorithm,
-    policyName: z.string().check(z.regex(/^[A-Za-z0-9._:/-]*$/, 'letters, digits and . _ : / - only')),
-    headers: z.enum(['denied', 'all', 'off']),
-    dryRun: z.boolean(),
-    shadowHeader: zToken('a header name'),
-    maxKeys: z.number().check(z.int(), z.minimum(1), z.maximum(100_000_000)),
-    ...redisSchema,
-    redisPrefix: z.string().check(z.regex(/^[^{}]*$/, 'no braces: the limiter adds its own hash tag')),
-    redisTimeout: zDuration,
-    failMode: z.enum(['open', 'closed']),
-    denyCache: zDuration,
-    rlsConfig: z.string(),
-    rlsListen: zAddress,
-    rlsAlgorithm: z.enum(['fixed-window', 'gcra', 'sliding-window']),
-    rlsRedisPrefix: z.string(),
-    rlsHeaders: z.boolean(),
-    rlsShadowMode: z.boolean(),
-    jwt: z.strictObject({
-      secretFile: z.string(),
-      jwksFile: z.string(),
-      jwksUrl: z.string(),
-      issuer: z.array(z.string().check(z.minLength(1))),
-      audience: z.array(z.string().check(z.minLength(1))),
-      algorithms: z.array(z.string().check(z.minLength(1))),
-      clockTolerance: zDuration,
-      cacheSize: z.number().check(z.int(), z.minimum(0), z.maximum(1_000_000)),
-    }),
+    ...shapeOf(settings),
     /** YAML only: the policies (see README) */
     policies: z._default(zPolicies, []),
   })

@@ -32,9 +32,21 @@ export interface Setting<S extends z.ZodMiniType = z.ZodMiniType> extends FlagOp
   readonly schema: S;
 }
 
-/** Settings by key; a nested object is a group of keys (a YAML mapping), a bare schema a YAML-only key. */
+const CLI_ONLY = Symbol('dds.cli-only');
+
+/** A flag that is no config value: an action (`-t`, `-d`) or the flag naming the config file. */
+export interface CliFlag extends FlagOptions {
+  readonly [CLI_ONLY]: true;
+  readonly type: FlagType;
+  readonly action?: boolean;
+}
+
+/**
+ * Settings by key; a nested object is a group of keys (a YAML mapping), a bare schema a YAML-only
+ * key, a CliFlag a flag only.
+ */
 export interface Settings {
-  readonly [key: string]: Setting | z.ZodMiniType | Settings;
+  readonly [key: string]: Setting | CliFlag | z.ZodMiniType | Settings;
 }
 
 type SchemaOf<T> =
@@ -47,7 +59,9 @@ type SchemaOf<T> =
         : never;
 
 /** The zod shape of some settings: spread it into the component's `z.strictObject`. */
-export type ShapeOf<T extends Settings> = { -readonly [K in keyof T]: SchemaOf<T[K]> };
+export type ShapeOf<T extends Settings> = {
+  -readonly [K in keyof T as T[K] extends CliFlag ? never : K]: SchemaOf<T[K]>;
+};
 
 type Options<S> = FlagOptions & { schema?: S };
 
@@ -73,9 +87,12 @@ export const setting = {
   /** comma-separated (or `separator`) in a flag or env var, repeatable, a list in YAML */
   list: <S extends z.ZodMiniType = z.ZodMiniArray<z.ZodMiniString<string>>>(o: Options<S>): Setting<S> =>
     make('list', z.array(z.string()), o),
+  /** a flag the command line acts on, no config value: `action` flags, or the config file's flag */
+  cli: (o: FlagOptions & { type: FlagType; action?: boolean }): CliFlag => ({ ...o, [CLI_ONLY]: true }),
 };
 
 const isSetting = (v: unknown): v is Setting => typeof v === 'object' && v !== null && SETTING in v;
+const isCliFlag = (v: unknown): v is CliFlag => typeof v === 'object' && v !== null && CLI_ONLY in v;
 const isSchema = (v: unknown): v is z.ZodMiniType => typeof v === 'object' && v !== null && '_zod' in v;
 
 /** `idCookie.maxAge` -> `id-cookie-max-age` */
@@ -91,6 +108,9 @@ export function flagsOf(settings: Settings, prefix = ''): FlagSpec[] {
       const { schema: _schema, flag, [SETTING]: _mark, ...spec } = value;
       const name = flag ?? kebab(path);
       flags.push(camel(name) === path ? { ...spec, name } : { ...spec, name, path });
+    } else if (isCliFlag(value)) {
+      const { flag, [CLI_ONLY]: _mark, ...spec } = value;
+      flags.push({ ...spec, name: flag ?? kebab(path) });
     } else if (!isSchema(value)) flags.push(...flagsOf(value, path));
   }
   return flags;
@@ -99,7 +119,9 @@ export function flagsOf(settings: Settings, prefix = ''): FlagSpec[] {
 /** The zod shape of some settings (a group becomes a strict object of its own). */
 export function shapeOf<T extends Settings>(settings: T): ShapeOf<T> {
   const shape: Record<string, z.ZodMiniType> = {};
-  for (const [key, value] of Object.entries(settings))
+  for (const [key, value] of Object.entries(settings)) {
+    if (isCliFlag(value)) continue;
     shape[key] = isSetting(value) ? value.schema : isSchema(value) ? value : z.strictObject(shapeOf(value));
+  }
   return shape as ShapeOf<T>;
 }

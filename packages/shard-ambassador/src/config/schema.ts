@@ -1,7 +1,8 @@
-import { accessLogSchema } from '@dds/core/access-log/access-log-config';
 import { type CommonConfig, commonSchema } from '@dds/core/config/common-flags';
-import { addIssue, zDuration } from '@dds/core/config/schemas';
+import { addIssue } from '@dds/core/config/schemas';
+import { shapeOf } from '@dds/core/config/settings';
 import * as z from '@dds/core/config/zod';
+import { settings } from './flags.js';
 import { type PoolConfig, poolSchema } from './pool-schema.js';
 
 const VERBOSE_LEVELS = [
@@ -16,19 +17,9 @@ const VERBOSE_LEVELS = [
   'debug',
 ] as const;
 
-const quickSchema = z.strictObject({
-  redisServers: z.array(z.string()),
-  redisListen: z.string(),
-  memcacheServers: z.array(z.string()),
-  memcacheListen: z.string(),
-  httpServers: z.array(z.string()),
-  httpListen: z.string(),
-  httpShardKey: z.string(),
-});
-
 const rawSchema = z.strictObject({
   ...commonSchema,
-  ...accessLogSchema,
+  ...shapeOf(settings),
   pools: z._default(
     z.record(
       z.string().check(z.regex(/^[A-Za-z0-9_.-]+$/, 'pool names are letters, digits, _ . -')),
@@ -36,32 +27,6 @@ const rawSchema = z.strictObject({
     ),
     {},
   ),
-  verbose: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(11))),
-  output: z.optional(z.string()),
-  statsPort: z.number().check(z.int(), z.minimum(0), z.maximum(65535)),
-  statsAddr: z.string().check(z.minLength(1)),
-  statsInterval: z.number().check(z.int(), z.minimum(1)),
-  pidFile: z.optional(z.string()),
-  mbufSize: z.number().check(z.int(), z.minimum(512), z.maximum(16 * 1024 * 1024)),
-  maxClients: z.number().check(z.int(), z.minimum(1)),
-  maxRequestSize: z.number().check(z.int(), z.minimum(1024)),
-  maxArrayLength: z.number().check(z.int(), z.minimum(2)),
-  maxPending: z.number().check(z.int(), z.minimum(1)),
-  maxInputBuffer: z.number().check(z.int(), z.minimum(64 * 1024)),
-  clientOutputHighWater: z.number().check(z.int(), z.minimum(64 * 1024)),
-  clientOutputLimit: z.number().check(z.int(), z.minimum(1024 * 1024)),
-  clientIdleTimeout: zDuration,
-  redisMaxInline: z.number().check(z.int(), z.minimum(1024)),
-  memcacheMaxLine: z.number().check(z.int(), z.minimum(256)),
-  memcacheMaxKeyLength: z.number().check(z.int(), z.minimum(1), z.maximum(65_536)),
-  memcacheMaxValue: z.number().check(z.int(), z.minimum(1)),
-  hotkeys: z.strictObject({
-    top: z.number().check(z.int(), z.minimum(0), z.maximum(1000)),
-    window: z.pipe(zDuration, z.number().check(z.minimum(1000, 'must be at least 1s'))),
-    sample: z.number().check(z.int(), z.minimum(1)),
-    metricKeys: z.enum(['hash', 'name', 'off']),
-  }),
-  quick: quickSchema,
 });
 
 /** Adds the quick-mode pools (flags only) and applies nutcracker's -v to the log level. */
