@@ -157,6 +157,10 @@ describe('helm lint', () => {
     const typo = await helm(['template', 'rel', join(CHARTS, 'tls-sidecar'), '--set', 'replicas=3']);
     expect(typo.code).not.toBe(0);
     expect(typo.stderr).toMatch(/additional properties 'replicas' not allowed/);
+    // flags: one property per flag of the component, generated from its settings
+    const flagTypo = await helm(['template', 'rel', join(CHARTS, 'tls-sidecar'), '--set', 'flags.upstrem=x']);
+    expect(flagTypo.code).not.toBe(0);
+    expect(flagTypo.stderr).toMatch(/additional properties 'upstrem' not allowed/);
     const unknownSidecar = await helm([
       'template',
       'rel',

@@ -35,7 +35,7 @@ export const settings = {
     schema: z.string().check(z.minLength(1)),
   }),
   mysqlPasswordFile: setting.string({
-    help: 'file holding the MySQL password (read at every check)',
+    help: 'file holding the MySQL password, read at every check (else the env DDS_MYSQL_PASSWORD)',
     metavar: 'FILE',
     group: quick,
     schema: z.optional(z.string()),
@@ -47,7 +47,7 @@ export const settings = {
     schema: z.optional(zPostgresUrl),
   }),
   postgresPasswordFile: setting.string({
-    help: 'file holding the PostgreSQL password',
+    help: 'file holding the PostgreSQL password, read at every check (else the env DDS_POSTGRES_PASSWORD)',
     metavar: 'FILE',
     group: quick,
     schema: z.optional(z.string()),
@@ -97,13 +97,13 @@ export const settings = {
     schema: z.optional(z.string().check(z.minLength(1))),
   }),
   interval: setting.duration({
-    help: 'time between two runs of a check',
+    help: 'time between two runs of a check (start to start; runs never overlap)',
     default: 5000,
     group: timing,
     schema: z.pipe(zDuration, z.number().check(z.minimum(100, 'at least 100ms'))),
   }),
   timeout: setting.duration({
-    help: 'a run taking longer fails',
+    help: 'a run taking longer fails (reason timeout)',
     default: 2000,
     group: timing,
     schema: z.pipe(zDuration, z.number().check(z.minimum(1, 'at least 1ms'))),

@@ -36,19 +36,19 @@ export const settings = {
     schema: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
   }),
   exclude: setting.list({
-    help: 'paths matched by --input to skip',
+    help: 'paths matched by --input to skip (the position, spool and output files always are)',
     metavar: 'PATH',
     default: [],
     group: IN,
   }),
   positionFile: setting.string({
-    help: 'where read offsets are kept across restarts (put it on the shared volume); empty = none',
+    help: 'where read offsets are kept across restarts (put it on the shared volume); none: a restart reads from --read-from again',
     metavar: 'FILE',
     default: '',
     group: IN,
   }),
   positionSync: setting.duration({
-    help: 'how often accepted offsets are saved',
+    help: 'how often acknowledged offsets are saved (fsynced; also at shutdown)',
     default: 1000,
     group: IN,
   }),
@@ -76,7 +76,7 @@ export const settings = {
     schema: z.number().check(z.int(), z.minimum(16), z.maximum(1 << 20)),
   }),
   allowedRoot: setting.list({
-    help: 'follow only files whose real path (symlinks resolved) is under one of these directories',
+    help: 'follow only files whose real path (symlinks resolved) is under one of these directories; others are logged once and counted',
     metavar: 'DIR',
     default: [],
     group: IN,
@@ -156,7 +156,7 @@ export const settings = {
     schema: z.number().check(z.int(), z.minimum(1024)),
   }),
   flushInterval: setting.duration({
-    help: 'longest wait before a partial batch is sent (HTTP, OTLP, Kafka)',
+    help: 'longest wait before a partial batch is sent (HTTP, OTLP, Kafka; stdout and files write at once)',
     default: 1000,
     group: OUT,
   }),
@@ -173,7 +173,7 @@ export const settings = {
     schema: z.number().check(z.int(), z.minimum(0)),
   }),
   retryBase: setting.duration({
-    help: 'first retry backoff (doubles, with jitter)',
+    help: 'first retry backoff (doubles, with jitter; a longer Retry-After from the backend wins, up to 5m)',
     default: 200,
     group: OUT,
     schema: zDuration.check(z.refine((v) => v > 0, 'must be above 0')),
@@ -214,7 +214,7 @@ export const settings = {
     group: HTTP,
   }),
   httpHeader: setting.list({
-    help: 'extra request header "Name: value" (repeat for more; HTTP and OTLP)',
+    help: 'extra request header "Name: value" (repeat for more; HTTP and OTLP; redacted in /config)',
     metavar: 'HEADER',
     default: [],
     secret: true,
@@ -258,7 +258,7 @@ export const settings = {
     schema: z.enum(['gzip', 'none']),
   }),
   kafkaKey: setting.string({
-    help: 'record field whose value keys each message, e.g. attributes.k8s.pod.name (empty = no key)',
+    help: 'record field whose value keys each message (same key, same partition), e.g. resource.k8s.pod.name; attributes.X falls back to the resource attribute X (empty = no key)',
     metavar: 'FIELD',
     default: '',
     group: KAFKA,

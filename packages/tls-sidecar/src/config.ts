@@ -1,13 +1,9 @@
-import {
-  type AccessLogConfig,
-  accessLogFlags,
-  accessLogSchema,
-} from '@dds/core/access-log/access-log-config';
+import { type AccessLogConfig, accessLogSettings } from '@dds/core/access-log/access-log-config';
 import { type CommonConfig, commonSchema } from '@dds/core/config/common-flags';
-import type { FlagSpec } from '@dds/core/config/flags';
-import { zAddress, zAddressOrOff, zDuration } from '@dds/core/config/schemas';
+import { zAddress, zAddressOrOff } from '@dds/core/config/schemas';
+import { flagsOf, setting, shapeOf } from '@dds/core/config/settings';
 import * as z from '@dds/core/config/zod';
-import { type HttpProxyConfig, httpProxyFlags, httpProxySchema } from '@dds/core/http/proxy-config';
+import { type HttpProxyConfig, httpProxySettings } from '@dds/core/http/proxy-config';
 import { parseAddress } from '@dds/core/net/host-port';
 import { INTERMEDIATE_CIPHERS } from '@dds/core/tls/secure-context';
 import { MODE_UPSTREAMS, parseUpstream } from './upstream-url.js';
@@ -20,284 +16,212 @@ const MTLS = 'Peer certificates (mTLS)';
 const UPSTREAM_TLS = 'Upstream TLS (server mode, --upstream https://)';
 const TCP = 'TCP (--upstream tcp:// and tls://)';
 
-export const flags: FlagSpec[] = [
-  {
-    name: 'mode',
-    type: 'string',
+export const settings = {
+  mode: setting.string({
     help: 'server: TLS in, the app behind; client: plain in from the app, TLS out to --upstream tls:// or https://',
     metavar: 'MODE',
     default: 'server',
-  },
-  {
-    name: 'listen',
-    type: 'string',
+    schema: z.enum(['server', 'client']),
+  }),
+  listen: setting.string({
     help: 'listen address: TLS in server mode (HTTP/1.1 and HTTP/2 by ALPN, or TCP), plain HTTP or TCP in client mode',
     metavar: 'HOST:PORT',
     default: '0.0.0.0:8443',
-  },
-  {
-    name: 'upstream',
-    type: 'string',
+    schema: zAddress,
+  }),
+  upstream: setting.string({
     help: 'server mode: http://H:P, unix:/path.sock, h2c://H:P (HTTP/2, gRPC), https://H:P (re-encrypted) or tcp://H:P (bytes); client mode: tls://H:P (bytes) or https://H:P (HTTP)',
     metavar: 'URL',
     default: 'http://127.0.0.1:8080',
-  },
-  {
-    name: 'cert',
-    type: 'string',
-    help: 'certificate chain file (PEM, leaf first)',
-    metavar: 'FILE',
-    default: '',
-    group: TLS,
-  },
-  { name: 'key', type: 'string', help: 'private key file (PEM)', metavar: 'FILE', default: '', group: TLS },
-  {
-    name: 'tls-dir',
-    type: 'string',
-    help: 'a mounted Kubernetes TLS Secret: tls.crt, tls.key and optional ca.crt (instead of --cert/--key)',
-    metavar: 'DIR',
-    default: '',
-    group: TLS,
-  },
-  {
-    name: 'sni-dirs',
-    type: 'list',
-    help: 'more TLS Secret dirs, each served for the DNS names in its certificate (SNI)',
-    metavar: 'DIR,...',
-    default: [],
-    group: TLS,
-  },
-  {
-    name: 'min-tls-version',
-    type: 'string',
-    help: 'lowest TLS version accepted: TLSv1.2 or TLSv1.3',
-    metavar: 'VERSION',
-    default: 'TLSv1.2',
-    group: TLS,
-  },
-  {
-    name: 'ciphers',
-    type: 'string',
-    help: 'OpenSSL cipher list in server preference order (the default is Mozilla intermediate: AEAD only)',
-    metavar: 'LIST',
-    default: INTERMEDIATE_CIPHERS,
-    group: TLS,
-  },
-  {
-    name: 'handshake-timeout',
-    type: 'duration',
-    help: 'time a client has to complete the TLS handshake',
-    default: 10_000,
-    group: TLS,
-  },
-  {
-    name: 'session-tickets',
-    type: 'boolean',
-    help: 'issue TLS session tickets so returning clients resume without a full handshake',
-    default: true,
-    group: TLS,
-  },
-  {
-    name: 'max-connections',
-    type: 'number',
-    help: 'most client connections at once; more are refused (handshake flood guard)',
-    default: 10_000,
-    group: TLS,
-  },
-  {
-    name: 'hsts',
-    type: 'string',
-    help: 'Strict-Transport-Security value added to responses, e.g. "max-age=31536000" (off when empty)',
-    metavar: 'VALUE',
-    default: '',
-  },
-  {
-    name: 'redirect-listen',
-    type: 'string',
-    help: 'plain-HTTP listener that only answers 308 to https:// (e.g. 0.0.0.0:8081), or off',
-    metavar: 'HOST:PORT',
-    default: 'off',
-  },
-  {
-    name: 'redirect-port',
-    type: 'number',
-    help: 'HTTPS port written into redirects (0: the --listen port; 443 is left out of the URL)',
-    default: 0,
-  },
-  {
-    name: 'ready-upstream',
-    type: 'boolean',
-    help: 'report not ready while the upstream refuses connections',
-    default: false,
-  },
-  {
-    name: 'upstream-check-interval',
-    type: 'duration',
-    help: 'how often --ready-upstream probes the upstream',
-    default: 5000,
-  },
-  {
-    name: 'ca',
-    type: 'string',
-    help: 'client mode: CA bundle the server certificate must chain to (default with --tls-dir: its ca.crt; else the system roots); hot-reloaded',
-    metavar: 'FILE',
-    default: '',
-    group: MTLS,
-  },
-  {
-    name: 'client-auth',
-    type: 'string',
-    help: 'none | optional (verify if sent) | require (verify, refuse handshakes without one)',
-    metavar: 'MODE',
-    default: 'none',
-    group: MTLS,
-  },
-  {
-    name: 'client-ca',
-    type: 'string',
-    help: 'CA bundle that signs client certificates (default with --tls-dir: its ca.crt); hot-reloaded',
-    metavar: 'FILE',
-    default: '',
-    group: MTLS,
-  },
-  {
-    name: 'allow-cn',
-    type: 'list',
-    help: 'accept only peers with one of these subject common names (server mode: clients; client mode: the server)',
-    metavar: 'CN,...',
-    default: [],
-    group: MTLS,
-  },
-  {
-    name: 'allow-san',
-    type: 'list',
-    help: 'accept only peers with one of these SANs: DNS name, URI such as spiffe://..., IP, email (server mode: clients; client mode: the server, instead of the host-name check)',
-    metavar: 'SAN,...',
-    default: [],
-    group: MTLS,
-  },
-  {
-    name: 'client-cert-header',
-    type: 'boolean',
-    help: 'send the verified client certificate upstream as RFC 9440 Client-Cert',
-    default: true,
-    group: MTLS,
-  },
-  {
-    name: 'client-cert-chain-header',
-    type: 'boolean',
-    help: 'also send RFC 9440 Client-Cert-Chain (intermediates of the verified chain, root left out)',
-    default: false,
-    group: MTLS,
-  },
-  {
-    name: 'xfcc',
-    type: 'boolean',
-    help: "also send Envoy's X-Forwarded-Client-Cert (Hash, Subject, URI, DNS)",
-    default: false,
-    group: MTLS,
-  },
-  {
-    name: 'upstream-ca',
-    type: 'string',
-    help: 'CA bundle the app certificate must chain to (default: the system roots); hot-reloaded',
-    metavar: 'FILE',
-    default: '',
-    group: UPSTREAM_TLS,
-  },
-  {
-    name: 'upstream-cert',
-    type: 'string',
-    help: 'certificate presented to the app (mTLS to the upstream); hot-reloaded',
-    metavar: 'FILE',
-    default: '',
-    group: UPSTREAM_TLS,
-  },
-  {
-    name: 'upstream-key',
-    type: 'string',
-    help: 'private key of --upstream-cert',
-    metavar: 'FILE',
-    default: '',
-    group: UPSTREAM_TLS,
-  },
-  {
-    name: 'upstream-server-name',
-    type: 'string',
-    help: 'SNI and the name the upstream certificate is checked against (default: the --upstream host); client mode too',
-    metavar: 'NAME',
-    default: '',
-    group: UPSTREAM_TLS,
-  },
-  {
-    name: 'upstream-allow-san',
-    type: 'list',
-    help: 'accept only app certificates with one of these SANs (instead of the host-name check)',
-    metavar: 'SAN,...',
-    default: [],
-    group: UPSTREAM_TLS,
-  },
-  {
-    name: 'proxy-protocol',
-    type: 'string',
-    help: 'server mode with tcp://: send a PROXY header first: off, v1 (text) or v2 (binary, with TLS and client identity TLVs)',
-    metavar: 'VERSION',
-    default: 'off',
-    group: TCP,
-  },
-  {
-    name: 'tcp-idle-timeout',
-    type: 'duration',
-    help: 'close a TCP connection after this long without a byte either way; 0 none',
-    default: 0,
-    group: TCP,
-  },
-  ...httpProxyFlags(),
-  ...accessLogFlags(),
-];
-
-export const schema = z
-  .strictObject({
-    ...commonSchema,
-    ...httpProxySchema,
-    ...accessLogSchema,
-    mode: z.enum(['server', 'client']),
-    listen: zAddress,
-    upstream: z.string().check(
+    schema: z.string().check(
       z.superRefine((s, ctx) => {
         const u = parseUpstream(s);
         if (typeof u === 'string') ctx.addIssue({ code: 'custom', message: u });
       }),
     ),
-    ca: z.string(),
-    upstreamCa: z.string(),
-    upstreamCert: z.string(),
-    upstreamKey: z.string(),
-    upstreamServerName: z.string(),
-    upstreamAllowSan: z.array(z.string().check(z.minLength(1))),
-    proxyProtocol: z.enum(['off', 'v1', 'v2']),
-    tcpIdleTimeout: zDuration,
-    cert: z.string(),
-    key: z.string(),
-    tlsDir: z.string(),
-    sniDirs: z.array(z.string().check(z.minLength(1))),
-    minTlsVersion: z.enum(['TLSv1.2', 'TLSv1.3']),
-    ciphers: z.string().check(z.minLength(1)),
-    handshakeTimeout: zDuration,
-    sessionTickets: z.boolean(),
-    maxConnections: z.number().check(z.int(), z.minimum(1)),
-    hsts: z.string().check(z.refine((s) => !/[\r\n]/.test(s), { message: 'must be one line' })),
-    redirectListen: zAddressOrOff,
-    redirectPort: z.number().check(z.int(), z.minimum(0), z.maximum(65535)),
-    readyUpstream: z.boolean(),
-    upstreamCheckInterval: zDuration,
-    clientAuth: z.enum(['none', 'optional', 'require']),
-    clientCa: z.string(),
-    allowCn: z.array(z.string().check(z.minLength(1))),
-    allowSan: z.array(z.string().check(z.minLength(1))),
-    clientCertHeader: z.boolean(),
-    clientCertChainHeader: z.boolean(),
-    xfcc: z.boolean(),
+  }),
+  cert: setting.string({
+    help: 'certificate chain file (PEM, leaf first)',
+    metavar: 'FILE',
+    default: '',
+    group: TLS,
+  }),
+  key: setting.string({
+    help: 'private key file (PEM)',
+    metavar: 'FILE',
+    default: '',
+    group: TLS,
+  }),
+  tlsDir: setting.string({
+    help: 'a mounted Kubernetes TLS Secret: tls.crt, tls.key and optional ca.crt (instead of --cert/--key)',
+    metavar: 'DIR',
+    default: '',
+    group: TLS,
+  }),
+  sniDirs: setting.list({
+    help: 'more TLS Secret dirs, each served for the DNS names (wildcards too) in its certificate (SNI)',
+    metavar: 'DIR,...',
+    default: [],
+    group: TLS,
+    schema: z.array(z.string().check(z.minLength(1))),
+  }),
+  minTlsVersion: setting.string({
+    help: 'lowest TLS version accepted: TLSv1.2 or TLSv1.3',
+    metavar: 'VERSION',
+    default: 'TLSv1.2',
+    group: TLS,
+    schema: z.enum(['TLSv1.2', 'TLSv1.3']),
+  }),
+  ciphers: setting.string({
+    help: 'OpenSSL cipher list in server preference order; TLS 1.3 suites are the TLS_* names (the default is Mozilla intermediate: AEAD only)',
+    metavar: 'LIST',
+    default: INTERMEDIATE_CIPHERS,
+    defaultDoc: 'Mozilla intermediate (`--help` lists it)',
+    group: TLS,
+    schema: z.string().check(z.minLength(1)),
+  }),
+  handshakeTimeout: setting.duration({
+    help: 'time a client has to complete the TLS handshake',
+    default: 10_000,
+    group: TLS,
+  }),
+  sessionTickets: setting.boolean({
+    help: 'issue TLS session tickets so returning clients resume without a full handshake (keys per process, kept across certificate reloads)',
+    default: true,
+    group: TLS,
+  }),
+  maxConnections: setting.number({
+    help: 'most client connections at once; more are refused (handshake flood guard)',
+    default: 10_000,
+    group: TLS,
+    schema: z.number().check(z.int(), z.minimum(1)),
+  }),
+  hsts: setting.string({
+    help: 'Strict-Transport-Security value added to responses, e.g. "max-age=31536000" (off when empty)',
+    metavar: 'VALUE',
+    default: '',
+    schema: z.string().check(z.refine((s) => !/[\r\n]/.test(s), { message: 'must be one line' })),
+  }),
+  redirectListen: setting.string({
+    help: 'plain-HTTP listener that only answers 308 to https:// (e.g. 0.0.0.0:8081), or off',
+    metavar: 'HOST:PORT',
+    default: 'off',
+    schema: zAddressOrOff,
+  }),
+  redirectPort: setting.number({
+    help: 'HTTPS port written into redirects (0: the --listen port; 443 is left out of the URL)',
+    default: 0,
+    schema: z.number().check(z.int(), z.minimum(0), z.maximum(65535)),
+  }),
+  readyUpstream: setting.boolean({
+    help: 'report not ready while the upstream refuses connections',
+    default: false,
+  }),
+  upstreamCheckInterval: setting.duration({
+    help: 'how often --ready-upstream probes the upstream',
+    default: 5000,
+  }),
+  ca: setting.string({
+    help: 'client mode: CA bundle the server certificate must chain to (default with --tls-dir: its ca.crt; else the system roots); hot-reloaded',
+    metavar: 'FILE',
+    default: '',
+    group: MTLS,
+  }),
+  clientAuth: setting.string({
+    help: 'none | optional (verify if sent) | require (verify, refuse handshakes without one)',
+    metavar: 'MODE',
+    default: 'none',
+    group: MTLS,
+    schema: z.enum(['none', 'optional', 'require']),
+  }),
+  clientCa: setting.string({
+    help: 'CA bundle that signs client certificates (default with --tls-dir: its ca.crt); hot-reloaded',
+    metavar: 'FILE',
+    default: '',
+    group: MTLS,
+  }),
+  allowCn: setting.list({
+    help: 'accept only peers with one of these subject common names (server mode: clients; client mode: the server)',
+    metavar: 'CN,...',
+    default: [],
+    group: MTLS,
+    schema: z.array(z.string().check(z.minLength(1))),
+  }),
+  allowSan: setting.list({
+    help: 'accept only peers with one of these SANs: DNS name, URI such as spiffe://..., IP, email (server mode: clients; client mode: the server, instead of the host-name check)',
+    metavar: 'SAN,...',
+    default: [],
+    group: MTLS,
+    schema: z.array(z.string().check(z.minLength(1))),
+  }),
+  clientCertHeader: setting.boolean({
+    help: 'send the verified client certificate upstream as RFC 9440 Client-Cert',
+    default: true,
+    group: MTLS,
+  }),
+  clientCertChainHeader: setting.boolean({
+    help: 'also send RFC 9440 Client-Cert-Chain (intermediates of the verified chain, root left out)',
+    default: false,
+    group: MTLS,
+  }),
+  xfcc: setting.boolean({
+    help: "also send Envoy's X-Forwarded-Client-Cert (Hash, Subject, URI, DNS)",
+    default: false,
+    group: MTLS,
+  }),
+  upstreamCa: setting.string({
+    help: 'CA bundle the app certificate must chain to (default: the system roots); hot-reloaded',
+    metavar: 'FILE',
+    default: '',
+    group: UPSTREAM_TLS,
+  }),
+  upstreamCert: setting.string({
+    help: 'certificate presented to the app (mTLS to the upstream); hot-reloaded',
+    metavar: 'FILE',
+    default: '',
+    group: UPSTREAM_TLS,
+  }),
+  upstreamKey: setting.string({
+    help: 'private key of --upstream-cert',
+    metavar: 'FILE',
+    default: '',
+    group: UPSTREAM_TLS,
+  }),
+  upstreamServerName: setting.string({
+    help: 'SNI and the name the upstream certificate is checked against (default: the --upstream host); client mode too',
+    metavar: 'NAME',
+    default: '',
+    group: UPSTREAM_TLS,
+  }),
+  upstreamAllowSan: setting.list({
+    help: 'accept only app certificates with one of these SANs (instead of the host-name check)',
+    metavar: 'SAN,...',
+    default: [],
+    group: UPSTREAM_TLS,
+    schema: z.array(z.string().check(z.minLength(1))),
+  }),
+  proxyProtocol: setting.string({
+    help: 'server mode with tcp://: send a PROXY header first: off, v1 (text) or v2 (binary, with TLS and client identity TLVs)',
+    metavar: 'VERSION',
+    default: 'off',
+    group: TCP,
+    schema: z.enum(['off', 'v1', 'v2']),
+  }),
+  tcpIdleTimeout: setting.duration({
+    help: 'close a TCP connection after this long without a byte either way; 0 none',
+    default: 0,
+    group: TCP,
+  }),
+  ...httpProxySettings,
+  ...accessLogSettings,
+};
+
+export const flags = flagsOf(settings);
+
+export const schema = z
+  .strictObject({
+    ...commonSchema,
+    ...shapeOf(settings),
   })
   .check(
     z.superRefine((c, ctx) => {

@@ -30,6 +30,8 @@ export interface FlagSpec {
   group?: string;
   /** what separates several values of a list flag in one argument or env var (default `,`) */
   separator?: string;
+  /** how the README shows the default when the value is long (a cipher list); --help shows the value */
+  defaultDoc?: string;
 }
 
 export const camel = (s: string): string => s.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());

@@ -43,7 +43,7 @@ export const httpProxySettings = {
     group: g,
   }),
   maxHeaderSize: setting.number({
-    help: 'largest request head in bytes (larger -> 431)',
+    help: 'largest request head in bytes (larger -> 431; HTTP/2: SETTINGS_MAX_HEADER_LIST_SIZE)',
     metavar: 'BYTES',
     default: 16384,
     group: g,
@@ -55,7 +55,11 @@ export const httpProxySettings = {
     group: g,
   }),
   requestTimeout: setting.duration({ help: 'time to receive a whole request', default: 300_000, group: g }),
-  idleTimeout: setting.duration({ help: 'client keep-alive idle timeout', default: 60_000, group: g }),
+  idleTimeout: setting.duration({
+    help: 'client keep-alive idle timeout (HTTP/2: GOAWAY)',
+    default: 60_000,
+    group: g,
+  }),
   upstreamTimeout: setting.duration({
     help: 'time for the upstream to send response headers (-> 504)',
     default: 60_000,
@@ -73,13 +77,13 @@ export const httpProxySettings = {
     schema: intIn(1, 10_000),
   }),
   upstreamQueue: setting.number({
-    help: 'requests that may wait for an upstream connection (more -> 503 with Retry-After)',
+    help: 'requests that may wait for an upstream connection (more -> 503 with Retry-After: 1)',
     default: 1024,
     group: g,
     schema: intIn(0, 1_000_000),
   }),
   upstreamQueueTimeout: setting.duration({
-    help: 'time a request may wait for an upstream connection (-> 503 with Retry-After); 0 none',
+    help: 'time a request may wait for an upstream connection (-> 503 with Retry-After: 1); 0 none',
     default: 10_000,
     group: g,
   }),
