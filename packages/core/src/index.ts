@@ -34,10 +34,8 @@ export {
 export {
   type HttpProxyConfig,
   httpLimitsOf,
-  httpProxyFlags,
   httpProxySchema,
   httpProxySettings,
-  upstreamFlag,
   upstreamOptionsOf,
   upstreamSetting,
   zTrustedProxies,

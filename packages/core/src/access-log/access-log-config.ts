@@ -1,5 +1,4 @@
-import type { FlagSpec } from '../config/flags.js';
-import { flagsOf, setting, shapeOf } from '../config/settings.js';
+import { setting, shapeOf } from '../config/settings.js';
 import * as z from '../config/zod.js';
 import type { LineTarget } from './line-writer.js';
 
@@ -29,7 +28,6 @@ export const accessLogSettings = {
   }),
 };
 
-export const accessLogFlags = (): FlagSpec[] => flagsOf(accessLogSettings);
 export const accessLogSchema = shapeOf(accessLogSettings);
 export type AccessLogConfig = z.infer<z.ZodMiniObject<typeof accessLogSchema>>;
 

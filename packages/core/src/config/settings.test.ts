@@ -68,4 +68,18 @@ describe('settings', () => {
     });
     expect(parsed.idCookie.maxAge).toBe(1000);
   });
+
+  it('give CLI-only flags (actions, the config file) a flag and no config key', () => {
+    const cli = {
+      confFile: setting.cli({ type: 'string', short: 'c', help: 'the file', metavar: 'FILE' }),
+      testConf: setting.cli({ type: 'boolean', short: 't', help: 'check and exit', action: true }),
+      verbose: setting.number({ help: 'level', default: 5 }),
+    };
+    expect(flagsOf(cli).map((f) => [f.name, f.action ?? false])).toEqual([
+      ['conf-file', false],
+      ['test-conf', true],
+      ['verbose', false],
+    ]);
+    expect(Object.keys(shapeOf(cli))).toEqual(['verbose']);
+  });
 });

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { accessLogFlags, accessLogSchema } from '../access-log/access-log-config.js';
+import { accessLogSchema, accessLogSettings } from '../access-log/access-log-config.js';
 import { loadConfig } from '../config/load.js';
+import { flagsOf } from '../config/settings.js';
 import * as z from '../config/zod.js';
 import { Lifecycle } from '../lifecycle/lifecycle.js';
 import { refuseRestartOnly } from '../lifecycle/restart-only.js';
@@ -20,7 +21,7 @@ import {
   type PolicyBuild,
   socketReply,
 } from './http-proxy.js';
-import { httpProxyFlags, httpProxySchema } from './proxy-config.js';
+import { httpProxySchema, httpProxySettings } from './proxy-config.js';
 import type { ProxyRequest, ProxyResponse } from './proxy-contract.js';
 import { UpstreamSet } from './upstream-set.js';
 
@@ -34,7 +35,7 @@ type Config = z.infer<typeof schema>;
 async function config(args: string[] = []): Promise<Config> {
   const listenFlag = { name: 'listen', type: 'string' as const, help: '', default: '127.0.0.1:0' };
   const loaded = await loadConfig<Config>({
-    flags: [listenFlag, ...httpProxyFlags(), ...accessLogFlags()],
+    flags: [listenFlag, ...flagsOf({ ...httpProxySettings, ...accessLogSettings })],
     schema: schema as never,
     argv: args,
     env: {},

@@ -1,6 +1,5 @@
-import type { FlagSpec } from '../config/flags.js';
 import { zUpstreamUrl } from '../config/schemas.js';
-import { flagsOf, setting, shapeOf } from '../config/settings.js';
+import { setting, shapeOf } from '../config/settings.js';
 import * as z from '../config/zod.js';
 import type { HttpLimits } from './http-server.js';
 import { TrustedProxies } from './trusted-proxies.js';
@@ -14,9 +13,6 @@ export const upstreamSetting = () =>
     default: 'http://127.0.0.1:8080',
     schema: zUpstreamUrl,
   });
-
-/** `--upstream` as a flag, for components not yet declared with settings. */
-export const upstreamFlag = (): FlagSpec => flagsOf({ upstream: upstreamSetting() })[0]!;
 
 export const zTrustedProxies = z.array(z.string()).check(
   z.superRefine((list, ctx) => {
@@ -115,7 +111,6 @@ export const httpProxySettings = {
   }),
 };
 
-export const httpProxyFlags = (): FlagSpec[] => flagsOf(httpProxySettings);
 export const httpProxySchema = shapeOf(httpProxySettings);
 export type HttpProxyConfig = z.infer<z.ZodMiniObject<typeof httpProxySchema>>;
 

@@ -1,5 +1,4 @@
-import type { FlagSpec } from '../config/flags.js';
-import { flagsOf, type ShapeOf, setting, shapeOf } from '../config/settings.js';
+import { type ShapeOf, setting } from '../config/settings.js';
 import * as z from '../config/zod.js';
 
 /**
@@ -102,12 +101,6 @@ export function redisSettings(o: RedisSettingsOptions) {
 }
 
 export type RedisSettings = z.infer<z.ZodMiniObject<ShapeOf<ReturnType<typeof redisSettings>>>>;
-
-/** The Redis connection flags, `--redis` first (for components not yet declared with settings). */
-export const redisFlags = (o: RedisSettingsOptions): FlagSpec[] => flagsOf(redisSettings(o));
-
-/** The zod fields of RedisSettings, to spread into a component's strictObject. */
-export const redisSchema = shapeOf(redisSettings({ group: '', urlHelp: '' }));
 
 const NODE = /^(?:(rediss?):\/\/)?(\[[0-9a-fA-F:.]+\]|[^\s:/@[\]]+):(\d{1,5})\/?$/;
 
