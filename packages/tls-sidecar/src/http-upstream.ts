@@ -1,8 +1,7 @@
-import type { AccessLog } from '@dds/core/access-log/access-log';
 import { upstreamOptionsOf } from '@dds/core/http/proxy-config';
-import type { ProxyHooks } from '@dds/core/http/reverse-proxy';
-import { TrustedProxies } from '@dds/core/http/trusted-proxies';
-import { createUpstream, type Upstream } from '@dds/core/http/upstream';
+import type { Upstream } from '@dds/core/http/upstream';
+import { UpstreamSet } from '@dds/core/http/upstream-set';
+import { changedFields } from '@dds/core/lifecycle/restart-only';
 import type { Logger } from '@dds/core/logger';
 import type { ClientTlsContext } from '@dds/core/tls/client-context';
 import type { SidecarConfig } from './config.js';
@@ -15,28 +14,19 @@ import {
 } from './upstream-tls.js';
 import { parseUpstream, type UpstreamTarget } from './upstream-url.js';
 
-const UPSTREAM_FIELDS = [
-  'upstream',
-  'upstreamConnections',
-  'connectTimeout',
-  'upstreamTimeout',
-  'upstreamQueue',
-  'upstreamQueueTimeout',
-  'tunnelIdleTimeout',
-] as const;
-
-const changed = (a: SidecarConfig, b: SidecarConfig, fields: readonly (keyof SidecarConfig)[]): boolean =>
-  fields.some((f) => JSON.stringify(a[f]) !== JSON.stringify(b[f]));
-
 /**
  * The app behind an HTTP mode: an http://, unix:, h2c:// or https:// upstream, and for https the
  * TLS client that goes with it (server mode: --upstream-ca/-cert/-key/-server-name/-allow-san;
  * client mode: the pod's certificate, --ca and --allow-san), whose files are watched. A reload
- * builds a new upstream only when its settings changed; the old one finishes its requests.
+ * builds a new upstream only when its URL, options or TLS settings changed (core's UpstreamSet;
+ * the TLS context's generation is part of the identity); the old one finishes its requests.
  */
 export class SidecarUpstream {
   current: Upstream;
   private tls: ClientTlsContext | undefined;
+  /** bumped when the TLS context (or its files) change: pooled connections present the old one */
+  private generation = 0;
+  private readonly set = new UpstreamSet();
   private config: SidecarConfig;
   private lastWarning = 0;
 
@@ -79,19 +69,18 @@ export class SidecarUpstream {
     return this.tls;
   }
 
-  /** Applies a new config; returns the upstream it replaced (to close once drained), if any. */
-  reload(next: SidecarConfig, prev: SidecarConfig): Upstream | undefined {
-    const tlsChanged = changed(next, prev, CLIENT_TLS_FIELDS);
-    if (!tlsChanged && !changed(next, prev, UPSTREAM_FIELDS)) return undefined;
-    if (tlsChanged) {
+  /** Applies a new config; true when requests now go to a new upstream (the old one closes once drained). */
+  reload(next: SidecarConfig, prev: SidecarConfig): boolean {
+    if (changedFields(next, prev, CLIENT_TLS_FIELDS).length > 0) {
       const fresh = this.tlsFor(next); // throws on unusable files: reload refused
       this.tls?.close();
       this.tls = fresh;
+      this.generation++;
     }
     this.config = next;
     const old = this.current;
     this.current = this.make(next);
-    return old;
+    return this.current !== old;
   }
 
   /**
@@ -99,14 +88,13 @@ export class SidecarUpstream {
    * requests go through a new transport and the old one closes once its requests are done.
    */
   private renew(): void {
-    const old = this.current;
+    this.generation++;
     this.current = this.make(this.config);
-    void old.close();
   }
 
   async close(): Promise<void> {
     this.tls?.close();
-    await this.current.close().catch(() => {});
+    await this.set.close();
   }
 
   private tlsFor(c: SidecarConfig): ClientTlsContext | undefined {
@@ -116,42 +104,22 @@ export class SidecarUpstream {
       : undefined;
   }
 
+  /** The upstream of a config: the running one when nothing it depends on changed. */
   private make(c: SidecarConfig): Upstream {
     const url = c.upstream;
     const t = parseUpstream(url) as UpstreamTarget;
     const tls = this.tls;
-    return createUpstream(url, {
-      ...upstreamOptionsOf(c),
-      // asked for at each new connection: a reloaded certificate or CA applies to the next one
-      ...(tls ? { tls: () => tls.connectOptions(t.host) } : {}),
-    });
+    this.set.begin();
+    const u = this.set.get(
+      url,
+      {
+        ...upstreamOptionsOf(c),
+        // asked for at each new connection: a reloaded certificate or CA applies to the next one
+        ...(tls ? { tls: () => tls.connectOptions(t.host) } : {}),
+      },
+      String(this.generation),
+    );
+    this.set.commit(); // the upstream it replaced closes once its requests are done
+    return u;
   }
-}
-
-/** Proxy hooks shared by the HTTP modes: forwarding, metrics per request, access log, drain. */
-export function sidecarHooks(
-  c: SidecarConfig,
-  o: {
-    proto: 'http' | 'https';
-    metrics: SidecarMetrics;
-    accessLog: AccessLog;
-    draining: () => boolean;
-    upstreams: SidecarUpstream;
-  },
-): ProxyHooks {
-  const { metrics } = o;
-  return {
-    trusted: new TrustedProxies(c.trustedProxies),
-    proto: o.proto,
-    forwarded: c.forwarded,
-    onDone: (req, status, seconds, failure) => {
-      metrics.request(req.httpVersionMajor === 2, status, seconds);
-      if (failure === 'client_abort') metrics.clientAborts.inc();
-      else if (failure)
-        metrics.upstreamErrors.inc({ kind: failure === 'upstream_timeout' ? 'timeout' : 'error' });
-    },
-    onUpstreamError: (_req, err) => o.upstreams.failed(err),
-    draining: o.draining,
-    accessLog: o.accessLog,
-  };
 }

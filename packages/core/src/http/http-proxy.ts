@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import type { Socket } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AccessLog, type LoggedRequest } from '../access-log/access-log.js';
 import type { AccessLogConfig } from '../access-log/access-log-config.js';
@@ -12,7 +12,12 @@ import type { ClientErrorKind } from './http-server.js';
 import { type HttpProxyConfig, httpLimitsOf, upstreamOptionsOf } from './proxy-config.js';
 import type { ProxyRequest, ProxyResponse } from './proxy-contract.js';
 import { type ProxyHooks, proxyRequest } from './reverse-proxy.js';
-import { createHttp1Server, type Http1Server } from './server/http1-server.js';
+import {
+  http1Listener,
+  type ListenerLimits,
+  type ListenerOptions,
+  type ProxyListener,
+} from './server/listeners.js';
 import { TrustedProxies } from './trusted-proxies.js';
 import { proxyUpgrade } from './upgrade-proxy.js';
 import type { Upstream, UpstreamOptions } from './upstream.js';
@@ -23,7 +28,7 @@ import { UpstreamSet } from './upstream-set.js';
  * gives a factory (`policy`) that turns a config into an HttpProxyPolicy: the filter, which
  * routes each request to an upstream with its hooks, or answers it itself. The skeleton owns
  * everything around it, the same for every component: the listener (core's lean HTTP/1.1
- * server) and its limits, upgrades, the connection tracker and drain, the access log, the
+ * server, or one of server/listeners.ts: TLS by ALPN, h2c and HTTP/1.1) and its limits, upgrades, the connection tracker and drain, the access log, the
  * upstreams (reused across reloads when unchanged), the settings only a restart applies, and
  * reload as Caddy does it: build the new policy first (a failure leaves the old one serving),
  * then swap.
@@ -64,7 +69,11 @@ export interface PolicyBuild {
 
 type Config = HttpProxyConfig & AccessLogConfig & { listen: string };
 
-export interface HttpProxyOptions<C extends Config, P extends HttpProxyPolicy> {
+export interface HttpProxyOptions<
+  C extends Config,
+  P extends HttpProxyPolicy,
+  L extends ProxyListener = ProxyListener,
+> {
   ctx: ComponentContext<C>;
   /** the component's name, for the access log's service.name */
   component: string;
@@ -74,6 +83,10 @@ export interface HttpProxyOptions<C extends Config, P extends HttpProxyPolicy> {
   proto?: 'http' | 'https';
   /** what a malformed or abusive client got, for the component's metrics */
   onClientError?(kind: ClientErrorKind): void;
+  /** the listener (default: the lean HTTP/1.1 server alone, http1Listener) */
+  listener?(o: ListenerOptions): L;
+  /** the listener's limits of a config (default: the shared proxy flags, httpLimitsOf) */
+  limits?(config: C): ListenerLimits;
   /**
    * The filter factory: the policy of a config. It may throw (or reject) to refuse the config:
    * at start that is a config error, on reload the old policy keeps serving. `previous` is the
@@ -83,8 +96,14 @@ export interface HttpProxyOptions<C extends Config, P extends HttpProxyPolicy> {
 }
 
 /** A running proxy skeleton; the component's Instance delegates to it. */
-export interface HttpProxy<C extends Config, P extends HttpProxyPolicy> {
-  readonly server: Http1Server;
+export interface HttpProxy<
+  C extends Config,
+  P extends HttpProxyPolicy,
+  L extends ProxyListener = ProxyListener,
+> {
+  readonly listener: L;
+  /** what listens */
+  readonly server: NetServer;
   readonly accessLog: AccessLog;
   /** the policy serving now */
   readonly policy: P;
@@ -112,9 +131,11 @@ export interface HttpProxy<C extends Config, P extends HttpProxyPolicy> {
 const ALWAYS_RESTART = ['listen', 'maxHeaderSize'] as const;
 
 /** Creates the skeleton and the first policy (create(): nothing is bound yet). */
-export async function createHttpProxy<C extends Config, P extends HttpProxyPolicy>(
-  opts: HttpProxyOptions<C, P>,
-): Promise<HttpProxy<C, P>> {
+export async function createHttpProxy<
+  C extends Config,
+  P extends HttpProxyPolicy,
+  L extends ProxyListener = ProxyListener,
+>(opts: HttpProxyOptions<C, P, L>): Promise<HttpProxy<C, P, L>> {
   const { ctx } = opts;
   const accessLog = new AccessLog({ component: opts.component, registry: ctx.registry, logger: ctx.logger });
   accessLog.configure(ctx.config);
@@ -187,11 +208,20 @@ export async function createHttpProxy<C extends Config, P extends HttpProxyPolic
     else tunnel(req, socket, head, d);
   };
 
-  const server = createHttp1Server(httpLimitsOf(config), onRequest, opts.onClientError);
-  server.on('upgrade', onUpgrade);
+  const limitsOf = opts.limits ?? httpLimitsOf;
+  const listenerOptions: ListenerOptions = {
+    handler: onRequest,
+    limits: limitsOf(config),
+    onClientError: opts.onClientError,
+    bodyRate: () => config, // the minimum body rate of HTTP/2 bodies, as it is after reloads
+  };
+  const listener = (opts.listener?.(listenerOptions) ?? http1Listener(listenerOptions)) as L;
+  const server = listener.server;
+  listener.http1.on('upgrade', onUpgrade);
   const tracker = new ConnectionTracker(server);
 
   return {
+    listener,
     server,
     accessLog,
     get policy() {
@@ -225,7 +255,7 @@ export async function createHttpProxy<C extends Config, P extends HttpProxyPolic
       policy = fresh;
       config = next;
       trusted = t;
-      server.setLimits(httpLimitsOf(next));
+      listener.setLimits(limitsOf(next));
       upstreams.commit();
       if (old !== fresh) old.close?.();
     },
@@ -233,9 +263,17 @@ export async function createHttpProxy<C extends Config, P extends HttpProxyPolic
     async drain(deadline) {
       draining = true;
       policy.close?.();
-      await tracker.drain(deadline);
-      await upstreams.close();
-      await accessLog.close();
+      // HTTP/2 sessions get a GOAWAY and idle HTTP/1.1 connections close now; busy ones after
+      // their response (which says `connection: close` while draining)
+      listener.closeIdle();
+      const tick = setInterval(() => listener.closeIdle(), 25);
+      try {
+        await tracker.drain(deadline);
+      } finally {
+        clearInterval(tick);
+        await upstreams.close();
+        await accessLog.close();
+      }
     },
 
     reply(req, res, status, headers, body, attributes = '', since = 0) {

@@ -12,10 +12,6 @@ export const FAST_PATHS = {
   llhttp: 'llhttp',
   /** accepted sockets move their native handle to a socket that reads into one shared buffer (`_handle`) */
   socketAdoption: 'socket-adoption',
-  /** node:http's response in flight on a socket (`_httpMessage`), to answer a late parse error */
-  httpMessage: 'http-message',
-  /** one TLS listener split by ALPN between node:http2 and the lean HTTP/1.1 server (http2's secureConnection listener) */
-  h2AlpnSplit: 'h2-alpn-split',
 } as const;
 
 export type FastPathName = (typeof FAST_PATHS)[keyof typeof FAST_PATHS];

@@ -1,5 +1,6 @@
 import { createServer, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
+import { refuseRestartOnly } from '@dds/core/lifecycle/restart-only';
 import { type Address, parseAddress } from '@dds/core/net/host-port';
 import { listen } from '@dds/core/net/listen';
 import type { ComponentContext, Instance } from '@dds/core/runner';
@@ -123,8 +124,7 @@ export function createTcpClient(ctx: ComponentContext<SidecarConfig>): Instance<
     },
 
     reload(next, prev) {
-      const restart = (['listen', 'mode'] as const).filter((f) => next[f] !== prev[f]);
-      if (restart.length) throw new Error(`${restart.join(', ')} cannot change on reload; restart to apply`);
+      refuseRestartOnly(next, prev, ['listen', 'mode']);
       const nextTarget = parseUpstream(next.upstream) as UpstreamTarget;
       if (nextTarget.kind !== 'tls')
         throw new Error('upstream cannot change from tls:// to another kind on reload');

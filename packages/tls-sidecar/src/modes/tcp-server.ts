@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { createServer, type TLSSocket } from 'node:tls';
+import { refuseRestartOnly } from '@dds/core/lifecycle/restart-only';
 import { type Address, parseAddress } from '@dds/core/net/host-port';
 import { listen } from '@dds/core/net/listen';
 import type { ComponentContext, Instance } from '@dds/core/runner';
@@ -86,11 +87,7 @@ export function createTcpServer(ctx: ComponentContext<SidecarConfig>): Instance<
     },
 
     reload(next, prev) {
-      const restart = [...TLS_RESTART_FIELDS, 'mode'].filter(
-        (f) =>
-          JSON.stringify(next[f as keyof SidecarConfig]) !== JSON.stringify(prev[f as keyof SidecarConfig]),
-      );
-      if (restart.length) throw new Error(`${restart.join(', ')} cannot change on reload; restart to apply`);
+      refuseRestartOnly(next, prev, [...TLS_RESTART_FIELDS, 'mode']);
       const nextTarget = parseUpstream(next.upstream) as UpstreamTarget;
       if (nextTarget.kind !== 'tcp')
         throw new Error('upstream cannot change from tcp:// to another kind on reload');
