@@ -276,7 +276,7 @@ policies:
 
   it('the README policy example is a valid configuration', async () => {
     const readme = readFileSync(join(ROOT, 'packages/rate-limiter/README.md'), 'utf8');
-    const example = /```yaml\n(listen:[\s\S]*?)```/.exec(readme)?.[1];
+    const example = /```yaml\n(# \/etc\/dds\/policies\.yaml[^\n]*\nlisten:[\s\S]*?)```/.exec(readme)?.[1];
     expect(example).toContain('policies:');
     const file = join(tempDir('rl'), 'example.yaml');
     writeFileSync(file, example!);

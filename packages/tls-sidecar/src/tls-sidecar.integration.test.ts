@@ -553,7 +553,9 @@ describe('metrics', () => {
     expect(metric(m, 'dds_http_requests_total{protocol="h2",code="2xx"}')).toBeGreaterThan(0);
     expect(metric(m, 'dds_http_request_duration_seconds_count')).toBeGreaterThan(0);
     const r = await run('promtool', ['check', 'metrics'], { input: m });
-    expect(r.stdout + r.stderr).not.toMatch(/error/i);
+    // strict: a lint finding (exit 3) fails as a parse error does
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.code).toBe(0);
   });
 });
 

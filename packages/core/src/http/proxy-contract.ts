@@ -60,6 +60,8 @@ export interface ProxyResponse {
   readonly destroyed: boolean;
   /** HTTP/1.x: false closes the connection after this response (drain); HTTP/2 ignores it */
   shouldKeepAlive: boolean;
+  /** HTTP/1.1: requests the client pipelined behind this one are already received */
+  readonly pipelined?: boolean;
   /**
    * true: write() may hold bytes until flush() or end(), so everything one upstream read gave
    * goes out as one socket write (the lean server); set by the proxy, ignored where it does

@@ -302,9 +302,12 @@ class ProxyHandler implements TransportExchange {
     this.deadline = undefined;
   }
 
-  /** While draining, HTTP/1.1 responses close their connection so clients move elsewhere. */
+  /**
+   * While draining, HTTP/1.1 responses close their connection so clients move elsewhere; requests
+   * already received behind this one (pipelined) are answered first, the last of them closes.
+   */
   private closeIfDraining(): void {
-    if (this.hooks.draining()) this.res.shouldKeepAlive = false;
+    if (this.hooks.draining() && !this.res.pipelined) this.res.shouldKeepAlive = false;
   }
 
   private done(status: number, failure: ProxyFailure | undefined): void {

@@ -89,6 +89,9 @@ export class Http1Connection implements ResponseOwner, BodyFlow {
   /** the request whose body the parser is reading */
   private parsing: Http1Request | null = null;
   private readonly queue: Http1Response[] = [];
+  get waiting(): number {
+    return this.queue.length;
+  }
   private upgradeReq: Http1Request | null = null;
   /** a request already answered whose body is still being read (and dropped) */
   private unread: Http1Request | null = null;

@@ -11,6 +11,8 @@ import type { PreparedResponse } from './prepared-response.js';
 export interface ResponseOwner {
   readonly socket: Socket;
   readonly closed: boolean;
+  /** requests already parsed and waiting behind the one being answered (pipelining) */
+  readonly waiting: number;
   /** the response is complete: the connection may read the next request, or close */
   responseDone(res: Http1Response, keepAlive: boolean): void;
   destroy(): void;
@@ -57,6 +59,11 @@ export class Http1Response extends EventEmitter implements ProxyResponse {
 
   get destroyed(): boolean {
     return this.owner.closed;
+  }
+
+  /** more requests of this connection were received and wait behind this one */
+  get pipelined(): boolean {
+    return this.owner.waiting > 0;
   }
 
   get writableNeedDrain(): boolean {
