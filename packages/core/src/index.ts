@@ -60,6 +60,7 @@ export { PreparedResponse } from './http/server/prepared-response.js';
 export { normalizeIp, TrustedProxies } from './http/trusted-proxies.js';
 export { proxyUpgrade, type TunnelTimeouts } from './http/upgrade-proxy.js';
 export { createUpstream, type Upstream, type UpstreamOptions } from './http/upstream.js';
+export { adoptSocket } from './internals/socket-adoption.js';
 export { ConnectionTracker } from './lifecycle/connection-tracker.js';
 export { Lifecycle, type ReadinessCheck, type ReadinessReport } from './lifecycle/lifecycle.js';
 export { createLogger, type Logger } from './logger.js';
@@ -75,7 +76,7 @@ export {
 } from './metrics.js';
 export { type Address, formatAddress, listenOptions, parseAddress } from './net/host-port.js';
 export { listen } from './net/listen.js';
-export { adoptSocket, type OnRead, READ_BUFFER } from './net/read-buffer.js';
+export { type OnRead, READ_BUFFER } from './net/read-buffer.js';
 export { type WatchHandle, watchFiles } from './reload/file-watcher.js';
 export { allFlags, type Component, type ComponentContext, type Instance, runComponent } from './runner.js';
 export * from './tls/index.js';

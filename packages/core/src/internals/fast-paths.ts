@@ -12,6 +12,12 @@ export const FAST_PATHS = {
   llhttp: 'llhttp',
   /** accepted sockets move their native handle to a socket that reads into one shared buffer (`_handle`) */
   socketAdoption: 'socket-adoption',
+  /** libuv's stream state array, from `process.binding('stream_wrap')`: what the two below read */
+  streamState: 'stream-state',
+  /** a socket's handle calls the reader itself (its `_handle.onread`), skipping Node's onStreamRead */
+  directRead: 'direct-read',
+  /** writes go to the socket's handle (`_handle.writeBuffer`), skipping stream.Writable; learned at the first write */
+  directWrite: 'direct-write',
 } as const;
 
 export type FastPathName = (typeof FAST_PATHS)[keyof typeof FAST_PATHS];

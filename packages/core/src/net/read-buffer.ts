@@ -8,6 +8,3 @@ export const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 /** Called with READ_BUFFER holding `n` new bytes; see READ_BUFFER for how long they are valid. */
 export type OnRead = (n: number, buf: Buffer) => void;
-
-// accepted sockets adopted to read into READ_BUFFER: with Node's other private internals
-export { adoptSocket } from '../internals/socket-adoption.js';

@@ -1,11 +1,12 @@
 import type { Socket } from 'node:net';
+import { adoptSocket } from '@dds/core/internals/socket-adoption';
+import { readDirect } from '@dds/core/internals/socket-reader';
+import { SocketWriter } from '@dds/core/internals/socket-writer';
 import type { Logger } from '@dds/core/logger';
-import { adoptSocket, READ_BUFFER } from '@dds/core/net/read-buffer';
+import { READ_BUFFER } from '@dds/core/net/read-buffer';
 import { type Flushable, scheduleFlush } from '../net/flusher.js';
 import { type InputBudget, InputBuffer } from '../net/input-buffer.js';
 import { OutBuffer } from '../net/out-buffer.js';
-import { readDirect } from '../net/socket-reader.js';
-import { SocketWriter } from '../net/socket-writer.js';
 import type { HotKeys } from '../stats/hot-keys.js';
 import { ReplyStore } from './reply-store.js';
 import { type ReplySink, Request } from './request.js';

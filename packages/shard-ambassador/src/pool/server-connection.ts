@@ -1,13 +1,13 @@
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { connect as tlsConnect } from 'node:tls';
+import { readDirect } from '@dds/core/internals/socket-reader';
+import { SocketWriter } from '@dds/core/internals/socket-writer';
 import { READ_BUFFER } from '@dds/core/net/read-buffer';
 import { sniFor } from '../config/pool-tls.js';
 import { type Flushable, scheduleFlush } from '../net/flusher.js';
 import { InputBuffer } from '../net/input-buffer.js';
 import { OutBuffer } from '../net/out-buffer.js';
-import { readDirect } from '../net/socket-reader.js';
-import { SocketWriter } from '../net/socket-writer.js';
 import type { ReplyFramer, ServerProtocol } from './protocol.js';
 import type { Request } from './request.js';
 import { RequestQueue } from './request-queue.js';

@@ -1,3 +1,5 @@
+import { FAST_PATHS, probe } from './fast-paths.js';
+
 /**
  * The state a libuv stream handle reports reads and writes in: Node's `streamBaseState`, an
  * Int32Array the C++ side fills before it calls back into JS (bytes read or an error code, and
@@ -48,7 +50,13 @@ function isIndex(v: unknown, a: Int32Array): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < a.length;
 }
 
-const loaded = load();
+let found: StreamState | null = null;
+const loaded = probe(FAST_PATHS.streamState, () => {
+  found = load();
+  return found !== null || "process.binding('stream_wrap') offers no stream state in the expected shape";
+})
+  ? found
+  : null;
 let current = loaded;
 
 /** The stream state, or null when unavailable or switched off. */

@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { adoptSocket, READ_BUFFER } from '@dds/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { READ_BUFFER } from '../net/read-buffer.js';
+import { adoptSocket } from './socket-adoption.js';
 import { readDirect, setDirectReads } from './socket-reader.js';
 import { streamState, useStreamState } from './stream-state.js';
 

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { FAST_PATHS, probe } from './fast-paths.js';
 import { streamState } from './stream-state.js';
 
 /** What a net.Socket's libuv handle offers for reading, as Node's net code uses it. */
@@ -12,7 +13,7 @@ interface ReadHandle {
 /** Called with `buf` holding `n` new bytes (the socket's onread buffer); false: stop reading. */
 export type DirectRead = (n: number, buf: Buffer) => boolean | undefined;
 
-let enabled = true;
+let enabled = probe(FAST_PATHS.directRead, () => streamState() !== null || 'needs the stream state');
 
 /** Turns direct reads off (or back on) for sockets set up from now on: tests, and a switch. */
 export function setDirectReads(on: boolean): void {

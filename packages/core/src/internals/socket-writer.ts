@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
+import { FAST_PATHS, probe, switchedOffByEnv } from './fast-paths.js';
 import { streamState } from './stream-state.js';
 
 /**
@@ -35,7 +36,9 @@ const LAZY = 'lazy';
  * socket.write).
  */
 let writeWrap: WriteWrapClass | typeof LAZY | null | undefined;
-let enabled = true;
+let enabled = !switchedOffByEnv(FAST_PATHS.directWrite);
+// switched off: reported at once (otherwise the verdict is reported when learned, see learn)
+if (!enabled) probe(FAST_PATHS.directWrite, () => true);
 /** ordinary writes that passed without showing the class; after LEARN_TRIES, give up */
 let tries = 0;
 const LEARN_TRIES = 32;
@@ -194,6 +197,7 @@ function learn(s: Socket, data: Buffer): void {
   // the direct path also needs the handle's queue size (backpressure, reuse of written bytes)
   if (h !== null && typeof h.writeQueueSize !== 'number') {
     writeWrap = null;
+    probe(FAST_PATHS.directWrite, () => 'socket handles report no write queue size');
     s.write(data);
     return;
   }
@@ -216,6 +220,10 @@ function learn(s: Socket, data: Buffer): void {
   }
   if (called) writeWrap = seen === LAZY && lazyWritesUsable() ? LAZY : asWriteWrap(seen);
   else if (++tries >= LEARN_TRIES) writeWrap = null; // this Node writes some other way
+  if (writeWrap !== undefined)
+    probe(FAST_PATHS.directWrite, () =>
+      writeWrap !== null ? true : "this Node's socket handles take writes in a shape this code does not know",
+    );
 }
 
 /** Node 24's shape also needs the stream state's write error slot (a failed async dispatch). */
