@@ -1,5 +1,7 @@
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { packageVersion } from '@dds/core/version';
 import { freePort, run, sleep, startComponent, tempDir } from '@dds/test-support';
@@ -200,16 +202,33 @@ describe('command line', () => {
     }
   });
 
-  it('drains and exits 0 on SIGTERM', async () => {
+  it('drains on SIGTERM: a scrape in flight is answered (up 0 after its timeout), then exit 0', async () => {
+    // a memcached that accepts and never answers: the scrape waits for its --scrape-timeout
+    const hung = createNetServer(() => {});
+    const accepted = once(hung, 'connection');
+    await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
+    const target = `127.0.0.1:${(hung.address() as AddressInfo).port}`;
+    const listen = await freePort();
     const p = startComponent('metrics-adapter', [
       '--memcached',
-      '127.0.0.1:1',
+      target,
       '--memcached-listen',
-      `127.0.0.1:${await freePort()}`,
+      `127.0.0.1:${listen}`,
+      '--scrape-timeout',
+      '1500ms',
       '--admin',
       'off',
     ]);
     await p.waitFor(`dds-metrics-adapter ${packageVersion(import.meta.url)} started`);
-    expect(await p.kill('SIGTERM')).toBe(0);
+    const scrape = fetch(`http://127.0.0.1:${listen}/metrics`).then(
+      async (r) => [r.status, await r.text()] as const,
+    );
+    await accepted;
+    p.child.kill('SIGTERM');
+    const [status, body] = await scrape;
+    expect(status).toBe(200);
+    expect(body).toMatch(/^memcached_up 0$/m);
+    expect(await p.exited).toBe(0);
+    hung.close();
   });
 });

@@ -121,6 +121,12 @@ export async function holdingUpstream(): Promise<HoldingUpstream> {
   };
 }
 
+/** The pids of the processes holding an established TCP connection to 127.0.0.1:port. */
+export async function pidsConnectedTo(port: number): Promise<Set<number>> {
+  const r = await run('ss', ['-tnpH', 'state', 'established', `( dport = :${port} )`]);
+  return new Set([...r.stdout.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])));
+}
+
 /**
  * The pid of the process that owns the local end `port` of an established TCP connection on
  * 127.0.0.1 (`ss -tnp`, which needs root for other users' processes): which worker of a

@@ -111,12 +111,18 @@ describe('config file reload and drain', () => {
   });
 
   it('SIGTERM: readiness drops, an in-flight request completes, exit 0', async () => {
-    const slow = get(sc.port, '/slow?ms=700', { ca: pki.ca.pem });
-    await sleep(200);
+    expect((await fetch(`http://127.0.0.1:${sc.admin}/readyz`)).status).toBe(200);
+    const slow = get(sc.port, '/slow?ms=1500', { ca: pki.ca.pem });
+    // in flight: the sidecar holds the client's connection (the app answers after 1.5 s)
+    while (metric(await metrics(sc.admin), 'dds_active_connections') < 1) await sleep(20);
     sc.proc.child.kill('SIGTERM');
+    await sc.proc.waitFor('"msg":"draining"');
+    const ready = await fetch(`http://127.0.0.1:${sc.admin}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { status: string }).status).toBe('draining');
     const r = await slow;
     expect(r.status).toBe(200);
-    expect(r.body.toString()).toBe('slept 700ms\n');
+    expect(r.body.toString()).toBe('slept 1500ms\n');
     expect(await sc.proc.exited).toBe(0);
   });
 });
