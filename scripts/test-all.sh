@@ -33,6 +33,9 @@ npx tsc -b
 step "helm"
 bash scripts/install-helm.sh
 
+step "memcached_exporter (the metrics adapter's memcached peer)"
+bash scripts/install-memcached-exporter.sh
+
 step "OpenTelemetry Collector and Kafka (log-adapter's real backends)"
 bash scripts/install-otelcol.sh
 bash scripts/install-kafka.sh

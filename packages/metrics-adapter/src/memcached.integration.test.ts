@@ -1,8 +1,12 @@
+import { existsSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { freePort, type Service, startMemcached } from '@dds/test-support';
+import { join } from 'node:path';
+import { freePort, ROOT, type Service, start, startMemcached, waitForHttp } from '@dds/test-support';
 import {
   type Adapter,
+  families,
   get,
+  labelNames,
   promtool,
   samples,
   startAdapter,
@@ -64,6 +68,41 @@ describe('memcached source against a real memcached', () => {
     expect(t).toMatch(/^memcached_version\{version="1\.\d+\.\d+"\} 1$/m);
     expect(t).toMatch(/^memcached_slab_current_items\{slab="1"\} 1$/m);
     expect(t).toMatch(/^memcached_slab_chunk_size_bytes\{slab="1"\} \d+$/m);
+  });
+
+  it('matches the real memcached_exporter (prometheus/memcached_exporter) family by family', async () => {
+    // built by scripts/install-memcached-exporter.sh (Debian 12 does not package it)
+    const exporter = join(ROOT, '.cache/bin/memcached_exporter');
+    expect(existsSync(exporter), `${exporter}: run bash scripts/install-memcached-exporter.sh`).toBe(true);
+    const port = await freePort();
+    const peer = start(exporter, [
+      `--memcached.address=127.0.0.1:${memcached.port}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ]);
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/metrics`);
+      const theirsText = (await get(`http://127.0.0.1:${port}/metrics`)).body;
+      expect(theirsText).toMatch(/^memcached_up 1$/m);
+      const oursText = (await get(`${compat.url}/metrics`)).body;
+      const ours = families(oursText);
+      // metrics about the exporter process itself (Go runtime, its own HTTP handler)
+      const own = /^(go_|process_|promhttp_|memcached_exporter_build_info$)/;
+      const mismatches: string[] = [];
+      let compared = 0;
+      for (const [name, type] of families(theirsText)) {
+        if (own.test(name)) continue;
+        compared++;
+        if (ours.get(name) !== type) mismatches.push(`${name} ${type} (ours: ${ours.get(name) ?? 'absent'})`);
+        else if (labelNames(oursText, name).join() !== labelNames(theirsText, name).join())
+          mismatches.push(
+            `${name} labels ${labelNames(theirsText, name)} (ours: ${labelNames(oursText, name)})`,
+          );
+      }
+      expect(compared).toBeGreaterThan(30);
+      expect(mismatches).toEqual([]);
+    } finally {
+      await peer.kill();
+    }
   });
 
   it('strict mode passes promtool check metrics with no findings', async () => {

@@ -256,6 +256,18 @@ const SLAB_STATS: ReadonlyArray<readonly [string, string, string]> = [
 
 const OPS = ['get', 'delete', 'incr', 'decr', 'cas', 'touch'] as const;
 
+/** `stats slabs` per-slab command counters -> memcached_slab_commands_total{slab,command,status} */
+const SLAB_COMMANDS: ReadonlyArray<readonly [string, string, string]> = [
+  ['get_hits', 'get', 'hit'],
+  ['cmd_set', 'set', 'hit'],
+  ['delete_hits', 'delete', 'hit'],
+  ['incr_hits', 'incr', 'hit'],
+  ['decr_hits', 'decr', 'hit'],
+  ['cas_hits', 'cas', 'hit'],
+  ['cas_badval', 'cas', 'badval'],
+  ['touch_hits', 'touch', 'hit'],
+];
+
 /** Groups `items:<slab>:<field>` / `<slab>:<field>` keys by slab id. */
 function bySlab(block: StatsBlock, prefix: string): Map<string, Map<string, string>> {
   const out = new Map<string, Map<string, string>>();
@@ -361,10 +373,21 @@ export function memcachedMetrics(
     }
   }
   if (snap.slabs) {
+    // `stats slabs` also carries total_malloced (not in `stats`), as memcached_exporter reads it
+    const malloced = num(snap.slabs, 'total_malloced');
+    if (malloced !== undefined)
+      set.gauge(`${ns}_malloced_bytes`, 'Number of bytes of memory allocated to slab pages.', malloced);
+    const slabCommands = `${ns}_slab_commands_total`;
+    const slabCommandsHelp =
+      'Total number of all requests broken down by command (get, set, etc.) and status per slab.';
     for (const [slab, fields] of bySlab(snap.slabs, '')) {
       for (const [field, name, help] of SLAB_STATS) {
         const v = num(fields, field);
         if (v !== undefined) set.gauge(`${ns}_${name}`, help, v, { slab });
+      }
+      for (const [field, command, status] of SLAB_COMMANDS) {
+        const v = num(fields, field);
+        if (v !== undefined) set.counter(slabCommands, slabCommandsHelp, v, { slab, command, status });
       }
     }
   }
