@@ -9,26 +9,21 @@
 //
 //   node scripts/config-docs.mjs           rewrite what is stale (after `npm run build`)
 //   node scripts/config-docs.mjs --check   exit 1 naming what is stale (test/foundation/config-docs.test.ts)
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../..');
 const CHARTS = join(ROOT, 'k8s/charts');
 
-/** The programs whose flags are documented: component packages (and dds-pod, common flags only). */
-export const DOCUMENTED = [
-  'tls-sidecar',
-  'shard-ambassador',
-  'experiment-splitter',
-  'rate-limiter',
-  'metrics-adapter',
-  'log-adapter',
-  'health-adapter',
-  'pod',
-];
+/** The programs whose flags are documented: every package with a bin and a README (dds-pod's flags are the common ones). */
+export const DOCUMENTED = readdirSync(join(ROOT, 'packages')).filter(
+  (p) =>
+    existsSync(join(ROOT, 'packages', p, 'README.md')) &&
+    JSON.parse(readFileSync(join(ROOT, 'packages', p, 'package.json'), 'utf8')).bin !== undefined,
+);
 /** Components with a chart of their own (the chart is named as the component). */
-export const CHARTED = DOCUMENTED.filter((c) => c !== 'pod');
+export const CHARTED = DOCUMENTED.filter((c) => existsSync(join(CHARTS, c, 'Chart.yaml')));
 
 const BEGIN =
   '<!-- flags:begin: generated from the settings by `node scripts/config-docs.mjs`; edit the settings in src/, not this table -->';

@@ -1,14 +1,11 @@
-import { type CommonConfig, commonSchema } from '@dds/core/config/common-flags';
-import { zAddress } from '@dds/core/config/schemas';
-import { flagsOf, setting, shapeOf } from '@dds/core/config/settings';
+import { type CommonConfig, configSchema } from '@dds/core/config/common-flags';
+import { flagsOf, setting } from '@dds/core/config/settings';
 import * as z from '@dds/core/config/zod';
 
 export const settings = {
-  listen: setting.string({
+  listen: setting.address({
     help: 'HTTP listen address',
-    metavar: 'HOST:PORT',
     default: '127.0.0.1:8080',
-    schema: zAddress,
   }),
   name: setting.string({
     help: 'instance name, returned in every response (x-served-by)',
@@ -33,9 +30,6 @@ export const settings = {
 
 export const flags = flagsOf(settings);
 
-export const schema = z.strictObject({
-  ...commonSchema,
-  ...shapeOf(settings),
-});
+export const schema = configSchema(settings);
 
 export type DemoConfig = z.infer<typeof schema> & CommonConfig;

@@ -1,7 +1,7 @@
 import { type AccessLogConfig, accessLogSettings } from '@dds/core/access-log/access-log-config';
 import { adminTokenSchema } from '@dds/core/admin/admin-token';
-import { type CommonConfig, commonSchema } from '@dds/core/config/common-flags';
-import { zAddress, zDuration, zToken, zUpstreamUrl } from '@dds/core/config/schemas';
+import { type CommonConfig, configSchema } from '@dds/core/config/common-flags';
+import { zDuration, zToken, zUpstreamUrl } from '@dds/core/config/schemas';
 import { zSecretFile } from '@dds/core/config/secret-file';
 import { flagsOf, setting, shapeOf } from '@dds/core/config/settings';
 import * as z from '@dds/core/config/zod';
@@ -62,12 +62,10 @@ const guardFields = shapeOf(guardSettings);
 const zGuard = z.strictObject(guardFields);
 
 export const settings = {
-  listen: setting.string({
+  listen: setting.address({
     help: 'HTTP listen address',
-    metavar: 'HOST:PORT',
     default: '0.0.0.0:8083',
     group: S,
-    schema: zAddress,
   }),
   control: setting.string({
     help: 'control backend URL (quick mode)',
@@ -248,63 +246,59 @@ export type VariantConfig = z.infer<typeof zVariant>;
 export type ExperimentConfig = z.infer<typeof zExperiment>;
 export type GuardConfig = z.infer<typeof zGuard>;
 
-export const schema = z
-  .strictObject({
-    ...commonSchema,
-    ...shapeOf(settings),
-    ...adminTokenSchema,
-    /** YAML only: several experiments (lists of objects do not fit flags) */
-    experiments: z.optional(z.array(zExperiment)),
-  })
-  .check(
-    z.superRefine((c, ctx) => {
-      const quick = c.control !== '' || c.experiment !== '';
-      if (quick && c.experiments) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['experiments'],
-          message: 'use either --control/--experiment or experiments:, not both',
-        });
-        return;
-      }
-      if (!quick && !c.experiments?.length) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['control'],
-          message: 'give --control and --experiment, or experiments: in a config file',
-        });
-        return;
-      }
-      if (quick) {
-        if (c.control === '')
-          ctx.addIssue({ code: 'custom', path: ['control'], message: 'required with --experiment' });
-        if (c.experiment === '')
-          ctx.addIssue({ code: 'custom', path: ['experiment'], message: 'required with --control' });
-        const err = weightError(c.percent, 1);
-        if (err) ctx.addIssue({ code: 'custom', path: ['percent'], message: err });
-        return;
-      }
-      const seen = new Set<string>();
-      const routes = new Set<string>();
-      c.experiments!.forEach((e, i) => {
-        const at = (...p: (string | number)[]) => ['experiments', i, ...p];
-        if (seen.has(e.name))
-          ctx.addIssue({ code: 'custom', path: at('name'), message: `duplicate experiment "${e.name}"` });
-        seen.add(e.name);
-        for (const h of e.hosts.length ? e.hosts : ['*']) {
-          const route = `${h.toLowerCase()} ${e.pathPrefix}`;
-          if (routes.has(route))
-            ctx.addIssue({
-              code: 'custom',
-              path: at('pathPrefix'),
-              message: `another experiment already takes host ${h} and prefix ${e.pathPrefix}`,
-            });
-          routes.add(route);
-        }
-        validateVariants(e, at, ctx);
+export const schema = configSchema(settings, {
+  ...adminTokenSchema,
+  /** YAML only: several experiments (lists of objects do not fit flags) */
+  experiments: z.optional(z.array(zExperiment)),
+}).check(
+  z.superRefine((c, ctx) => {
+    const quick = c.control !== '' || c.experiment !== '';
+    if (quick && c.experiments) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['experiments'],
+        message: 'use either --control/--experiment or experiments:, not both',
       });
-    }),
-  );
+      return;
+    }
+    if (!quick && !c.experiments?.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['control'],
+        message: 'give --control and --experiment, or experiments: in a config file',
+      });
+      return;
+    }
+    if (quick) {
+      if (c.control === '')
+        ctx.addIssue({ code: 'custom', path: ['control'], message: 'required with --experiment' });
+      if (c.experiment === '')
+        ctx.addIssue({ code: 'custom', path: ['experiment'], message: 'required with --control' });
+      const err = weightError(c.percent, 1);
+      if (err) ctx.addIssue({ code: 'custom', path: ['percent'], message: err });
+      return;
+    }
+    const seen = new Set<string>();
+    const routes = new Set<string>();
+    c.experiments!.forEach((e, i) => {
+      const at = (...p: (string | number)[]) => ['experiments', i, ...p];
+      if (seen.has(e.name))
+        ctx.addIssue({ code: 'custom', path: at('name'), message: `duplicate experiment "${e.name}"` });
+      seen.add(e.name);
+      for (const h of e.hosts.length ? e.hosts : ['*']) {
+        const route = `${h.toLowerCase()} ${e.pathPrefix}`;
+        if (routes.has(route))
+          ctx.addIssue({
+            code: 'custom',
+            path: at('pathPrefix'),
+            message: `another experiment already takes host ${h} and prefix ${e.pathPrefix}`,
+          });
+        routes.add(route);
+      }
+      validateVariants(e, at, ctx);
+    });
+  }),
+);
 
 /** Checks one experiment's variants and weights; every issue names its field. */
 function validateVariants(

@@ -1,6 +1,6 @@
-import { type CommonConfig, commonSchema } from '@dds/core/config/common-flags';
+import { type CommonConfig, configSchema } from '@dds/core/config/common-flags';
 import { zAddress, zDuration } from '@dds/core/config/schemas';
-import { flagsOf, setting, shapeOf } from '@dds/core/config/settings';
+import { flagsOf, setting } from '@dds/core/config/settings';
 import * as z from '@dds/core/config/zod';
 import { checkRedisSettings, redisSettings } from '@dds/core/redis/redis-settings';
 import { checkSchema, zHttpUrl, zMysqlUrl, zPostgresUrl, zRedisUrl } from './checks/check-spec.js';
@@ -12,11 +12,9 @@ const timing = 'Check timing (defaults for every check; a check in the config fi
 const threshold = z.number().check(z.int(), z.minimum(1), z.maximum(1000));
 
 export const settings = {
-  listen: setting.string({
+  listen: setting.address({
     help: 'probe server (/livez /healthz /readyz /readyz/<check>)',
-    metavar: 'HOST:PORT',
     default: '0.0.0.0:8086',
-    schema: zAddress,
   }),
   once: setting.boolean({
     help: 'run every check once, print a line per check and exit 0 (critical checks pass) or 1; no servers',
@@ -125,34 +123,30 @@ export const settings = {
 export const flags = flagsOf(settings);
 
 export const schema = z.pipe(
-  z
-    .strictObject({
-      ...commonSchema,
-      ...shapeOf(settings),
-      checks: z._default(z.array(checkSchema), []),
-    })
-    .check(
-      z.superRefine((c, ctx) => {
-        checkRedisSettings(c, ctx);
-        const seen = new Set(quickChecks(c).map((q) => q.name));
-        if (seen.size === 0 && c.checks.length === 0)
+  configSchema(settings, {
+    checks: z._default(z.array(checkSchema), []),
+  }).check(
+    z.superRefine((c, ctx) => {
+      checkRedisSettings(c, ctx);
+      const seen = new Set(quickChecks(c).map((q) => q.name));
+      if (seen.size === 0 && c.checks.length === 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['checks'],
+          message:
+            'no checks configured: give a quick flag (--mysql, --redis, --http, ...) or checks: in --config',
+        });
+      c.checks.forEach((check, i) => {
+        if (seen.has(check.name))
           ctx.addIssue({
             code: 'custom',
-            path: ['checks'],
-            message:
-              'no checks configured: give a quick flag (--mysql, --redis, --http, ...) or checks: in --config',
+            path: ['checks', i, 'name'],
+            message: `duplicate check name "${check.name}" (quick-flag checks are named mysql, redis, http, http-2, ...)`,
           });
-        c.checks.forEach((check, i) => {
-          if (seen.has(check.name))
-            ctx.addIssue({
-              code: 'custom',
-              path: ['checks', i, 'name'],
-              message: `duplicate check name "${check.name}" (quick-flag checks are named mysql, redis, http, http-2, ...)`,
-            });
-          seen.add(check.name);
-        });
-      }),
-    ),
+        seen.add(check.name);
+      });
+    }),
+  ),
   z.transform((c) => (c.once ? { ...c, admin: 'off' } : c)),
 );
 

@@ -1,7 +1,7 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { type CommonConfig, commonSchema } from '@dds/core/config/common-flags';
+import { type CommonConfig, configSchema } from '@dds/core/config/common-flags';
 import { zDuration } from '@dds/core/config/schemas';
-import { flagsOf, setting, shapeOf } from '@dds/core/config/settings';
+import { flagsOf, setting } from '@dds/core/config/settings';
 import * as z from '@dds/core/config/zod';
 import { TCHAR } from '@dds/core/http/field-syntax';
 import { type OutputTarget, resolveTargets } from './outputs/targets.js';
@@ -375,9 +375,7 @@ const zParser = z
 
 export type ParserConfig = z.infer<typeof zParser>;
 
-const base = z.strictObject({
-  ...commonSchema,
-  ...shapeOf(settings),
+const base = configSchema(settings, {
   parsers: z._default(
     z.record(
       z.string().check(z.regex(/^[A-Za-z0-9_-]+$/, 'parser names use letters, digits, _ and -')),

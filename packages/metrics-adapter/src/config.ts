@@ -1,6 +1,6 @@
-import { type CommonConfig, commonSchema } from '@dds/core/config/common-flags';
+import { type CommonConfig, configSchema } from '@dds/core/config/common-flags';
 import { zAddress, zDuration } from '@dds/core/config/schemas';
-import { flagsOf, setting, shapeOf } from '@dds/core/config/settings';
+import { flagsOf, setting } from '@dds/core/config/settings';
 import * as z from '@dds/core/config/zod';
 import { checkRedisSettings, redisConfigured, redisSettings } from '@dds/core/redis/redis-settings';
 import { parseRedisUrl } from '@dds/core/redis/redis-target';
@@ -78,33 +78,25 @@ export const settings = {
     group: L,
     schema: z.union([z.literal(''), zAddress]),
   }),
-  redisListen: setting.string({
+  redisListen: setting.address({
     help: 'listener of the Redis source (/metrics, /scrape?target=)',
-    metavar: 'HOST:PORT',
     default: '0.0.0.0:9121',
     group: L,
-    schema: zAddress,
   }),
-  mysqlListen: setting.string({
+  mysqlListen: setting.address({
     help: 'listener of the MySQL source (/metrics, /probe?target=)',
-    metavar: 'HOST:PORT',
     default: '0.0.0.0:9104',
     group: L,
-    schema: zAddress,
   }),
-  memcachedListen: setting.string({
+  memcachedListen: setting.address({
     help: 'listener of the memcached source (/metrics, /scrape?target=)',
-    metavar: 'HOST:PORT',
     default: '0.0.0.0:9150',
     group: L,
-    schema: zAddress,
   }),
-  jsonListen: setting.string({
+  jsonListen: setting.address({
     help: 'listener of the JSON source (/metrics, /probe?target=&module=)',
-    metavar: 'HOST:PORT',
     default: '0.0.0.0:7979',
     group: L,
-    schema: zAddress,
   }),
   naming: setting.string({
     help: 'compat (names of redis_exporter, mysqld_exporter, memcached_exporter) or strict (promtool-clean names)',
@@ -130,31 +122,26 @@ export const settings = {
 
 export const flags = flagsOf(settings);
 
-export const schema = z
-  .strictObject({
-    ...commonSchema,
-    ...shapeOf(settings),
-  })
-  .check(
-    z.superRefine((c, ctx) => {
-      checkRedisSettings(c, ctx);
-      const enabled = [redisConfigured(c), c.mysql, c.memcached, c.json].filter(Boolean).length;
-      if (enabled === 0)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['redis'],
-          message:
-            'configure at least one source: --redis (or --redis-cluster, --redis-sentinel), --mysql, --memcached or --json',
-        });
-      if (c.listen && enabled > 1)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['listen'],
-          message: 'only with a single source; use --redis-listen, --mysql-listen, ... instead',
-        });
-      if (c.json && !c.jsonConfig)
-        ctx.addIssue({ code: 'custom', path: ['jsonConfig'], message: '--json needs --json-config FILE' });
-    }),
-  );
+export const schema = configSchema(settings).check(
+  z.superRefine((c, ctx) => {
+    checkRedisSettings(c, ctx);
+    const enabled = [redisConfigured(c), c.mysql, c.memcached, c.json].filter(Boolean).length;
+    if (enabled === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['redis'],
+        message:
+          'configure at least one source: --redis (or --redis-cluster, --redis-sentinel), --mysql, --memcached or --json',
+      });
+    if (c.listen && enabled > 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['listen'],
+        message: 'only with a single source; use --redis-listen, --mysql-listen, ... instead',
+      });
+    if (c.json && !c.jsonConfig)
+      ctx.addIssue({ code: 'custom', path: ['jsonConfig'], message: '--json needs --json-config FILE' });
+  }),
+);
 
 export type AdapterConfig = z.infer<typeof schema> & CommonConfig;

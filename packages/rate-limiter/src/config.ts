@@ -1,7 +1,7 @@
 import { type AccessLogConfig, accessLogSettings } from '@dds/core/access-log/access-log-config';
-import { type CommonConfig, commonSchema } from '@dds/core/config/common-flags';
-import { zAddress, zToken } from '@dds/core/config/schemas';
-import { flagsOf, setting, shapeOf } from '@dds/core/config/settings';
+import { type CommonConfig, configSchema } from '@dds/core/config/common-flags';
+import { zToken } from '@dds/core/config/schemas';
+import { flagsOf, setting } from '@dds/core/config/settings';
 import * as z from '@dds/core/config/zod';
 import { type HttpProxyConfig, httpProxySettings, upstreamSetting } from '@dds/core/http/proxy-config';
 import { checkRedisSettings, redisConfigured, redisSettings } from '@dds/core/redis/redis-settings';
@@ -16,11 +16,9 @@ const R = 'Distributed mode (Redis)';
 const G = "Envoy's global rate-limit service (RLS, gRPC)";
 
 export const settings = {
-  listen: setting.string({
+  listen: setting.address({
     help: 'HTTP listen address',
-    metavar: 'HOST:PORT',
     default: '0.0.0.0:8084',
-    schema: zAddress,
   }),
   upstream: upstreamSetting(),
   rate: setting.string({
@@ -113,12 +111,10 @@ export const settings = {
     default: '',
     group: G,
   }),
-  rlsListen: setting.string({
+  rlsListen: setting.address({
     help: 'gRPC listener of envoy.service.ratelimit.v3.RateLimitService and grpc.health.v1 (with --rls-config)',
-    metavar: 'HOST:PORT',
     default: '0.0.0.0:8081',
     group: G,
-    schema: zAddress,
   }),
   rlsAlgorithm: setting.string({
     help: "fixed-window (envoyproxy/ratelimit's decisions), gcra (bucket of N per unit) or sliding-window",
@@ -202,57 +198,53 @@ export const settings = {
 
 export const flags = flagsOf(settings);
 
-export const schema = z
-  .strictObject({
-    ...commonSchema,
-    ...shapeOf(settings),
-    /** YAML only: the policies (see README) */
-    policies: z._default(zPolicies, []),
-  })
-  .check(
-    z.superRefine((c, ctx) => {
-      checkRedisSettings(c, ctx);
-      if (c.workers > 1 && !redisConfigured(c))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['workers'],
-          message:
-            'more than one worker needs --redis (or --redis-cluster, --redis-sentinel): local limits are kept per process',
-        });
-      if (c.workers > 1 && c.rlsConfig !== '')
-        ctx.addIssue({
-          code: 'custom',
-          path: ['workers'],
-          message: 'the RLS listener runs in one process: no --workers',
-        });
-      if (c.rate === '' && c.policies.length === 0 && c.rlsConfig === '')
-        ctx.addIssue({
-          code: 'custom',
-          path: ['rate'],
-          message: 'set --rate, define policies in YAML, or serve Envoy with --rls-config',
-        });
-      if (c.rate !== '' && c.policies.some((p) => p.name === flagPolicyName(c)))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['policyName'],
-          message: `"${flagPolicyName(c)}" is also a YAML policy name`,
-        });
-      const jwtProblem = jwtSourceError(c.jwt);
-      if (jwtProblem)
-        ctx.addIssue({ code: 'custom', path: ['jwt', jwtProblem.field], message: jwtProblem.message });
-      if (!jwtConfigured(c.jwt)) {
-        refuseUnverifiedEntries(c.policies, ctx);
-        for (const f of ['issuer', 'audience', 'algorithms'] as const)
-          if (c.jwt[f].length)
-            ctx.addIssue({
-              code: 'custom',
-              path: ['jwt', f],
-              message:
-                'applies to verified tokens only: set --jwt-secret-file, --jwt-jwks-file or --jwt-jwks-url',
-            });
-      }
-    }),
-  );
+export const schema = configSchema(settings, {
+  /** YAML only: the policies (see README) */
+  policies: z._default(zPolicies, []),
+}).check(
+  z.superRefine((c, ctx) => {
+    checkRedisSettings(c, ctx);
+    if (c.workers > 1 && !redisConfigured(c))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['workers'],
+        message:
+          'more than one worker needs --redis (or --redis-cluster, --redis-sentinel): local limits are kept per process',
+      });
+    if (c.workers > 1 && c.rlsConfig !== '')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['workers'],
+        message: 'the RLS listener runs in one process: no --workers',
+      });
+    if (c.rate === '' && c.policies.length === 0 && c.rlsConfig === '')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rate'],
+        message: 'set --rate, define policies in YAML, or serve Envoy with --rls-config',
+      });
+    if (c.rate !== '' && c.policies.some((p) => p.name === flagPolicyName(c)))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['policyName'],
+        message: `"${flagPolicyName(c)}" is also a YAML policy name`,
+      });
+    const jwtProblem = jwtSourceError(c.jwt);
+    if (jwtProblem)
+      ctx.addIssue({ code: 'custom', path: ['jwt', jwtProblem.field], message: jwtProblem.message });
+    if (!jwtConfigured(c.jwt)) {
+      refuseUnverifiedEntries(c.policies, ctx);
+      for (const f of ['issuer', 'audience', 'algorithms'] as const)
+        if (c.jwt[f].length)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['jwt', f],
+            message:
+              'applies to verified tokens only: set --jwt-secret-file, --jwt-jwks-file or --jwt-jwks-url',
+          });
+    }
+  }),
+);
 
 /**
  * Without a JWT key source a claim is whatever the client wrote into its token: an allow-list or

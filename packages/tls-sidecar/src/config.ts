@@ -1,7 +1,7 @@
 import { type AccessLogConfig, accessLogSettings } from '@dds/core/access-log/access-log-config';
-import { type CommonConfig, commonSchema } from '@dds/core/config/common-flags';
-import { zAddress, zAddressOrOff } from '@dds/core/config/schemas';
-import { flagsOf, setting, shapeOf } from '@dds/core/config/settings';
+import { type CommonConfig, configSchema } from '@dds/core/config/common-flags';
+import { zAddressOrOff } from '@dds/core/config/schemas';
+import { flagsOf, setting } from '@dds/core/config/settings';
 import * as z from '@dds/core/config/zod';
 import { type HttpProxyConfig, httpProxySettings } from '@dds/core/http/proxy-config';
 import { parseAddress } from '@dds/core/net/host-port';
@@ -23,11 +23,9 @@ export const settings = {
     default: 'server',
     schema: z.enum(['server', 'client']),
   }),
-  listen: setting.string({
+  listen: setting.address({
     help: 'listen address: TLS in server mode (HTTP/1.1 and HTTP/2 by ALPN, or TCP), plain HTTP or TCP in client mode',
-    metavar: 'HOST:PORT',
     default: '0.0.0.0:8443',
-    schema: zAddress,
   }),
   upstream: setting.string({
     help: 'server mode: http://H:P, unix:/path.sock, h2c://H:P (HTTP/2, gRPC), https://H:P (re-encrypted) or tcp://H:P (bytes); client mode: tls://H:P (bytes) or https://H:P (HTTP)',
@@ -218,80 +216,70 @@ export const settings = {
 
 export const flags = flagsOf(settings);
 
-export const schema = z
-  .strictObject({
-    ...commonSchema,
-    ...shapeOf(settings),
-  })
-  .check(
-    z.superRefine((c, ctx) => {
-      const issue = (path: string, message: string) =>
-        ctx.addIssue({ code: 'custom', path: [path], message });
-      const up = parseUpstream(c.upstream);
-      if (typeof up === 'string') return; // reported on the field
-      const kinds: readonly string[] = MODE_UPSTREAMS[c.mode];
-      if (!kinds.includes(up.kind))
+export const schema = configSchema(settings).check(
+  z.superRefine((c, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    const up = parseUpstream(c.upstream);
+    if (typeof up === 'string') return; // reported on the field
+    const kinds: readonly string[] = MODE_UPSTREAMS[c.mode];
+    if (!kinds.includes(up.kind))
+      issue(
+        'upstream',
+        `--mode ${c.mode} takes ${kinds.map((k) => (k === 'http' ? 'http:// or unix:' : `${k}://`)).join(', ')}`,
+      );
+    if ((up.kind === 'tcp' || up.kind === 'tls') && c.accessLog !== 'off')
+      issue('accessLog', 'access logs are written per HTTP request; the TCP modes write none');
+    if (c.tlsDir && (c.cert || c.key)) issue('tlsDir', 'give either --tls-dir or --cert/--key, not both');
+    else if (c.mode === 'server' && !c.tlsDir && !(c.cert && c.key))
+      issue(c.cert ? 'key' : 'cert', 'a certificate and key are required (--cert and --key, or --tls-dir)');
+    else if (c.mode === 'client' && Boolean(c.cert) !== Boolean(c.key))
+      issue(c.cert ? 'key' : 'cert', 'the client certificate needs both --cert and --key');
+    if (c.mode === 'client') {
+      // whoever reaches a client-mode port speaks to the upstream as this pod: loopback only
+      const at = parseAddress(c.listen);
+      if (typeof at !== 'string' && at.kind === 'tcp' && !isLoopback(at.host))
         issue(
-          'upstream',
-          `--mode ${c.mode} takes ${kinds.map((k) => (k === 'http' ? 'http:// or unix:' : `${k}://`)).join(', ')}`,
+          'listen',
+          'client mode takes plain text and presents the pod certificate for whoever connects: listen on loopback (127.0.0.1:PORT, [::1]:PORT) or a unix socket',
         );
-      if ((up.kind === 'tcp' || up.kind === 'tls') && c.accessLog !== 'off')
-        issue('accessLog', 'access logs are written per HTTP request; the TCP modes write none');
-      if (c.tlsDir && (c.cert || c.key)) issue('tlsDir', 'give either --tls-dir or --cert/--key, not both');
-      else if (c.mode === 'server' && !c.tlsDir && !(c.cert && c.key))
-        issue(c.cert ? 'key' : 'cert', 'a certificate and key are required (--cert and --key, or --tls-dir)');
-      else if (c.mode === 'client' && Boolean(c.cert) !== Boolean(c.key))
-        issue(c.cert ? 'key' : 'cert', 'the client certificate needs both --cert and --key');
-      if (c.mode === 'client') {
-        // whoever reaches a client-mode port speaks to the upstream as this pod: loopback only
-        const at = parseAddress(c.listen);
-        if (typeof at !== 'string' && at.kind === 'tcp' && !isLoopback(at.host))
-          issue(
-            'listen',
-            'client mode takes plain text and presents the pod certificate for whoever connects: listen on loopback (127.0.0.1:PORT, [::1]:PORT) or a unix socket',
-          );
-        const serverOnly: [keyof typeof c, string, boolean][] = [
-          ['clientAuth', '--client-auth', c.clientAuth !== 'none'],
-          ['clientCa', '--client-ca', c.clientCa !== ''],
-          ['sniDirs', '--sni-dirs', c.sniDirs.length > 0],
-          ['redirectListen', '--redirect-listen', c.redirectListen !== 'off'],
-          ['hsts', '--hsts', c.hsts !== ''],
-          ['proxyProtocol', '--proxy-protocol', c.proxyProtocol !== 'off'],
-          ['upstreamCa', '--upstream-ca (client mode verifies the server with --ca)', c.upstreamCa !== ''],
-          ['upstreamCert', '--upstream-cert (client mode presents --cert/--key)', c.upstreamCert !== ''],
-          ['upstreamKey', '--upstream-key (client mode presents --cert/--key)', c.upstreamKey !== ''],
-          [
-            'upstreamAllowSan',
-            '--upstream-allow-san (client mode uses --allow-san)',
-            c.upstreamAllowSan.length > 0,
-          ],
-        ];
-        for (const [field, flag, set] of serverOnly) if (set) issue(field, `${flag} is for --mode server`);
-        return;
-      }
-      if (c.ca)
-        issue('ca', '--ca is for --mode client; client certificates are verified against --client-ca');
-      if (c.clientAuth !== 'none' && !c.clientCa && !c.tlsDir)
-        issue('clientCa', `--client-auth ${c.clientAuth} needs --client-ca (or --tls-dir with ca.crt)`);
-      if (c.clientAuth === 'none' && (c.allowCn.length || c.allowSan.length))
-        issue('clientAuth', '--allow-cn/--allow-san need --client-auth optional or require');
-      if (up.kind !== 'https') {
-        for (const [field, set] of [
-          ['upstreamCa', c.upstreamCa !== ''],
-          ['upstreamCert', c.upstreamCert !== ''],
-          ['upstreamKey', c.upstreamKey !== ''],
-          ['upstreamServerName', c.upstreamServerName !== ''],
-          ['upstreamAllowSan', c.upstreamAllowSan.length > 0],
-        ] as const)
-          if (set) issue(field, 'upstream TLS settings need --upstream https://');
-      } else if (Boolean(c.upstreamCert) !== Boolean(c.upstreamKey))
-        issue(
-          c.upstreamCert ? 'upstreamKey' : 'upstreamCert',
-          'give both --upstream-cert and --upstream-key',
-        );
-      if (c.proxyProtocol !== 'off' && up.kind !== 'tcp')
-        issue('proxyProtocol', '--proxy-protocol needs --upstream tcp://');
-    }),
-  );
+      const serverOnly: [keyof typeof c, string, boolean][] = [
+        ['clientAuth', '--client-auth', c.clientAuth !== 'none'],
+        ['clientCa', '--client-ca', c.clientCa !== ''],
+        ['sniDirs', '--sni-dirs', c.sniDirs.length > 0],
+        ['redirectListen', '--redirect-listen', c.redirectListen !== 'off'],
+        ['hsts', '--hsts', c.hsts !== ''],
+        ['proxyProtocol', '--proxy-protocol', c.proxyProtocol !== 'off'],
+        ['upstreamCa', '--upstream-ca (client mode verifies the server with --ca)', c.upstreamCa !== ''],
+        ['upstreamCert', '--upstream-cert (client mode presents --cert/--key)', c.upstreamCert !== ''],
+        ['upstreamKey', '--upstream-key (client mode presents --cert/--key)', c.upstreamKey !== ''],
+        [
+          'upstreamAllowSan',
+          '--upstream-allow-san (client mode uses --allow-san)',
+          c.upstreamAllowSan.length > 0,
+        ],
+      ];
+      for (const [field, flag, set] of serverOnly) if (set) issue(field, `${flag} is for --mode server`);
+      return;
+    }
+    if (c.ca) issue('ca', '--ca is for --mode client; client certificates are verified against --client-ca');
+    if (c.clientAuth !== 'none' && !c.clientCa && !c.tlsDir)
+      issue('clientCa', `--client-auth ${c.clientAuth} needs --client-ca (or --tls-dir with ca.crt)`);
+    if (c.clientAuth === 'none' && (c.allowCn.length || c.allowSan.length))
+      issue('clientAuth', '--allow-cn/--allow-san need --client-auth optional or require');
+    if (up.kind !== 'https') {
+      for (const [field, set] of [
+        ['upstreamCa', c.upstreamCa !== ''],
+        ['upstreamCert', c.upstreamCert !== ''],
+        ['upstreamKey', c.upstreamKey !== ''],
+        ['upstreamServerName', c.upstreamServerName !== ''],
+        ['upstreamAllowSan', c.upstreamAllowSan.length > 0],
+      ] as const)
+        if (set) issue(field, 'upstream TLS settings need --upstream https://');
+    } else if (Boolean(c.upstreamCert) !== Boolean(c.upstreamKey))
+      issue(c.upstreamCert ? 'upstreamKey' : 'upstreamCert', 'give both --upstream-cert and --upstream-key');
+    if (c.proxyProtocol !== 'off' && up.kind !== 'tcp')
+      issue('proxyProtocol', '--proxy-protocol needs --upstream tcp://');
+  }),
+);
 
 export type SidecarConfig = z.infer<typeof schema> & CommonConfig & HttpProxyConfig & AccessLogConfig;

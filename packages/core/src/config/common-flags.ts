@@ -1,7 +1,7 @@
 import { adminTokenSettings } from '../admin/admin-token.js';
 import type { FlagSpec } from './flags.js';
 import { zAddressOrOff, zLogLevel } from './schemas.js';
-import { flagsOf, setting, shapeOf } from './settings.js';
+import { flagsOf, type Settings, setting, shapeOf } from './settings.js';
 import * as z from './zod.js';
 
 const g = 'Common';
@@ -51,6 +51,18 @@ export const commonSettings = {
 export const commonSchema = shapeOf(commonSettings);
 
 export type CommonConfig = z.infer<z.ZodMiniObject<typeof commonSchema>>;
+
+/**
+ * A component's config schema: the common settings, the component's own, and what only YAML can
+ * say (`extra`: lists of objects such as experiments, policies, checks). Add its cross-field rules
+ * with `.check()`.
+ */
+export function configSchema<
+  T extends Settings,
+  X extends Record<string, z.ZodMiniType> = Record<never, never>,
+>(settings: T, extra?: X) {
+  return z.strictObject({ ...commonSchema, ...shapeOf(settings), ...(extra as X) });
+}
 
 /** Flags of the CLI only: they act and are no part of the config. */
 const actions: FlagSpec[] = [

@@ -1,5 +1,5 @@
 import { camel, type FlagSpec, type FlagType } from './flags.js';
-import { zDuration } from './schemas.js';
+import { zAddress, zDuration } from './schemas.js';
 import * as z from './zod.js';
 
 /**
@@ -84,6 +84,9 @@ export const setting = {
   /** milliseconds; the flag and env take `500ms`, `10s`, `2m`, YAML a duration or milliseconds */
   duration: <S extends z.ZodMiniType = typeof zDuration>(o: Options<S>): Setting<S> =>
     make('duration', zDuration, o),
+  /** a `host:port`, `[v6]:port` or unix path to listen on (metavar HOST:PORT) */
+  address: <S extends z.ZodMiniType = typeof zAddress>(o: Options<S>): Setting<S> =>
+    make('string', zAddress, { metavar: 'HOST:PORT', ...o }),
   /** comma-separated (or `separator`) in a flag or env var, repeatable, a list in YAML */
   list: <S extends z.ZodMiniType = z.ZodMiniArray<z.ZodMiniString<string>>>(o: Options<S>): Setting<S> =>
     make('list', z.array(z.string()), o),

@@ -1,6 +1,5 @@
-import { type CommonConfig, commonSchema } from '@dds/core/config/common-flags';
+import { type CommonConfig, configSchema } from '@dds/core/config/common-flags';
 import { addIssue } from '@dds/core/config/schemas';
-import { shapeOf } from '@dds/core/config/settings';
 import * as z from '@dds/core/config/zod';
 import { settings } from './flags.js';
 import { type PoolConfig, poolSchema } from './pool-schema.js';
@@ -17,9 +16,7 @@ const VERBOSE_LEVELS = [
   'debug',
 ] as const;
 
-const rawSchema = z.strictObject({
-  ...commonSchema,
-  ...shapeOf(settings),
+const rawSchema = configSchema(settings, {
   pools: z._default(
     z.record(
       z.string().check(z.regex(/^[A-Za-z0-9_.-]+$/, 'pool names are letters, digits, _ . -')),
