@@ -3,7 +3,8 @@ import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { freePorts, type Proc, run, sleep, startComponent, tempDir, waitForHttp } from '@dds/test-support';
+import { freePorts, type Proc, run, startComponent, tempDir, waitForHttp } from '@dds/test-support';
+import { arrivedAt } from '@dds/test-support/lifecycle';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const procs: Proc[] = [];
@@ -246,7 +247,7 @@ describe('lifecycle', () => {
       status: r.status,
       body: await r.text(),
     }));
-    await sleep(200);
+    await arrivedAt(d.url, '/slow');
     d.p.child.kill('SIGTERM');
     await d.p.waitFor('"msg":"draining"');
     const ready = await fetch(`${d.adminUrl}/readyz`);
@@ -270,7 +271,7 @@ describe('lifecycle', () => {
   it('a second signal exits at once', async () => {
     const d = await demo(['--drain-timeout', '30s']);
     void fetch(`${d.url}/slow?ms=20000`).catch(() => {});
-    await sleep(200);
+    await arrivedAt(d.url, '/slow');
     d.p.child.kill('SIGTERM');
     await d.p.waitFor('"msg":"draining"');
     d.p.child.kill('SIGTERM');
@@ -335,7 +336,7 @@ describe('--workers', () => {
     const metrics = await (await fetch(`${d.adminUrl}/metrics`)).text();
     expect(metrics).toMatch(/dds_build_info\{component="demo-app"[^}]*\} 2/);
     const slow = fetch(`${d.url}/slow?ms=800`).then((r) => r.status);
-    await sleep(150);
+    await arrivedAt(d.url, '/slow');
     d.p.child.kill('SIGTERM');
     await d.p.waitFor('draining workers');
     expect((await fetch(`${d.adminUrl}/readyz`)).status).toBe(503);

@@ -12,6 +12,7 @@ import {
   splitter,
   stopAll,
 } from '@dds/test-support/experiment-splitter/harness';
+import { arrivedAt } from '@dds/test-support/lifecycle';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 afterAll(stopAll);
@@ -191,7 +192,8 @@ describe('SIGTERM', () => {
     const experiment = await demoApp('experiment');
     const s = await quickSplitter(control, experiment, ['--shutdown-delay', '0s']);
     const slow = get(`${s.url}/slow?ms=800`, { cookie: 'uid=drain-1' });
-    await sleep(200);
+    // in flight: one of the two backends has it
+    await Promise.any([arrivedAt(control.url, '/slow'), arrivedAt(experiment.url, '/slow')]);
     s.proc.child.kill('SIGTERM');
     const r = await slow;
     expect(r.status).toBe(200);

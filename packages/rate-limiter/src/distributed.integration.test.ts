@@ -113,7 +113,9 @@ describe('distributed mode: two limiters sharing one redis-server', () => {
 
     // Redis stops: A admits (fail open), B refuses with 503 (fail closed); both log and count it
     await redis.stop();
-    await sleep(300);
+    // both limiters have seen it go (their connections closed), before any request asks
+    await a.p.waitFor('redis unavailable: failing open');
+    await b.p.waitFor('redis unavailable: failing closed');
     const down = { a: [] as number[], b: [] as number[] };
     for (let i = 0; i < 10; i++) {
       down.a.push((await fetch(`${a.base}/`, init)).status);
@@ -124,8 +126,6 @@ describe('distributed mode: two limiters sharing one redis-server', () => {
     expect(await metric(a.admin, 'dds_ratelimit_fail_open_total')).toBeGreaterThanOrEqual(10);
     expect(await metric(b.admin, 'dds_ratelimit_fail_closed_total')).toBeGreaterThanOrEqual(10);
     expect(await metric(a.admin, 'dds_ratelimit_redis_up')).toBe(0);
-    await a.p.waitFor('redis unavailable: failing open');
-    await b.p.waitFor('redis unavailable: failing closed');
 
     // Redis returns (empty) on the same port: both recover on their own and enforce again
     redis = await startRedis([], redisPort);

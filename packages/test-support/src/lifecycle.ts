@@ -136,3 +136,25 @@ export async function pidOfLocalPort(port: number): Promise<number | undefined> 
   const r = await run('ss', ['-tnpH', 'state', 'established', `( sport = :${port} )`]);
   return Number(/pid=(\d+)/.exec(r.stdout)?.[1]) || undefined;
 }
+
+/**
+ * Resolves once the demo app at `appUrl` has received a request for `path`: its /stats counts
+ * requests as they arrive (asked on fresh connections, so every --workers process is asked).
+ */
+export async function arrivedAt(appUrl: string, path: string, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const stats = await new Promise<{ paths: Record<string, number> }>((resolve, reject) => {
+      httpRequest(`${appUrl}/stats`, { agent: false }, (res) => {
+        let b = '';
+        res.on('data', (c: Buffer) => (b += c.toString()));
+        res.on('end', () => resolve(JSON.parse(b)));
+      })
+        .on('error', reject)
+        .end();
+    });
+    if ((stats.paths[path] ?? 0) > 0) return;
+    if (Date.now() > end) throw new Error(`${path} never reached ${appUrl}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
