@@ -304,7 +304,9 @@ describe('HTTP/1.1 upstream pool', () => {
         up.respond = (_h, s) => s.end(Buffer.from(bytes));
         const r = await get('/fuzz', 60);
         // the client always gets an answer: the upstream's, or the proxy's 502/504; never silence
-        expect(r, `upstream sent ${JSON.stringify(Buffer.from(bytes).toString('latin1'))}`).toMatch(/^HTTP\/1\.1 \d{3} /);
+        expect(r, `upstream sent ${JSON.stringify(Buffer.from(bytes).toString('latin1'))}`).toMatch(
+          /^HTTP\/1\.1 \d{3} /,
+        );
       }),
       { numRuns: 40 },
     );
