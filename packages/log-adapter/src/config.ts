@@ -7,6 +7,7 @@ import { TCHAR } from '@dds/core/http/field-syntax';
 import { type OutputTarget, resolveTargets } from './outputs/targets.js';
 import { compileTimeFormat } from './parsers/custom/time-format.js';
 import { FORMAT_CHOICES, type FormatChoice } from './parsers/formats.js';
+import { isUtcZone } from './time/zone-clock.js';
 
 const FORMATS = Object.keys(FORMAT_CHOICES) as [FormatChoice, ...FormatChoice[]];
 const IN = 'Input';
@@ -16,6 +17,7 @@ const HTTP = 'HTTP and OTLP outputs';
 const KAFKA = 'Kafka output';
 
 const validZone = (z: string): boolean => {
+  if (isUtcZone(z)) return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: z });
     return true;
@@ -162,7 +164,7 @@ export const settings = {
   }),
   bufferSize: setting.number({
     help: 'bytes queued in memory per output before inputs pause (block) or batches drop (drop)',
-    default: 16_777_216,
+    default: 4_194_304,
     group: OUT,
     schema: z.number().check(z.int(), z.minimum(1024)),
   }),

@@ -7,7 +7,8 @@ import type { ComponentContext, Instance } from '@dds/core/runner';
 import { packageVersion } from '@dds/core/version';
 import type { PoolConfig } from './config/pool-schema.js';
 import type { AmbassadorConfig } from './config/schema.js';
-import { DnsDiscovery } from './discovery/dns-discovery.js';
+import type { DnsDiscovery } from './discovery/dns-discovery.js';
+import { prepareHashes } from './hash/index.js';
 import { HttpShardListener } from './http/http-shard-listener.js';
 import { memcacheProtocol } from './memcache/memcache-protocol.js';
 import { MemcacheSession } from './memcache/memcache-session.js';
@@ -102,6 +103,8 @@ export function createAmbassador(ctx: ComponentContext<AmbassadorConfig>): Insta
     cfg: PoolConfig,
   ): Promise<{ cfg: PoolConfig; discovery?: DnsDiscovery }> => {
     if (!cfg.dns_discovery) return { cfg };
+    // node:dns/promises loads with the first pool that discovers its servers
+    const { DnsDiscovery } = await import('./discovery/dns-discovery.js');
     const discovery = new DnsDiscovery(
       cfg.dns_discovery,
       name,
@@ -160,6 +163,7 @@ export function createAmbassador(ctx: ComponentContext<AmbassadorConfig>): Insta
 
   return {
     async start() {
+      await prepareHashes(Object.values(config.pools).map((p) => p.hash));
       if (config.output) logger.warn({ output: config.output }, '-o/--output is ignored: logs go to stdout');
       for (const [name, cfg] of Object.entries(config.pools)) await startPool(name, cfg);
       if (config.statsPort > 0) {
@@ -169,6 +173,7 @@ export function createAmbassador(ctx: ComponentContext<AmbassadorConfig>): Insta
     },
 
     async reload(next) {
+      await prepareHashes(Object.values(next.pools).map((p) => p.hash));
       accessLog.configure(next); // a destination that cannot be opened refuses the reload
       for (const [name, wanted] of Object.entries(next.pools)) {
         const r = running.get(name);

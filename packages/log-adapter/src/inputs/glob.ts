@@ -1,5 +1,4 @@
 import { stat } from 'node:fs/promises';
-import { glob } from 'tinyglobby';
 
 const MAGIC = /[*?[\]{}]/;
 
@@ -25,6 +24,8 @@ export async function expandGlobs(patterns: readonly string[]): Promise<string[]
     }
     const base = baseDir(pattern);
     const rel = pattern.slice(base === '/' ? 1 : base.length + 1);
+    // tinyglobby (with fdir and picomatch) loads with the first pattern that has wildcards
+    const { glob } = await import('tinyglobby');
     const found = await glob(rel, {
       cwd: base,
       absolute: true,

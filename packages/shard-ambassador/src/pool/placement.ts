@@ -1,7 +1,7 @@
 import type { PoolConfig } from '../config/pool-schema.js';
 import type { ServerSpec } from '../config/server-spec.js';
 import { buildDistribution, type Distribution, type DistributionName } from '../distribution/index.js';
-import { HASHES, type HashFn } from '../hash/index.js';
+import { type HashFn, hashNamed } from '../hash/index.js';
 
 /**
  * Key -> server index, exactly as twemproxy's server_pool_idx: one server needs no hashing,
@@ -19,7 +19,7 @@ export class Placement {
     cfg: Pick<PoolConfig, 'hash' | 'hash_tag' | 'distribution'>,
     private readonly servers: readonly ServerSpec[],
   ) {
-    this.hash = HASHES[cfg.hash];
+    this.hash = hashNamed(cfg.hash);
     this.kind = cfg.distribution;
     this.tagOpen = cfg.hash_tag ? cfg.hash_tag.charCodeAt(0) : -1;
     this.tagClose = cfg.hash_tag ? cfg.hash_tag.charCodeAt(1) : -1;
