@@ -8,7 +8,9 @@
 // - sh: every command runs; one that starts a component must log that it started and exit 0 on
 //   SIGTERM (it is stopped before the next one starts); any other must exit 0, and each HTTP
 //   transfer of curl must answer below 400 unless the line names the status it shows;
-//   `docker run` runs with podman, which takes the same arguments.
+//   `docker run` runs with podman, which takes the same arguments, where the image was built
+//   (scripts/images.sh; test-all.sh builds them first), else the component's built binary with the
+//   same arguments (its -v mounts bound in the sandbox, its -e variables set).
 // - yaml: a block whose first line names its file and the command that uses it, e.g.
 //   `# splitter.yaml (dds-experiment-splitter --config splitter.yaml)`, is written there and
 //   checked with that command (`--check-config` added for a dds component); a Kubernetes manifest

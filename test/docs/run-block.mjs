@@ -18,6 +18,36 @@ const { repo, work } = plan;
 const report = { fixtures: [], steps: [], error: undefined };
 const background = [];
 
+const DOCKER_SHIM = `#!/bin/bash
+source @REPO@/scripts/podman-env.sh
+[[ "$1" == run ]] || exec podman "$@"
+shift
+args=("$@"); i=0; mounts=(); envs=()
+while (( i < \${#args[@]} )); do
+  a="\${args[i]}"
+  case "$a" in
+    -v|--volume) mounts+=("\${args[i+1]}"); i=$((i+2)) ;;
+    -e|--env) envs+=("\${args[i+1]}"); i=$((i+2)) ;;
+    -p|--publish|--name|--network|-u|--user|--userns|--entrypoint|-w|--workdir|--mount|--ulimit|--cap-add|--cap-drop|--security-opt|--tmpfs) i=$((i+2)) ;;
+    -*) i=$((i+1)) ;;
+    *) break ;;
+  esac
+done
+image="\${args[i]}"
+if podman image exists "$image" 2>/dev/null || podman image exists "localhost/$image" 2>/dev/null; then
+  exec podman run --name "@NAME@-$$-$RANDOM" "$@"
+fi
+component="$(sed -E 's#^(.*/)?dds/([a-z-]+)(:.*)?$#\\2#' <<<"$image")"
+echo "docker run: no image $image here; running packages/$component/dist/main.js with the same arguments" >&2
+for m in "\${mounts[@]}"; do
+  IFS=: read -r src dst _ <<<"$m"
+  if [[ -d "$src" ]]; then mkdir -p "$dst"; else mkdir -p "$(dirname "$dst")"; touch "$dst"; fi
+  mount --bind "$src" "$dst"
+done
+for e in "\${envs[@]}"; do export "$e"; done
+exec node "@REPO@/packages/$component/dist/main.js" "\${args[@]:i+1}"
+`;
+
 /** Containers of `docker run` lines are named so; they are removed before the sandbox ends. */
 const CONTAINERS = `dds-docs-${plan.id}`;
 
@@ -232,10 +262,12 @@ function files() {
     0o755,
   );
   // docker: podman, which takes the same arguments, with the settings this machine needs
-  // (scripts/podman-env.sh); the container is named, so the test can remove it whatever happens
+  // (scripts/podman-env.sh); the container is named, so the test can remove it whatever happens.
+  // Where the image was not built, the same line runs the component's built binary instead: its
+  // -v mounts bound in place (the sandbox is a throw-away mount namespace), its -e variables set.
   write(
     join(work, 'bin/docker'),
-    `#!/bin/bash\nsource ${repo}/scripts/podman-env.sh\nif [[ "$1" == run ]]; then shift; exec podman run --name "${CONTAINERS}-$$-$RANDOM" "$@"; fi\nexec podman "$@"\n`,
+    DOCKER_SHIM.replaceAll('@REPO@', repo).replaceAll('@NAME@', CONTAINERS),
     0o755,
   );
   report.fixtures.push('files');
