@@ -22,6 +22,7 @@ dist:
   name: otelcol-dds
   description: OpenTelemetry Collector for dds tests and benchmarks
   output_path: $dir/build
+  version: ${OTELCOL_VERSION#v}
 receivers:
   - gomod: go.opentelemetry.io/collector/receiver/otlpreceiver $OTELCOL_VERSION
   - gomod: github.com/open-telemetry/opentelemetry-collector-contrib/receiver/filelogreceiver $OTELCOL_VERSION
@@ -37,5 +38,6 @@ CGO_ENABLED=0 "$dir/bin/builder" --config "$dir/builder.yaml" >"$dir/build.log" 
 }
 mv "$dir/build/otelcol-dds" "$binary"
 echo "$OTELCOL_VERSION" >"$stamp"
+# the version the distribution was built with (dist.version), and proof the binary runs
 "$binary" --version
 echo "otelcol at $binary"
