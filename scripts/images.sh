@@ -64,6 +64,14 @@ build_one() {
   local version
   version="$(node -p "require('./packages/$c/package.json').version")"
   echo "== $c $version"
+  # an image whose Dockerfile copies init/catatonit runs it as PID 1 (see images/health-adapter);
+  # the static binary and its copyright come from the build machine's Debian package
+  if grep -q 'init/catatonit' "images/$c/Dockerfile"; then
+    local init
+    init="$(command -v catatonit || echo /usr/libexec/podman/catatonit)"
+    install -D -m 0755 "$(readlink -f "$init")" "$ctx/init/catatonit"
+    install -D -m 0644 /usr/share/doc/catatonit/copyright "$ctx/init/catatonit.copyright"
+  fi
   podman build --quiet --layers \
     --build-arg "NODE_IMAGE=$NODE_IMAGE" --build-arg "VERSION=$version" \
     --build-arg "REVISION=$revision" --build-arg "CREATED=$created" \
