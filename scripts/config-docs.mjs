@@ -6,6 +6,8 @@
 //     (k8s/charts/dds-lib/component-values.schema.json), the chart's own (values.schema.extra.json
 //     beside it) and `flags:`, one property per flag with its type, choices and help
 //   - each chart's appVersion, from the component's package.json
+//   - k8s/charts/dds/files/flag-paths.json: each charted component's flags -> their config path,
+//     which the umbrella chart's pod mode uses to turn a component's flags: into its pod section
 //
 //   node scripts/config-docs.mjs           rewrite what is stale (after `npm run build`)
 //   node scripts/config-docs.mjs --check   exit 1 naming what is stale (test/foundation/config-docs.test.ts)
@@ -179,9 +181,23 @@ export function withAppVersion(chartYaml, version) {
   return chartYaml.replace(/^appVersion: .*$/m, `appVersion: "${version}"`);
 }
 
+/**
+ * Each flag of a component (action flags and the config file flag aside) -> its path in the
+ * component's YAML config (`guard-window` -> `guard.window`) and its type (a flag given as text,
+ * `--name=value`, becomes the YAML value of that type).
+ */
+export function flagPaths(flags, fileFlag = 'config') {
+  return Object.fromEntries(
+    flags
+      .filter((f) => !f.action && f.name !== fileFlag)
+      .map((f) => [f.name, { path: pathOf(f), type: f.type }]),
+  );
+}
+
 /** Every generated file: [path relative to the root, content it must have]. */
 export async function generated() {
   const files = [];
+  const paths = {};
   for (const name of DOCUMENTED) {
     const { flags, schema, fileFlag } = await flagsOf(name);
     const readme = `packages/${name}/README.md`;
@@ -190,10 +206,12 @@ export async function generated() {
       withTables(readFileSync(join(ROOT, readme), 'utf8'), flagTables(flags, fileFlag), readme),
     ]);
     if (!CHARTED.includes(name)) continue;
+    paths[name] = flagPaths(flags, fileFlag);
     files.push([`k8s/charts/${name}/values.schema.json`, chartSchema(name, flags, schema)]);
     const chartYaml = `k8s/charts/${name}/Chart.yaml`;
     files.push([chartYaml, withAppVersion(readFileSync(join(ROOT, chartYaml), 'utf8'), versionOf(name))]);
   }
+  files.push(['k8s/charts/dds/files/flag-paths.json', `${JSON.stringify(paths, null, 2)}\n`]);
   return files;
 }
 

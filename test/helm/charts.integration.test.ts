@@ -4,9 +4,9 @@
 // security contexts asserted.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePorts, ROOT, run, tempDir, waitForPort } from '@dds/test-support';
+import { bin, freePorts, ROOT, run, tempDir, waitForPort } from '@dds/test-support';
 import {
   ensureImages,
   eventually,
@@ -16,8 +16,9 @@ import {
   type Played,
   play,
 } from '@dds/test-support/podman';
+import { selfSignedCert } from '@dds/test-support/self-signed';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 
 // pods and podman on a busy shared machine: generous per-test time (every wait inside is bounded)
 vi.setConfig({ testTimeout: 60_000 });
@@ -373,6 +374,137 @@ describe('umbrella chart dds', () => {
     }
     const app = spec.containers[0] as Container;
     expect(app.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true });
+  });
+});
+
+describe('umbrella chart dds in pod mode (app.sidecarMode: pod)', () => {
+  const POD_LEVEL = ['admin', 'workers', 'shutdownDelay', 'drainTimeout', 'reloadInterval'];
+  const tlsDir = tempDir('helm-pod-tls');
+  beforeAll(() => {
+    const c = selfSignedCert();
+    copyFileSync(c.cert, join(tlsDir, 'tls.crt'));
+    copyFileSync(c.key, join(tlsDir, 'tls.key'));
+  });
+  /** What a component makes of its settings: --print-config, paths under /etc/dds moved to test files. */
+  async function printed(program: string, args: string[]): Promise<Record<string, unknown>> {
+    const r = await run(process.execPath, [bin(program), ...args, '--print-config']);
+    expect(r.stderr, `${program} ${args.join(' ')}`).toBe('');
+    expect(r.code).toBe(0);
+    return parse(r.stdout) as Record<string, unknown>;
+  }
+  const withoutPodLevel = (c: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(c).filter(([k]) => !POD_LEVEL.includes(k)));
+
+  it('one dds/pod container for the app pod: hardened, one admin port, every data port, its pod file', async () => {
+    const objs = await template('dds', 'dds-app-pod.yaml');
+    const app = byKind(objs, 'Deployment').find((d) => d.metadata.name === 'rel-app') as K8sObject;
+    const spec = podSpec(app);
+    expect(spec.containers.map((c) => c.name)).toEqual(['app']);
+    const [pod, ...more] = spec.initContainers ?? [];
+    expect(more).toEqual([]);
+    expect(pod?.name).toBe('dds-pod');
+    expect(pod?.image).toBe('dds/pod:0.1.0');
+    expect(pod?.restartPolicy).toBe('Always');
+    expect(pod?.args).toEqual(['--config=/etc/dds/config/pod.yaml', '--admin=0.0.0.0:9910']);
+    expect(pod?.ports).toEqual([
+      { name: 'tls-https', containerPort: 8443, protocol: 'TCP' },
+      { name: 'shard-redis', containerPort: 6379, protocol: 'TCP' },
+      { name: 'rl-http', containerPort: 8084, protocol: 'TCP' },
+      { name: 'metrics-redis', containerPort: 9121, protocol: 'TCP' },
+      { name: 'pod-admin', containerPort: 9910, protocol: 'TCP' },
+    ]);
+    expect(pod?.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 9910 });
+    expect(pod?.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 9910 });
+    expect(pod?.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true });
+    expect((pod as unknown as { env: unknown }).env).toEqual([
+      { name: 'NODE_OPTIONS', value: '--max-old-space-size=160 --max-semi-space-size=2' },
+    ]);
+    // the members' mounts (certificates, the app's logs) and the pod file; every volume exists once
+    expect(pod?.volumeMounts?.map((m) => m.mountPath)).toEqual([
+      '/tmp',
+      '/etc/dds/config',
+      '/etc/dds/tls',
+      '/var/log/app',
+    ]);
+    const volumeNames = (spec.volumes ?? []).map((v) => v.name);
+    expect(new Set(volumeNames).size).toBe(volumeNames.length);
+    for (const c of [...spec.containers, pod as Container])
+      for (const m of c.volumeMounts ?? []) expect(volumeNames).toContain(m.name);
+    const file = byKind(objs, 'ConfigMap').find((o) => o.metadata.name === 'rel-dds-pod-config');
+    const podFile = parse(file?.data['pod.yaml']) as { components: Record<string, unknown> };
+    expect(Object.keys(podFile.components).sort()).toEqual([
+      'log-adapter',
+      'metrics-adapter',
+      'rate-limiter',
+      'shard-ambassador',
+      'tls-sidecar',
+    ]);
+    expect(podFile).toMatchObject({ logLevel: 'info', drainTimeout: '20s' });
+    // the splitter is not in app.sidecars: it still runs standalone
+    expect(byKind(objs, 'Deployment').map((d) => d.metadata.name)).toContain('rel-experiment-splitter');
+  });
+
+  it('each section is what that component makes of the same values in its own container', async () => {
+    const pod = await template('dds', 'dds-app-pod.yaml');
+    const alone = await template('dds', 'dds-app-pod.yaml', ['--set', 'app.sidecarMode=containers']);
+    const dir = tempDir('helm-pod-config');
+    /** a rendered ConfigMap's files written out; returns the directory */
+    const files = (objs: K8sObject[], name: string) => {
+      const d = join(dir, name);
+      mkdirSync(d, { recursive: true });
+      const cm = byKind(objs, 'ConfigMap').find((o) => o.metadata.name === name) as K8sObject;
+      for (const [f, text] of Object.entries(cm.data as Record<string, string>))
+        writeFileSync(join(d, f), text);
+      return d;
+    };
+    const local = (args: string[], configDir: string) =>
+      args.map((a) => a.replace('/etc/dds/config/', `${configDir}/`).replace('/etc/dds/tls', tlsDir));
+    const podDir = files(pod, 'rel-dds-pod-config');
+    writeFileSync(
+      join(podDir, 'pod.yaml'),
+      readFileSync(join(podDir, 'pod.yaml'), 'utf8').replace('/etc/dds/tls', tlsDir),
+    );
+    const whole = await printed('pod', ['--config', join(podDir, 'pod.yaml')]);
+    const sections = whole.components as Record<string, Record<string, unknown>>;
+    const containers =
+      podSpec(alone.find((d) => d.metadata.name === 'rel-app') as K8sObject).initContainers ?? [];
+    expect(containers.map((c) => c.name).sort()).toEqual(Object.keys(sections).sort());
+    for (const c of containers) {
+      const cm = `rel-${c.name}-config`;
+      const configDir = byKind(alone, 'ConfigMap').some((o) => o.metadata.name === cm)
+        ? files(alone, cm)
+        : join(dir, cm);
+      const own = await printed(c.name, local(c.args ?? [], configDir));
+      expect(withoutPodLevel(sections[c.name] as Record<string, unknown>), c.name).toEqual(
+        withoutPodLevel(own),
+      );
+    }
+  });
+
+  it('refuses what a pod section cannot take: a pod-level flag, environment variables, an unknown flag', async () => {
+    const bad = async (set: string) => {
+      const r = await helm([
+        'template',
+        'rel',
+        join(CHARTS, 'dds'),
+        '-f',
+        join(VALUES, 'dds-app-pod.yaml'),
+        '--set',
+        set,
+      ]);
+      expect(r.code).toBe(1);
+      return r.stderr;
+    };
+    expect(await bad('rateLimiter.flags.drain-timeout=5s')).toContain(
+      'rateLimiter: --drain-timeout is set once for the whole pod in pod mode (pod.* values)',
+    );
+    expect(await bad('tlsSidecar.env[0].name=DDS_HSTS,tlsSidecar.env[0].value=x')).toContain(
+      'tlsSidecar.env: environment variables do not reach a component in pod mode',
+    );
+    expect(await bad('rateLimiter.extraArgs[0]=--no-such-flag')).toContain(
+      'rateLimiter: unknown flag --no-such-flag',
+    );
+    expect(await bad('app.sidecarMode=one')).toContain('sidecarMode');
   });
 });
 

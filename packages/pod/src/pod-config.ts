@@ -65,7 +65,20 @@ export async function loadPod(
       issues.push({ path: `components.${name}`, message: `unknown component; one of ${known()}`, source });
       continue;
     }
-    const section = pod.components[name] ?? {};
+    const component = await load();
+    // the section is what the component's own file holds (the shard-ambassador's is a
+    // nutcracker.yaml: pools at the top, its settings under dds:), shaped as that file is
+    let section: unknown;
+    try {
+      section = component.fromFile
+        ? component.fromFile(pod.components[name] ?? {}, `${source}, components.${name}`)
+        : (pod.components[name] ?? {});
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      for (const i of err.issues)
+        issues.push({ ...i, path: i.path ? `components.${name}.${i.path}` : `components.${name}` });
+      continue;
+    }
     if (!isPlainObject(section)) {
       issues.push({ path: `components.${name}`, message: 'expected a mapping of its settings', source });
       continue;
@@ -77,7 +90,6 @@ export async function loadPod(
           message: 'set once for the whole pod, at the top level of the pod file',
           source,
         });
-    const component = await load();
     const flags = allFlags(component);
     try {
       const c = await loadConfig({
@@ -86,7 +98,6 @@ export async function loadPod(
         argv: [],
         env: {},
         fileFlag: component.fileFlag,
-        fromFile: component.fromFile,
         document: {
           value: { logLevel: pod.logLevel, ...section, ...podLevel(pod) },
           source: `${source}, components.${name}`,

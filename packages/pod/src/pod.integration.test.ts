@@ -195,6 +195,21 @@ components:
     expect(r.stderr).toMatch(/components\.rate-limiter\.admin: set once for the whole pod/);
     expect(r.stderr).toMatch(/components\.tls-sidecar\.listen: invalid address/);
     expect(r.stderr).toMatch(/components\.mail-relay: unknown component; one of tls-sidecar, rate-limiter/);
+    // the shard ambassador's section is its nutcracker.yaml: pools at the top, settings under dds:
+    const shard = join(dir, 'shard.yaml');
+    const section = `  shard-ambassador:
+    alpha: { listen: "127.0.0.1:1", redis: true, hash: farmhash, servers: ["127.0.0.1:2:1"] }
+    dds: { hotkeysTop: 5 }
+`;
+    writeFileSync(shard, `components:\n${section}`);
+    const printed = await run(process.execPath, [POD, '--config', shard, '--print-config']);
+    expect(printed.stderr).toBe('');
+    expect(printed.stdout).toMatch(/^ {4}pools:\n {6}alpha:\n(.*\n)* {8}hash: farmhash$/m);
+    expect(printed.stdout).toMatch(/^ {4}hotkeys:\n {6}top: 5$/m);
+    writeFileSync(shard, `components:\n${section.replace('hotkeysTop: 5', 'drainTimeout: 5s')}`);
+    const podLevel = await run(process.execPath, [POD, '--config', shard]);
+    expect(podLevel.code).toBe(2);
+    expect(podLevel.stderr).toMatch(/components\.shard-ambassador\.drainTimeout: set once for the whole pod/);
     const none = await run(process.execPath, [POD]);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/give the pod file: dds-pod --config pod.yaml/);

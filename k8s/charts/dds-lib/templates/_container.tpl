@@ -48,7 +48,7 @@ fit into one pod: container port names must be unique within a pod.
   {{- end }}
   ports:
     {{- range $v.ports }}
-    - name: {{ printf "%s-%s" $prefix .name | trunc 15 | trimSuffix "-" }}
+    - name: {{ .fullName | default (printf "%s-%s" $prefix .name | trunc 15 | trimSuffix "-") }}
       containerPort: {{ .containerPort }}
       protocol: {{ .protocol | default "TCP" }}
     {{- end }}
