@@ -8,7 +8,7 @@ import { startNginx } from './lib/nginx.mjs';
 import { nodeMinProxyTarget } from './lib/node-min-proxy.mjs';
 import { nodePipeTarget } from './lib/node-pipe.mjs';
 import { freePort, proc, waitHttp } from './lib/processes.mjs';
-import { ROOT, runBenchmark } from './lib/runner.mjs';
+import { entry, ROOT, runBenchmark } from './lib/runner.mjs';
 import { wrk } from './lib/tools.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -69,6 +69,7 @@ end
   try {
     const results = await runBenchmark({
       component: 'experiment-splitter',
+      before: true,
       title: 'experiment-splitter: sticky 10% split (wrk -t1 -c50, random user per request)',
       notes: [
         'Setup: two nginx `return 200` backends with keep-alive; every request carries a random `uid` cookie, so',
@@ -202,7 +203,7 @@ async function nginxSplit(dir, workers, controlPort, expPort) {
 async function splitter(workers, control, experiment) {
   const port = await freePort();
   const p = proc(process.execPath, [
-    join(ROOT, 'packages/experiment-splitter/dist/main.js'),
+    entry('experiment-splitter'),
     '--workers',
     String(workers),
     '--listen',

@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nginxConf } from './lib/nginx.mjs';
-import { ROOT, runBenchmark } from './lib/runner.mjs';
+import { entry, ROOT, runBenchmark } from './lib/runner.mjs';
 import { wrk } from './lib/tools.mjs';
 
 const freePort = () =>
@@ -123,7 +123,7 @@ const targets = [
       const r = await sharedRedis();
       const [port, admin] = [await freePort(), await freePort()];
       const p = startProcess(process.execPath, [
-        join(ROOT, 'packages/health-adapter/dist/main.js'),
+        entry('health-adapter'),
         '--listen',
         `127.0.0.1:${port}`,
         '--admin',
@@ -191,6 +191,7 @@ const targets = [
 
 await runBenchmark({
   component: 'health-adapter',
+  before: true,
   title: 'health-adapter: /readyz under probe load',
   rounds: 5,
   notes: [

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
-import { ROOT, runBenchmark } from './lib/runner.mjs';
+import { entry, runBenchmark } from './lib/runner.mjs';
 import { exec } from './lib/tools.mjs';
 
 const SCRAPES = Number(process.env.BENCH_SCRAPES ?? 400);
@@ -187,6 +187,7 @@ async function scrapeOnce(url) {
 
 await runBenchmark({
   component: 'metrics-adapter',
+  before: true,
   title: 'metrics-adapter: Redis scrape latency (16 keyspaces, ~40 command types)',
   notes: [
     `${SCRAPES} sequential scrapes per round over one keep-alive connection, as Prometheus scrapes; rps = scrapes/s.`,
@@ -218,7 +219,7 @@ await runBenchmark({
         const redis = await sharedRedis();
         const port = await freePort();
         const p = startProcess(process.execPath, [
-          join(ROOT, 'packages/metrics-adapter/dist/main.js'),
+          entry('metrics-adapter'),
           '--redis',
           `redis://127.0.0.1:${redis}`,
           '--redis-listen',

@@ -6,7 +6,7 @@ import { startNginx } from './lib/nginx.mjs';
 import { nodeMinProxyTarget } from './lib/node-min-proxy.mjs';
 import { nodePipeTarget } from './lib/node-pipe.mjs';
 import { freePort, proc, waitHttp, waitPort } from './lib/processes.mjs';
-import { ROOT, runBenchmark } from './lib/runner.mjs';
+import { entry, runBenchmark } from './lib/runner.mjs';
 import { wrk } from './lib/tools.mjs';
 
 // Accuracy: limits per second, each with a burst of 0.1 s (at most 1% over the 10 s total),
@@ -67,7 +67,7 @@ const targets = {
     const port = await freePort();
     const admin = await freePort();
     const p = proc(process.execPath, [
-      join(ROOT, 'packages/rate-limiter/dist/main.js'),
+      entry('rate-limiter'),
       '--listen',
       `127.0.0.1:${port}`,
       '--upstream',
@@ -172,6 +172,7 @@ try {
 
   await runBenchmark({
     component: 'rate-limiter',
+    before: true,
     title: 'rate-limiter: limit per client IP in front of nginx return 200 (wrk -t1 -c50)',
     // a getter: read when the results are recorded, after the fail-open count is known
     get notes() {

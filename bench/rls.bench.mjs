@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, proc, waitPort } from './lib/processes.mjs';
-import { ROOT, runBenchmark } from './lib/runner.mjs';
+import { entry, runBenchmark } from './lib/runner.mjs';
 import { exec } from './lib/tools.mjs';
 
 const peers = process.env.DDS_PEERS_DIR ?? join(homedir(), '.cache/dds/peers');
@@ -85,7 +85,7 @@ function dds(args) {
   return async () => {
     const port = await freePort();
     const p = proc(process.execPath, [
-      join(ROOT, 'packages/rate-limiter/dist/main.js'),
+      entry('rate-limiter'),
       '--rls-config',
       join(dir, 'ratelimit', 'config'),
       '--rls-listen',

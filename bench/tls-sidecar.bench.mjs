@@ -50,6 +50,7 @@ const hs = { connections: 20, seconds: 5, args: ['-H', 'Connection: close'] };
 try {
   await runBenchmark({
     // BENCH_TLS_WORKERS=2: nginx with 2 workers against `--workers 2`, recorded in its own section
+    before: true,
     component: workers > 1 ? `tls-sidecar-${workers}-workers` : 'tls-sidecar',
     title: `tls-sidecar: TLS termination in front of a keep-alive upstream${workers > 1 ? ` (${workers} processes each)` : ''}`,
     notes: [

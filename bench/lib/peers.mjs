@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, proc, waitPort } from './processes.mjs';
-import { ROOT } from './runner.mjs';
+import { entry, ROOT } from './runner.mjs';
 
 const VENV = join(ROOT, '.cache/peers/venv');
 const GO_BIN = join(ROOT, '.cache/go-bin');
@@ -94,7 +94,7 @@ export async function startTlsSidecar({ cert, key }, args) {
   const p = proc(
     process.execPath,
     [
-      join(ROOT, 'packages/tls-sidecar/dist/main.js'),
+      entry('tls-sidecar'),
       '--listen',
       `127.0.0.1:${port}`,
       '--admin',

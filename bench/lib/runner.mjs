@@ -1,12 +1,54 @@
 // The shared benchmark runner: starts the peer and ours on the same upstreams, drives both with
 // the real load tool in alternating rounds (peer, ours, ours, peer, ...) after a warm-up, and
 // reports medians and ratios ours/peer. Results go to docs/benchmarks.md and an SVG chart.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { barChart } from './svg.mjs';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+// BENCH_BEFORE=DIR, a built checkout of an older commit (`git worktree add --detach DIR REV`, npm ci,
+// npm run build): in a spec with before: true, every 'ours' target runs a second time from DIR's build as "<name> (before)", in the
+// same alternating rounds, so before and after are measured on the same machine in the same run.
+const BEFORE = process.env.BENCH_BEFORE ? resolve(process.env.BENCH_BEFORE) : undefined;
+let activeRoot = ROOT;
+
+/** The built entry of a component: this tree's, or BENCH_BEFORE's while a "before" target starts. */
+export const entry = (component) => join(activeRoot, 'packages', component, 'dist/main.js');
+
+function withBefore(spec) {
+  if (!BEFORE || !spec.before) return spec;
+  const rev = execFileSync('git', ['-C', BEFORE, 'log', '-1', '--format=%h %cs'], {
+    encoding: 'utf8',
+  }).trim();
+  const before = (name) => `${name} (before)`;
+  const extra = spec.targets
+    .filter((t) => t.role === 'ours')
+    .map((t) => ({
+      ...t,
+      name: before(t.name),
+      role: 'baseline',
+      start: async () => {
+        activeRoot = BEFORE; // targets start one at a time: entry() sees BEFORE for all of start()
+        try {
+          return await t.start();
+        } finally {
+          activeRoot = ROOT;
+        }
+      },
+    }));
+  const ours = new Set(spec.targets.filter((t) => t.role === 'ours').map((t) => t.name));
+  return {
+    ...spec,
+    targets: [...spec.targets, ...extra],
+    scenarios: spec.scenarios.map((sc) =>
+      sc.targets ? { ...sc, targets: sc.targets.flatMap((n) => (ours.has(n) ? [n, before(n)] : [n])) } : sc,
+    ),
+    notes: `${spec.notes ?? ''}\n\n"(before)": the same target built from commit ${rev} (BENCH_BEFORE), run in the same rounds on the same Node.`,
+  };
+}
 
 export const median = (xs) => {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -23,9 +65,11 @@ export const median = (xs) => {
  * @param {Array<{name: string, role: 'peer'|'ours'|'baseline'|'reference', start: () => Promise<any>}>} spec.targets
  *        start() returns a handle passed to each scenario's run(); it must have stop().
  * @param {Array<{name: string, run: (handle: any, target: object) => Promise<{rps: number, p50ms?: number, p99ms?: number}>, targets?: string[]}>} spec.scenarios
+ * @param {boolean} [spec.before] its 'ours' targets start through entry(), so BENCH_BEFORE can run them
  * @param {number} [spec.rounds]    rounds per target (default 5; BENCH_ROUNDS overrides)
  */
-export async function runBenchmark(spec) {
+export async function runBenchmark(input) {
+  const spec = withBefore(input);
   const rounds = Number(process.env.BENCH_ROUNDS ?? spec.rounds ?? 5);
   const handles = new Map();
   const results = [];
