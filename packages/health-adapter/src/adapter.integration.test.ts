@@ -2,18 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import {
-  bin,
-  freePorts,
-  type Proc,
-  run,
-  sleep,
-  startComponent,
-  tempDir,
-  waitForHttp,
-} from '@dds/test-support';
+import { bin, freePorts, type Proc, run, startComponent, tempDir, waitForHttp } from '@dds/test-support';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 const node = process.execPath;
 
@@ -128,7 +119,11 @@ checks:
     ]);
     await adapter.waitFor('probes on');
     await waitForHttp(`${base}/readyz`, 200, 5000);
-    await sleep(300);
+    // every check has run once: the informational one has failed (the verdict is warn)
+    await vi.waitFor(async () => expect(JSON.parse((await get('/readyz')).text).status).toBe('warn'), {
+      timeout: 5000,
+      interval: 50,
+    });
   });
   afterAll(async () => {
     await adapter?.kill();
@@ -248,7 +243,14 @@ checks:
 `,
     );
     await adapter.waitFor('configuration reloaded', 15_000);
-    await sleep(600);
+    // the new check's first run times out
+    await vi.waitFor(
+      async () =>
+        expect(JSON.parse((await get('/readyz')).text).checks['app-slow:responseTime']?.[0].output).toBe(
+          'timed out after 300ms',
+        ),
+      { timeout: 5000, interval: 50 },
+    );
     const doc = JSON.parse((await get('/readyz')).text);
     expect(Object.keys(doc.checks)).toEqual([
       'http:responseTime',
@@ -294,6 +296,45 @@ checks:
     ]);
     expect(fail.stdout).toMatch(/^\[-\]http failed: HTTP 503 Service Unavailable .*\nreadyz check failed\n$/);
     expect(fail.code).toBe(1);
+  });
+
+  it('an exec check with successThreshold 2 and a 30 s interval passes within seconds, never "failed: exit 0"', async () => {
+    const [probePort] = (await freePorts(1)) as [number];
+    const dir = tempDir('health-exec-threshold');
+    const checks = join(dir, 'checks.yaml');
+    writeFileSync(
+      checks,
+      'checks:\n  - { name: disk, type: exec, command: "true", interval: 30s, successThreshold: 2 }\n',
+    );
+    const p = startComponent('health-adapter', [
+      '--listen',
+      `127.0.0.1:${probePort}`,
+      '--admin',
+      'off',
+      '--config',
+      checks,
+    ]);
+    try {
+      await p.waitFor('probes on');
+      const seen: string[] = [];
+      const t0 = Date.now();
+      await vi.waitFor(
+        async () => {
+          const r = await fetch(`http://127.0.0.1:${probePort}/readyz/disk`);
+          const doc = JSON.parse(await r.text());
+          seen.push(String(doc.output ?? doc.status));
+          expect(r.status).toBe(200);
+        },
+        { timeout: 10_000, interval: 50 },
+      );
+      // confirmed by a second run at once, not after the 30 s interval
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      for (const o of seen) expect(o).not.toMatch(/^exit 0$|failed/);
+      const verbose = await fetch(`http://127.0.0.1:${probePort}/readyz?verbose`).then((r) => r.text());
+      expect(verbose).toMatch(/\[\+\]disk ok: exit 0/);
+    } finally {
+      await p.kill();
+    }
   });
 
   it('SIGTERM: /readyz turns 503 at once while draining, /livez stays 200', async () => {

@@ -12,7 +12,7 @@ import {
   tempDir,
   waitForHttp,
 } from '@dds/test-support';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 // The "must show": MariaDB stopped -> /readyz 503 within interval x failureThreshold while
 // /healthz stays 200; MariaDB back on the same port -> /readyz 200 again.
@@ -123,16 +123,21 @@ describe('health-adapter against a real MariaDB', () => {
   });
 
   it('reports bad credentials and a hanging server clearly, without affecting readiness', async () => {
-    await sleep(1200);
-    const wrong = JSON.parse((await get('/readyz/mysql-wrong-password')).text);
-    expect(wrong.status).toBe('fail');
-    expect(wrong.output).toMatch(/Access denied for user 'dds'/);
-    // this MariaDB has no certificate: asking for TLS is refused, never silently downgraded
-    const tls = JSON.parse((await get('/readyz/mysql-tls')).text);
-    expect(tls.output).toBe('the server does not support TLS connections');
-    const hung = await get('/readyz/mysql-hanging');
-    expect(hung.status).toBe(503);
-    expect(JSON.parse(hung.text).output).toBe('timed out after 400ms');
+    // each check's first run has ended (the hanging one at its timeout)
+    await vi.waitFor(
+      async () => {
+        const wrong = JSON.parse((await get('/readyz/mysql-wrong-password')).text);
+        expect(wrong.status).toBe('fail');
+        expect(wrong.output).toMatch(/Access denied for user 'dds'/);
+        // this MariaDB has no certificate: asking for TLS is refused, never silently downgraded
+        const tls = JSON.parse((await get('/readyz/mysql-tls')).text);
+        expect(tls.output).toBe('the server does not support TLS connections');
+        const hung = await get('/readyz/mysql-hanging');
+        expect(hung.status).toBe(503);
+        expect(JSON.parse(hung.text).output).toBe('timed out after 400ms');
+      },
+      { timeout: 10_000, interval: 50 },
+    );
     const metrics = (await get('/metrics', admin)).text;
     expect(metrics).toMatch(
       /dds_health_check_failures_total\{check="mysql-wrong-password",type="mysql",reason="auth"\} [1-9]/,

@@ -5,7 +5,6 @@ import {
   freePort,
   type Service,
   selfSignedCert,
-  sleep,
   startMemcached,
   startRedis,
   tempDir,
@@ -177,8 +176,7 @@ describe('Redis and memcached checks against real servers', () => {
       message: 'not a memcached reply (no line end in 1 KiB)',
     });
     const stop = await startMemcached();
-    await stop.stop();
-    await sleep(50);
+    await stop.stop(); // the server has exited: its port refuses
     expect(await failure(memcached(`127.0.0.1:${stop.port}`))).toMatchObject({ reason: 'connect' });
   });
 });

@@ -2,17 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { decodeHealthRequest, encodeHealthResponse } from '@dds/core/protobuf/grpc-health';
-import {
-  freePort,
-  type Proc,
-  selfSignedCert,
-  sleep,
-  startComponent,
-  tempDir,
-  waitForHttp,
-} from '@dds/test-support';
+import { freePort, type Proc, selfSignedCert, startComponent, tempDir, waitForHttp } from '@dds/test-support';
 import * as grpc from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { checkSchema } from './check-spec.js';
 import { createProbe } from './create-probe.js';
 import type { CheckFailure, Probe } from './probe.js';
@@ -148,10 +140,15 @@ describe('exec check', () => {
     expect(f.message).toMatch(/timed out: started$/);
     expect(existsSync(pidFile)).toBe(true);
     const pid = Number(readFileSync(pidFile, 'utf8'));
-    await sleep(100);
     // gone, or a zombie waiting for this container's init to reap it: not running either way
-    const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
-    expect(stat === '' || / Z /.test(stat), stat).toBe(true);
+    // (the kill is sent at the timeout; its delivery is waited for)
+    await vi.waitFor(
+      () => {
+        const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
+        expect(stat === '' || / Z /.test(stat), stat).toBe(true);
+      },
+      { timeout: 2000, interval: 10 },
+    );
   });
 });
 
