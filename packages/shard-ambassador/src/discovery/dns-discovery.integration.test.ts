@@ -2,7 +2,7 @@ import { freePort, type Service, sleep, startRedis } from '@dds/test-support';
 import { type Ambassador, startAmbassador } from '@dds/test-support/shard-ambassador/ambassador';
 import { startDnsServer, type Zone } from '@dds/test-support/shard-ambassador/dns-server';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 describe('DNS discovery of shards (headless Service SRV records)', () => {
   const shards: Service[] = [];
@@ -11,10 +11,15 @@ describe('DNS discovery of shards (headless Service SRV records)', () => {
   let port: number;
   let replicasUp = 2;
   let flip = false;
+  /** SRV questions the DNS server answered (each flips the order of the next answer) */
+  let srvAnswers = 0;
   const NAME = '_redis._tcp.redis.shards.test';
-  const zone = (): Zone => {
-    // answers come in a different order every time, like a real DNS server's
-    flip = !flip;
+  const zone = (_name: string, type: number): Zone => {
+    // SRV answers come in a different order every time, like a real DNS server's
+    if (type === 33) {
+      flip = !flip;
+      srvAnswers++;
+    }
     const srv = shards
       .slice(0, replicasUp)
       .map((s, i) => ({ target: `redis-${i}.redis.shards.test`, port: s.port }));
@@ -61,7 +66,12 @@ describe('DNS discovery of shards (headless Service SRV records)', () => {
         ),
       );
     const before = (await where()).map((x) => x.server);
-    await sleep(700); // several lookups with answers in both orders
+    // several lookups, with answers in both orders
+    const asked = srvAnswers;
+    await vi.waitFor(() => expect(srvAnswers).toBeGreaterThanOrEqual(asked + 4), {
+      timeout: 10_000,
+      interval: 20,
+    });
     expect((await where()).map((x) => x.server)).toEqual(before);
     expect(amb.proc.stdout()).not.toMatch(/DNS discovery: servers changed/);
     replicasUp = 3;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { bin, freePorts, run, type Service, sleep, startRedis, tempDir } from '@dds/test-support';
 import { type Ambassador, startAmbassador } from '@dds/test-support/shard-ambassador/ambassador';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 describe('replicated shards (the book’s replicated sharded cache; a twemproxy extension)', () => {
   const primaries: Service[] = [];
@@ -55,8 +55,17 @@ describe('replicated shards (the book’s replicated sharded cache; a twemproxy 
     expect(metrics).toMatch(/dds_shard_requests_total\{pool="spread",server="s0@127\.0\.0\.1:\d+"\} [1-9]/);
     expect(metrics).toMatch(/dds_shard_requests_total\{pool="spread",server="s1@127\.0\.0\.1:\d+"\} [1-9]/);
 
+    // the ambassador sees its connections to the dead primary close (then reads go to the replica)
+    const s0 = 'dds_shard_server_connections{pool="failover",server="s0"} '; // the primary (replicas: s0@HOST:PORT)
+    const toS0 = async () => {
+      const line = (await (await fetch(`${amb.admin}/metrics`)).text())
+        .split('\n')
+        .find((l) => l.startsWith(s0));
+      return Number(line?.slice(s0.length));
+    };
+    expect(await toS0()).toBeGreaterThan(0);
     await primaries[0]!.stop();
-    await sleep(300);
+    await vi.waitFor(async () => expect(await toS0()).toBe(0), { timeout: 5000, interval: 20 });
     const got = await Promise.all(keys.map((k) => w.get(k)));
     expect(got).toEqual(keys.map((k) => `v:${k}`));
     expect(await w.mget(...keys)).toEqual(keys.map((k) => `v:${k}`));

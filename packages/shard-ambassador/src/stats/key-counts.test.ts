@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { HotKeys } from './hot-keys.js';
 import { KEY_PREFIX, KeyCounts } from './key-counts.js';
 
@@ -55,7 +55,11 @@ describe('KeyCounts (property test against a Map)', () => {
 });
 
 describe('HotKeys', () => {
-  it('ranks keys by sampled hits per pool and forgets them after the window', async () => {
+  it('ranks keys by sampled hits per pool and forgets them after the window', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     const hot = new HotKeys(2, 600, 1);
     const k = (s: string) => Buffer.from(s);
     for (let i = 0; i < 5; i++) hot.record('a', k('x'), 0, 1);
@@ -65,7 +69,9 @@ describe('HotKeys', () => {
       ['a', 'x', 5],
       ['b', 'x', 3],
     ]);
-    await new Promise((r) => setTimeout(r, 650));
+    vi.advanceTimersByTime(500);
+    expect(hot.list().map((h) => h.key)).toEqual(['x', 'x']);
+    vi.advanceTimersByTime(150);
     expect(hot.list()).toEqual([]);
   });
 

@@ -22,13 +22,18 @@ function readName(b: Buffer, p: number): [string, number] {
   return [labels.join('.'), p + 1];
 }
 
-/** A minimal UDP DNS server (SRV and A, class IN) on 127.0.0.1, for discovery tests. */
-export async function startDnsServer(zone: () => Zone): Promise<{ port: number; close(): void }> {
+/**
+ * A minimal UDP DNS server (SRV and A, class IN) on 127.0.0.1, for discovery tests. `zone` is asked
+ * for every question, with its name and type (33 SRV, 1 A).
+ */
+export async function startDnsServer(
+  zone: (name: string, type: number) => Zone,
+): Promise<{ port: number; close(): void }> {
   const sock: Socket = createSocket('udp4');
   sock.on('message', (q, rinfo) => {
     const [name, end] = readName(q, 12);
     const type = q.readUInt16BE(end);
-    const z = zone();
+    const z = zone(name, type);
     const answers: Buffer[] = [];
     const rr = (rtype: number, rdata: Buffer) => {
       const h = Buffer.alloc(12);
