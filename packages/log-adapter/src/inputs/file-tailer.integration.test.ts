@@ -104,7 +104,7 @@ describe('file tailing (real process)', () => {
     // copytruncate: the copy (app.log.2) does not match the glob; the original restarts at 0
     copyFileSync(app, join(logs, 'app.log.2'));
     truncateSync(app, 0);
-    await sleep(100);
+    await p.waitFor('file truncated (copytruncate)');
     appendFileSync(app, lines(800, 850));
     expect((await waitForCount(dir, 850)).length).toBe(850);
 
@@ -131,7 +131,9 @@ describe('file tailing (real process)', () => {
     rmSync(join(logs, 'other.log'));
     appendFileSync(app, lines(1900, 2000));
     expectExactly(await waitForCount(dir, 2000), 2000);
-    await sleep(800); // > --rotate-wait: rotated and deleted files are let go
+    // after --rotate-wait, the rotated and the deleted file are let go
+    await p.waitFor(/"path":"[^"]*app\.log\.3"[^\n]*stopped following a rotated file/);
+    await p.waitFor(/"path":"[^"]*other\.log"[^\n]*stopped following a rotated file/);
     expect(await p.kill('SIGTERM')).toBe(0);
     expectExactly(outputNumbers(dir), 2000);
     const positions = JSON.parse(readFileSync(join(dir, 'positions.json'), 'utf8'));

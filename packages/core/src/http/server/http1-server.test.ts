@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ClientErrorKind } from '../http-server.js';
 import { createHttp1Server, type Http1Server } from './http1-server.js';
 
@@ -237,6 +237,7 @@ describe('lean HTTP/1.1 server', () => {
   it('a header timeout lowered on reload applies to connections already open', async () => {
     const s2 = createHttp1Server({ ...LIMITS, headerTimeout: 60_000 }, (_req, res) => res.end('x'));
     await new Promise<void>((r) => s2.listen(0, '127.0.0.1', r));
+    const accepted = new Promise((r) => s2.once('connection', r));
     const c = connect((s2.address() as AddressInfo).port, '127.0.0.1');
     let out = '';
     c.on('data', (d) => {
@@ -244,7 +245,7 @@ describe('lean HTTP/1.1 server', () => {
     });
     await new Promise((r) => c.once('connect', r));
     c.write('GET / HTTP/1.1\r\n');
-    await new Promise((r) => setTimeout(r, 50));
+    await accepted; // the connection is open at the server when the timeout is lowered
     s2.headersTimeout = 200;
     await new Promise((r) => c.once('close', r));
     expect(out).toMatch(/^HTTP\/1\.1 408 /);
@@ -305,11 +306,10 @@ describe('lean HTTP/1.1 server', () => {
     });
     await new Promise((r) => c.once('connect', r));
     c.write('POST /paused HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello');
-    await new Promise((r) => setTimeout(r, 300));
+    // the paused body was resumed and answered; only then comes the next request
+    await vi.waitFor(() => expect(out).toContain('/paused 5\n'), { timeout: 5000, interval: 10 });
     c.write('GET /next HTTP/1.1\r\nHost: a\r\n\r\n');
-    for (let i = 0; i < 40 && !out.includes('/next 0'); i++) await new Promise((r) => setTimeout(r, 25));
-    expect(out).toContain('/paused 5\n');
-    expect(out).toContain('/next 0\n');
+    await vi.waitFor(() => expect(out).toContain('/next 0\n'), { timeout: 5000, interval: 10 });
     c.destroy();
     s4.close();
   });

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { connect, createServer, type Server as NetServer, type Socket } from 'node:net';
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ProxyHooks, proxyRequest } from '../reverse-proxy.js';
 import { createHttp1Server, type Http1Server } from '../server/http1-server.js';
 import { TrustedProxies } from '../trusted-proxies.js';
@@ -80,6 +80,8 @@ function dechunk(b: Buffer): Buffer {
 }
 
 const done: Array<{ status: number; failure: string | undefined }> = [];
+/** request targets the proxy has received, in order */
+const received: string[] = [];
 let up: RawUpstream;
 let upstream: Upstream;
 let proxy: Http1Server;
@@ -98,7 +100,10 @@ async function startProxy(opts: UpstreamOptions): Promise<void> {
   };
   proxy = createHttp1Server(
     { maxHeaderSize: 16384, headerTimeout: 5000, requestTimeout: 10_000, idleTimeout: 5000 },
-    (req, res) => proxyRequest(req, res, upstream, hooks),
+    (req, res) => {
+      received.push(req.url);
+      return proxyRequest(req, res, upstream, hooks);
+    },
   );
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
   port = (proxy.address() as AddressInfo).port;
@@ -238,12 +243,15 @@ describe('HTTP/1.1 upstream pool', () => {
       expect(r).not.toContain('smuggled');
     }
     // bytes sent on an idle connection are not kept for the next request either
+    let lateConnectionClosed: Promise<unknown> = Promise.resolve();
     up.respond = (_h, s) => {
+      lateConnectionClosed = new Promise((r) => s.once('close', r));
       s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
       setTimeout(() => s.write('HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nlate'), 50);
     };
     await get('/late');
-    await new Promise((r) => setTimeout(r, 150));
+    // the pool drops the connection the unsolicited bytes came on
+    await lateConnectionClosed;
     up.respond = (_h, s) => s.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nfresh');
     expect(await get('/after')).toMatch(/\r\n\r\nfresh$/);
   });
@@ -394,13 +402,20 @@ describe('HTTP/1.1 upstream pool: limits', () => {
 
   it('does not send a queued request whose client has gone', async () => {
     await startProxy({ connections: 1 });
-    up.respond = (_h, s) => setTimeout(() => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'), 300);
+    let atUpstream: () => void = () => {};
+    const firstAtUpstream = new Promise<void>((r) => {
+      atUpstream = r;
+    });
+    up.respond = (_h, s) => {
+      atUpstream();
+      setTimeout(() => s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'), 300);
+    };
     const first = fetch(`http://127.0.0.1:${port}/first`);
-    await new Promise((r) => setTimeout(r, 50));
+    await firstAtUpstream; // the one connection is busy
     const gone = connect(port, '127.0.0.1');
     gone.on('error', () => {});
     gone.write('GET /gone HTTP/1.1\r\nHost: x\r\n\r\n');
-    await new Promise((r) => setTimeout(r, 50));
+    await vi.waitFor(() => expect(received).toContain('/gone'), { timeout: 5000, interval: 5 }); // queued
     // gone for good (a reset): a client that only half-closes is still owed its answer
     gone.resetAndDestroy();
     expect((await first).status).toBe(200);
