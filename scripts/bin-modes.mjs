@@ -1,11 +1,14 @@
 // After `turbo run build`: makes every workspace's bin targets executable and links them into
 // node_modules/.bin. turbo's cache replay restores dist/ files without their executable bit, so a
 // second build left `npx dds-<component>` answering "Permission denied".
+// Usage: node scripts/bin-modes.mjs [--root DIR] [--no-link]   (the options are for its test)
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const root = join(import.meta.dirname, '..');
+const args = process.argv.slice(2);
+const rootAt = args.indexOf('--root');
+const root = rootAt >= 0 ? args[rootAt + 1] : join(import.meta.dirname, '..');
 for (const dir of readdirSync(join(root, 'packages'))) {
   const manifest = join(root, 'packages', dir, 'package.json');
   if (!existsSync(manifest)) continue;
@@ -15,4 +18,5 @@ for (const dir of readdirSync(join(root, 'packages'))) {
     if (existsSync(file)) chmodSync(file, 0o755);
   }
 }
-execFileSync('npm', ['rebuild', '--ignore-scripts', '--loglevel=error'], { cwd: root, stdio: 'inherit' });
+if (!args.includes('--no-link'))
+  execFileSync('npm', ['rebuild', '--ignore-scripts', '--loglevel=error'], { cwd: root, stdio: 'inherit' });
