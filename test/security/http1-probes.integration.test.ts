@@ -12,7 +12,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The shared adversarial suite, HTTP/1.1 side: every probe against every HTTP component (the TLS
-// sidecar over TLS, the others in plain text) and nginx as the reference, each in front of its
+// sidecar over TLS, the others in plain text; the splitter also with the llhttp fast path
+// switched off, on the node:http and undici fallbacks) and nginx as the reference, each in front of its
 // own strict recording upstream. For every probe the upstream must see exactly the requests the
 // client sent and the proxy accepted, each with framing and trust headers written by the proxy;
 // dds forwards what the probe says, and never more than nginx does.
@@ -33,6 +34,8 @@ beforeAll(async () => {
     (u) => startSplitter(u.url),
     (u) => startRateLimiter(u.url),
     (u) => startShardHttp(u.port),
+    // the fallbacks of a Node whose llhttp binding changed: node:http in front, undici behind
+    (u) => startSplitter(u.url, [], { DDS_FAST_PATHS_OFF: 'llhttp' }),
   ];
   for (const start of starters) {
     const upstream = await startStrictUpstream();
@@ -59,7 +62,14 @@ async function run(r: Run, bytes: string, responses: number) {
   return { client, seen };
 }
 
-const names = ['nginx', 'tls-sidecar', 'experiment-splitter', 'rate-limiter', 'shard-ambassador (http)'];
+const names = [
+  'nginx',
+  'tls-sidecar',
+  'experiment-splitter',
+  'rate-limiter',
+  'shard-ambassador (http)',
+  'experiment-splitter (llhttp off)',
+];
 
 describe.each(names)('%s: adversarial HTTP/1.1 probes', (name) => {
   const r = () => runs.find((x) => x.target.name === name)!;

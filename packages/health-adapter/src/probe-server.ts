@@ -1,6 +1,5 @@
-import type { Http1Request } from '@dds/core/http/server/http1-request';
-import type { Http1Response } from '@dds/core/http/server/http1-response';
-import { createHttp1Server, type Http1Server } from '@dds/core/http/server/http1-server';
+import type { ProxyRequest } from '@dds/core/http/proxy-contract';
+import { createHttp1Server, type HttpFront, type LeanResponse } from '@dds/core/http/server/http1-server';
 import { PreparedResponse } from '@dds/core/http/server/prepared-response';
 import { Counter, METRIC_PREFIX, type Registry } from '@dds/core/metrics';
 import type { CheckState } from './health/check-runner.js';
@@ -38,7 +37,7 @@ const METHOD_NOT_ALLOWED = new PreparedResponse(
  * version, so a probe storm costs one map lookup and one write of ready bytes per request and never
  * reaches a dependency.
  */
-export function createProbeServer(source: ProbeSource, appVersion: string, registry: Registry): Http1Server {
+export function createProbeServer(source: ProbeSource, appVersion: string, registry: Registry): HttpFront {
   // plain integers on the hot path, one cell per endpoint and code, found when an answer is
   // rendered; prom-client reads them only when /metrics is scraped
   const cells = new Map<string, Cell>();
@@ -86,7 +85,7 @@ export function createProbeServer(source: ProbeSource, appVersion: string, regis
   let cachedVersion = -1;
   let cachedDraining = false;
 
-  const handler = (req: Http1Request, res: Http1Response) => {
+  const handler = (req: ProxyRequest, res: LeanResponse) => {
     const method = req.method;
     if (method !== 'GET' && method !== 'HEAD') return send(res, notAllowed);
     const url = req.url;
@@ -110,7 +109,7 @@ export function createProbeServer(source: ProbeSource, appVersion: string, regis
     send(res, served);
   };
 
-  const send = (res: Http1Response, s: Served) => {
+  const send = (res: LeanResponse, s: Served) => {
     res.endPrepared(s.answer);
     s.cell.n++;
   };

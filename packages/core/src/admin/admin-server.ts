@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import type { Http1Request } from '../http/server/http1-request.js';
-import type { Http1Response } from '../http/server/http1-response.js';
+import type { ProxyRequest } from '../http/proxy-contract.js';
+import type { LeanResponse } from '../http/server/http1-server.js';
 import { createHttp1Server } from '../http/server/http1-server.js';
 import type { Lifecycle } from '../lifecycle/lifecycle.js';
 import type { Address } from '../net/host-port.js';
@@ -79,7 +79,7 @@ export async function startAdminServer(opts: AdminOptions): Promise<AdminServer>
 
   const server = createHttp1Server(
     ADMIN_LIMITS,
-    (req: Http1Request, res: Http1Response) => void serve(router, req, res, opts.actionTokenFile),
+    (req: ProxyRequest, res: LeanResponse) => void serve(router, req, res, opts.actionTokenFile),
   );
   await listen(server, opts.address);
   return {
@@ -94,8 +94,8 @@ export async function startAdminServer(opts: AdminOptions): Promise<AdminServer>
 
 async function serve(
   router: AdminRouter,
-  req: Http1Request,
-  res: Http1Response,
+  req: ProxyRequest,
+  res: LeanResponse,
   actionTokenFile: AdminOptions['actionTokenFile'],
 ): Promise<void> {
   const q = req.url.indexOf('?');
@@ -159,7 +159,7 @@ class Reply implements AdminReply {
   }
 }
 
-function send(res: Http1Response, status: number, headers: Record<string, string>, body: unknown): void {
+function send(res: LeanResponse, status: number, headers: Record<string, string>, body: unknown): void {
   if (res.destroyed) return;
   const text = typeof body === 'string' ? body : (JSON.stringify(body ?? null) ?? 'null');
   const type = headers['content-type'] ?? (typeof body === 'string' ? TEXT_TYPE : JSON_TYPE);

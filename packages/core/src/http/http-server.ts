@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type IncomingMessage, Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 export interface HttpLimits {
@@ -18,8 +18,8 @@ export interface HttpLimits {
   bufferBudget?: number;
 }
 
-/** The response each node:http socket is answering, if any. */
-const inFlight = new WeakMap<Socket, ServerResponse>();
+/** The request each node:http socket is answering, and its response, if any. */
+const inFlight = new WeakMap<Socket, { req: IncomingMessage; res: ServerResponse }>();
 
 /** What a malformed or abusive client got, for metrics. */
 export type ClientErrorKind =
@@ -55,9 +55,18 @@ export function applyHttpLimits(
             ? 'reset'
             : 'bad_request';
     onClientError?.(kind);
+    const pending = inFlight.get(socket);
+    if (pending?.req.complete && socket.writable) {
+      // bad bytes after a complete request (pipelined): its answer goes first, then the error
+      pending.res.once('finish', () => socket.end(clientErrorAnswer(kind)));
+      pending.res.once('close', () => {
+        if (!pending.res.writableFinished) socket.destroy();
+      });
+      return;
+    }
     // A response already on its way cannot be replaced; one not started yet (the request head
     // was fine, its body was not: invalid chunking) still gets its 400.
-    if (!socket.writable || inFlight.get(socket)?.headersSent) {
+    if (!socket.writable || pending?.res.headersSent) {
       socket.destroy();
       return;
     }
@@ -81,22 +90,43 @@ export function clientErrorAnswer(kind: ClientErrorKind): string {
   return `HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`;
 }
 
+/**
+ * node:http with core's limits: header size (431), header timeout (408), parse errors and
+ * smuggling attempts answered 400 before any handler sees them.
+ */
+export class LimitedHttpServer extends Server {
+  constructor(
+    limits: HttpLimits,
+    handler: (req: IncomingMessage, res: ServerResponse) => void,
+    onClientError?: (kind: ClientErrorKind) => void,
+    /** which Upgrade requests are upgrades ('upgrade' event); the others are served as requests */
+    shouldUpgrade?: (req: IncomingMessage) => boolean,
+  ) {
+    super(
+      {
+        maxHeaderSize: limits.maxHeaderSize,
+        requireHostHeader: false,
+        joinDuplicateHeaders: false,
+        ...(shouldUpgrade ? { shouldUpgradeCallback: shouldUpgrade } : {}),
+      },
+      (req, res) => {
+        // the response in flight on this socket, for clientError (node:http keeps it only privately)
+        const entry = { req, res };
+        inFlight.set(req.socket, entry);
+        res.once('close', () => {
+          if (inFlight.get(req.socket) === entry) inFlight.delete(req.socket);
+        });
+        handler(req, res);
+      },
+    );
+    applyHttpLimits(this, limits, onClientError);
+  }
+}
+
 export function createHttpServer(
   limits: HttpLimits,
   handler: (req: IncomingMessage, res: ServerResponse) => void,
   onClientError?: (kind: ClientErrorKind) => void,
 ): Server {
-  const server = createServer(
-    { maxHeaderSize: limits.maxHeaderSize, requireHostHeader: false, joinDuplicateHeaders: false },
-    (req, res) => {
-      // the response in flight on this socket, for clientError (node:http keeps it only privately)
-      inFlight.set(req.socket, res);
-      res.once('close', () => {
-        if (inFlight.get(req.socket) === res) inFlight.delete(req.socket);
-      });
-      handler(req, res);
-    },
-  );
-  applyHttpLimits(server, limits, onClientError);
-  return server;
+  return new LimitedHttpServer(limits, handler, onClientError);
 }

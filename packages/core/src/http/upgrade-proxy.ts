@@ -1,7 +1,8 @@
-import { STATUS_CODES } from 'node:http';
+import { request as httpRequest, type IncomingMessage, STATUS_CODES } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
+import { parserBinding } from '../internals/http-parser.js';
 import { type ForwardOptions, isHopByHopResponseName, upstreamHeaders } from './forward-headers.js';
 import {
   bodyChunksOwned,
@@ -64,7 +65,8 @@ export function proxyUpgrade(
   opts: ForwardOptions,
   extra?: readonly string[],
 ): void {
-  new Tunnel(req, client, head, upstream, opts, extra);
+  if (parserBinding() === undefined) nodeHttpTunnel(req, client, head, upstream, opts, extra);
+  else new Tunnel(req, client, head, upstream, opts, extra);
 }
 
 class Tunnel {
@@ -98,21 +100,12 @@ class Tunnel {
     client.on('data', this.onClientData);
     client.on('error', () => this.close());
     client.on('close', () => this.close());
-    const c = upstream.connect;
-    const up: Socket =
-      'path' in c
-        ? connect(c.path)
-        : c.tls
-          ? tlsConnect({ host: c.host, port: c.port, servername: c.host, ...c.tlsOptions?.() })
-          : connect(c.port, c.host);
+    const up = connectUpstream(upstream);
     this.up = up;
-    const headers = upstreamHeaders(req, opts);
     let text = `${req.method} ${req.url} HTTP/1.1\r\n`;
-    if (!headers.some((h, i) => i % 2 === 0 && h === 'host'))
-      text += `host: ${upstream.hostHeader ?? 'localhost'}\r\n`;
-    for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
-    if (extra) for (let i = 0; i < extra.length; i += 2) text += `${extra[i]}: ${extra[i + 1]}\r\n`;
-    up.write(`${text}connection: upgrade\r\nupgrade: ${rawHeader(req.rawHeaders, 'upgrade')}\r\n\r\n`);
+    const h = tunnelHeaders(req, upstream, opts, extra);
+    for (let i = 0; i < h.length; i += 2) text += `${h[i]}: ${h[i + 1]}\r\n`;
+    up.write(`${text}\r\n`);
     this.parser = strictParser(
       'response',
       16 * 1024,
@@ -247,4 +240,131 @@ class Tunnel {
     if (!wasDone || !this.client.writableEnded) this.client.destroy();
     this.parser.close();
   }
+}
+
+/** A fresh connection to the upstream for one tunnel. */
+function connectUpstream(upstream: Upstream): Socket {
+  const c = upstream.connect;
+  return 'path' in c
+    ? connect(c.path)
+    : c.tls
+      ? tlsConnect({ host: c.host, port: c.port, servername: c.host, ...c.tlsOptions?.() })
+      : connect(c.port, c.host);
+}
+
+/** The upgrade request's headers upstream, flat: forwarding ones, Host, the extras, Connection and Upgrade. */
+function tunnelHeaders(
+  req: ProxyRequest,
+  upstream: Upstream,
+  opts: ForwardOptions,
+  extra: readonly string[] | undefined,
+): string[] {
+  const headers = upstreamHeaders(req, opts);
+  if (!headers.some((h, i) => i % 2 === 0 && h === 'host'))
+    headers.unshift('host', upstream.hostHeader ?? 'localhost');
+  if (extra) for (let i = 0; i < extra.length; i++) headers.push(extra[i]!);
+  headers.push('connection', 'upgrade', 'upgrade', rawHeader(req.rawHeaders, 'upgrade') ?? '');
+  return headers;
+}
+
+/**
+ * The tunnel on node:http's client, for a process where the llhttp fast path is not live: the
+ * same promises as Tunnel (spliced only on a 101 for the asked-for protocol, any other answer
+ * relayed and the connection closed, client bytes held until then, connect + response and idle
+ * timeouts), with node:http parsing the upstream's answer.
+ */
+function nodeHttpTunnel(
+  req: ProxyRequest,
+  client: Duplex,
+  head: Buffer,
+  upstream: Upstream,
+  opts: ForwardOptions,
+  extra: readonly string[] | undefined,
+): void {
+  const timeouts = upstream.tunnel ?? DEFAULT_TIMEOUTS;
+  const wanted = (rawHeader(req.rawHeaders, 'upgrade') ?? '').trim().toLowerCase();
+  let pending: Buffer[] = head.length ? [Buffer.from(head)] : [];
+  let held = head.length;
+  let answered = false;
+  const onClientData = (d: Buffer) => {
+    pending.push(d);
+    held += d.length;
+    if (held > 64 * 1024) client.pause(); // resumed by the splice's pipe
+  };
+  client.on('data', onClientData);
+  const r = httpRequest({
+    method: req.method,
+    path: req.url,
+    headers: tunnelHeaders(req, upstream, opts, extra),
+    setHost: false,
+    createConnection: () => connectUpstream(upstream),
+  });
+  const fail = (timeout: boolean) => {
+    clearTimeout(timer);
+    if (!answered && client.writable)
+      client.end(
+        timeout
+          ? 'HTTP/1.1 504 Gateway Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n'
+          : 'HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n',
+      );
+    else client.destroy();
+    answered = true;
+    r.destroy();
+  };
+  const wait = timeouts.connect + timeouts.response;
+  const timer = setTimeout(() => fail(true), wait > 0 ? wait : 2_147_483_647);
+  r.on('error', () => fail(false));
+  client.on('error', () => r.destroy());
+  client.on('close', () => r.destroy());
+  r.on('upgrade', (res: IncomingMessage, up: Socket, upHead: Buffer) => {
+    clearTimeout(timer);
+    const token = (rawHeader(res.rawHeaders, 'upgrade') ?? '').trim().toLowerCase();
+    if (res.statusCode !== 101 || wanted === '' || token !== wanted) {
+      up.destroy();
+      fail(false);
+      return;
+    }
+    answered = true;
+    let text = 'HTTP/1.1 101 Switching Protocols\r\n';
+    const h = res.rawHeaders;
+    for (let i = 0; i < h.length; i += 2) text += `${h[i]}: ${h[i + 1]}\r\n`;
+    client.write(`${text}\r\n`);
+    if (upHead.length) client.write(upHead);
+    client.removeListener('data', onClientData);
+    for (const b of pending) up.write(b);
+    pending = [];
+    if (timeouts.idle > 0) {
+      const onIdle = () => {
+        up.destroy();
+        client.destroy();
+      };
+      up.setTimeout(timeouts.idle, onIdle);
+      (client as Socket).setTimeout?.(timeouts.idle, onIdle);
+    }
+    up.on('error', () => client.destroy());
+    up.on('close', () => client.destroy());
+    up.pipe(client);
+    client.pipe(up);
+    client.resume();
+  });
+  r.on('response', (res: IncomingMessage) => {
+    clearTimeout(timer);
+    answered = true;
+    client.removeListener('data', onClientData);
+    pending = [];
+    let text = `HTTP/1.1 ${res.statusCode} ${STATUS_CODES[res.statusCode!] ?? 'Unknown'}\r\n`;
+    const h = res.rawHeaders;
+    for (let i = 0; i < h.length; i += 2) {
+      if (isHopByHopResponseName(h[i]!)) continue;
+      text += `${h[i]}: ${h[i + 1]}\r\n`;
+    }
+    client.write(`${text}connection: close\r\n\r\n`);
+    res.on('data', (d: Buffer) => client.write(d));
+    res.on('end', () => {
+      client.end();
+      r.destroy();
+    });
+    res.on('error', () => client.destroy());
+  });
+  r.end();
 }

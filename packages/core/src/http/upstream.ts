@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { Transport } from './transport.js';
 import type { TunnelTimeouts } from './upgrade-proxy.js';
-import { Http1Pool } from './upstream-pool/pool.js';
+import { http1Transport } from './upstream-pool/http1-transport.js';
 
 export interface UpstreamOptions {
   /** max keep-alive connections to this upstream (HTTP/2: most sessions) */
@@ -64,7 +64,7 @@ export function createUpstream(url: string, opts: UpstreamOptions = {}): Upstrea
   };
   if (url.startsWith('unix:')) {
     const path = url.slice(5);
-    const transport = new Http1Pool({ path }, common);
+    const transport = http1Transport({ path }, common);
     return {
       url,
       transport,
@@ -80,7 +80,7 @@ export function createUpstream(url: string, opts: UpstreamOptions = {}): Upstrea
   const host = u.hostname.replace(/^\[|\]$/g, '');
   const connect = { host, port, tls, tlsOptions: tls ? opts.tls : undefined };
   if (!tls && !url.startsWith('h2c:')) {
-    const transport = new Http1Pool({ host, port }, common);
+    const transport = http1Transport({ host, port }, common);
     return { url, transport, hostHeader: u.host, connect, tunnel, close: () => transport.close() };
   }
   // HTTP/2 (h2c), or https where ALPN decides: node:http2's client is loaded only for these

@@ -1,6 +1,7 @@
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttp1Server, type Http1Server } from '../http/server/http1-server.js';
+import { createHttp1Server, Http1Server, type HttpFront } from '../http/server/http1-server.js';
+import { NodeHttp1Server } from '../http/server/node-http1-server.js';
 import {
   FAST_PATHS,
   fastPathStates,
@@ -17,7 +18,7 @@ import { replaceAcceptedSockets } from './socket-adoption.js';
 // changed looks the same to the code).
 
 const LIMITS = { maxHeaderSize: 4096, headerTimeout: 2000, requestTimeout: 5000, idleTimeout: 5000 };
-const servers: Http1Server[] = [];
+const servers: HttpFront[] = [];
 
 function withSwitch(value: string | undefined): void {
   if (value === undefined) delete process.env.DDS_FAST_PATHS_OFF;
@@ -117,10 +118,13 @@ describe('llhttp (_http_common)', () => {
     expect(fastPathSummary().llhttp).toBe(true);
   });
 
-  it('switched off, the lean server refuses to start with a clear error', () => {
+  it("switched off, the HTTP/1.1 front end is node:http's and the lean server refuses to start", () => {
     withSwitch('llhttp');
     expect(parserBinding()).toBeUndefined();
-    expect(() => createHttp1Server(LIMITS, () => {})).toThrow(/llhttp/);
+    const front = createHttp1Server(LIMITS, () => {});
+    expect(front).toBeInstanceOf(NodeHttp1Server);
+    front.close();
+    expect(() => new Http1Server(LIMITS, () => {})).toThrow(/llhttp/);
   });
 });
 

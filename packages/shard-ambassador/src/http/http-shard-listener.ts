@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { type AccessLog, accessAttr } from '@dds/core/access-log/access-log';
 import type { ProxyRequest, ProxyResponse } from '@dds/core/http/proxy-contract';
 import { proxyRequest } from '@dds/core/http/reverse-proxy';
-import { createHttp1Server, type Http1Server } from '@dds/core/http/server/http1-server';
+import { createHttp1Server, type HttpFront } from '@dds/core/http/server/http1-server';
 import { TrustedProxies } from '@dds/core/http/trusted-proxies';
 import { createUpstream, type Upstream } from '@dds/core/http/upstream';
 import type { Logger } from '@dds/core/logger';
@@ -50,7 +50,7 @@ const LIMITS = {
  */
 export class HttpShardListener {
   readonly pool: ServerPool;
-  private server: Http1Server | null = null;
+  private server: HttpFront | null = null;
   private upstreams = new Map<Server, Upstream>();
   private key: ShardKeyFn;
   private draining = false;

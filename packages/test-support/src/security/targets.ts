@@ -35,9 +35,12 @@ async function component(
   args: (port: number, admin: number) => string[],
   tls = false,
   proxyFlags = PROXY_FLAGS,
+  env: Record<string, string> = {},
 ): Promise<Target> {
   const [port, admin] = (await freePorts(2)) as [number, number];
-  const proc: Proc = startComponent(pkg, [...args(port, admin), ...proxyFlags, '--log-level', 'warn']);
+  const proc: Proc = startComponent(pkg, [...args(port, admin), ...proxyFlags, '--log-level', 'warn'], {
+    env,
+  });
   try {
     await waitForPort(port);
   } catch (e) {
@@ -79,20 +82,28 @@ export const startTlsSidecar = (upstream: string, extra: string[] = []) =>
     true,
   );
 
-export const startSplitter = (upstream: string, extra: string[] = []) =>
-  component('experiment-splitter', 'experiment-splitter', (p, a) => [
-    '--listen',
-    `127.0.0.1:${p}`,
-    '--admin',
-    `127.0.0.1:${a}`,
-    '--control',
-    upstream,
-    '--experiment',
-    upstream,
-    '--percent',
-    '50',
-    ...extra,
-  ]);
+/** The splitter; `env` for its process (DDS_FAST_PATHS_OFF=llhttp: the node:http fallbacks, named so). */
+export const startSplitter = (upstream: string, extra: string[] = [], env: Record<string, string> = {}) =>
+  component(
+    env.DDS_FAST_PATHS_OFF ? `experiment-splitter (${env.DDS_FAST_PATHS_OFF} off)` : 'experiment-splitter',
+    'experiment-splitter',
+    (p, a) => [
+      '--listen',
+      `127.0.0.1:${p}`,
+      '--admin',
+      `127.0.0.1:${a}`,
+      '--control',
+      upstream,
+      '--experiment',
+      upstream,
+      '--percent',
+      '50',
+      ...extra,
+    ],
+    false,
+    PROXY_FLAGS,
+    env,
+  );
 
 /** The rate limiter with a limit no probe reaches, unless `extra` sets its own --rate. */
 export const startRateLimiter = (upstream: string, extra: string[] = []) =>

@@ -1,6 +1,7 @@
 import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { PoolBusyError, type Transport, type TransportExchange } from '../transport.js';
-import { Http1Pool, type Http1PoolOptions } from '../upstream-pool/pool.js';
+import { http1Transport } from '../upstream-pool/http1-transport.js';
+import type { Http1PoolOptions } from '../upstream-pool/pool.js';
 import { H2Transport } from './h2-transport.js';
 
 export interface AlpnTransportOptions extends Http1PoolOptions {
@@ -95,7 +96,7 @@ export class AlpnTransport implements Transport {
         // http/1.1 (or no ALPN: an HTTP/1.1-only server); the pool opens its own connections
         sock.destroy();
         this.protocol = 'http/1.1';
-        this.current = new Http1Pool(
+        this.current = http1Transport(
           { host: o.host, port: o.port, tls: () => ({ ...o.tls(), ALPNProtocols: ['http/1.1'] }) },
           o,
         );

@@ -3,7 +3,7 @@ import { type AddressInfo, connect, type Socket } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ClientErrorKind } from '../http-server.js';
-import { createHttp1Server, type Http1Server } from './http1-server.js';
+import { Http1Server } from './http1-server.js';
 
 // The lean HTTP/1.1 server on its own: real sockets, handlers that show what they received.
 let server: Http1Server;
@@ -14,7 +14,7 @@ const errors: ClientErrorKind[] = [];
 const LIMITS = { maxHeaderSize: 2048, headerTimeout: 300, requestTimeout: 1000, idleTimeout: 400 };
 
 beforeAll(async () => {
-  server = createHttp1Server(
+  server = new Http1Server(
     LIMITS,
     (req, res) => {
       const url = req.url!;
@@ -235,7 +235,7 @@ describe('lean HTTP/1.1 server', () => {
   });
 
   it('a header timeout lowered on reload applies to connections already open', async () => {
-    const s2 = createHttp1Server({ ...LIMITS, headerTimeout: 60_000 }, (_req, res) => res.end('x'));
+    const s2 = new Http1Server({ ...LIMITS, headerTimeout: 60_000 }, (_req, res) => res.end('x'));
     await new Promise<void>((r) => s2.listen(0, '127.0.0.1', r));
     const accepted = new Promise((r) => s2.once('connection', r));
     const c = connect((s2.address() as AddressInfo).port, '127.0.0.1');
@@ -254,7 +254,7 @@ describe('lean HTTP/1.1 server', () => {
 
   it('a timeout of 0 is no timeout: a slow body and a long idle spell are left alone', async () => {
     // node:http's convention; shard-ambassador's HTTP listener sets requestTimeout 0
-    const s3 = createHttp1Server({ ...LIMITS, requestTimeout: 0, idleTimeout: 0 }, (req, res) => {
+    const s3 = new Http1Server({ ...LIMITS, requestTimeout: 0, idleTimeout: 0 }, (req, res) => {
       let n = 0;
       req.on('data', (c: Buffer) => {
         n += c.length;
@@ -287,7 +287,7 @@ describe('lean HTTP/1.1 server', () => {
   it('a body paused until it was complete does not stop the connection reading the next request', async () => {
     // what a proxy does under upstream back-pressure: pause the body, resume it after the whole
     // body has arrived; the keep-alive connection must then serve its next request
-    const s4 = createHttp1Server(LIMITS, (req, res) => {
+    const s4 = new Http1Server(LIMITS, (req, res) => {
       let n = 0;
       req.on('data', (c: Buffer) => {
         n += c.length;

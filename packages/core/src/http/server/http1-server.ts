@@ -3,15 +3,36 @@ import { parserBinding } from '../../internals/http-parser.js';
 import { adoptSocket, probeSocketAdoption, replaceAcceptedSockets } from '../../internals/socket-adoption.js';
 import { setBufferBudget } from '../buffer-budget.js';
 import type { ClientErrorKind, HttpLimits } from '../http-server.js';
+import type { ProxyRequest, ProxyResponse } from '../proxy-contract.js';
 import { type ConnectionHost, Http1Connection } from './http1-connection.js';
 import type { Http1Request } from './http1-request.js';
 import type { Http1Response } from './http1-response.js';
+import { NodeHttp1Server } from './node-http1-server.js';
+import type { PreparedResponse } from './prepared-response.js';
+
+/** What the HTTP/1.1 front end's handlers answer through: the proxy's ProxyResponse, and endPrepared. */
+export interface LeanResponse extends ProxyResponse {
+  /** The whole response from prepared bytes; nothing may have been written before. */
+  endPrepared(p: PreparedResponse): unknown;
+}
+
+/** A handler of the HTTP/1.1 front end (a ProxyHandlerFn is one). */
+export type LeanHttp1Handler = (req: ProxyRequest, res: LeanResponse) => void;
 
 /**
- * A handler of the lean server: it sees Http1Request / Http1Response, which are the proxy's
- * ProxyRequest / ProxyResponse (a ProxyHandlerFn is one) and offer a little more (endPrepared).
+ * The HTTP/1.1 front end as the rest of core sees it: the lean server, or node:http's (see
+ * node-http1-server.ts) when the llhttp fast path is not live. 'upgrade' listeners get a
+ * ProxyRequest, the socket and the bytes after the head.
  */
-export type LeanHttp1Handler = (req: Http1Request, res: Http1Response) => void;
+export interface HttpFront extends NetServer {
+  /** Applies reloadable limits at once (maxHeaderSize is fixed at creation). */
+  setLimits(limits: HttpLimits): void;
+  /** Serves HTTP/1.1 on a connected socket (TLS after its handshake). */
+  accept(socket: Socket): void;
+  /** Closes every connection that is not answering a request (drain). */
+  closeIdleConnections(): void;
+  closeAllConnections(): void;
+}
 
 /**
  * A lean HTTP/1.1 server for the proxying components, in place of node:http on the hot path:
@@ -21,7 +42,7 @@ export type LeanHttp1Handler = (req: Http1Request, res: Http1Response) => void;
  * on reload), closeIdleConnections() for drain, 400 / 408 / 431 answers to bad clients.
  * TLS listeners hand their HTTP/1.1 sockets to accept().
  */
-export class Http1Server extends NetServer implements ConnectionHost {
+export class Http1Server extends NetServer implements ConnectionHost, HttpFront {
   readonly maxHeaderSize: number;
   bodyHighWater: number;
   minBodyRate: number;
@@ -37,7 +58,7 @@ export class Http1Server extends NetServer implements ConnectionHost {
     // accepted paused: plain sockets are adopted to read with `onread` (replaceAcceptedSockets)
     super({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true });
     if (parserBinding() === undefined)
-      throw new Error("the lean HTTP/1.1 server needs Node's llhttp binding (fast path llhttp is not live)");
+      throw new Error("the lean HTTP/1.1 server needs Node's llhttp binding (createHttp1Server falls back)");
     this.maxHeaderSize = limits.maxHeaderSize;
     this.bodyHighWater = limits.bodyHighWater ?? 64 * 1024;
     this.minBodyRate = limits.minBodyRate ?? 0;
@@ -165,10 +186,15 @@ export class Http1Server extends NetServer implements ConnectionHost {
   }
 }
 
+/**
+ * The HTTP/1.1 front end: the lean server when Node's llhttp binding is usable (the llhttp fast
+ * path), else node:http's server with the same contract.
+ */
 export function createHttp1Server(
   limits: HttpLimits,
   handler: LeanHttp1Handler,
   onClientError?: (kind: ClientErrorKind) => void,
-): Http1Server {
+): HttpFront {
+  if (parserBinding() === undefined) return new NodeHttp1Server(limits, handler, onClientError);
   return new Http1Server(limits, handler, onClientError);
 }

@@ -9,7 +9,7 @@ import {
 import type { ClientErrorKind, HttpLimits } from '../http-server.js';
 import type { ProxyHandlerFn } from '../proxy-contract.js';
 import { type BodyRateLimits, serveH2Streams } from './h2-stream.js';
-import { createHttp1Server, type Http1Server } from './http1-server.js';
+import { createHttp1Server, type HttpFront } from './http1-server.js';
 
 /**
  * The listeners a proxy serves on (http-proxy.ts takes any of them): what is bound and tracked
@@ -25,7 +25,7 @@ export interface ProxyListener {
   /** what listens, and whose connections drain waits for */
   readonly server: NetServer;
   /** the HTTP/1.1 front end ('upgrade' comes from it) */
-  readonly http1: Http1Server;
+  readonly http1: HttpFront;
   /** Applies the limits a reload may change. */
   setLimits(limits: ListenerLimits): void;
   /** Drain: HTTP/2 sessions get a GOAWAY, idle HTTP/1.1 connections close (called on a tick). */
@@ -58,7 +58,7 @@ export function http1Listener(o: ListenerOptions): ProxyListener {
 
 /** What both dual listeners run: the lean HTTP/1.1 server and node:http2's, sessions tracked. */
 class DualFront {
-  readonly http1: Http1Server;
+  readonly http1: HttpFront;
   readonly h2: Http2Server;
   private readonly sessions = new Set<Http2Session>();
   private draining = false;

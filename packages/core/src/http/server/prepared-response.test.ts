@@ -1,8 +1,7 @@
 import { type AddressInfo, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Http1Request } from './http1-request.js';
-import type { Http1Response } from './http1-response.js';
-import { createHttp1Server, type Http1Server } from './http1-server.js';
+import type { ProxyRequest } from '../proxy-contract.js';
+import { Http1Server, type LeanResponse } from './http1-server.js';
 import { PreparedResponse } from './prepared-response.js';
 
 // Prepared answers through the lean server, read back as raw bytes: framing per request.
@@ -17,9 +16,9 @@ let server: Http1Server;
 let port: number;
 
 beforeAll(async () => {
-  server = createHttp1Server(
+  server = new Http1Server(
     { maxHeaderSize: 2048, headerTimeout: 1000, requestTimeout: 2000, idleTimeout: 2000 },
-    (req: Http1Request, res: Http1Response) => {
+    (req: ProxyRequest, res: LeanResponse) => {
       res.endPrepared(req.url === '/gone' ? GONE : OK);
     },
   );

@@ -24,7 +24,7 @@ export class PreparedResponse {
    */
   constructor(
     readonly status: number,
-    headers: readonly string[],
+    readonly headers: readonly string[],
     readonly body: Buffer,
   ) {
     let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;

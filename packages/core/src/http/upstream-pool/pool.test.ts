@@ -3,7 +3,7 @@ import { connect, createServer, type Server as NetServer, type Socket } from 'no
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ProxyHooks, proxyRequest } from '../reverse-proxy.js';
-import { createHttp1Server, type Http1Server } from '../server/http1-server.js';
+import { createHttp1Server, type HttpFront } from '../server/http1-server.js';
 import { TrustedProxies } from '../trusted-proxies.js';
 import { createUpstream, type Upstream, type UpstreamOptions } from '../upstream.js';
 
@@ -84,7 +84,7 @@ const done: Array<{ status: number; failure: string | undefined }> = [];
 const received: string[] = [];
 let up: RawUpstream;
 let upstream: Upstream;
-let proxy: Http1Server;
+let proxy: HttpFront;
 let port: number;
 let extraRequestHeaders: readonly string[] | undefined;
 
