@@ -46,6 +46,13 @@ describe('RESP2 codec', () => {
     expect(encodeCommand(['PING']).toString()).toBe('*1\r\n$4\r\nPING\r\n');
     expect(encodeCommand(['SET', 'k', 'é']).toString()).toBe('*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\né\r\n');
     expect(encodeCommand(['ECHO', '']).toString()).toBe('*2\r\n$4\r\nECHO\r\n$0\r\n\r\n');
+    // bytes as they are, beside strings: the same encoding
+    const bin = Buffer.from([0, 13, 10, 255]);
+    expect(
+      encodeCommand([Buffer.from('SET'), 'k', bin]).equals(
+        Buffer.concat([Buffer.from('*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$4\r\n'), bin, Buffer.from('\r\n')]),
+      ),
+    ).toBe(true);
   });
 
   it('decodes known replies: status, error, integer, bulk, null, nested arrays', () => {

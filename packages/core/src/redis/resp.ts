@@ -17,18 +17,32 @@ export class RespProtocolError extends Error {
 
 export type RespValue = string | number | null | RedisReplyError | RespValue[];
 
-/** `*N $len arg ...`: what redis-cli sends. */
-export function encodeCommand(args: readonly string[]): Buffer {
-  let head = `*${args.length}\r\n`;
-  const parts: Buffer[] = [];
-  for (const a of args) {
-    const bytes = Buffer.from(a, 'utf8');
-    head += `$${bytes.length}\r\n`;
-    parts.push(Buffer.from(head, 'latin1'), bytes);
-    head = '\r\n';
+/**
+ * `*N $len arg ...`: what redis-cli sends. Arguments are strings (UTF-8) or bytes as they are
+ * (shard-ambassador re-encodes a client's command from slices of its read buffer); the command
+ * is written into one buffer of its exact size.
+ */
+export function encodeCommand(args: readonly (string | Buffer)[]): Buffer {
+  const top = `*${args.length}\r\n`;
+  let size = top.length;
+  const heads: string[] = new Array(args.length);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const n = typeof a === 'string' ? Buffer.byteLength(a, 'utf8') : a.length;
+    const h = `$${n}\r\n`;
+    heads[i] = h;
+    size += h.length + n + 2;
   }
-  parts.push(Buffer.from(head, 'latin1'));
-  return Buffer.concat(parts);
+  const out = Buffer.allocUnsafe(size);
+  let o = out.write(top, 0, 'latin1');
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    o += out.write(heads[i]!, o, 'latin1');
+    o += typeof a === 'string' ? out.write(a, o, 'utf8') : a.copy(out, o);
+    out[o++] = 13;
+    out[o++] = 10;
+  }
+  return out;
 }
 
 /** Nesting deeper than any reply a command sends (EXEC of EXEC is refused by the server). */

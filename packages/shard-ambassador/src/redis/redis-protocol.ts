@@ -1,6 +1,7 @@
+import { encodeCommand } from '@dds/core/redis/resp';
 import type { PoolConfig } from '../config/pool-schema.js';
 import type { PoolProtocol } from '../pool/server-pool.js';
-import { encodeCommand, errorReply } from './replies.js';
+import { errorReply } from './replies.js';
 import { RespReplyFramer } from './resp-reply.js';
 
 /** Server side of a redis pool: RESP reply framing, AUTH + SELECT on each new connection. */

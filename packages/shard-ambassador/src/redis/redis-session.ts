@@ -1,10 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { encodeCommand } from '@dds/core/redis/resp';
 import { ClientSession, type SessionContext } from '../pool/client-session.js';
 import type { Server } from '../pool/server.js';
 import { type CommandSpec, lookupCommand, Route } from './commands.js';
 import { MultiKeyRequest } from './multi-key.js';
-import { bulkReply, EMPTY_ARRAY, encodeCommand, errorReply, NOAUTH, OK, PONG } from './replies.js';
+import { bulkReply, EMPTY_ARRAY, errorReply, NOAUTH, OK, PONG } from './replies.js';
 import { ProtocolError, RespRequestParser } from './resp-request.js';
 import { writeArrayHeader, writeBulk } from './resp-writer.js';
 

@@ -1,7 +1,7 @@
+import { encodeCommand } from '@dds/core/redis/resp';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OutBuffer } from '../net/out-buffer.js';
-import { encodeCommand } from './replies.js';
 import { RespRequestParser } from './resp-request.js';
 import { writeArrayHeader, writeBulk } from './resp-writer.js';
 
