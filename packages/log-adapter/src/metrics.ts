@@ -170,7 +170,12 @@ export function registerMetrics(
     }),
     forOutput(output, pending) {
       pendingFns.set(output, pending);
+      // every series an output can move is exported from the start, at 0 (a scrape, an alert or
+      // a test reads 0, not a missing series)
       sent.inc({ output }, 0);
+      for (const reason of ['queue_full', 'rejected', 'retries_exhausted'])
+        dropped.inc({ output, reason }, 0);
+      retries.inc({ output }, 0);
       blocked.set({ output }, 0);
       return {
         sent: (n) => sent.inc({ output }, n),

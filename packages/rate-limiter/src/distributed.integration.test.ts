@@ -47,7 +47,10 @@ async function limiter(redisPort: number, args: string[]) {
 }
 
 const metric = async (admin: string, name: string) =>
-  Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${admin}/metrics`)).text())?.[1] ?? 0);
+  Number(
+    new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${admin}/metrics`)).text())?.[1] ??
+      Number.NaN,
+  ); // NaN when absent: a missing series never reads as 0
 
 describe('distributed mode: two limiters sharing one redis-server', () => {
   it('admit no more than the shared limit, fail open/closed when Redis stops, recover when it returns', async () => {

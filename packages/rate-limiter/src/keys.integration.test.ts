@@ -63,7 +63,7 @@ function yaml(name: string, text: string): string {
 const metric = async (admin: string, line: RegExp): Promise<number> => {
   const text = await (await fetch(`${admin}/metrics`)).text();
   const m = text.split('\n').find((l) => line.test(l));
-  return m ? Number(m.slice(m.lastIndexOf(' ') + 1)) : 0;
+  return m ? Number(m.slice(m.lastIndexOf(' ') + 1)) : Number.NaN; // a missing series never reads as 0
 };
 
 // --- tokens, made without jose --------------------------------------------------------------

@@ -85,7 +85,10 @@ async function offer(replicas: Replica[], client: string, n: number): Promise<nu
 
 const count = (s: number[], code: number) => s.filter((x) => x === code).length;
 const metric = async (admin: string, name: string) =>
-  Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${admin}/metrics`)).text())?.[1] ?? 0);
+  Number(
+    new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${admin}/metrics`)).text())?.[1] ??
+      Number.NaN,
+  ); // NaN when absent: a missing series never reads as 0
 
 /**
  * Kills a primary under load and measures, per replica, how long decisions failed (fail open:

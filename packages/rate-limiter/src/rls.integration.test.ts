@@ -149,7 +149,7 @@ function healthWatch(addr: string) {
 
 const brief = (r: RlsResponseJson) => [r.overall_code, ...r.statuses.map((s) => [s.code, s.limit_remaining])];
 const metric = async (admin: string, pattern: RegExp) =>
-  Number(pattern.exec(await (await fetch(`${admin}/metrics`)).text())?.[1] ?? 0);
+  Number(pattern.exec(await (await fetch(`${admin}/metrics`)).text())?.[1] ?? Number.NaN); // NaN when absent: a missing series never reads as 0
 
 const STORES = [
   ['local', 'fixed-window'],

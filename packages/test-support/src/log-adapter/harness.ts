@@ -41,15 +41,21 @@ export async function until(
   }
 }
 
-/** One sample of the adapter's /metrics (0 when absent, NaN while the admin port is not up). */
+/**
+ * One sample of the adapter's /metrics: `name{labels}` exactly, or a bare family name summed over
+ * its series. NaN when no such series is exported (or the admin port is not up), so an assertion
+ * of 0 cannot pass on a misspelled or missing metric.
+ */
 export async function metric(admin: number, name: string): Promise<number> {
   const text = await fetch(`http://127.0.0.1:${admin}/metrics`).then(
     (r) => r.text(),
     () => '',
   );
-  if (text === '') return Number.NaN;
-  const m = text.split('\n').find((l) => l.startsWith(name));
-  return m ? Number(m.slice(m.lastIndexOf(' ') + 1)) : 0;
+  const series = text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name} `) || (!name.includes('{') && l.startsWith(`${name}{`)));
+  if (series.length === 0) return Number.NaN;
+  return series.reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }
 
 /** `got` holds every number of 0..n-1 exactly once. */

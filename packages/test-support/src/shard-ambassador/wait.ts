@@ -14,11 +14,14 @@ export async function until(
   }
 }
 
-/** The value of one sample of the ambassador's admin /metrics (`name{labels}`), or 0 when absent. */
+/**
+ * The value of one sample of the ambassador's admin /metrics (`name{labels}`); NaN when no such
+ * sample is exported, so an assertion of 0 cannot pass on a misspelled or missing series.
+ */
 export async function metric(amb: Ambassador, sample: string): Promise<number> {
   const text = await (await fetch(`${amb.admin}/metrics`)).text();
   for (const line of text.split('\n')) if (line.startsWith(`${sample} `)) return Number(line.split(' ')[1]);
-  return 0;
+  return Number.NaN;
 }
 
 /** VmRSS of a process, bytes. */
