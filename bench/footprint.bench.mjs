@@ -88,6 +88,46 @@ createSecureServer({ cert: readFileSync(cert), key: readFileSync(key), allowHTTP
 `,
 );
 
+/**
+ * dds-pod with tls-sidecar, rate-limiter, metrics-adapter and log-adapter; `chained`: the sidecar
+ * hands requests to the rate limiter in-process (upstream: internal:rate-limiter, the rate limiter
+ * listening nowhere) instead of over loopback TCP.
+ */
+function podTarget(chained) {
+  return {
+    name: chained
+      ? 'dds-pod chained in-process (tls-sidecar -> internal:rate-limiter + metrics-adapter + log-adapter)'
+      : 'dds-pod (tls-sidecar + rate-limiter + metrics-adapter + log-adapter)',
+    role: 'ours',
+    image: 'localhost/dds/pod:latest',
+    ports: 4,
+    run: ([p, a, rl, m]) => {
+      const file = join(dir, `pod-${p}.yaml`);
+      const hop = chained ? 'internal:rate-limiter' : `http://127.0.0.1:${rl}`;
+      const rlListen = chained ? 'off' : `127.0.0.1:${rl}`;
+      writeFileSync(
+        file,
+        [
+          `admin: 127.0.0.1:${a}`,
+          'logLevel: warn',
+          'components:',
+          `  tls-sidecar: { listen: "127.0.0.1:${p}", cert: "${cert}", key: "${key}", upstream: "${hop}" }`,
+          `  rate-limiter: { listen: "${rlListen}", upstream: "http://127.0.0.1:${appPort}", rate: 1000000/s, burst: 1000000 }`,
+          `  metrics-adapter: { redis: "redis://127.0.0.1:${redisPort}", redisListen: "127.0.0.1:${m}" }`,
+          `  log-adapter: { input: ["${logFile}"], output: stdout, readFrom: tail }`,
+        ].join('\n'),
+      );
+      return {
+        cmd: process.execPath,
+        args: [ourMain('pod'), '--config', file],
+        env: ourEnv('pod'),
+        ready: a,
+        load: httpLoad(`https://127.0.0.1:${p}/`),
+      };
+    },
+  };
+}
+
 // ---- ours: the bundles as the images ship them (scripts/bundle.mjs + compile cache) ----------
 const OURS = [
   'tls-sidecar',
@@ -225,34 +265,8 @@ const targets = [
     ['--redis', `redis://127.0.0.1:${redisPort}`, '--listen', `127.0.0.1:${p}`, '--admin', `127.0.0.1:${a}`],
     httpLoad(`http://127.0.0.1:${p}/readyz`),
   ]),
-  {
-    name: 'dds-pod (tls-sidecar + rate-limiter + metrics-adapter + log-adapter)',
-    role: 'ours',
-    image: 'localhost/dds/pod:latest',
-    ports: 4,
-    run: ([p, a, rl, m]) => {
-      const file = join(dir, `pod-${p}.yaml`);
-      writeFileSync(
-        file,
-        [
-          `admin: 127.0.0.1:${a}`,
-          'logLevel: warn',
-          'components:',
-          `  tls-sidecar: { listen: "127.0.0.1:${p}", cert: "${cert}", key: "${key}", upstream: "http://127.0.0.1:${rl}" }`,
-          `  rate-limiter: { listen: "127.0.0.1:${rl}", upstream: "http://127.0.0.1:${appPort}", rate: 1000000/s, burst: 1000000 }`,
-          `  metrics-adapter: { redis: "redis://127.0.0.1:${redisPort}", redisListen: "127.0.0.1:${m}" }`,
-          `  log-adapter: { input: ["${logFile}"], output: stdout, readFrom: tail }`,
-        ].join('\n'),
-      );
-      return {
-        cmd: process.execPath,
-        args: [ourMain('pod'), '--config', file],
-        env: ourEnv('pod'),
-        ready: a,
-        load: httpLoad(`https://127.0.0.1:${p}/`),
-      };
-    },
-  },
+  podTarget(false),
+  podTarget(true),
   peer('nginx TLS proxy (1 worker)', ['/usr/sbin/nginx'], ([p]) => {
     const prefix = join(dir, `nginx-${p}`);
     execFileSync('mkdir', ['-p', prefix]);

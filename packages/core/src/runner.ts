@@ -10,7 +10,8 @@ import { getPath } from './config/object-path.js';
 import { redact } from './config/redact.js';
 import type { CommonConfig } from './config/schemas.js';
 import type * as z from './config/zod.js';
-import { ConfigError, DdsError, EXIT, ListenError } from './errors.js';
+import { ConfigError, type ConfigIssue, DdsError, EXIT, ListenError } from './errors.js';
+import type { ProxyHandlerFn } from './http/proxy-contract.js';
 import { fastPathSwitchError, logFastPaths } from './internals/fast-paths.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
@@ -30,6 +31,11 @@ export interface ComponentContext<C> {
   logger: Logger;
   registry: Registry;
   lifecycle: Lifecycle;
+  /**
+   * dds-pod only: makes an HTTP component's request handler reachable by the other components of
+   * the process as `internal:<name>` (core's skeleton calls it); returns the withdrawal
+   */
+  serveInternal?(handler: ProxyHandlerFn): () => void;
 }
 
 /**
@@ -138,6 +144,8 @@ export async function runComponent<C extends CommonConfig>(
   if (fastPathError !== undefined)
     return exitWithConfigError(c.name, new DdsError('DDS_CONFIG_INVALID', fastPathError));
   let config = loaded.config as C;
+  const podOnly = await podOnlySettings(config);
+  if (podOnly !== undefined) return exitWithConfigError(c.name, podOnly);
   if (config.workers > 1 && !c.workers) {
     return exitWithConfigError(
       c.name,
@@ -275,6 +283,8 @@ export async function runComponent<C extends CommonConfig>(
     reloading = reloading.then(async () => {
       try {
         const next = (await loadConfig(loadOpts)).config as C;
+        const refused = await podOnlySettings(next);
+        if (refused !== undefined) throw refused;
         const prev = config;
         if (instance.reload) await instance.reload(next, prev);
         else if (loaded.file) logger.warn('this component applies config changes only on restart');
@@ -388,4 +398,27 @@ function installCrashGuards(logger: Logger): void {
   };
   process.on('uncaughtException', die('uncaught exception'));
   process.on('unhandledRejection', die('unhandled rejection'));
+}
+
+/**
+ * What only dds-pod can run: `internal:` upstreams (another component of the same process) and
+ * `listen: off` (a component reached only through them). A component alone refuses them, naming
+ * the field. The walk over the config is loaded only when the config mentions `internal:`.
+ */
+async function podOnlySettings(config: CommonConfig): Promise<ConfigError | undefined> {
+  const issues: ConfigIssue[] = [];
+  if ((config as { listen?: unknown }).listen === 'off')
+    issues.push({
+      path: 'listen',
+      message: 'off is for dds-pod, where the component is reached through internal: upstreams',
+    });
+  if (JSON.stringify(config).includes('"internal:')) {
+    const { internalReferences } = await import('./http/internal-upstream.js');
+    for (const [path, target] of internalReferences(config))
+      issues.push({
+        path,
+        message: `internal:${target} names a component of the same dds-pod process; alone, give its URL (http://host:port)`,
+      });
+  }
+  return issues.length > 0 ? new ConfigError(issues) : undefined;
 }

@@ -1,7 +1,7 @@
 import { type AccessLogConfig, accessLogSettings } from '@dds/core/access-log/access-log-config';
 import { adminTokenSchema } from '@dds/core/admin/admin-token';
 import { type CommonConfig, configSchema } from '@dds/core/config/common-flags';
-import { zDuration, zToken, zUpstreamUrl } from '@dds/core/config/schemas';
+import { zAddressOrOff, zDuration, zToken, zUpstreamUrl } from '@dds/core/config/schemas';
 import { zSecretFile } from '@dds/core/config/secret-file';
 import { flagsOf, setting, shapeOf } from '@dds/core/config/settings';
 import * as z from '@dds/core/config/zod';
@@ -63,7 +63,8 @@ const zGuard = z.strictObject(guardFields);
 
 export const settings = {
   listen: setting.address({
-    help: 'HTTP listen address',
+    help: 'HTTP listen address; off in dds-pod for a component reached only through internal: upstreams',
+    schema: zAddressOrOff,
     default: '0.0.0.0:8083',
     group: S,
   }),

@@ -4,6 +4,7 @@ import { type LoadedConfig, loadConfig } from '@dds/core/config/load';
 import { isPlainObject } from '@dds/core/config/object-path';
 import * as z from '@dds/core/config/zod';
 import { ConfigError, type ConfigIssue, DdsError } from '@dds/core/errors';
+import { internalReferences } from '@dds/core/http/internal-upstream';
 import { allFlags, type Component } from '@dds/core/runner';
 import { COMPONENTS } from './components.js';
 
@@ -37,6 +38,8 @@ export interface LoadedPod {
   hosted: Hosted[];
   actions: LoadedConfig<PodConfig>['actions'];
   positionals: readonly string[];
+  /** the in-process hops: [the component that sends, the component it names with internal:] */
+  hops: [string, string][];
 }
 
 /**
@@ -116,7 +119,72 @@ export async function loadPod(
     }
   }
   if (issues.length) throw new ConfigError(issues);
-  return { pod, file: loaded.file, hosted, actions: loaded.actions, positionals: loaded.positionals };
+  // the hops between sections once every section is valid on its own
+  const hops = hopsOf(hosted, issues, source);
+  if (issues.length) throw new ConfigError(issues);
+  return { pod, file: loaded.file, hosted, actions: loaded.actions, positionals: loaded.positionals, hops };
+}
+
+/** Components whose proxy takes requests in-process (the tls-sidecar terminates clients' TLS: it is a first hop). */
+const INTERNAL_TARGETS = ['rate-limiter', 'experiment-splitter'];
+
+/**
+ * The chain of `internal:<component>` upstreams: each must name an HTTP component of this pod
+ * that can take requests in-process, and no chain may come back to where it started; a component
+ * with `listen: off` must be named by one (nothing else reaches it).
+ */
+function hopsOf(hosted: readonly Hosted[], issues: ConfigIssue[], source: string): [string, string][] {
+  const hops: [string, string][] = [];
+  const names = new Set(hosted.map((h) => h.name));
+  for (const h of hosted)
+    for (const [path, target] of internalReferences(h.config)) {
+      const at = `components.${h.name}.${path}`;
+      if (!names.has(target))
+        issues.push({
+          path: at,
+          message: `internal:${target}: no such component in this pod (it has ${[...names].join(', ')})`,
+          source,
+        });
+      else if (!INTERNAL_TARGETS.includes(target))
+        issues.push({
+          path: at,
+          message: `internal:${target}: only ${INTERNAL_TARGETS.join(' and ')} take HTTP requests in-process`,
+          source,
+        });
+      else hops.push([h.name, target]);
+    }
+  const next = (name: string) => hops.filter(([from]) => from === name).map(([, to]) => to);
+  const cycle = (start: string): string[] | undefined => {
+    const walk = (at: string, path: string[]): string[] | undefined => {
+      for (const to of next(at)) {
+        if (to === start) return [...path, to];
+        if (!path.includes(to)) {
+          const found = walk(to, [...path, to]);
+          if (found) return found;
+        }
+      }
+      return undefined;
+    };
+    return walk(start, [start]);
+  };
+  for (const h of hosted) {
+    const loop = cycle(h.name);
+    if (loop !== undefined && loop[0] === [...loop].sort()[0]) {
+      const path = internalReferences(h.config).find(([, t]) => t === loop[1])?.[0] ?? 'upstream';
+      issues.push({
+        path: `components.${h.name}.${path}`,
+        message: `internal: upstreams make a loop: ${loop.join(' -> ')}`,
+        source,
+      });
+    }
+    if ((h.config as { listen?: unknown }).listen === 'off' && !hops.some(([, to]) => to === h.name))
+      issues.push({
+        path: `components.${h.name}.listen`,
+        message: `off, but no internal:${h.name} upstream in the pod names it: nothing would reach it`,
+        source,
+      });
+  }
+  return hops;
 }
 
 function podLevel(pod: PodConfig): Record<string, unknown> {

@@ -98,8 +98,8 @@ beforeAll(async () => {
 afterAll(() => upstream.close());
 
 describe('dds-pod', () => {
-  it('a TLS -> rate limit -> app chain answers exactly as the separate processes do', async () => {
-    const [tlsPort, tlsAdmin, rlPort, rlAdmin, podTls, podRl, podAdmin] = await freePorts(7);
+  it('a TLS -> rate limit -> app chain in-process (internal:) answers exactly as the separate processes do', async () => {
+    const [tlsPort, tlsAdmin, rlPort, rlAdmin, podTls, podAdmin] = await freePorts(6);
     const procs: Proc[] = [];
     try {
       procs.push(
@@ -138,9 +138,9 @@ components:
     listen: 127.0.0.1:${podTls}
     cert: ${tls.cert}
     key: ${tls.key}
-    upstream: http://127.0.0.1:${podRl}
+    upstream: internal:rate-limiter
   rate-limiter:
-    listen: 127.0.0.1:${podRl}
+    listen: "off"
     upstream: ${upstream.url}
     rate: 1/m
     burst: 2
@@ -217,5 +217,62 @@ components:
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/--config FILE/);
     expect(help.stdout).toMatch(/--check-config/);
+  }, 30_000);
+
+  it('checks the internal: hops, naming the field: unknown or non-HTTP components, loops, a listen: off nothing reaches; a component alone refuses them', async () => {
+    const file = join(dir, 'hops.yaml');
+    const check = async (yaml: string) => {
+      writeFileSync(file, yaml);
+      const r = await run(process.execPath, [POD, '--config', file, '--check-config']);
+      expect(r.code, r.stderr).toBe(2);
+      return r.stderr;
+    };
+    expect(
+      await check(`components:
+  tls-sidecar: { cert: ${tls.cert}, key: ${tls.key}, upstream: "internal:experiment-splitter" }
+`),
+    ).toMatch(
+      /components\.tls-sidecar\.upstream: internal:experiment-splitter: no such component in this pod \(it has tls-sidecar\)/,
+    );
+    expect(
+      await check(`components:
+  rate-limiter: { upstream: "internal:metrics-adapter", rate: 1/s }
+  metrics-adapter: { redis: "127.0.0.1:6379" }
+`),
+    ).toMatch(
+      /components\.rate-limiter\.upstream: internal:metrics-adapter: only rate-limiter and experiment-splitter take HTTP requests in-process/,
+    );
+    const loop = await check(`components:
+  rate-limiter: { listen: "off", upstream: "internal:experiment-splitter", rate: 1/s }
+  experiment-splitter: { listen: "off", control: "internal:rate-limiter", experiment: "http://127.0.0.1:1" }
+`);
+    expect(loop).toMatch(
+      /components\.experiment-splitter\.control: internal: upstreams make a loop: experiment-splitter -> rate-limiter -> experiment-splitter/,
+    );
+    expect(
+      await check(`components:
+  rate-limiter: { listen: "off", upstream: "http://127.0.0.1:1", rate: 1/s }
+`),
+    ).toMatch(
+      /components\.rate-limiter\.listen: off, but no internal:rate-limiter upstream in the pod names it/,
+    );
+    expect(
+      await check(`components:
+  rate-limiter: { upstream: "internal:", rate: 1/s }
+`),
+    ).toMatch(/components\.rate-limiter\.upstream: expected http:\/\/host:port, .* or internal:<component>/);
+    // alone, a component has no other component to hand requests to
+    const alone = await run(process.execPath, [
+      bin('rate-limiter'),
+      '--upstream=internal:experiment-splitter',
+      '--listen=off',
+      '--rate=1/s',
+      '--check-config',
+    ]);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toMatch(/listen: off is for dds-pod/);
+    expect(alone.stderr).toMatch(
+      /upstream: internal:experiment-splitter names a component of the same dds-pod process/,
+    );
   }, 30_000);
 });

@@ -2,6 +2,7 @@ import { startAdminServer } from '@dds/core/admin/admin-server';
 import { renderHelp } from '@dds/core/config/flags';
 import { redact } from '@dds/core/config/redact';
 import { ConfigError, DdsError, EXIT } from '@dds/core/errors';
+import { serveInternal } from '@dds/core/http/internal-upstream';
 import { fastPathSwitchError, logFastPaths } from '@dds/core/internals/fast-paths';
 import { Lifecycle } from '@dds/core/lifecycle/lifecycle';
 import { createLogger, type Logger } from '@dds/core/logger';
@@ -71,6 +72,7 @@ export async function runPod(
   }
 
   let pod = loaded.pod;
+  let hops = loaded.hops;
   // a component whose stdout carries data (the log adapter) sends every component's logs to stderr
   const logFd = loaded.hosted.some((h) => h.component.logStream === 'stderr') ? 2 : 1;
   const logger = createLogger('pod', pod.logLevel, logFd);
@@ -103,7 +105,13 @@ export async function runPod(
       const own = new Registry();
       own.setDefaultLabels({ component: h.name });
       const log = createLogger(h.name, h.config.logLevel, logFd);
-      const instance = await h.component.create({ config: h.config, logger: log, registry: own, lifecycle });
+      const instance = await h.component.create({
+        config: h.config,
+        logger: log,
+        registry: own,
+        lifecycle,
+        serveInternal: (handler) => serveInternal(h.name, handler),
+      });
       if (instance.ready) lifecycle.addReadiness(h.name, () => instance.ready!());
       running.push({ ...h, instance, logger: log, registry: own });
     }
@@ -160,6 +168,7 @@ export async function runPod(
           r.logger.level = c.logLevel;
         }
         pod = next.pod;
+        hops = next.hops;
         logger.level = pod.logLevel;
         reloads.inc();
         rewatch();
@@ -199,11 +208,21 @@ export async function runPod(
     watcher?.close();
     if (pod.shutdownDelay > 0) await new Promise((r) => setTimeout(r, pod.shutdownDelay));
     const deadline = Date.now() + pod.drainTimeout;
-    await Promise.all(
-      running.map((r) =>
-        r.instance.drain(deadline).catch((err) => r.logger.error({ err }, 'error while draining')),
-      ),
-    );
+    // a component drains once every component that sends to it in-process (internal:) has: its
+    // requests finish through the whole chain, and no hop closes under a request still coming
+    const drained = new Map<string, Promise<void>>();
+    const drain = (r: Running): Promise<void> => {
+      let p = drained.get(r.name);
+      if (p === undefined) {
+        const senders = running.filter((s) => hops.some(([from, to]) => from === s.name && to === r.name));
+        p = Promise.all(senders.map(drain)).then(() =>
+          r.instance.drain(deadline).catch((err) => r.logger.error({ err }, 'error while draining')),
+        );
+        drained.set(r.name, p);
+      }
+      return p;
+    };
+    await Promise.all(running.map(drain));
     await admin?.close();
     logger.info('drained; exiting');
     process.exit(EXIT.OK);

@@ -1,6 +1,6 @@
 import { type AccessLogConfig, accessLogSettings } from '@dds/core/access-log/access-log-config';
 import { type CommonConfig, configSchema } from '@dds/core/config/common-flags';
-import { zToken } from '@dds/core/config/schemas';
+import { zAddressOrOff, zToken } from '@dds/core/config/schemas';
 import { flagsOf, setting } from '@dds/core/config/settings';
 import * as z from '@dds/core/config/zod';
 import { type HttpProxyConfig, httpProxySettings, upstreamSetting } from '@dds/core/http/proxy-config';
@@ -17,7 +17,8 @@ const G = "Envoy's global rate-limit service (RLS, gRPC)";
 
 export const settings = {
   listen: setting.address({
-    help: 'HTTP listen address',
+    help: 'HTTP listen address; off in dds-pod for a component reached only through internal: upstreams',
+    schema: zAddressOrOff,
     default: '0.0.0.0:8084',
   }),
   upstream: upstreamSetting(),

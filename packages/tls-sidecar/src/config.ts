@@ -28,7 +28,7 @@ export const settings = {
     default: '0.0.0.0:8443',
   }),
   upstream: setting.string({
-    help: 'server mode: http://H:P, unix:/path.sock, h2c://H:P (HTTP/2, gRPC), https://H:P (re-encrypted) or tcp://H:P (bytes); client mode: tls://H:P (bytes) or https://H:P (HTTP)',
+    help: 'server mode: http://H:P, unix:/path.sock, h2c://H:P (HTTP/2, gRPC), https://H:P (re-encrypted), tcp://H:P (bytes) or internal:COMPONENT (dds-pod: the next component in the same process); client mode: tls://H:P (bytes) or https://H:P (HTTP)',
     metavar: 'URL',
     default: 'http://127.0.0.1:8080',
     schema: z.string().check(
@@ -226,6 +226,11 @@ export const schema = configSchema(settings).check(
       issue(
         'upstream',
         `--mode ${c.mode} takes ${kinds.map((k) => (k === 'http' ? 'http:// or unix:' : `${k}://`)).join(', ')}`,
+      );
+    if (up.internal !== undefined && c.readyUpstream)
+      issue(
+        'readyUpstream',
+        'an internal: upstream runs in the same process: there is no connection to probe',
       );
     if ((up.kind === 'tcp' || up.kind === 'tls') && c.accessLog !== 'off')
       issue('accessLog', 'access logs are written per HTTP request; the TCP modes write none');

@@ -17,12 +17,20 @@ export interface UpstreamTarget {
   port: number;
   /** unix socket path (http only) */
   path?: string;
+  /** internal:<component>: that component of the same dds-pod process (http only) */
+  internal?: string;
 }
 
 const DEFAULT_PORT: Record<string, number> = { http: 80, https: 443 };
 
 /** Parses an --upstream value; returns an error message instead of throwing (for the schema). */
 export function parseUpstream(url: string): UpstreamTarget | string {
+  if (url.startsWith('internal:')) {
+    const name = url.slice(9);
+    return /^[a-z][a-z0-9-]*$/.test(name)
+      ? { kind: 'http', host: 'localhost', port: 0, internal: name }
+      : 'internal: needs a component name (internal:rate-limiter)';
+  }
   if (url.startsWith('unix:')) {
     const path = url.slice(5);
     return path.startsWith('/')

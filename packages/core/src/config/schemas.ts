@@ -43,10 +43,14 @@ export const zToken = (message: string) => z.string().check(z.regex(TOKEN, messa
 
 export const zLogLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
 
-/** Upstream URL: http://host:port, https://host:port or unix:/path/to.sock */
+/**
+ * Upstream URL: http://host:port, https://host:port, unix:/path/to.sock, or internal:<component>
+ * (in dds-pod: that component of the same process, no socket; the pod file checks the name)
+ */
 export const zUpstreamUrl = z.string().check(
-  z.refine((s) => /^(https?:\/\/[^/\s]+\/?|unix:\/.+)$/.test(s), {
-    message: 'expected http://host:port, https://host:port or unix:/path.sock',
+  z.refine((s) => /^(https?:\/\/[^/\s]+\/?|unix:\/.+|internal:[a-z][a-z0-9-]*)$/.test(s), {
+    message:
+      'expected http://host:port, https://host:port, unix:/path.sock or internal:<component> (dds-pod)',
   }),
 );
 

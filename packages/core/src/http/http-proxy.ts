@@ -194,8 +194,16 @@ export async function createHttpProxy<
     } else res.destroy();
   };
   const tunnel = (req: ProxyRequest, socket: Duplex, head: Buffer, d: Decision): void => {
-    if (d !== undefined && !socket.destroyed)
-      proxyUpgrade(req, socket, head, d.upstream, d.hooks, d.tunnelHeaders);
+    if (d === undefined || socket.destroyed) return;
+    // an in-process hop (dds-pod's internal:) carries requests, not raw byte streams
+    if (d.upstream.internal !== undefined)
+      socketReply(
+        socket,
+        502,
+        ['content-type', 'text/plain'],
+        'upgrades do not pass an internal: upstream\n',
+      );
+    else proxyUpgrade(req, socket, head, d.upstream, d.hooks, d.tunnelHeaders);
   };
   const onUpgrade = (req: ProxyRequest, socket: Socket, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
@@ -219,6 +227,8 @@ export async function createHttpProxy<
   const server = listener.server;
   listener.http1.on('upgrade', onUpgrade);
   const tracker = new ConnectionTracker(server);
+  // in dds-pod, the other components' internal:<this component> upstreams come here
+  const withdrawInternal = ctx.serveInternal?.(onRequest);
 
   return {
     listener,
@@ -235,7 +245,8 @@ export async function createHttpProxy<
     },
 
     async listen() {
-      await listen(server, parseAddress(config.listen) as Address);
+      // listen: off (dds-pod): reached only in-process, through internal: upstreams
+      if (config.listen !== 'off') await listen(server, parseAddress(config.listen) as Address);
     },
 
     async reload(next, prev) {
@@ -271,6 +282,7 @@ export async function createHttpProxy<
         await tracker.drain(deadline);
       } finally {
         clearInterval(tick);
+        withdrawInternal?.();
         await upstreams.close();
         await accessLog.close();
       }

@@ -8,7 +8,7 @@ import type { UpstreamOptions } from './upstream.js';
 /** `--upstream`: the app a sidecar proxy stands in front of (same pod, so loopback by default). */
 export const upstreamSetting = () =>
   setting.string({
-    help: 'the app: http://host:port or unix:/path.sock',
+    help: 'the app: http://host:port, unix:/path.sock, or internal:COMPONENT in dds-pod (the next component, in-process)',
     metavar: 'URL',
     default: 'http://127.0.0.1:8080',
     schema: zUpstreamUrl,

@@ -44,6 +44,8 @@ export interface Upstream {
     | { path: string };
   /** timeouts of upgraded connections */
   readonly tunnel?: TunnelTimeouts;
+  /** `internal:<component>` (dds-pod): the component reached in-process, no socket (no upgrades) */
+  readonly internal?: string;
   close(): Promise<void>;
 }
 
@@ -62,6 +64,27 @@ export function createUpstream(url: string, opts: UpstreamOptions = {}): Upstrea
     response: common.headersTimeout,
     idle: opts.tunnelIdleTimeout ?? 600_000,
   };
+  if (url.startsWith('internal:')) {
+    // dds-pod's in-process hop (internal-upstream.ts), loaded only where a config names one
+    const name = url.slice(9);
+    let closed = false;
+    const upstream: { -readonly [K in keyof Upstream]: Upstream[K] } = {
+      url,
+      transport: undefined,
+      hostHeader: name,
+      connect: { path: '' },
+      internal: name,
+      close: async () => {
+        closed = true;
+        await upstream.loading;
+        await upstream.transport?.close();
+      },
+    };
+    upstream.loading = import('./internal-upstream.js').then(({ InternalTransport }) => {
+      if (!closed) upstream.transport = new InternalTransport(name);
+    });
+    return upstream;
+  }
   if (url.startsWith('unix:')) {
     const path = url.slice(5);
     const transport = http1Transport({ path }, common);

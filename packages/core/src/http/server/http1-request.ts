@@ -187,7 +187,8 @@ function releaseHeld(req: Http1Request): void {
   req.releaseHeld();
 }
 
-function headerObject(raw: readonly string[]): IncomingHttpHeaders {
+/** node:http's header object of flat raw headers (its rules for repeated names). */
+export function headerObject(raw: readonly string[]): IncomingHttpHeaders {
   const out: Record<string, string | string[]> = {};
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();

@@ -231,7 +231,8 @@ function isFramingName(name: string): boolean {
   );
 }
 
-function flatten(h: Record<string, string | number | readonly string[] | undefined>): string[] {
+/** Headers given as an object (node:http's form), as a flat [name, value, ...] list. */
+export function flatten(h: Record<string, string | number | readonly string[] | undefined>): string[] {
   const out: string[] = [];
   for (const name of Object.keys(h)) {
     const v = h[name];
