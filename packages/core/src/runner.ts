@@ -1,5 +1,5 @@
 import { channel } from 'node:diagnostics_channel';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { AdminRoutes } from './admin/admin-router.js';
 import { type AdminServer, startAdminServer } from './admin/admin-server.js';
 import { WORKER_ENV } from './cluster-env.js';
@@ -13,11 +13,13 @@ import type * as z from './config/zod.js';
 import { ConfigError, type ConfigIssue, DdsError, EXIT, ListenError } from './errors.js';
 import type { ProxyHandlerFn } from './http/proxy-contract.js';
 import { fastPathSwitchError, logFastPaths } from './internals/fast-paths.js';
+import { installCrashGuards } from './lifecycle/crash-guards.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
-import { createRegistry, METRIC_PREFIX } from './metrics.js';
+import { createRegistry } from './metrics.js';
 import { formatAddress, parseAddress } from './net/host-port.js';
 import { type WatchHandle, watchFiles } from './reload/file-watcher.js';
+import { reloadMetrics } from './reload/reload-metrics.js';
 
 /**
  * Published (node:diagnostics_channel) the moment a process is serving, before it logs "started":
@@ -178,22 +180,7 @@ export async function runComponent<C extends CommonConfig>(
     logger.warn({ variable: v.name, didYouMean: v.suggestion }, unknownEnvText(c.name, v));
   const registry = createRegistry(c.name, c.version);
   const lifecycle = new Lifecycle();
-  const reloads = new Counter({
-    name: `${METRIC_PREFIX}config_reloads_total`,
-    help: 'Config reloads applied.',
-    registers: [registry],
-  });
-  const reloadFailures = new Counter({
-    name: `${METRIC_PREFIX}config_reload_failures_total`,
-    help: 'Config reloads rejected (invalid config or refused by the component); the old config keeps serving.',
-    registers: [registry],
-  });
-  const lastReload = new Gauge({
-    name: `${METRIC_PREFIX}config_last_reload_success_timestamp_seconds`,
-    help: 'Time of the last successful config load.',
-    registers: [registry],
-  });
-  lastReload.setToCurrentTime();
+  const reloadCounts = reloadMetrics(registry, 'the component');
   installCrashGuards(logger);
   const workerLink = clusterWorker ? (await import('./cluster.js')).setupWorker(registry) : undefined;
 
@@ -290,12 +277,11 @@ export async function runComponent<C extends CommonConfig>(
         else if (loaded.file) logger.warn('this component applies config changes only on restart');
         config = next;
         logger.level = next.logLevel;
-        reloads.inc();
-        lastReload.setToCurrentTime();
+        reloadCounts.applied();
         rewatch();
         logger.info({ changed: why }, 'configuration reloaded');
       } catch (err) {
-        reloadFailures.inc();
+        reloadCounts.rejected();
         const e = err as Error;
         logger.error(
           { changed: why, error: e.message, code: (e as DdsError).code },
@@ -385,21 +371,6 @@ function exitWithConfigError(component: string, err: unknown): never {
   }
   throw err;
 }
-
-/**
- * An error no handler caught leaves the process in a state nobody knows: log it and exit 1, so
- * Kubernetes (or the cluster primary, under --workers) starts a clean process. A bad connection
- * never gets here: every socket and stream has its error handler.
- */
-function installCrashGuards(logger: Logger): void {
-  const die = (kind: string) => (err: unknown) => {
-    logger.fatal({ err }, `${kind}: exiting, the process is in an unknown state`);
-    process.exit(EXIT.FAILURE);
-  };
-  process.on('uncaughtException', die('uncaught exception'));
-  process.on('unhandledRejection', die('unhandled rejection'));
-}
-
 /**
  * What only dds-pod can run: `internal:` upstreams (another component of the same process) and
  * `listen: off` (a component reached only through them). A component alone refuses them, naming

@@ -4,11 +4,13 @@ import { redact } from '@dds/core/config/redact';
 import { ConfigError, DdsError, EXIT } from '@dds/core/errors';
 import { serveInternal } from '@dds/core/http/internal-upstream';
 import { fastPathSwitchError, logFastPaths } from '@dds/core/internals/fast-paths';
+import { installCrashGuards } from '@dds/core/lifecycle/crash-guards';
 import { Lifecycle } from '@dds/core/lifecycle/lifecycle';
 import { createLogger, type Logger } from '@dds/core/logger';
-import { Counter, createRegistry, METRIC_PREFIX, Registry } from '@dds/core/metrics';
+import { createRegistry, Registry } from '@dds/core/metrics';
 import { parseAddress } from '@dds/core/net/host-port';
 import { type WatchHandle, watchFiles } from '@dds/core/reload/file-watcher';
+import { reloadMetrics } from '@dds/core/reload/reload-metrics';
 import { type Instance, startedChannel } from '@dds/core/runner';
 import { packageVersion } from '@dds/core/version';
 import { type Hosted, loadPod, type PodConfig, podFlags } from './pod-config.js';
@@ -78,24 +80,8 @@ export async function runPod(
   const logger = createLogger('pod', pod.logLevel, logFd);
   const registry = createRegistry('pod', POD_VERSION);
   const lifecycle = new Lifecycle();
-  const reloads = new Counter({
-    name: `${METRIC_PREFIX}config_reloads_total`,
-    help: 'Config reloads applied.',
-    registers: [registry],
-  });
-  const reloadFailures = new Counter({
-    name: `${METRIC_PREFIX}config_reload_failures_total`,
-    help: 'Config reloads rejected (invalid config or refused by a component); the old config keeps serving.',
-    registers: [registry],
-  });
-  process.on('uncaughtException', (err) => {
-    logger.fatal({ err }, 'uncaught exception: exiting, the process is in an unknown state');
-    process.exit(EXIT.FAILURE);
-  });
-  process.on('unhandledRejection', (err) => {
-    logger.fatal({ err }, 'unhandled rejection: exiting, the process is in an unknown state');
-    process.exit(EXIT.FAILURE);
-  });
+  const reloadCounts = reloadMetrics(registry, 'a component');
+  installCrashGuards(logger);
 
   let listening = false;
   lifecycle.addReadiness('listeners', () => listening || 'listeners not bound yet');
@@ -170,11 +156,11 @@ export async function runPod(
         pod = next.pod;
         hops = next.hops;
         logger.level = pod.logLevel;
-        reloads.inc();
+        reloadCounts.applied();
         rewatch();
         logger.info({ changed: why }, 'configuration reloaded');
       } catch (err) {
-        reloadFailures.inc();
+        reloadCounts.rejected();
         const e = err as DdsError;
         logger.error(
           { changed: why, error: e.message, code: e.code },
