@@ -6,7 +6,7 @@ import {
   type SecureContext,
 } from 'node:tls';
 import { DdsError } from '../errors.js';
-import { type WatchHandle, watchFiles } from '../reload/file-watcher.js';
+import { FileBacked } from '../reload/file-backed.js';
 import { parseSubjectAltName } from './certificate-info.js';
 import { type KeyPair, validateKeyPair } from './key-pair.js';
 import type { TlsPolicy } from './secure-context.js';
@@ -49,8 +49,7 @@ interface Generation {
  * one stays. Server identity is checked against an allow-list of names when one is given.
  */
 export class ClientTlsContext {
-  private current: Generation;
-  private watcher: WatchHandle | undefined;
+  private readonly generation: FileBacked<Generation>;
   private readonly allow: ReadonlySet<string>;
 
   /** Loads the files now; throws DdsError (naming the file) when they are unusable. */
@@ -58,10 +57,16 @@ export class ClientTlsContext {
     if (Boolean(opts.cert) !== Boolean(opts.key))
       throw new DdsError('DDS_TLS_FILE', 'a client certificate needs both a certificate and a key file');
     this.allow = new Set(opts.allowNames ?? []);
-    this.current = this.load();
-    const interval = opts.watchIntervalMs ?? 1000;
-    const files = [opts.cert, opts.key, opts.ca].filter((f): f is string => Boolean(f));
-    if (interval > 0 && files.length) this.watcher = watchFiles(files, () => this.reload(), interval);
+    this.generation = new FileBacked(() => this.load(), {
+      files: [opts.cert, opts.key, opts.ca].filter((f): f is string => Boolean(f)),
+      watchIntervalMs: opts.watchIntervalMs,
+      onReload: (g) => opts.onReload?.(g.pair),
+      onError: opts.onError,
+    });
+  }
+
+  private get current(): Generation {
+    return this.generation.current;
   }
 
   /** The certificate presented, when there is one. */
@@ -88,19 +93,11 @@ export class ClientTlsContext {
 
   /** Re-reads the files; false (and onError) when they are refused. */
   reload(): boolean {
-    try {
-      this.current = this.load();
-      this.opts.onReload?.(this.current.pair);
-      return true;
-    } catch (err) {
-      this.opts.onError?.(err as Error);
-      return false;
-    }
+    return this.generation.reload();
   }
 
   close(): void {
-    this.watcher?.close();
-    this.watcher = undefined;
+    this.generation.close();
   }
 
   private checkIdentity(name: string, cert: PeerCertificate): Error | undefined {

@@ -1,6 +1,6 @@
 import type { SecureContext, SecureContextOptions } from 'node:tls';
 import { DdsError } from '../errors.js';
-import { type WatchHandle, watchFiles } from '../reload/file-watcher.js';
+import { FileBacked } from '../reload/file-backed.js';
 import { type KeyPair, validateKeyPair } from './key-pair.js';
 import { buildSecureContext, secureContextOptions, type TlsPolicy } from './secure-context.js';
 import { loadTlsFiles, type TlsFilePaths } from './tls-files.js';
@@ -32,17 +32,20 @@ interface Generation {
  * previous one keeps serving.
  */
 export class ReloadableTlsContext {
-  private current: Generation;
-  private watcher: WatchHandle | undefined;
+  private readonly generation: FileBacked<Generation>;
 
   /** Loads and checks the files now; throws DdsError (naming the file) when they are unusable. */
   constructor(private readonly opts: ReloadableContextOptions) {
-    this.current = this.load();
-    const interval = opts.watchIntervalMs ?? 1000;
-    if (interval > 0) {
-      const files = [opts.paths.cert, opts.paths.key, ...(opts.paths.ca ? [opts.paths.ca] : [])];
-      this.watcher = watchFiles(files, () => this.reload(), interval);
-    }
+    this.generation = new FileBacked(() => this.load(), {
+      files: [opts.paths.cert, opts.paths.key, ...(opts.paths.ca ? [opts.paths.ca] : [])],
+      watchIntervalMs: opts.watchIntervalMs,
+      onReload: (g) => opts.onReload?.(g.pair),
+      onError: opts.onError,
+    });
+  }
+
+  private get current(): Generation {
+    return this.generation.current;
   }
 
   get context(): SecureContext {
@@ -64,19 +67,11 @@ export class ReloadableTlsContext {
 
   /** Re-reads the files; returns false (and reports onError) when the new pair is refused. */
   reload(): boolean {
-    try {
-      this.current = this.load();
-      this.opts.onReload?.(this.current.pair);
-      return true;
-    } catch (err) {
-      this.opts.onError?.(err as Error);
-      return false;
-    }
+    return this.generation.reload();
   }
 
   close(): void {
-    this.watcher?.close();
-    this.watcher = undefined;
+    this.generation.close();
   }
 
   private load(): Generation {
