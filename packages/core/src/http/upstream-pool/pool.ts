@@ -1,7 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import { PoolBusyError, type Transport, type TransportExchange } from '../transport.js';
 import { Phase, UpstreamConnection } from './connection.js';
-import { writableAsHttp1 } from './request-head.js';
+import { refusedByHttp1 } from './request-head.js';
 
 /**
  * Where the pool connects: TCP (with `tls`, TLS: the options are asked for at each new
@@ -69,14 +69,7 @@ export class Http1Pool implements Transport {
   }
 
   request(ex: TransportExchange): void {
-    if (this.closed) {
-      ex.onResponseError(new Error('upstream pool closed'), false);
-      return;
-    }
-    if (!writableAsHttp1(ex)) {
-      ex.onResponseError(new Error('invalid request header or path for the upstream'), false);
-      return;
-    }
+    if (refusedByHttp1(ex, this.closed)) return;
     const conn = this.idle.pop();
     if (conn !== undefined) conn.send(ex);
     else if (this.all.size < this.opts.connections) this.open().send(ex);

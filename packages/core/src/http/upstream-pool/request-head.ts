@@ -1,8 +1,20 @@
 import { INVALID_TARGET_CHAR, INVALID_VALUE_CHAR, TOKEN } from '../field-syntax.js';
-import { BodyFraming, type TransportRequest } from '../transport.js';
+import { BodyFraming, type TransportExchange, type TransportRequest } from '../transport.js';
 
 // The HTTP/1 parser in front already enforced field syntax on what HTTP/1.1 clients send, so
 // only hook-supplied headers and HTTP/2 input are checked here.
+
+/**
+ * What both HTTP/1.1 transports (core's pool, undici's) check first: a closed transport, or a
+ * request that cannot be written in HTTP/1.1, gets its error here; true when it did.
+ */
+export function refusedByHttp1(ex: TransportExchange, closed: boolean): boolean {
+  if (closed) ex.onResponseError(new Error('upstream pool closed'), false);
+  else if (!writableAsHttp1(ex))
+    ex.onResponseError(new Error('invalid request header or path for the upstream'), false);
+  else return false;
+  return true;
+}
 
 /** false when a header or the path of the request cannot be written in HTTP/1.1. */
 export function writableAsHttp1(r: TransportRequest): boolean {

@@ -2,7 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { BodySource } from '../proxy-contract.js';
 import { BodyFraming, PoolBusyError, type Transport, type TransportExchange } from '../transport.js';
 import type { Http1PoolOptions, PoolTarget } from './pool.js';
-import { writableAsHttp1 } from './request-head.js';
+import { refusedByHttp1 } from './request-head.js';
 
 const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
@@ -57,14 +57,7 @@ export class UndiciTransport implements Transport {
   }
 
   request(ex: TransportExchange): void {
-    if (this.closed) {
-      ex.onResponseError(new Error('upstream pool closed'), false);
-      return;
-    }
-    if (!writableAsHttp1(ex)) {
-      ex.onResponseError(new Error('invalid request header or path for the upstream'), false);
-      return;
-    }
+    if (refusedByHttp1(ex, this.closed)) return;
     if (this.pool !== undefined && this.inFlight < this.opts.connections && this.waiting.length === 0) {
       this.dispatch(ex);
       return;
