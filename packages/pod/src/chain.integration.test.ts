@@ -36,13 +36,18 @@ interface Chain {
   procs: Proc[];
 }
 
-const LIMIT = { rate: '1/m', burst: 2, key: 'header:x-user', trusted: '127.0.0.1/32' };
+// the rate limiter's own wait for the app: longer than the sidecar's, so the sidecar answers the
+// 504; a standalone rate limiter does not notice its client closing while it waits on the app (the
+// connection sits in CLOSE-WAIT until the app or this timeout answers), so this bounds its drain
+const LIMIT = { rate: '1/m', burst: 2, key: 'header:x-user', trusted: '127.0.0.1/32', timeout: '5s' };
 const TLS_FLAGS = (c: { cert: string; key: string; ca: string }) => ({
   cert: c.cert,
   key: c.key,
   'client-auth': 'require',
   'client-ca': c.ca,
   xfcc: true,
+  // the sidecar's wait for a response head, over the hop to the rate limiter and on to the app
+  'upstream-timeout': '3s',
 });
 
 async function separate(): Promise<Chain> {
@@ -57,6 +62,7 @@ async function separate(): Promise<Chain> {
       `--burst=${LIMIT.burst}`,
       `--key=${LIMIT.key}`,
       `--trusted-proxies=${LIMIT.trusted}`,
+      `--upstream-timeout=${LIMIT.timeout}`,
     ]),
     startComponent('tls-sidecar', [
       `--listen=127.0.0.1:${tlsPort}`,
@@ -86,6 +92,7 @@ components:
     clientAuth: require
     clientCa: ${tls['client-ca']}
     xfcc: true
+    upstreamTimeout: ${tls['upstream-timeout']}
   rate-limiter:
     listen: "off"
     upstream: ${upstream.url}
@@ -93,6 +100,7 @@ components:
     burst: ${LIMIT.burst}
     key: [${LIMIT.key}]
     trustedProxies: [${LIMIT.trusted}]
+    upstreamTimeout: ${LIMIT.timeout}
 `,
   );
   const pod = start(process.execPath, [bin('pod'), '--config', file]);
@@ -251,6 +259,14 @@ describe.each(SETUPS)('TLS -> rate limit -> app %s', (setup, startChain) => {
     expect(
       (await send(chain.port, `/${tag}/limited/other`, { headers: { 'x-user': `${tag}-other` } })).status,
     ).toBe(200);
+  });
+
+  it("the sidecar's upstream-timeout bounds the hop: an app that never answers gets the client a 504", async () => {
+    const path = `/hold/${tag}/timeout`;
+    const r = await send(chain.port, path, { headers: { 'x-user': `${tag}-timeout` } });
+    expect(r.status).toBe(504);
+    expect(r.body).toBe('upstream timed out\n');
+    expect(upstream.seen.some((s) => s.url === path)).toBe(true);
   });
 
   it('drain: SIGTERM while a request body is still coming; the request completes, then every process exits 0', async () => {

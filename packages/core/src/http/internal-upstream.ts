@@ -22,9 +22,10 @@ import { writableAsHttp1 } from './upstream-pool/request-head.js';
  * them. The next component sees exactly what it would have parsed from core's HTTP/1.1 pool over
  * loopback (the same head, in the same order: Host, the end-to-end headers and the proxy's
  * forwarding headers, the hooks' headers, the verified framing), from a peer at 127.0.0.1; its
- * answer comes back through the TransportHandler calls a socket transport makes. What the chain
- * does not carry: WebSocket upgrades (answered 502 by the skeleton) and the sender's
- * upstream-timeout (the last hop's timeouts to the app apply).
+ * answer comes back through the TransportHandler calls a socket transport makes, within the
+ * sender's headers timeout (its upstream-timeout). What the hop does not carry: WebSocket upgrades
+ * (answered 502 by the skeleton) and the body timeout between chunks (the last hop's, to the app,
+ * applies).
  */
 
 const INTERNAL = 'internal:';
@@ -75,7 +76,11 @@ const LOOPBACK_PEER = Object.freeze({
 export class InternalTransport implements Transport {
   private closed = false;
 
-  constructor(readonly target: string) {}
+  /** `headersTimeout`: ms the next component may take for its answer's head (the sender's upstream-timeout) */
+  constructor(
+    readonly target: string,
+    private readonly headersTimeout = 60_000,
+  ) {}
 
   request(ex: TransportExchange): void {
     if (ex.abandoned) return;
@@ -93,7 +98,7 @@ export class InternalTransport implements Transport {
   }
 
   private dispatch(ex: TransportExchange, handler: ProxyHandlerFn): void {
-    const res = new InternalResponse(ex);
+    const res = new InternalResponse(ex, ex.headersTimeout ?? this.headersTimeout);
     ex.onRequestStart(res);
     handler(new InternalRequest(ex), res);
   }
@@ -179,10 +184,28 @@ class InternalResponse extends EventEmitter implements ProxyResponse, TransportC
   private status = 200;
   private head: string[] = [];
   private headPending = false;
+  private headTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly ex: TransportExchange) {
+  constructor(
+    private readonly ex: TransportExchange,
+    headLimit: number,
+  ) {
     super();
     this.noBody = ex.headOnly;
+    // as the pool's headers timeout: no head in time, the sender answers 504 and the next
+    // component sees its client go away
+    if (headLimit > 0) this.headTimer = setTimeout(headTimedOut, headLimit, this);
+  }
+
+  headTimedOut(): void {
+    if (this.finished || this.headTimer === undefined) return;
+    this.abort();
+    this.ex.onResponseError(Object.assign(new Error('upstream timeout'), { code: 'ETIMEDOUT' }), true);
+  }
+
+  private stopHeadTimer(): void {
+    if (this.headTimer !== undefined) clearTimeout(this.headTimer);
+    this.headTimer = undefined;
   }
 
   // TransportControl (the sender's side)
@@ -192,6 +215,7 @@ class InternalResponse extends EventEmitter implements ProxyResponse, TransportC
 
   abort(): void {
     if (this.finished) return;
+    this.stopHeadTimer();
     this.finished = true;
     this.destroyed = true;
     this.emit('close');
@@ -248,6 +272,7 @@ class InternalResponse extends EventEmitter implements ProxyResponse, TransportC
 
   destroy(): void {
     if (this.finished) return;
+    this.stopHeadTimer();
     this.finished = true;
     this.destroyed = true;
     this.ex.onResponseError(
@@ -278,8 +303,13 @@ class InternalResponse extends EventEmitter implements ProxyResponse, TransportC
     if (!this.headersSent) this.setHead(this.status, []);
     if (!this.headPending) return;
     this.headPending = false;
+    this.stopHeadTimer();
     this.ex.onResponseStart(this.status, this.head);
   }
+}
+
+function headTimedOut(res: InternalResponse): void {
+  res.headTimedOut();
 }
 
 function flatHead(h: HeaderInput | undefined): string[] {

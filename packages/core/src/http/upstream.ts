@@ -81,7 +81,7 @@ export function createUpstream(url: string, opts: UpstreamOptions = {}): Upstrea
       },
     };
     upstream.loading = import('./internal-upstream.js').then(({ InternalTransport }) => {
-      if (!closed) upstream.transport = new InternalTransport(name);
+      if (!closed) upstream.transport = new InternalTransport(name, common.headersTimeout);
     });
     return upstream;
   }
