@@ -14,7 +14,7 @@ import { httpDate } from './server/http-date.js';
 import { headerObject } from './server/http1-request.js';
 import { flatten } from './server/http1-response.js';
 import { BodyFraming, type Transport, type TransportControl, type TransportExchange } from './transport.js';
-import { writableAsHttp1 } from './upstream-pool/request-head.js';
+import { refusedByHttp1 } from './upstream-pool/request-head.js';
 
 /**
  * The `internal:<component>` upstream of dds-pod: the exchange a component's proxy decided on is
@@ -84,12 +84,10 @@ export class InternalTransport implements Transport {
 
   request(ex: TransportExchange): void {
     if (ex.abandoned) return;
+    // the same refusals as core's HTTP/1.1 pools: the hop is HTTP/1.1 in all but the socket
+    if (refusedByHttp1(ex, this.closed)) return;
     const handler = handlers.get(this.target);
-    if (this.closed) ex.onResponseError(new Error('internal upstream closed'), false);
-    // the same refusal as core's HTTP/1.1 pool: the hop is HTTP/1.1 in all but the socket
-    else if (!writableAsHttp1(ex))
-      ex.onResponseError(new Error('invalid request header or path for the upstream'), false);
-    else if (handler === undefined)
+    if (handler === undefined)
       ex.onResponseError(
         Object.assign(new Error(`internal:${this.target} is not running`), { code: 'ECONNREFUSED' }),
         false,
