@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
+import { connect as h2connect } from 'node:http2';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { bin, freePorts, type Proc, start, startComponent, tempDir, waitForHttp } from '@dds/test-support';
@@ -209,6 +210,49 @@ describe.each(SETUPS)('TLS -> rate limit -> app %s', (setup, startChain) => {
     expect(h['x-forwarded-client-cert']).toMatch(
       new RegExp(`^Hash=${hash};Subject="CN=client-a[^"]*";URI=spiffe://dds/client-a$`),
     );
+  });
+
+  it('HTTP/2 clients (ALPN h2) go through as HTTP/1.1 with the same identity; HEAD answers carry no body', async () => {
+    const path = `/${tag}/h2`;
+    const session = h2connect(`https://127.0.0.1:${chain.port}`, {
+      ca: readFileSync(pki.ca.cert),
+      cert: readFileSync(client.cert),
+      key: readFileSync(client.key),
+      servername: 'localhost',
+    });
+    try {
+      const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const st = session.request({
+          ':path': path,
+          ':authority': `127.0.0.1:${chain.port}`,
+          'x-user': `${tag}-h2`,
+          'client-cert': ':Zm9yZ2Vk:',
+        });
+        let status = 0;
+        let body = '';
+        st.on('response', (h) => (status = Number(h[':status'])));
+        st.on('data', (d: Buffer) => (body += d));
+        st.on('end', () => resolve({ status, body }));
+        st.on('error', reject);
+      });
+      expect(status).toBe(200);
+      expect(body).toBe(`seen GET ${path} 0\n`);
+    } finally {
+      session.close();
+    }
+    const saw = appSaw(path);
+    expect(saw.httpVersion).toBe('1.1');
+    expect(saw.headers['client-cert']).toBe(`:${new X509Certificate(client.pem).raw.toString('base64')}:`);
+    expect(saw.headers['x-forwarded-for']).toBe('127.0.0.1, 127.0.0.1');
+    expect(saw.headers.host).toBe(`127.0.0.1:${chain.port}`);
+
+    const head = await send(chain.port, `/${tag}/head`, {
+      method: 'HEAD',
+      headers: { 'x-user': `${tag}-h2` },
+    });
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+    expect(head.headers['content-length']).toBe(String(`seen HEAD /${tag}/head 0\n`.length));
   });
 
   it('body framing: a length body and a chunked body arrive whole, framed by the proxy', async () => {
