@@ -165,6 +165,24 @@ components:
       expect(metrics.match(/^# TYPE dds_process_resident_memory_bytes /gm) ?? []).toHaveLength(1);
       expect((await fetch(`http://127.0.0.1:${podAdmin}/ratelimit`)).status).toBe(200);
 
+      // an in-process hop carries requests, not byte streams: a WebSocket upgrade is refused plainly
+      const ws = await run('curl', [
+        '-sk',
+        '--http1.1',
+        '-H',
+        'Connection: Upgrade',
+        '-H',
+        'Upgrade: websocket',
+        '-H',
+        'Sec-WebSocket-Version: 13',
+        '-H',
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+        '-w',
+        ' %{http_code}',
+        `https://127.0.0.1:${podTls}/ws`,
+      ]);
+      expect(ws.stdout).toBe('upgrades do not pass an internal: upstream\n 502');
+
       // one drain: readiness turns 503, the process exits 0
       pod.child.kill('SIGTERM');
       expect(await pod.exited).toBe(0);
