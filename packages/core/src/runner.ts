@@ -20,6 +20,7 @@ import { createRegistry } from './metrics.js';
 import { formatAddress, parseAddress } from './net/host-port.js';
 import { type WatchHandle, watchFiles } from './reload/file-watcher.js';
 import { reloadMetrics } from './reload/reload-metrics.js';
+import { serialReloads } from './reload/serial-reloads.js';
 
 /**
  * Published (node:diagnostics_channel) the moment a process is serving, before it logs "started":
@@ -265,31 +266,17 @@ export async function runComponent<C extends CommonConfig>(
   workerLink?.listening();
 
   // Hot reload: re-run the whole load (file < env < flags) so precedence holds on reload too.
-  let reloading = Promise.resolve();
-  const applyReload = (why: string[]) => {
-    reloading = reloading.then(async () => {
-      try {
-        const next = (await loadConfig(loadOpts)).config as C;
-        const refused = await podOnlySettings(next);
-        if (refused !== undefined) throw refused;
-        const prev = config;
-        if (instance.reload) await instance.reload(next, prev);
-        else if (loaded.file) logger.warn('this component applies config changes only on restart');
-        config = next;
-        logger.level = next.logLevel;
-        reloadCounts.applied();
-        rewatch();
-        logger.info({ changed: why }, 'configuration reloaded');
-      } catch (err) {
-        reloadCounts.rejected();
-        const e = err as Error;
-        logger.error(
-          { changed: why, error: e.message, code: (e as DdsError).code },
-          'configuration rejected; the previous one keeps serving',
-        );
-      }
-    });
-  };
+  const applyReload = serialReloads(logger, reloadCounts, async () => {
+    const next = (await loadConfig(loadOpts)).config as C;
+    const refused = await podOnlySettings(next);
+    if (refused !== undefined) throw refused;
+    const prev = config;
+    if (instance.reload) await instance.reload(next, prev);
+    else if (loaded.file) logger.warn('this component applies config changes only on restart');
+    config = next;
+    logger.level = next.logLevel;
+    rewatch();
+  });
   // Replaced after every reload (the files or the interval may have changed). The new watcher
   // starts from what the old one last saw, not from the files as they are now: a write that
   // landed while the reload ran is still reported.

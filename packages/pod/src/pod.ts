@@ -11,6 +11,7 @@ import { createRegistry, Registry } from '@dds/core/metrics';
 import { parseAddress } from '@dds/core/net/host-port';
 import { type WatchHandle, watchFiles } from '@dds/core/reload/file-watcher';
 import { reloadMetrics } from '@dds/core/reload/reload-metrics';
+import { serialReloads } from '@dds/core/reload/serial-reloads';
 import { type Instance, startedChannel } from '@dds/core/runner';
 import { packageVersion } from '@dds/core/version';
 import { type Hosted, loadPod, type PodConfig, podFlags } from './pod-config.js';
@@ -139,36 +140,22 @@ export async function runPod(
 
   // Hot reload: the whole pod file again; every component gets its section (or the same one, when
   // one of its watched files changed), and a pod file with any invalid section is refused whole.
-  let reloading = Promise.resolve();
-  const applyReload = (why: string[]) => {
-    reloading = reloading.then(async () => {
-      try {
-        const next = await loadPod(argv, env);
-        const names = (h: Hosted[]) => h.map((x) => x.name).join(',');
-        if (names(next.hosted) !== names(running))
-          throw new DdsError('DDS_CONFIG_INVALID', 'adding or removing components needs a restart');
-        for (const r of running) {
-          const c = next.hosted.find((h) => h.name === r.name)!.config;
-          if (r.instance.reload) await r.instance.reload(c, r.config);
-          r.config = c;
-          r.logger.level = c.logLevel;
-        }
-        pod = next.pod;
-        hops = next.hops;
-        logger.level = pod.logLevel;
-        reloadCounts.applied();
-        rewatch();
-        logger.info({ changed: why }, 'configuration reloaded');
-      } catch (err) {
-        reloadCounts.rejected();
-        const e = err as DdsError;
-        logger.error(
-          { changed: why, error: e.message, code: e.code },
-          'configuration rejected; the previous one keeps serving',
-        );
-      }
-    });
-  };
+  const applyReload = serialReloads(logger, reloadCounts, async () => {
+    const next = await loadPod(argv, env);
+    const names = (h: Hosted[]) => h.map((x) => x.name).join(',');
+    if (names(next.hosted) !== names(running))
+      throw new DdsError('DDS_CONFIG_INVALID', 'adding or removing components needs a restart');
+    for (const r of running) {
+      const c = next.hosted.find((h) => h.name === r.name)!.config;
+      if (r.instance.reload) await r.instance.reload(c, r.config);
+      r.config = c;
+      r.logger.level = c.logLevel;
+    }
+    pod = next.pod;
+    hops = next.hops;
+    logger.level = pod.logLevel;
+    rewatch();
+  });
   let watcher: WatchHandle | undefined;
   const rewatch = () => {
     const files = [
