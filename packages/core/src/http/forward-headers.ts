@@ -167,3 +167,20 @@ export function isHopByHopResponseName(name: string): boolean {
   if (n !== 7 && n !== 10 && n !== 16 && n !== 17) return false;
   return isHopByHopResponse(name.toLowerCase());
 }
+
+/**
+ * A proxied response's head: the upstream's headers without the hop-by-hop ones (compacted in
+ * place: the array is the response's own), then the component's extra headers.
+ */
+export function proxiedResponseHeaders(headers: string[], extra: readonly string[] | undefined): string[] {
+  let n = 0;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (isHopByHopResponseName(name)) continue;
+    headers[n++] = name;
+    headers[n++] = headers[i + 1]!;
+  }
+  headers.length = n;
+  if (extra) for (let i = 0; i < extra.length; i++) headers.push(extra[i]!);
+  return headers;
+}

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
-import { isHopByHopResponseName } from './forward-headers.js';
+import { proxiedResponseHeaders } from './forward-headers.js';
 import type {
   BodySource,
   HeaderInput,
@@ -231,11 +231,7 @@ class InternalResponse extends EventEmitter implements ProxyResponse, TransportC
     extra: readonly string[] | undefined,
     opts?: ProxiedHeadOptions,
   ): void {
-    const out: string[] = [];
-    for (let i = 0; i < headers.length; i += 2)
-      if (!isHopByHopResponseName(headers[i]!)) out.push(headers[i]!, headers[i + 1]!);
-    if (extra !== undefined) for (const h of extra) out.push(h);
-    this.setHead(status, out);
+    this.setHead(status, proxiedResponseHeaders(headers, extra));
     if (opts?.complete === true) this.end();
   }
 

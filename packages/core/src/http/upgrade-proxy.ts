@@ -154,16 +154,7 @@ class Tunnel {
     this.state = 'relaying';
     this.client.removeListener('data', this.onClientData);
     this.pending = [];
-    // a 101 for another protocol is not what the client asked for: 502, and nothing is spliced
-    const shown = status === 101 ? 502 : status;
-    let text = `HTTP/1.1 ${shown} ${STATUS_CODES[shown] ?? 'Unknown'}\r\n`;
-    if (status !== 101)
-      for (let i = 0; i < headers.length; i += 2) {
-        if (isHopByHopResponseName(headers[i]!)) continue;
-        text += `${headers[i]}: ${headers[i + 1]}\r\n`;
-      }
-    else text += 'content-length: 0\r\n';
-    this.client.write(`${text}connection: close\r\n\r\n`);
+    this.client.write(relayedHead(status, headers));
     if (status === 101) {
       this.close();
       return 1;
@@ -240,6 +231,23 @@ class Tunnel {
     if (!wasDone || !this.client.writableEnded) this.client.destroy();
     this.parser.close();
   }
+}
+
+/**
+ * The head of an upstream's answer that is not the asked-for 101, relayed to the client before the
+ * connection closes: its end-to-end headers, and `connection: close`. A 101 for another protocol
+ * is not what the client asked for: 502, and nothing is spliced.
+ */
+function relayedHead(status: number, headers: readonly string[]): string {
+  const shown = status === 101 ? 502 : status;
+  let text = `HTTP/1.1 ${shown} ${STATUS_CODES[shown] ?? 'Unknown'}\r\n`;
+  if (status !== 101)
+    for (let i = 0; i < headers.length; i += 2) {
+      if (isHopByHopResponseName(headers[i]!)) continue;
+      text += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    }
+  else text += 'content-length: 0\r\n';
+  return `${text}connection: close\r\n\r\n`;
 }
 
 /** A fresh connection to the upstream for one tunnel. */
@@ -352,13 +360,7 @@ function nodeHttpTunnel(
     answered = true;
     client.removeListener('data', onClientData);
     pending = [];
-    let text = `HTTP/1.1 ${res.statusCode} ${STATUS_CODES[res.statusCode!] ?? 'Unknown'}\r\n`;
-    const h = res.rawHeaders;
-    for (let i = 0; i < h.length; i += 2) {
-      if (isHopByHopResponseName(h[i]!)) continue;
-      text += `${h[i]}: ${h[i + 1]}\r\n`;
-    }
-    client.write(`${text}connection: close\r\n\r\n`);
+    client.write(relayedHead(res.statusCode!, res.rawHeaders));
     res.on('data', (d: Buffer) => client.write(d));
     res.on('end', () => {
       client.end();

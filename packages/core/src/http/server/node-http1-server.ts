@@ -1,6 +1,6 @@
 import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { isHopByHopResponseName } from '../forward-headers.js';
+import { proxiedResponseHeaders } from '../forward-headers.js';
 import {
   type ClientErrorKind,
   clientErrorAnswer,
@@ -283,17 +283,7 @@ class NodeResponse implements LeanResponse {
     extra: readonly string[] | undefined,
     opts?: ProxiedHeadOptions,
   ): void {
-    // compacted in place: the array is this response's own
-    let n = 0;
-    for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i]!;
-      if (isHopByHopResponseName(name)) continue;
-      headers[n++] = name;
-      headers[n++] = headers[i + 1]!;
-    }
-    headers.length = n;
-    if (extra) for (let i = 0; i < extra.length; i++) headers.push(extra[i]!);
-    this.res.writeHead(status, headers);
+    this.res.writeHead(status, proxiedResponseHeaders(headers, extra));
     if (opts?.complete === true) this.res.end();
   }
 
