@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.js';
 import { commonFlags, commonSchema } from './common-flags.js';
 import type { FlagSpec } from './flags.js';
-import { loadConfig } from './load.js';
+import { loadConfig, WRITTEN_AS } from './load.js';
 import { redact } from './redact.js';
 import { zAddress } from './schemas.js';
 import * as z from './zod.js';
@@ -104,6 +104,33 @@ describe('loadConfig', () => {
       `precent: unknown key (did you mean "percent"?) [from file ${f}]`,
       `zzz: unknown key [from file ${f}]`,
     ]);
+  });
+
+  it('a key the file wrote elsewhere (fromFile, WRITTEN_AS) is named as written; a flag value is not', async () => {
+    const f = file('settings:\n  listen: nowhere\n  precent: 5\n');
+    const fromFile = (doc: unknown) => {
+      const { settings } = doc as { settings: Record<string, unknown> };
+      return { ...settings, [WRITTEN_AS]: new Map(Object.keys(settings).map((k) => [k, `settings.${k}`])) };
+    };
+    const err = await loadConfig({ flags, schema, env: {}, argv: ['--config', f], fromFile }).catch((e) => e);
+    expect((err as ConfigError).message.split('\n')).toEqual([
+      `settings.listen: invalid address: expected host:port or a unix socket path (got "nowhere") [from file ${f}]`,
+      `settings.precent: unknown key (did you mean "percent"?) [from file ${f}]`,
+    ]);
+    const flag = await loadConfig({
+      flags,
+      schema,
+      env: {},
+      argv: ['--config', f, '--listen', 'nowhere'],
+      fromFile: (doc) => {
+        const shaped = fromFile(doc) as Record<string, unknown>;
+        delete shaped.precent;
+        return shaped;
+      },
+    }).catch((e) => e);
+    expect((flag as ConfigError).message).toBe(
+      'listen: invalid address: expected host:port or a unix socket path (got "nowhere") [from flag --listen]',
+    );
   });
 
   it('lists DDS_* variables no flag reads, with the closest one', async () => {

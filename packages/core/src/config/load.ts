@@ -18,9 +18,19 @@ export interface LoadOptions<C> {
    * `source` is how errors name where a value came from
    */
   document?: { value: unknown; source: string };
-  /** turns a parsed file into config shape, for foreign formats such as nutcracker.yaml */
+  /**
+   * turns a parsed file into config shape, for foreign formats such as nutcracker.yaml; where a
+   * key moved, the shaped document says how it was written (WRITTEN_AS) so errors name that
+   */
   fromFile?: (doc: unknown, file: string) => unknown;
 }
+
+/**
+ * Key of a shaped document's map from config paths to the paths as the file wrote them
+ * (`hotkeys.top` -> `dds.hotkeysTop`): an error about a value from the file names the field the
+ * user wrote, not the one it was moved to.
+ */
+export const WRITTEN_AS: unique symbol = Symbol('dds.config.writtenAs');
 
 /** A `DDS_*` variable that is no setting: most likely a misspelling. */
 export interface UnknownEnv {
@@ -82,8 +92,11 @@ export async function loadConfig<C>(opts: LoadOptions<C>): Promise<LoadedConfig<
     undefined;
   const document =
     opts.document ?? (file ? { value: await readConfigFile(file), source: `file ${file}` } : undefined);
+  let writtenAs: ReadonlyMap<string, string> | undefined;
   if (document) {
     const shaped = opts.fromFile ? opts.fromFile(document.value, file ?? document.source) : document.value;
+    if (isPlainObject(shaped))
+      writtenAs = (shaped as { [WRITTEN_AS]?: ReadonlyMap<string, string> })[WRITTEN_AS];
     if (shaped !== null && shaped !== undefined) {
       if (!isPlainObject(shaped)) {
         throw new ConfigError(
@@ -114,6 +127,9 @@ export async function loadConfig<C>(opts: LoadOptions<C>): Promise<LoadedConfig<
 
   const parsed = opts.schema.safeParse(raw);
   if (!parsed.success) {
+    // a value from the file is named as the file wrote it
+    const shown = (path: string, source: string) =>
+      writtenAs && source === document?.source ? asWritten(writtenAs, path) : path;
     const issues: ConfigIssue[] = parsed.error.issues.flatMap((i): ConfigIssue[] => {
       const at = i.path.map(String);
       if (i.code === 'unrecognized_keys') {
@@ -121,11 +137,13 @@ export async function loadConfig<C>(opts: LoadOptions<C>): Promise<LoadedConfig<
         const known = knownKeysAt(opts.schema as ZodMiniType<unknown>, i.path as (string | number)[]);
         return i.keys.map((key) => {
           const path = [...at, key].join('.');
-          return { path, message: `unknown key${didYouMean(key, known)}`, source: sourceOf(sources, path) };
+          const source = sourceOf(sources, path);
+          return { path: shown(path, source), message: `unknown key${didYouMean(key, known)}`, source };
         });
       }
       const path = at.join('.');
-      return [{ path, message: i.message, received: getPath(raw, path), source: sourceOf(sources, path) }];
+      const source = sourceOf(sources, path);
+      return [{ path: shown(path, source), message: i.message, received: getPath(raw, path), source }];
     });
     throw new ConfigError(issues);
   }
@@ -190,6 +208,15 @@ function mergeInto(
     }
     sources.set(path, source);
   }
+}
+
+/** `path` with its longest prefix that the file wrote elsewhere replaced by how it was written. */
+function asWritten(writtenAs: ReadonlyMap<string, string>, path: string): string {
+  for (let p = path; p !== ''; p = p.includes('.') ? p.slice(0, p.lastIndexOf('.')) : '') {
+    const w = writtenAs.get(p);
+    if (w !== undefined) return w + path.slice(p.length);
+  }
+  return path;
 }
 
 function sourceOf(sources: Map<string, string>, path: string): string {

@@ -93,6 +93,28 @@ describe('nutcracker command line and configuration', () => {
     expect(t.stderr).toMatch(/pools\.a\.timeout: expected a duration like 500ms, 10s or 2m/);
   });
 
+  it('an error about a setting under dds: names it as the file wrote it', async () => {
+    const bad = file(
+      'a:\n  listen: 127.0.0.1:1\n  servers: ["127.0.0.1:2:1"]\ndds:\n  hotkeysTop: -1\n  logLevel: loud\n  hotkeys: { window: soon }\n  maxClientz: 5\n',
+    );
+    const r = await amb(['-t', '-c', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^ {2}dds\.hotkeysTop: .*\(got -1\) \[from file /m);
+    expect(r.stderr).toMatch(/^ {2}dds\.logLevel: .*\(got "loud"\) \[from file /m);
+    expect(r.stderr).toMatch(/^ {2}dds\.hotkeys\.window: expected a duration/m);
+    expect(r.stderr).toMatch(/^ {2}dds\.maxClientz: unknown key \(did you mean "maxClients"\?\)/m);
+    // a value from a flag is named as the flag's path, not the file's
+    const f = await amb([
+      '-t',
+      '-c',
+      file('a:\n  listen: 127.0.0.1:1\n  servers: ["127.0.0.1:2:1"]\n'),
+      '--hotkeys-top',
+      '-1',
+    ]);
+    expect(f.code).toBe(2);
+    expect(f.stderr).toMatch(/^ {2}hotkeys\.top: .*\[from flag --hotkeys-top\]/m);
+  });
+
   it('quick mode: one pool from flags, no config file; without pools it refuses to start', async () => {
     const redis = await startRedis();
     const [port] = await freePorts(1);

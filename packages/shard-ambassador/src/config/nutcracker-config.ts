@@ -1,4 +1,5 @@
 import { camel, flagPath } from '@dds/core/config/flags';
+import { WRITTEN_AS } from '@dds/core/config/load';
 import { getPath, isPlainObject, setPath } from '@dds/core/config/object-path';
 import { ConfigError } from '@dds/core/errors';
 import { flags } from './flags.js';
@@ -30,15 +31,22 @@ export function fromNutcrackerYaml(doc: unknown, file = 'the config file'): unkn
   if (doc === null || doc === undefined) return doc;
   if (!isPlainObject(doc)) return doc;
   const { [SETTINGS_KEY]: settings, ...pools } = doc as Record<string, unknown>;
-  return { ...settingsOf(settings, file), pools };
+  const writtenAs = new Map<string, string>();
+  return { ...settingsOf(settings, file, writtenAs), pools, [WRITTEN_AS]: writtenAs };
 }
 
-function settingsOf(settings: unknown, file: string): Record<string, unknown> {
+function settingsOf(
+  settings: unknown,
+  file: string,
+  writtenAs: Map<string, string>,
+): Record<string, unknown> {
   if (!isPlainObject(settings)) return {};
   const out: Record<string, unknown> = {};
   const aliased: [string, string, unknown][] = [];
   for (const [k, v] of Object.entries(settings)) {
     const path = ALIASES.get(k);
+    // errors about a setting name it as written: dds.logLevel, dds.hotkeysTop
+    writtenAs.set(path ?? k, `${SETTINGS_KEY}.${k}`);
     if (path === undefined) out[k] = v;
     else aliased.push([k, path, v]);
   }
