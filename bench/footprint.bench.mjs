@@ -15,11 +15,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundle, entryOf } from '../scripts/bundle.mjs';
+import { selfSignedCert } from './lib/certs.mjs';
 import { startNginx } from './lib/nginx.mjs';
 import { freePort, waitPort } from './lib/processes.mjs';
 import { median, ROOT } from './lib/runner.mjs';
 import { barChart } from './lib/svg.mjs';
-import { exec, redisBenchmark, wrk } from './lib/tools.mjs';
+import { redisBenchmark, wrk } from './lib/tools.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const LOAD_S = Number(process.env.BENCH_LOAD_SECONDS ?? 8);
@@ -40,27 +41,7 @@ if (!existsSync(join(venv, 'caddy')) || !existsSync(join(venv, 'traefik'))) {
 }
 
 // ---- shared fixtures: certificate, upstream app (nginx return 200), Redis, a log file --------
-const cert = join(dir, 'tls.crt');
-const key = join(dir, 'tls.key');
-await exec('openssl', [
-  'req',
-  '-x509',
-  '-newkey',
-  'ec',
-  '-pkeyopt',
-  'ec_paramgen_curve:P-256',
-  '-nodes',
-  '-keyout',
-  key,
-  '-out',
-  cert,
-  '-days',
-  '2',
-  '-subj',
-  '/CN=localhost',
-  '-addext',
-  'subjectAltName=DNS:localhost,IP:127.0.0.1',
-]);
+const { cert, key } = await selfSignedCert(dir);
 writeFileSync(join(dir, 'tls.pem'), readFileSync(cert, 'utf8') + readFileSync(key, 'utf8'));
 const appPort = await freePort();
 const app = await startNginx(
