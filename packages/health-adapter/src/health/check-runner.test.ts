@@ -1,5 +1,5 @@
 import { createLogger, Registry } from '@dds/core';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { checkSchema, type ResolvedCheck } from '../checks/check-spec.js';
 import { CheckFailure, type Probe } from '../checks/probe.js';
 import { CheckMetrics } from './check-metrics.js';
@@ -109,6 +109,11 @@ describe('CheckRunner', () => {
   });
 
   it('never runs a check twice at once; stop() ends the loop and removes its series', async () => {
+    // on a fake clock: the time that passes is exact, no wait is a guess
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     let running = 0;
     let maxRunning = 0;
     let runs = 0;
@@ -127,10 +132,10 @@ describe('CheckRunner', () => {
       check({ interval: 100, timeout: 1000 }),
     );
     runner.start();
-    await new Promise((r) => setTimeout(r, 450));
+    await vi.advanceTimersByTimeAsync(450);
     runner.stop();
     const after = runs;
-    await new Promise((r) => setTimeout(r, 250));
+    await vi.advanceTimersByTimeAsync(250);
     expect(maxRunning).toBe(1);
     expect(after).toBeGreaterThanOrEqual(2);
     expect(after).toBeLessThanOrEqual(6);
