@@ -481,6 +481,28 @@ describe('umbrella chart dds in pod mode (app.sidecarMode: pod)', () => {
     }
   });
 
+  it('chains in-process from the same values: tls-sidecar -> internal:rate-limiter, the rate limiter listening nowhere', async () => {
+    const objs = await template('dds', 'dds-app-pod.yaml', [
+      '--set-string',
+      'tlsSidecar.flags.upstream=internal:rate-limiter,rateLimiter.flags.listen=off,rateLimiter.listenHost=',
+      '--set-json',
+      'rateLimiter.ports=[]',
+    ]);
+    const file = byKind(objs, 'ConfigMap').find((o) => o.metadata.name === 'rel-dds-pod-config');
+    const text = String(file?.data['pod.yaml']).replace('/etc/dds/tls', tlsDir);
+    const podFile = parse(text) as { components: Record<string, Record<string, unknown>> };
+    expect(podFile.components['tls-sidecar']?.upstream).toBe('internal:rate-limiter');
+    expect(podFile.components['rate-limiter']?.listen).toBe('off');
+    const app = byKind(objs, 'Deployment').find((d) => d.metadata.name === 'rel-app') as K8sObject;
+    const pod = (podSpec(app).initContainers ?? [])[0];
+    expect(pod?.ports?.map((p) => p.containerPort)).not.toContain(8084);
+    const path = join(tempDir('helm-pod-chain'), 'pod.yaml');
+    writeFileSync(path, text);
+    const r = await run(process.execPath, [bin('pod'), '--config', path, '--check-config']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
   it('refuses what a pod section cannot take: a pod-level flag, environment variables, an unknown flag', async () => {
     const bad = async (set: string) => {
       const r = await helm([
