@@ -1,4 +1,5 @@
-import { type AddressInfo, connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { readUntilClosed } from '@dds/test-support/raw-exchange';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClientErrorKind, createHttpServer } from './http-server.js';
 
@@ -29,16 +30,7 @@ afterAll(() => {
   server.close();
 });
 
-function exchange(bytes: string): Promise<string> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    let out = '';
-    s.on('data', (d) => (out += d.toString('latin1')));
-    s.on('close', () => resolve(out));
-    s.on('error', () => resolve(out));
-    s.write(bytes);
-  });
-}
+const exchange = (bytes: string | Buffer) => readUntilClosed(port, bytes);
 
 describe('createHttpServer', () => {
   it('answers a body with invalid chunking 400 when no response has started', async () => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { readUntilClosed } from '@dds/test-support/raw-exchange';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetFastPaths } from '../internals/fast-paths.js';
 import { parserBinding } from '../internals/http-parser.js';
@@ -98,17 +99,7 @@ afterAll(async () => {
   resetFastPaths();
 });
 
-/** Raw bytes in, everything out until the server closes the connection. */
-function exchange(bytes: string | Buffer): Promise<string> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    let out = '';
-    s.on('data', (d) => (out += d.toString('latin1')));
-    s.on('close', () => resolve(out));
-    s.on('error', () => resolve(out));
-    s.write(bytes);
-  });
-}
+const exchange = (bytes: string | Buffer) => readUntilClosed(port, bytes);
 
 describe('with llhttp switched off', () => {
   it('the front end is node:http and the transport undici, behind the same contract', () => {
