@@ -457,7 +457,10 @@ async function measure(t) {
   const startCpuMs = cpuMs(child.pid);
   await new Promise((res) => setTimeout(res, 2000));
   const idle = rssMb(child.pid);
-  await r.load();
+  const served = await r.load();
+  // RSS under load means little if the load was refused (a chain that answers 502): say so
+  if (served && typeof served.non2xx === 'number' && (served.non2xx > 0 || !(served.rps > 0)))
+    console.warn(`${t.name}: the load was not all served (${served.non2xx} non-2xx, ${served.rps} req/s)`);
   const loaded = rssMb(child.pid);
   child.kill('SIGKILL');
   for (const p of tree(child.pid)) {
