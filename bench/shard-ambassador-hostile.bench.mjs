@@ -79,21 +79,26 @@ function yaml(redisPort, mcPort) {
   ].join('\n');
 }
 
+// Address-space caps, so that a proxy that buffers without bound fails alone instead of taking the
+// machine with it: nutcracker 0.5 buffers every reply for a client that never reads (it grew past
+// 23 GB in seconds here and the kernel's OOM killer stopped it). Node reserves ~1.5 GB of address
+// space at start, hence the larger cap for ours; RSS is what the table reports.
+const ADDRESS_SPACE = { nutcracker: 4 * 1024 * MiB, ours: 8 * 1024 * MiB };
+
 async function proxy(kind) {
   const [redisPort, mcPort, statsPort] = [await freePort(), await freePort(), await freePort()];
   const file = join(dir, `${kind}.yml`);
   writeFileSync(file, yaml(redisPort, mcPort));
-  const child = await startProc(
-    ...proxyCommand(kind, {
-      file,
-      statsPort,
-      dir,
-      logLevel: 'error',
-      // room for the idle connections beside the normal client (defaults otherwise)
-      args: ['--max-clients', String(IDLE + 100)],
-    }),
-    redisPort,
-  );
+  const [cmd, args] = proxyCommand(kind, {
+    file,
+    statsPort,
+    dir,
+    logLevel: 'error',
+    // room for the idle connections beside the normal client (defaults otherwise)
+    args: ['--max-clients', String(IDLE + 100)],
+  });
+  // prlimit execs the command: the pid measured is the proxy's
+  const child = await startProc('prlimit', [`--as=${ADDRESS_SPACE[kind]}`, '--', cmd, ...args], redisPort);
   await waitPort(mcPort);
   return { pid: child.pid, redisPort, mcPort, stop: async () => child.kill('SIGTERM') };
 }
@@ -153,11 +158,13 @@ function attack(mode, port, total) {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
-  const ready = new Promise((resolve) => {
+  const ready = new Promise((resolve, reject) => {
     child.stdout.on('data', (d) => {
       out += d;
       if (out.includes('ready')) resolve();
     });
+    // e.g. the proxy is gone and the connection refused: no 'ready' will come
+    child.once('exit', () => reject(new Error('the attacker could not start (is the proxy gone?)')));
   });
   return { ready, stop: () => child.kill('SIGKILL'), exited: new Promise((r) => child.once('exit', r)) };
 }
@@ -213,11 +220,11 @@ function scenario(name, kind, mode, total) {
       const rss0 = rss(h.pid);
       const cpu0 = cpuSeconds(h.pid);
       const a = mode ? attack(mode, port, total) : null;
-      await a?.ready;
       const t0 = Date.now();
       let lat = [];
       let failed = '';
       try {
+        await a?.ready;
         lat = await sequentialGets(port, kind);
       } catch (err) {
         failed = err.message;
