@@ -104,7 +104,7 @@ try {
       },
       ours(OURS, []),
       // the same with one access record per request written to a file: what the log costs
-      ours(OURS_LOGGED, ['--access-log', `file:${join(dir, 'access.log')}`]),
+      { ...ours(OURS_LOGGED, ['--access-log', `file:${join(dir, 'access.log')}`]), before: false },
       {
         // TLS termination and a raw byte pipe, no HTTP: the ceiling of a TLS proxy in one Node process
         name: 'Node ceiling: TLS socket pipe (no HTTP)',

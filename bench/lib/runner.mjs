@@ -25,7 +25,7 @@ function withBefore(spec) {
   }).trim();
   const before = (name) => `${name} (before)`;
   const extra = spec.targets
-    .filter((t) => t.role === 'ours')
+    .filter((t) => t.role === 'ours' && t.before !== false)
     .map((t) => ({
       ...t,
       name: before(t.name),
@@ -39,7 +39,7 @@ function withBefore(spec) {
         }
       },
     }));
-  const ours = new Set(spec.targets.filter((t) => t.role === 'ours').map((t) => t.name));
+  const ours = new Set(extra.map((t) => t.name.replace(/ \(before\)$/, '')));
   return {
     ...spec,
     targets: [...spec.targets, ...extra],
@@ -66,6 +66,7 @@ export const median = (xs) => {
  *        start() returns a handle passed to each scenario's run(); it must have stop().
  * @param {Array<{name: string, run: (handle: any, target: object) => Promise<{rps: number, p50ms?: number, p99ms?: number}>, targets?: string[]}>} spec.scenarios
  * @param {boolean} [spec.before] its 'ours' targets start through entry(), so BENCH_BEFORE can run them
+ *        (a target with before: false, e.g. one using a flag the older build lacks, is not run twice)
  * @param {number} [spec.rounds]    rounds per target (default 5; BENCH_ROUNDS overrides)
  */
 export async function runBenchmark(input) {
