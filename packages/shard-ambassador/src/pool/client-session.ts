@@ -13,6 +13,13 @@ import { type ReplySink, Request } from './request.js';
 import { RequestQueue } from './request-queue.js';
 import type { ServerPool } from './server-pool.js';
 
+/**
+ * What a refused client may still send, read and dropped so that its error reply is not lost to a
+ * reset (nginx's lingering close does the same, bounded by time): past this it is cut off. Far
+ * below --max-request-size, so a client streaming a huge refused frame costs little.
+ */
+const LINGER_BYTES = 1024 * 1024;
+
 /** What one client may send and hold (flags; see the README's Limits). */
 export interface Limits {
   maxRequestSize: number;
@@ -153,9 +160,9 @@ export abstract class ClientSession implements ReplySink, Flushable {
   private onRead(n: number, chunk: Buffer): void {
     if (this.closing) {
       // what a refused client still sends is read and dropped (so that it gets its error reply
-      // rather than a reset), up to one request's worth; past that it is cut off
+      // rather than a reset), up to LINGER_BYTES; past that it is cut off
       this.discarded += n;
-      if (this.discarded > this.ctx.limits.maxRequestSize) this.socket.destroy();
+      if (this.discarded > LINGER_BYTES) this.socket.destroy();
       return;
     }
     this.lastActive = this.ctx.clock.now;
