@@ -1,7 +1,7 @@
 // Starts the demo: real servers and every dds component on free loopback ports, then prints what
 // to try. Everything runs in the foreground and stops on Ctrl-C (or after --seconds N, for a smoke run).
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,14 +11,30 @@ const dir = mkdtempSync(join(tmpdir(), 'dds-demo-'));
 const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1] || 0);
 const procs = [];
 
-const freePort = () =>
+// Ports from below the kernel's ephemeral range: a port 0 asked for and closed again can be taken
+// by any outgoing connection before the component binds it (seen when the demo ran beside the
+// test suite). 10080 is skipped: fetch() refuses it ("bad port").
+const ephemeralLow = (() => {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+  } catch {
+    return 32768;
+  }
+})();
+let nextPort = 20000 + Math.floor(Math.random() * Math.max(1, ephemeralLow - 21000));
+const bindable = (port) =>
   new Promise((resolve) => {
     const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
+    s.once('error', () => resolve(false));
+    s.listen({ port, host: '127.0.0.1', exclusive: true }, () => s.close(() => resolve(true)));
   });
+const freePort = async () => {
+  for (;;) {
+    const port = nextPort++;
+    if (port >= ephemeralLow) nextPort = 20000;
+    if (port !== 10080 && port < ephemeralLow && (await bindable(port))) return port;
+  }
+};
 const waitPort = async (port) => {
   for (let i = 0; i < 200; i++) {
     const ok = await new Promise((r) => {
