@@ -30,8 +30,8 @@ const dir = mkdtempSync(join(tmpdir(), 'dds-bench-footprint-'));
 // (every ESM import is resolved and realpath'd) grows with the path's length, and from a path
 // like .cache/bench-footprint/<c>/app it got hot enough at start for V8 to load its optimising
 // compiler, which alone added about 5 MB to the tls-sidecar's idle RSS. The threshold is short:
-// /tmp/ddsfp-XXXXXX/tls-sidecar/main.mjs still crossed it (74.7 MB idle, 68.4 from
-// /tmp/ddsfp-XXXXXX/ts/main.mjs, measured side by side), so each bundle sits in a one-letter folder
+// the bundle in <mkdtemp dir>/tls-sidecar/ still crossed it (74.7 MB idle; 68.4 from <mkdtemp
+// dir>/ts/, measured side by side), so each bundle sits in a one-letter folder
 const apps = mkdtempSync('/tmp/ddsfp-');
 const appDir = (c) => join(apps, String.fromCharCode(97 + OURS.indexOf(c)));
 const venv = join(ROOT, '.cache/peers/venv/bin');
