@@ -67,4 +67,26 @@ describe('watchFiles', () => {
       w.close();
     }
   });
+
+  it('files that change one after the other within the settle time are reported as one batch', async () => {
+    // a check that reads the cert before a `..data` swap and the key after it sees the key
+    // change first: the cert's change must join the key's, not make a second reload
+    const dir = mkdtempSync(join(tmpdir(), 'dds-watch-'));
+    const cert = join(dir, 'tls.crt');
+    const key = join(dir, 'tls.key');
+    writeFileSync(cert, 'cert 1');
+    writeFileSync(key, 'key 1');
+    const seen: string[][] = [];
+    const w = watchFiles([cert, key], (changed) => seen.push([...changed].sort()), 20);
+    try {
+      writeFileSync(key, 'key 2');
+      await sleep(70); // polled at least twice: the key is pending, not yet settled
+      writeFileSync(cert, 'cert 2');
+      for (let i = 0; i < 40 && seen.length === 0; i++) await sleep(25);
+      await sleep(300);
+      expect(seen).toEqual([[cert, key].sort()]);
+    } finally {
+      w.close();
+    }
+  });
 });

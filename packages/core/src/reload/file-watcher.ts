@@ -41,8 +41,9 @@ function listing(dir: string): string | undefined {
  * content digest every `intervalMs`, comparing content so that touches without change are not
  * reported, and waiting until new content holds still for SETTLE_MS, so a file caught halfway
  * through a write (empty or cut short) is not reported unless the writer stalls longer. Several
- * files (a cert and its key) can share one handle; onChange fires once per batch of changes. A
- * directory is watched by its listing: an entry added, removed or rewritten is a change.
+ * files (a cert and its key) can share one handle; onChange fires once per batch of changes, when
+ * every changed file has held still. A directory is watched by its listing: an entry added,
+ * removed or rewritten is a change.
  */
 export function watchFiles(
   files: readonly string[],
@@ -82,12 +83,23 @@ export function watchFiles(
         wait = Math.max(wait, SETTLE_MS - (now - seenAt.since));
         continue;
       }
+      changed.push(p);
+    }
+    // One batch: while any file is still settling, the settled ones wait for it. A check that
+    // reads the cert before a `..data` swap and the key after it would otherwise report the key
+    // now and the cert next time: two reloads of one rotation.
+    if (wait > 0) {
+      if (!timer) timer = setTimeout(check, Math.ceil(wait));
+      return;
+    }
+    const reported: string[] = [];
+    for (const p of changed) {
+      const d = pending.get(p)?.digest;
       pending.delete(p);
       last.set(p, d);
-      if (d !== undefined) changed.push(p);
+      if (d !== undefined) reported.push(p);
     }
-    if (wait > 0 && !timer) timer = setTimeout(check, Math.ceil(wait));
-    if (changed.length) onChange(changed);
+    if (reported.length) onChange(reported);
   };
   // Coalesce a burst of events (a symlink swap is several renames) into one check.
   const soon = () => {
