@@ -13,6 +13,7 @@ import type * as z from './config/zod.js';
 import { ConfigError, type ConfigIssue, DdsError, EXIT, ListenError } from './errors.js';
 import type { ProxyHandlerFn } from './http/proxy-contract.js';
 import { fastPathSwitchError, logFastPaths } from './internals/fast-paths.js';
+import { compactAfterStart } from './internals/startup-compaction.js';
 import { installCrashGuards } from './lifecycle/crash-guards.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
@@ -293,6 +294,7 @@ export async function runComponent<C extends CommonConfig>(
   process.on('SIGHUP', () => applyReload(['SIGHUP']));
   // last: whoever waits for this line may signal, reload or connect at once
   startedChannel.publish({ component: c.name });
+  compactAfterStart();
   logger.info({ admin: config.admin, config: loaded.file }, `dds-${c.name} ${c.version} started`);
   logFastPaths(logger);
 }

@@ -4,6 +4,7 @@ import { redact } from '@dds/core/config/redact';
 import { ConfigError, DdsError, EXIT } from '@dds/core/errors';
 import { serveInternal } from '@dds/core/http/internal-upstream';
 import { fastPathSwitchError, logFastPaths } from '@dds/core/internals/fast-paths';
+import { compactAfterStart } from '@dds/core/internals/startup-compaction';
 import { installCrashGuards } from '@dds/core/lifecycle/crash-guards';
 import { Lifecycle } from '@dds/core/lifecycle/lifecycle';
 import { createLogger, type Logger } from '@dds/core/logger';
@@ -131,6 +132,7 @@ export async function runPod(
     return process.exit(e instanceof DdsError ? EXIT.CONFIG : EXIT.FAILURE);
   }
   listening = true;
+  compactAfterStart();
   startedChannel.publish({ component: 'pod' });
   logger.info(
     { admin: pod.admin, config: loaded.file, components: running.map((r) => r.name) },
