@@ -135,9 +135,16 @@ for (const c of OURS) {
     stdio: 'ignore',
   });
 }
+/** NODE_OPTIONS as the component's image sets it (images/<c>/Dockerfile `ENV NODE_OPTIONS=...`), or none. */
+const imageNodeOptions = (c) => {
+  const file = join(ROOT, 'images', c, 'Dockerfile');
+  const m = existsSync(file) ? /^ENV NODE_OPTIONS="([^"]*)"/m.exec(readFileSync(file, 'utf8')) : null;
+  return m ? { NODE_OPTIONS: m[1] } : {};
+};
 const ourEnv = (c) => ({
   NODE_COMPILE_CACHE: join(appDir(c), '.compile-cache'),
   NODE_COMPILE_CACHE_PORTABLE: '1',
+  ...imageNodeOptions(c),
 });
 const ourMain = (c) => join(appDir(c), 'main.mjs');
 
@@ -575,7 +582,7 @@ const block = [
   '',
   ...table,
   '',
-  `Ours run as the images run them: the bundle from \`scripts/bundle.mjs\` with its compile cache, flags only, default V8 settings. RSS is VmRSS summed over the process tree (nginx master + worker); idle is 2 s after ready; load is ${LOAD_S} s of \`wrk -t1 -c50\` through the proxy (HTTPS for the TLS terminators and the pod), \`redis-benchmark -c50\` GET/SET through the Redis proxies, \`wrk -c50\` on \`/metrics\` of the exporters and on \`/readyz\` of the health adapter, and 2,000 access-log lines every 20 ms for the log adapter. Start is exec until the port accepts and, for dds, \`/readyz\` answers 200; start CPU is what the process used until then. Peers have no images here: their column is the size of their binary.`,
+  `Ours run as the images run them: the bundle from \`scripts/bundle.mjs\` with its compile cache, flags only, and the image's NODE_OPTIONS (only the log-adapter's sets one: \`--max-semi-space-size=8\`). RSS is VmRSS summed over the process tree (nginx master + worker); idle is 2 s after ready; load is ${LOAD_S} s of \`wrk -t1 -c50\` through the proxy (HTTPS for the TLS terminators and the pod), \`redis-benchmark -c50\` GET/SET through the Redis proxies, \`wrk -c50\` on \`/metrics\` of the exporters and on \`/readyz\` of the health adapter, and 2,000 access-log lines every 20 ms for the log adapter. Start is exec until the port accepts and, for dds, \`/readyz\` answers 200; start CPU is what the process used until then. Peers have no images here: their column is the size of their binary.`,
   end,
 ].join('\n');
 let text = existsSync(doc) ? readFileSync(doc, 'utf8') : '# Benchmarks\n';

@@ -151,6 +151,10 @@ const CHART_128MI = ['--max-old-space-size=64', '--max-semi-space-size=1'];
 
 const SIZED = `dds-log-adapter ${CHART_128MI.join(' ')} (the charts, 128Mi limit)`;
 
+// What the image sets (images/log-adapter/Dockerfile ENV NODE_OPTIONS) and the chart at its 256Mi default
+const IMAGE_V8 = ['--max-semi-space-size=8'];
+const IMAGE = `dds-log-adapter ${IMAGE_V8.join(' ')} (the image)`;
+
 function startOurs(dir, v8 = []) {
   return spawn(
     process.execPath,
@@ -190,7 +194,9 @@ async function runOnce(target, format) {
       ? startOurs(dir)
       : target === 'ours-sized'
         ? startOurs(dir, CHART_128MI)
-        : await startPeer(dir, format);
+        : target === 'ours-image'
+          ? startOurs(dir, IMAGE_V8)
+          : await startPeer(dir, format);
   const exited = new Promise((r) => child.once('exit', r));
   try {
     await new Promise((r) => setTimeout(r, 1000)); // both find the (empty) file before lines come
@@ -264,7 +270,12 @@ const spec = {
         return { name: 'peer', stop: async () => sink.kill('SIGTERM') };
       },
     },
-    { name: 'dds-log-adapter', role: 'ours', start: async () => ({ name: 'ours', stop: async () => {} }) },
+    {
+      name: 'dds-log-adapter (V8 defaults)',
+      role: 'ours',
+      start: async () => ({ name: 'ours', stop: async () => {} }),
+    },
+    { name: IMAGE, role: 'ours', start: async () => ({ name: 'ours-image', stop: async () => {} }) },
     {
       name: SIZED,
       role: 'ours',
@@ -277,10 +288,15 @@ const spec = {
   })),
   get notes() {
     const rows = Object.entries(samples).flatMap(([format, s]) =>
-      ['peer', 'ours', 'ours-sized'].map((t) => {
+      ['peer', 'ours', 'ours-image', 'ours-sized'].map((t) => {
         const runs = (s[t] ?? []).slice(1); // the runner's warm-up run is not counted
         const m = (k) => median(runs.map((r) => r[k]));
-        const label = { peer: 'otelcol filelog (peer)', ours: 'dds-log-adapter', 'ours-sized': SIZED }[t];
+        const label = {
+          peer: 'otelcol filelog (peer)',
+          ours: 'dds-log-adapter (V8 defaults)',
+          'ours-image': IMAGE,
+          'ours-sized': SIZED,
+        }[t];
         return `| ${names[format]} | ${label} | ${m('cpuPerMillion').toFixed(2)} | ${m('rssMB').toFixed(1)} | ${m('p50ms').toFixed(0)} | ${m('p99ms').toFixed(0)} | ${m('catchUpMs').toFixed(0)} |`;
       }),
     );

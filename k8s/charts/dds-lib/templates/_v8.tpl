@@ -4,7 +4,9 @@ V8 heap sizing from the container's memory limit (values.resources.limits.memory
   --max-semi-space-size  1 MB up to a 128Mi limit, 2 MB up to 512Mi, V8's own sizing above: a
                          sidecar's young generation otherwise grows to 3 x 16 MB under load
 Measured (docs/benchmarks.md, Footprint): semi-space 2 MB costs no measurable throughput on the HTTP
-hot paths; 1 MB a few percent. Off with values.v8Sizing: false, or when env sets NODE_OPTIONS.
+hot paths; 1 MB a few percent. values.v8SemiSpaceMb replaces that rule where a component measured
+another size (the log-adapter: 8 MB; 2 MB cost it 20% more CPU per line). Off with values.v8Sizing:
+false, or when env sets NODE_OPTIONS.
 */}}
 {{- define "dds-lib.memoryMi" -}}
 {{- $q := toString . -}}
@@ -25,7 +27,8 @@ hot paths; 1 MB a few percent. Off with values.v8Sizing: false, or when env sets
 {{- if and $limit (ne $v.v8Sizing false) (not $own) -}}
 {{- $mi := include "dds-lib.memoryMi" $limit | atoi -}}
 {{- $old := div $mi 2 -}}
-{{- if le $mi 128 -}}--max-old-space-size={{ $old }} --max-semi-space-size=1
+{{- if $v.v8SemiSpaceMb -}}--max-old-space-size={{ $old }} --max-semi-space-size={{ $v.v8SemiSpaceMb }}
+{{- else if le $mi 128 -}}--max-old-space-size={{ $old }} --max-semi-space-size=1
 {{- else if le $mi 512 -}}--max-old-space-size={{ $old }} --max-semi-space-size=2
 {{- else -}}--max-old-space-size={{ $old }}
 {{- end -}}
