@@ -2,4 +2,5 @@
 import { runComponent } from '@dds/core/runner';
 import { component } from './component.js';
 
-await runComponent(component);
+// not awaited: the bundle's lazy chunks import from this entry, which must finish evaluating first
+void runComponent(component);

@@ -3,4 +3,5 @@ import { runComponent } from '@dds/core/runner';
 import { component } from './component.js';
 import { nutcrackerArgv } from './config/nutcracker-argv.js';
 
-await runComponent(component, nutcrackerArgv(process.argv.slice(2)));
+// not awaited: the bundle's lazy chunks import from this entry, which must finish evaluating first
+void runComponent(component, nutcrackerArgv(process.argv.slice(2)));
