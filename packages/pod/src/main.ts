@@ -1,4 +1,5 @@
 #!/usr/bin/env node
 import { runPod } from './pod.js';
 
-await runPod();
+// not awaited: the bundle's lazy chunks import from this entry, which must finish evaluating first
+void runPod();
