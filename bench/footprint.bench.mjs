@@ -582,7 +582,7 @@ const block = [
   '',
   ...table,
   '',
-  `Ours run as the images run them: the bundle from \`scripts/bundle.mjs\` with its compile cache, flags only, and the image's NODE_OPTIONS (only the log-adapter's sets one: \`--max-semi-space-size=8\`). RSS is VmRSS summed over the process tree (nginx master + worker); idle is 2 s after ready; load is ${LOAD_S} s of \`wrk -t1 -c50\` through the proxy (HTTPS for the TLS terminators and the pod), \`redis-benchmark -c50\` GET/SET through the Redis proxies, \`wrk -c50\` on \`/metrics\` of the exporters and on \`/readyz\` of the health adapter, and 2,000 access-log lines every 20 ms for the log adapter. Start is exec until the port accepts and, for dds, \`/readyz\` answers 200; start CPU is what the process used until then. Peers have no images here: their column is the size of their binary.`,
+  `Ours run as the images run them: the bundle from \`scripts/bundle.mjs\` with its compile cache, flags only, and the image's NODE_OPTIONS (only the log-adapter's sets one: \`--max-semi-space-size=16\`). RSS is VmRSS summed over the process tree (nginx master + worker); idle is 2 s after ready; load is ${LOAD_S} s of \`wrk -t1 -c50\` through the proxy (HTTPS for the TLS terminators and the pod), \`redis-benchmark -c50\` GET/SET through the Redis proxies, \`wrk -c50\` on \`/metrics\` of the exporters and on \`/readyz\` of the health adapter, and 2,000 access-log lines every 20 ms for the log adapter. Start is exec until the port accepts and, for dds, \`/readyz\` answers 200; start CPU is what the process used until then. Peers have no images here: their column is the size of their binary.`,
   end,
 ].join('\n');
 let text = existsSync(doc) ? readFileSync(doc, 'utf8') : '# Benchmarks\n';

@@ -152,7 +152,7 @@ const CHART_128MI = ['--max-old-space-size=64', '--max-semi-space-size=1'];
 const SIZED = `dds-log-adapter ${CHART_128MI.join(' ')} (the charts, 128Mi limit)`;
 
 // What the image sets (images/log-adapter/Dockerfile ENV NODE_OPTIONS) and the chart at its 256Mi default
-const IMAGE_V8 = ['--max-semi-space-size=8'];
+const IMAGE_V8 = ['--max-semi-space-size=16'];
 const IMAGE = `dds-log-adapter ${IMAGE_V8.join(' ')} (the image)`;
 
 function startOurs(dir, v8 = []) {

@@ -261,7 +261,7 @@ describe('subcharts with values files', () => {
         'env[0].value=--max-old-space-size=300',
       ]),
     ).toEqual(['--max-old-space-size=300']);
-    // a chart with its own measured young generation (v8SemiSpaceMb): the log-adapter's 8 MB
+    // a chart with its own measured young generation (v8SemiSpaceMb): the log-adapter's 16 MB
     const [logs] = byKind(
       await template('log-adapter', undefined, ['--set', 'deployment.enabled=true']),
       'Deployment',
@@ -270,7 +270,7 @@ describe('subcharts with values files', () => {
       podSpec(logs as K8sObject).containers[0] as unknown as { env?: { name: string; value?: string }[] }
     ).env;
     expect(env?.filter((e) => e.name === 'NODE_OPTIONS').map((e) => e.value)).toEqual([
-      '--max-old-space-size=128 --max-semi-space-size=8',
+      '--max-old-space-size=128 --max-semi-space-size=16',
     ]);
   });
 

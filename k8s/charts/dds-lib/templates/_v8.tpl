@@ -5,7 +5,7 @@ V8 heap sizing from the container's memory limit (values.resources.limits.memory
                          sidecar's young generation otherwise grows to 3 x 16 MB under load
 Measured (docs/benchmarks.md, Footprint): semi-space 2 MB costs no measurable throughput on the HTTP
 hot paths; 1 MB a few percent. values.v8SemiSpaceMb replaces that rule where a component measured
-another size (the log-adapter: 8 MB; 2 MB cost it 20% more CPU per line). Off with values.v8Sizing:
+another size (the log-adapter: 16 MB; smaller cost it 15% or more CPU per line). Off with values.v8Sizing:
 false, or when env sets NODE_OPTIONS.
 */}}
 {{- define "dds-lib.memoryMi" -}}
