@@ -16,6 +16,7 @@ import { fastPathSwitchError, logFastPaths } from './internals/fast-paths.js';
 import { compactAfterStart } from './internals/startup-compaction.js';
 import { installCrashGuards } from './lifecycle/crash-guards.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
+import { type StopCause, stopGate } from './lifecycle/stop-gate.js';
 import { createLogger, type Logger } from './logger.js';
 import { createRegistry } from './metrics.js';
 import { formatAddress, parseAddress } from './net/host-port.js';
@@ -203,10 +204,16 @@ export async function runComponent<C extends CommonConfig>(
   let startup: Promise<void> = Promise.resolve();
   let watcher: WatchHandle | undefined;
   let admin: AdminServer | undefined;
-  const stop = async (signal: string) => {
-    if (stopping) {
+  const gate = stopGate();
+  const stop = async (signal: string, cause: StopCause = 'signal') => {
+    const step = gate(cause);
+    if (step === 'exit') {
       logger.warn({ signal }, 'second signal: exiting at once');
       return process.exit(EXIT.SECOND_SIGNAL);
+    }
+    if (step === 'joined') {
+      logger.info({ signal }, 'already draining');
+      return;
     }
     stopping = true;
     lifecycle.beginDrain();
@@ -228,10 +235,7 @@ export async function runComponent<C extends CommonConfig>(
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-  // a stop the component asks for while one is under way is that stop, not a second signal
-  lifecycle.onStopRequest((reason) => {
-    if (!stopping) void stop(reason);
-  });
+  lifecycle.onStopRequest((reason) => void stop(reason, 'request'));
 
   const adminAddress = config.admin === 'off' ? undefined : parseAddress(config.admin);
   let starting = 'admin';

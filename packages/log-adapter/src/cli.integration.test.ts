@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { packageVersion } from '@dds/core/version';
 import { bin, run } from '@dds/test-support';
 import { describe, expect, it } from 'vitest';
@@ -34,6 +36,37 @@ describe('dds-log-adapter CLI', () => {
       attributes: { 'dds.parse_error': 'no known format' },
     });
     expect(r.stderr).toContain(`"msg":"dds-log-adapter ${packageVersion(import.meta.url)} started"`);
+  });
+
+  it('a SIGTERM while the end of stdin drains joins that drain: every line out, exit 0', async () => {
+    // `app | dds-log-adapter` stopped by a shell or the kubelet: the app exits, stdin ends and the
+    // adapter drains; the SIGTERM that follows is the first signal, not a second one (exit 130)
+    const child = spawn(process.execPath, [bin('log-adapter'), '--admin', 'off'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = once(child, 'exit');
+    // more output than a pipe holds, and stdout not read yet: the drain waits on the writes
+    const lines = 20_000;
+    child.stdin.end(Array.from({ length: lines }, (_, i) => `line ${i}\n`).join(''));
+    for (let i = 0; i < 200 && !stderr.includes('"msg":"draining"'); i++)
+      await new Promise((r) => setTimeout(r, 25));
+    expect(stderr).toContain('"signal":"stdin closed"');
+    child.kill('SIGTERM');
+    for (let i = 0; i < 200 && !stderr.includes('already draining'); i++)
+      await new Promise((r) => setTimeout(r, 25));
+    expect(stderr).toContain('"signal":"SIGTERM","msg":"already draining"');
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const [code] = await exited;
+    expect(code).toBe(0);
+    expect(out.trim().split('\n')).toHaveLength(lines);
+    expect(stderr).not.toContain('second signal');
   });
 
   it('invalid configuration exits 2 naming the field', async () => {

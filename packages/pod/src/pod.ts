@@ -7,6 +7,7 @@ import { fastPathSwitchError, logFastPaths } from '@dds/core/internals/fast-path
 import { compactAfterStart } from '@dds/core/internals/startup-compaction';
 import { installCrashGuards } from '@dds/core/lifecycle/crash-guards';
 import { Lifecycle } from '@dds/core/lifecycle/lifecycle';
+import { stopGate } from '@dds/core/lifecycle/stop-gate';
 import { createLogger, type Logger } from '@dds/core/logger';
 import { createRegistry, Registry } from '@dds/core/metrics';
 import { parseAddress } from '@dds/core/net/host-port';
@@ -171,13 +172,14 @@ export async function runPod(
   rewatch();
   process.on('SIGHUP', () => applyReload(['SIGHUP']));
 
-  let stopping = false;
+  const gate = stopGate();
   const stop = async (signal: string) => {
-    if (stopping) {
+    const step = gate('signal');
+    if (step === 'exit') {
       logger.warn({ signal }, 'second signal: exiting at once');
       return process.exit(EXIT.SECOND_SIGNAL);
     }
-    stopping = true;
+    if (step === 'joined') return;
     lifecycle.beginDrain();
     logger.info({ signal, shutdownDelayMs: pod.shutdownDelay, drainTimeoutMs: pod.drainTimeout }, 'draining');
     watcher?.close();

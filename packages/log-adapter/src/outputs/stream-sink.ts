@@ -7,24 +7,37 @@ import {
   openSync,
   readSync,
   type WriteStream,
+  write,
 } from 'node:fs';
 import type { SendResult, Sink } from './sink.js';
 
+/** Longest pause between two tries of a descriptor that answered EAGAIN (its reader is slow). */
+const MAX_EAGAIN_WAIT_MS = 50;
+
 /**
- * stdout or a file, through an fs write stream: writes run on the libuv pool, so a slow pipe
- * reader blocks neither the event loop nor the admin server. A batch counts as delivered once
- * written to the file descriptor; after a write error (reader gone, disk full) nothing more is
- * acknowledged, so positions stay before the lost batch.
+ * stdout or a file. Writes run on the libuv pool, so a slow reader blocks neither the event loop
+ * nor the admin server. A batch counts as delivered once written to the file descriptor; after a
+ * write error (reader gone, disk full) nothing more is acknowledged, so positions stay before the
+ * lost batch.
+ *
+ * stdout is written with fs.write, one batch after the other: its descriptor may be non-blocking
+ * (once anything in the process opens process.stdout on a pipe, libuv sets O_NONBLOCK on it), and
+ * a full pipe then answers EAGAIN, which an fs write stream takes for a failure. Here EAGAIN means
+ * "wait and write the rest".
  */
 export class StreamSink implements Sink {
-  private readonly stream: WriteStream;
+  private readonly stream: WriteStream | undefined;
+  private readonly fd: number | undefined;
   private failed: Error | undefined;
+  /** the fd writes, in order: a batch starts once the one before is written */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(target: { fd: number } | { path: string }) {
-    this.stream =
-      'fd' in target
-        ? createWriteStream('', { fd: target.fd, autoClose: false, highWaterMark: 1 << 20 })
-        : createWriteStream(cutTornLine(target.path), { flags: 'a', highWaterMark: 1 << 20 });
+    if ('fd' in target) {
+      this.fd = target.fd;
+      return;
+    }
+    this.stream = createWriteStream(cutTornLine(target.path), { flags: 'a', highWaterMark: 1 << 20 });
     this.stream.on('error', (err) => {
       this.failed = err;
     });
@@ -32,18 +45,52 @@ export class StreamSink implements Sink {
 
   send(body: string): Promise<SendResult> {
     if (this.failed) return Promise.resolve({ ok: false, retry: false, reason: this.failed.message });
+    if (this.stream === undefined) {
+      const done = this.tail.then(() => this.writeFd(Buffer.from(body)));
+      this.tail = done;
+      return done;
+    }
+    const stream = this.stream;
     return new Promise((resolve) =>
-      this.stream.write(body, (err) =>
+      stream.write(body, (err) =>
         resolve(err ? { ok: false, retry: false, reason: err.message } : { ok: true }),
       ),
     );
   }
 
-  /** Ends the stream (fd 1 stays open: autoClose is off) once everything written is flushed. */
+  private writeFd(buf: Buffer): Promise<SendResult> {
+    if (this.failed) return Promise.resolve({ ok: false, retry: false, reason: this.failed.message });
+    return new Promise((resolve) => {
+      let offset = 0;
+      let wait = 1;
+      const step = () =>
+        write(this.fd!, buf, offset, buf.length - offset, null, (err, n) => {
+          if ((err as NodeJS.ErrnoException | null)?.code === 'EAGAIN') {
+            setTimeout(step, wait);
+            wait = Math.min(wait * 2, MAX_EAGAIN_WAIT_MS);
+            return;
+          }
+          if (err) {
+            this.failed = err;
+            resolve({ ok: false, retry: false, reason: err.message });
+            return;
+          }
+          offset += n;
+          wait = 1;
+          if (offset < buf.length) step();
+          else resolve({ ok: true });
+        });
+      step();
+    });
+  }
+
+  /** Waits until everything sent is written; a file's stream is ended (fd 1 stays open). */
   async close(): Promise<void> {
-    if (this.failed || this.stream.writableFinished) return;
-    const finished = once(this.stream, 'finish').catch(() => {});
-    this.stream.end();
+    await this.tail;
+    const stream = this.stream;
+    if (stream === undefined || this.failed || stream.writableFinished) return;
+    const finished = once(stream, 'finish').catch(() => {});
+    stream.end();
     await finished;
   }
 }
