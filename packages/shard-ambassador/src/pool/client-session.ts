@@ -15,10 +15,14 @@ import type { ServerPool } from './server-pool.js';
 
 /**
  * What a refused client may still send, read and dropped so that its error reply is not lost to a
- * reset (nginx's lingering close does the same, bounded by time): past this it is cut off. Far
- * below --max-request-size, so a client streaming a huge refused frame costs little.
+ * reset (nginx's lingering close does the same, bounded by time). Far below --max-request-size, so
+ * a client streaming a huge refused frame costs little. Past it the socket is no longer read (TCP
+ * flow control stops the client) and is cut off LINGER_MS later: a reset sent at once could
+ * reach the client before it read the reply, and its kernel then drops the reply unread (seen
+ * on a loaded machine: the error line never arrived).
  */
 const LINGER_BYTES = 1024 * 1024;
+const LINGER_MS = 2000;
 
 /** What one client may send and hold (flags; see the README's Limits). */
 export interface Limits {
@@ -161,8 +165,13 @@ export abstract class ClientSession implements ReplySink, Flushable {
     if (this.closing) {
       // what a refused client still sends is read and dropped (so that it gets its error reply
       // rather than a reset), up to LINGER_BYTES; past that it is cut off
+      const before = this.discarded;
       this.discarded += n;
-      if (this.discarded > LINGER_BYTES) this.socket.destroy();
+      if (this.discarded > LINGER_BYTES && before <= LINGER_BYTES) {
+        this.pause();
+        const socket = this.socket;
+        setTimeout(() => socket.destroy(), LINGER_MS).unref();
+      }
       return;
     }
     this.lastActive = this.ctx.clock.now;
@@ -321,7 +330,7 @@ export abstract class ClientSession implements ReplySink, Flushable {
   }
 
   private maybeResume(): void {
-    if (!this.paused) return;
+    if (!this.paused || this.discarded > LINGER_BYTES) return;
     if (
       this.pending < this.ctx.limits.maxPending / 2 &&
       this.writer.pending <= this.ctx.limits.clientOutputHighWater
