@@ -91,14 +91,17 @@ describe('image dds/pod in a podman pod', () => {
     // each component's admin routes on the one admin port
     expect(await httpStatus(`http://127.0.0.1:${admin}/experiments`)).toBe(200);
     expect(await httpStatus(`http://127.0.0.1:${admin}/ratelimit`)).toBe(200);
-    // the app container may still be starting (502): the first 200 is the first of 3 admitted
+    // the app container may still be starting: a 502 was admitted too and spent one of the 3
+    // admissions (burst 2, +1 at the start of the minute), so how many 200s remain varies
     await eventually('the app through the chain', async () =>
       (await httpStatus(`http://127.0.0.1:${front}/`)) === 200 ? true : undefined,
     );
-    // burst 2 (+1 at the start of the minute): then the rate limiter refuses, through the splitter
+    // then the rate limiter refuses, through the splitter: at most 2 more 200s, then only 429s
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push((await httpStatus(`http://127.0.0.1:${front}/`))!);
-    expect(statuses).toEqual([200, 200, 429, 429]);
+    const admitted = statuses.filter((s) => s === 200).length;
+    expect(admitted).toBeLessThanOrEqual(2);
+    expect(statuses).toEqual([...Array(admitted).fill(200), ...Array(4 - admitted).fill(429)]);
     const metrics = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
     expect(metrics).toMatch(/component="experiment-splitter"/);
     expect(metrics).toMatch(/component="rate-limiter"/);
